@@ -1,0 +1,183 @@
+"""The finite-d simulator: one fit per seed, then means and standard errors over seeds."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .equivalent_coefficients import EquivalentCoefficients, equivalent_coefficients
+from .features import Sums, accumulate, accumulation_flops, expected_sums_equivalent, training_chunks
+from .instance import Instance, draw_instance
+from .params import SimulationParams, make_params
+from .population import (TestEstimate, equivalent_moments, errors_from_moments, exact_moments,
+                         monte_carlo_errors)
+from .progress import Progress
+from .readout import solve_readout, train_error
+
+__all__ = ["Estimate", "SeedResult", "Fit", "SimulationResult", "fit_seed", "simulate_seed",
+           "simulate", "coefficients_for"]
+
+ERRORS = ("train", "test", "score", "gap", "floor")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Mean over seeds and its standard error std(ddof=1)/sqrt(K).
+
+    For K = 1 the stderr is the Monte-Carlo standard error of the test-set estimate when there
+    is one, 0 for the deterministic floor, and nan otherwise.
+    """
+
+    mean: float
+    stderr: float
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    """The five errors of one seed and the Monte-Carlo standard errors (nan when exact)."""
+
+    k: int
+    train: float
+    test: float
+    score: float
+    gap: float
+    floor: float
+    test_se: float = math.nan
+    score_se: float = math.nan
+    gap_se: float = math.nan
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Everything fitted for one seed: the draws, the sums U, V and the readout C^T (p x d)."""
+
+    instance: Instance
+    sums: Sums
+    Ct: np.ndarray
+    coeffs: EquivalentCoefficients | None
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Errors of a finite-d simulation (per dimension, SPEC section 2)."""
+
+    train: Estimate
+    test: Estimate
+    score: Estimate
+    gap: Estimate
+    floor: Estimate
+    per_seed: tuple
+    params: SimulationParams
+    timings: dict = field(default_factory=dict, compare=False)
+    flops_accumulate: float = 0.0
+
+    def as_dict(self) -> dict:
+        """JSON-ready dict: each error {"mean", "stderr"} (nan stderr -> None) plus "params"."""
+        out = {}
+        for name in ERRORS:
+            est = getattr(self, name)
+            out[name] = {"mean": est.mean, "stderr": None if math.isnan(est.stderr) else est.stderr}
+        out["params"] = self.params.as_dict()
+        return out
+
+
+def coefficients_for(params: SimulationParams) -> EquivalentCoefficients | None:
+    """Gaussian-equivalence coefficients (equivalent model only), with tr(Sigma)/d."""
+    if params.model != "equivalent":
+        return None
+    return equivalent_coefficients(params.activation, params.a, params.delta,
+                                   float(np.mean(params.eigs())))
+
+
+def fit_seed(params: SimulationParams, k: int, chunk_rows: int | None = None, progress=None,
+             timings: dict | None = None) -> Fit:
+    """Draw seed k, accumulate U and V over the N training pairs and solve for C."""
+    t0 = time.perf_counter()
+    inst = draw_instance(params, k)
+    co = coefficients_for(params)
+    if math.isinf(params.m):
+        sums = expected_sums_equivalent(params, inst, co)
+    else:
+        sums = accumulate(training_chunks(params, inst, chunk_rows, co), params.p, params.d, progress)
+    t1 = time.perf_counter()
+    Ct = solve_readout(sums.U, sums.V, params.lam, sums.N)
+    t2 = time.perf_counter()
+    if timings is not None:
+        timings["accumulate"] = timings.get("accumulate", 0.0) + t1 - t0
+        timings["solve"] = timings.get("solve", 0.0) + t2 - t1
+    return Fit(instance=inst, sums=sums, Ct=Ct, coeffs=co)
+
+
+def test_errors(params: SimulationParams, fit: Fit, progress=None) -> TestEstimate:
+    """E_test, E_score: exact population statistics when available, else Monte Carlo."""
+    if params.model == "equivalent":
+        return errors_from_moments(params, fit.Ct, equivalent_moments(params, fit.instance, fit.coeffs))
+    if params.exact_population:
+        return errors_from_moments(params, fit.Ct, exact_moments(params, fit.instance))
+    return monte_carlo_errors(params, fit.instance, fit.Ct, progress=progress)
+
+
+def simulate_seed(params: SimulationParams, k: int, chunk_rows: int | None = None, progress=None,
+                  timings: dict | None = None) -> SeedResult:
+    """The five errors of seed index k."""
+    fit = fit_seed(params, k, chunk_rows, progress, timings)
+    t0 = time.perf_counter()
+    train = train_error(fit.sums, fit.Ct)
+    te = test_errors(params, fit, progress)
+    if timings is not None:
+        timings["evaluate"] = timings.get("evaluate", 0.0) + time.perf_counter() - t0
+    return SeedResult(k=k, train=train, test=te.test, score=te.score, gap=te.test - train,
+                      floor=params.floor(), test_se=te.test_se, score_se=te.score_se,
+                      gap_se=te.test_se)
+
+
+def _aggregate(per_seed, name: str) -> Estimate:
+    vals = np.array([getattr(r, name) for r in per_seed], dtype=np.float64)
+    if vals.size >= 2:
+        return Estimate(float(vals.mean()), float(np.std(vals, ddof=1) / math.sqrt(vals.size)))
+    if name == "floor":
+        return Estimate(float(vals[0]), 0.0)
+    se = getattr(per_seed[0], f"{name}_se", math.nan)
+    return Estimate(float(vals[0]), float(se))
+
+
+def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, seeds=1,
+             seed=0, model="true", n_test=None, sigma_eigs=None, basis="random", progress=None,
+             population="auto", chunk_rows=None) -> SimulationResult:
+    """Simulate random-features denoising score matching at finite d (SPEC section 2).
+
+    d: dimension; n = round(psi_n d) data points, p = round(psi_p d) features, m noise draws per
+    point (int >= 1; math.inf only with model="equivalent"). Schedule: t (Ornstein-Uhlenbeck) or
+    (a, delta). lam >= 0 ridge (0: minimum-norm). model: "true" (sigma(W y/sqrt d)) or
+    "equivalent" (Gaussian-equivalent features of SPEC section 3). Test and score errors are
+    exact given W for erf and relu (and for the equivalent model), else Monte Carlo over n_test
+    fresh pairs (population="mc" forces Monte Carlo). sigma_eigs: eigenvalues of Sigma (default
+    Sigma = I) in a Haar-random (basis="random") or the canonical basis. Seeds: seed index k of
+    base seed s uses SeedSequence(s, spawn_key=(k, stream)).
+
+    >>> r = simulate(d=20, psi_n=1, psi_p=0.5, m=2, t=0.5, lam=0.1, activation="erf", seeds=2)
+    >>> r.params.N, round(r.test.mean - r.score.mean - r.floor.mean, 12)
+    (40, 0.0)
+    """
+    params = make_params(d=d, psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation,
+                         a=a, delta=delta, seeds=seeds, seed=seed, model=model, n_test=n_test,
+                         sigma_eigs=sigma_eigs, basis=basis, population=population)
+    return run(params, progress=progress, chunk_rows=chunk_rows)
+
+
+def run(params: SimulationParams, progress=None, chunk_rows=None) -> SimulationResult:
+    """Run all seeds of validated parameters."""
+    per_pass = (0 if math.isinf(params.m) else params.n * params.m) + \
+        (0 if params.exact_population else params.n_test)
+    bar = Progress(per_pass * params.seeds, enabled=progress)
+    timings: dict = {}
+    try:
+        per_seed = tuple(simulate_seed(params, k, chunk_rows, bar, timings) for k in range(params.seeds))
+    finally:
+        bar.close()
+    flops = 0.0 if math.isinf(params.m) else params.seeds * accumulation_flops(params.N, params.p, params.d)
+    est = {name: _aggregate(per_seed, name) for name in ERRORS}
+    return SimulationResult(**est, per_seed=per_seed, params=params, timings=timings,
+                            flops_accumulate=flops)
