@@ -98,8 +98,8 @@ class FixedPointSystem:
     start : callable ``params -> guess`` (dict Symbol/name -> value or sequence
         in the order of ``unknowns``), used when there is no homotopy.
     homotopy : :class:`Homotopy` (pencil systems carry one: Gaussian couplings scaled by s).
-    checks : callables ``check(solution) -> None | str`` (a string is a violation
-        message) run on every solution; plus declared :class:`StieltjesCondition`.
+    checks : callables ``check(solution)`` returning None/True when fine, False or a
+        violation message (str) otherwise; run on every solution; plus declared :class:`StieltjesCondition`.
     fixed_point_form : True if ``F = g - T(g)`` (enables the averaged fixed-point
         fallback ``g <- g - w F(g)``).
     rhs : for fixed-point form, the expressions ``T(g)`` (used by :meth:`latex`).
@@ -242,7 +242,7 @@ class FixedPointSystem:
                 msgs.append(m)
         for c in list(self.checks) + list(checks or []):
             m = c(sol)
-            if m:
+            if m is False or isinstance(m, str):
                 msgs.append(m if isinstance(m, str) else f"check {getattr(c, '__name__', c)} failed")
         if msgs:
             raise ConvergenceError(self.name, "branch check failed: " + "; ".join(msgs), sol.params,
