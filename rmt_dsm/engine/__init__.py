@@ -9,7 +9,9 @@ from .errors import ConvergenceError
 from .latex import SYMBOL_NAMES
 from .pencil import Pencil, Placement
 from .solve import GUARD_DIGITS, Solution
+from .spectral import atom_mass, spectral_density, support_edges
 from .system import FixedPointSystem, Homotopy, StieltjesCondition
 
 __all__ = ["Pencil", "Placement", "FixedPointSystem", "Homotopy", "StieltjesCondition", "Solution",
-           "ConvergenceError", "SYMBOL_NAMES", "GUARD_DIGITS"]
+           "ConvergenceError", "SYMBOL_NAMES", "GUARD_DIGITS",
+           "spectral_density", "support_edges", "atom_mass"]

@@ -37,16 +37,17 @@ def cubic_in_mA():
 POLY, SYMS = cubic_in_mA()
 
 
-def physical_root(z, pp, pn, dps=50, steps=120):
-    """Track the root of the cubic from z_far (m ~ -1/z) to z, picking the nearest root each step."""
+def physical_root(z, pp, pn, dps=50, steps=150):
+    """Track the root of the cubic from z + 50i (where m ~ -1/z) down to z along a vertical
+    path with geometrically shrinking imaginary offset, picking the nearest root each step."""
     mA, zs, pps, pns = SYMS
     coeffs = [sp.lambdify((zs, pps, pns), c, "mpmath") for c in POLY.all_coeffs()]
     with mp.workdps(dps + 10):
         z = mp.mpmathify(z)
-        z_far = z + 50j  # vertical path: stays off the real axis until the end
-        m = -1 / z_far
-        for k in range(1, steps + 1):
-            zz = z_far + (z - z_far) * k / mp.mpf(steps)
+        offsets = [50 * (mp.mpf(10) ** -12 / 50) ** (mp.mpf(k) / steps) for k in range(steps + 1)] + [0]
+        m = -1 / (z + 50j)
+        for off in offsets:
+            zz = z + 1j * off
             roots = mp.polyroots([c(zz, mp.mpf(pp), mp.mpf(pn)) for c in coeffs], maxsteps=200, extraprec=2 * dps)
             m = min(roots, key=lambda r: abs(r - m))
         return m
