@@ -150,9 +150,9 @@ def test_equivalent_m_inf_is_the_limit_of_large_m():
     kw = dict(d=10, psi_n=1, psi_p=1.5, t=0.5, lam=0.1, activation="tanh", model="equivalent")
     inf = fit_seed(make_params(m=math.inf, **kw), 0)
     big = fit_seed(make_params(m=3000, **kw), 0)
-    # same W, X, eta: only the average over xi and zeta differs, by O(1/sqrt(N)) = O(0.006)
-    assert np.abs(big.sums.U - inf.sums.U).max() < 0.05
-    assert np.abs(big.sums.V - inf.sums.V).max() < 0.05
+    # same W, X, eta: only the average over xi and zeta differs, by O(1/sqrt(N)) ~ 0.002 per entry
+    assert np.abs(big.sums.U - inf.sums.U).max() < 0.012  # (s^2 = 0.026 on the diagonal)
+    assert np.abs(big.sums.V - inf.sums.V).max() < 0.02
     assert np.abs(big.sums.U - inf.sums.U).max() > 1e-4  # really different draws
     t_inf, t_big = train_error(inf.sums, inf.Ct), train_error(big.sums, big.Ct)
     assert t_big == pytest.approx(t_inf, abs=0.02)

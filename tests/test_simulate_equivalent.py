@@ -81,3 +81,27 @@ def test_equivalent_model_close_to_true_model():
     tr, eq = simulate(model="true", **kw), simulate(model="equivalent", **kw)
     assert eq.test.mean == pytest.approx(tr.test.mean, rel=0.05)
     assert eq.train.mean == pytest.approx(tr.train.mean, rel=0.1)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_equivalent_population_statistics_match_monte_carlo(activation):
+    """Q, B of the equivalent model against samples phi = mu0 + mu1 h + v eta + s zeta."""
+    from rmt_dsm.simulate import make_params
+    from rmt_dsm.simulate.core import coefficients_for
+    from rmt_dsm.simulate.instance import draw_instance
+    from rmt_dsm.simulate.population import equivalent_moments
+
+    d = 6
+    pr = make_params(d=d, psi_n=1, psi_p=1, m=1, t=0.4, activation=activation, model="equivalent",
+                     sigma_eigs=np.linspace(0.5, 1.5, d))
+    inst, co = draw_instance(pr, 0), coefficients_for(pr)
+    mom = equivalent_moments(pr, inst, co)
+    gen = np.random.default_rng(9)
+    M = 400_000
+    xi = gen.standard_normal((M, d))
+    y = pr.a * inst.cov.sample(gen, M) + math.sqrt(pr.delta) * xi
+    phi = co.mu0 + co.mu1 * (y @ inst.W.T / math.sqrt(d)) + co.v * gen.standard_normal((M, pr.p)) \
+        + co.s * gen.standard_normal((M, pr.p))
+    for exact, prod in ((mom.Q, phi[:, :, None] * phi[:, None, :]), (mom.B, phi[:, :, None] * xi[:, None, :])):
+        z = np.abs(prod.mean(0) - exact) / (prod.std(0) / math.sqrt(M))
+        assert z.max() < 5.0, z.max()

@@ -94,9 +94,10 @@ def coefficients_for(params: SimulationParams) -> EquivalentCoefficients | None:
 def fit_seed(params: SimulationParams, k: int, chunk_rows: int | None = None, progress=None,
              timings: dict | None = None) -> Fit:
     """Draw seed k, accumulate U and V over the N training pairs and solve for C."""
-    t0 = time.perf_counter()
+    tdraw = time.perf_counter()
     inst = draw_instance(params, k)
     co = coefficients_for(params)
+    t0 = time.perf_counter()
     if math.isinf(params.m):
         sums = expected_sums_equivalent(params, inst, co)
     else:
@@ -105,6 +106,7 @@ def fit_seed(params: SimulationParams, k: int, chunk_rows: int | None = None, pr
     Ct = solve_readout(sums.U, sums.V, params.lam, sums.N)
     t2 = time.perf_counter()
     if timings is not None:
+        timings["draw"] = timings.get("draw", 0.0) + t0 - tdraw
         timings["accumulate"] = timings.get("accumulate", 0.0) + t1 - t0
         timings["solve"] = timings.get("solve", 0.0) + t2 - t1
     return Fit(instance=inst, sums=sums, Ct=Ct, coeffs=co)

@@ -8,7 +8,7 @@ stream, so any split into chunks of consecutive rows reproduces the same pairs.
 
 are accumulated chunk by chunk (memory O(p^2 + p d + n d + chunk (p + d)), independent
 of m), with one GEMM for the pre-activations H = Y W^T / sqrt(d) of a chunk, sigma applied
-in place, a rank-k update (BLAS syrk) for U and a GEMM for V, all in float64.
+in place, a rank-k update (BLAS syrk) for U and a GEMM for V^T = Xi^T Phi, all in float64.
 
 Feature maps:
   true model        phi_ij = sigma(W y_ij / sqrt(d)),  y_ij = a x_i + sqrt(Delta) xi_ij;
@@ -108,13 +108,13 @@ def training_chunks(params: SimulationParams, inst: Instance, chunk_rows: int | 
 def accumulate(chunks, p: int, d: int, progress=None) -> Sums:
     """U, V and (1/N) sum ||xi||^2 from an iterable of (phi, xi) blocks (syrk + GEMM, float64)."""
     U = np.zeros((p, p), order="F")
-    V = np.zeros((p, d), order="F")
+    Vt = np.zeros((d, p), order="F")  # V^T = (1/N) sum xi phi^T, accumulated as xi^T Phi
     xi2 = 0.0
     N = 0
     for phi, xi in chunks:
         # phi is C-ordered (rows x p): phi.T is Fortran-ordered, so BLAS reads it without a copy.
         U = blas.dsyrk(1.0, phi.T, beta=1.0, c=U, trans=0, lower=0, overwrite_c=1)
-        V = blas.dgemm(1.0, phi.T, xi.T, beta=1.0, c=V, trans_b=1, overwrite_c=1)
+        Vt = blas.dgemm(1.0, xi.T, phi.T, beta=1.0, c=Vt, trans_b=1, overwrite_c=1)
         xi2 += float(np.einsum("ij,ij->", xi, xi))
         N += phi.shape[0]
         if progress is not None:
@@ -122,8 +122,8 @@ def accumulate(chunks, p: int, d: int, progress=None) -> Sums:
     U = np.triu(U)
     U += np.triu(U, 1).T
     U /= N
-    V /= N
-    return Sums(U=np.ascontiguousarray(U), V=np.ascontiguousarray(V), xi2=xi2 / N, N=N)
+    Vt /= N
+    return Sums(U=np.ascontiguousarray(U), V=np.ascontiguousarray(Vt.T), xi2=xi2 / N, N=N)
 
 
 def training_design(params: SimulationParams, inst: Instance, coeffs=None):
