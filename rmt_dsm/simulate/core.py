@@ -112,7 +112,7 @@ def fit_seed(params: SimulationParams, k: int, chunk_rows: int | None = None, pr
     return Fit(instance=inst, sums=sums, Ct=Ct, coeffs=co)
 
 
-def test_errors(params: SimulationParams, fit: Fit, progress=None) -> TestEstimate:
+def population_errors(params: SimulationParams, fit: Fit, progress=None) -> TestEstimate:
     """E_test, E_score: exact population statistics when available, else Monte Carlo."""
     if params.model == "equivalent":
         return errors_from_moments(params, fit.Ct, equivalent_moments(params, fit.instance, fit.coeffs))
@@ -127,7 +127,7 @@ def simulate_seed(params: SimulationParams, k: int, chunk_rows: int | None = Non
     fit = fit_seed(params, k, chunk_rows, progress, timings)
     t0 = time.perf_counter()
     train = train_error(fit.sums, fit.Ct)
-    te = test_errors(params, fit, progress)
+    te = population_errors(params, fit, progress)
     if timings is not None:
         timings["evaluate"] = timings.get("evaluate", 0.0) + time.perf_counter() - t0
     return SeedResult(k=k, train=train, test=te.test, score=te.score, gap=te.test - train,
