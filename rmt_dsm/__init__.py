@@ -1,3 +1,13 @@
 """rmt_dsm: exact high-dimensional learning curves of denoising score matching
-with a random-features score (see SPEC and docs/)."""
+with a random-features score (see the SPEC conventions in docs/ and derivations/)."""
 __version__ = "0.1.0"
+
+__all__ = ["errors", "learning_curve", "Errors", "__version__"]
+
+
+def __getattr__(name):  # lazy: `import rmt_dsm` stays light for the simulator
+    if name in ("errors", "learning_curve", "Errors", "ThresholdDivergence"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'rmt_dsm' has no attribute {name!r}")

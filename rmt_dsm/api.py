@@ -1,0 +1,246 @@
+r"""Public API: exact high-dimensional errors of DSM with random features (SPEC §5).
+
+``errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None)``
+returns :class:`Errors` with attributes train, test, score, gap, floor.
+
+Pipeline (one module per step): activation -> Gaussian moments
+(:mod:`rmt_dsm.moments`) -> Gaussian-equivalent coefficients
+(:mod:`rmt_dsm.equivalence`) -> the DSM Dyson system (:mod:`rmt_dsm.dsm.system`,
+solved by :mod:`rmt_dsm.engine`) -> observables (:mod:`rmt_dsm.dsm.observables`).
+Derivation: derivations/dsm_learning_curves.md.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field, replace
+
+import mpmath
+
+from .model import check_lam, check_m, check_ratio, schedule
+
+__all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence"]
+
+#: ridge from which lambda = 0 is reached by continuation (the homotopy needs lambda > 0)
+_LAM_START = 1.0
+
+
+class ThresholdDivergence(UserWarning):
+    """lambda -> 0+ at the interpolation threshold psi_p = m psi_n: the test error diverges."""
+
+
+@dataclass(frozen=True)
+class Errors:
+    """Asymptotic per-dimension errors (SPEC §2) at one parameter point.
+
+    train, test, score, gap = test - train, floor = population floor F_pop.
+    Floats (double precision) or mpmath numbers (``dps`` given).  ``info`` holds the
+    solver's residual, iterations, chart, the Gaussian-equivalent coefficients and
+    the raw Dyson solution.
+    """
+
+    train: object
+    test: object
+    score: object
+    gap: object
+    floor: object
+    params: dict
+    info: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def as_dict(self) -> dict:
+        return {"train": self.train, "test": self.test, "score": self.score,
+                "gap": self.gap, "floor": self.floor}
+
+
+@dataclass(frozen=True)
+class _Point:
+    """Validated parameters of one point."""
+
+    psi_n: object
+    psi_p: object
+    m: object
+    lam: object
+    a: object
+    delta: object
+    t: object
+    activation: str
+    dps: int | None
+
+    @property
+    def kappa(self):
+        if self.m == math.inf:
+            return 0
+        return mpmath.mpf(1) / self.m if self.dps is not None else 1.0 / self.m
+
+    @property
+    def chart(self) -> str:
+        """primal (x=-1, y=lam) below the threshold psi_p < m psi_n (and m = inf), else dual [D§5.2]."""
+        if self.m == math.inf or self.psi_p < self.m * self.psi_n:
+            return "primal"
+        return "dual"
+
+    @property
+    def at_threshold(self) -> bool:
+        return self.lam == 0 and self.m != math.inf and self.psi_p == self.m * self.psi_n
+
+
+def _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps) -> _Point:
+    psi_n = check_ratio("psi_n", psi_n)
+    psi_p = check_ratio("psi_p", psi_p)
+    m = check_m(m)
+    lam = check_lam(lam)
+    if dps is not None:
+        if isinstance(dps, bool) or not isinstance(dps, int) or dps < 1:
+            raise ValueError(f"dps must be a positive integer number of digits, got {dps!r}")
+    from .activations import get_activation
+
+    get_activation(activation)  # raises ValueError naming 'activation'
+    if dps is not None:
+        with mpmath.workdps(dps + 20):
+            conv = lambda v: None if v is None else mpmath.mpf(str(v)) if not isinstance(v, mpmath.mpf) else v  # noqa: E731
+            sch = schedule(t=conv(t), a=conv(a), delta=conv(delta))
+            psi_n, psi_p, lam = conv(psi_n), conv(psi_p), conv(lam)
+    else:
+        sch = schedule(t=t, a=a, delta=delta)
+        psi_n, psi_p, lam = float(psi_n), float(psi_p), float(lam)
+        sch = replace(sch, a=float(sch.a), delta=float(sch.delta))
+    return _Point(psi_n, psi_p, m, lam, sch.a, sch.delta, sch.t, activation, dps)
+
+
+def _coefficients(pt: _Point):
+    from .equivalence import coefficients
+
+    return coefficients(pt.activation, pt.a, pt.delta, q=1, dps=pt.dps)
+
+
+def _params(pt: _Point, coef, lam) -> dict:
+    """Parameter values of the DSM system at ridge ``lam`` in the point's chart."""
+    x, y = (-1, lam) if pt.chart == "primal" else (lam, -1)
+    return {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
+            "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2, "x": x, "y": y, "epsilon": 0}
+
+
+def _solve(pt: _Point, coef, start=None):
+    """Solve the DSM system at the point (continuation to lambda = 0 when needed)."""
+    from .dsm.system import dsm_system
+
+    sysm = dsm_system()
+    if start is None and pt.lam == 0:
+        start = sysm.solve(_params(pt, coef, _LAM_START), dps=pt.dps)
+    if start is not None and start.dps != pt.dps:
+        start = None
+    return sysm.solve(_params(pt, coef, pt.lam), dps=pt.dps, start=start)
+
+
+def _observe(pt: _Point, coef, sol) -> Errors:
+    """Errors from a Dyson solution [D eqs. (6.4)-(6.5)]."""
+    from .dsm.observables import compiled
+
+    module = "numpy" if pt.dps is None else "mpmath"
+    c = compiled(module)
+    with mpmath.workdps((pt.dps or 15) + 15):
+        vals = {s.name: v for s, v in sol.values.items()}
+        vals.update({k.name if hasattr(k, "name") else k: v for k, v in sol.params.items()})
+        args = [vals[s.name] for s in c.args]
+        Q, X1 = c.Q(*args), c.X1(*args)
+        grad = [c.dQ_dg(*args)[i, 0] for i in range(3)]
+        part = [c.dQ_dtheta(*args)[i, 0] for i in range(3)]
+
+        def total(i, name):  # dQ/dtheta = explicit partial + grad . dg/dtheta
+            dg = sol.derivative(name)
+            return part[i] + sum(gi * dg[u] for gi, u in zip(grad, sol.system.unknowns))
+
+        dQ_eps = total(2, "epsilon")
+        lam = pt.lam
+        if pt.chart == "primal":
+            H, Hp = -Q, -total(1, "y")
+        else:
+            H, Hp = lam * Q, Q + lam * total(0, "x")
+        sqrt = mpmath.sqrt if pt.dps is not None else math.sqrt
+        Gamma2 = pt.a**2 + pt.delta
+        train = H - lam * Hp
+        test = 1 - 2 * coef.mu1 * sqrt(pt.delta) * X1 - coef.mu1**2 * Gamma2 * dQ_eps + (coef.v2 + coef.s2) * Hp
+        floor = 1 - pt.delta / Gamma2
+        out = [train, test, test - floor, test - train, floor]
+        if pt.dps is None:
+            out = [float(v.real) if isinstance(v, complex) else float(v) for v in out]
+        else:
+            out = [+v for v in out]
+    info = {"residual": sol.residual, "iterations": sol.iterations, "chart": pt.chart,
+            "coefficients": coef, "solution": sol}
+    return Errors(*out, params=_public_params(pt), info=info)
+
+
+def _public_params(pt: _Point) -> dict:
+    return {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "m": pt.m, "t": pt.t, "lam": pt.lam, "a": pt.a,
+            "delta": pt.delta, "activation": pt.activation, "dps": pt.dps}
+
+
+def _diverged(pt: _Point, coef) -> Errors:
+    warnings.warn(f"lambda -> 0+ at the interpolation threshold psi_p = m psi_n = {pt.psi_p}: "
+                  "the test and score errors diverge (+inf)", ThresholdDivergence, stacklevel=3)
+    inf = mpmath.inf if pt.dps is not None else math.inf
+    floor = 1 - pt.delta / (pt.a**2 + pt.delta)
+    return Errors(train=0 * floor, test=inf, score=inf, gap=inf, floor=floor, params=_public_params(pt),
+                  info={"chart": "threshold", "coefficients": coef, "diverged": True})
+
+
+def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None) -> Errors:
+    r"""Exact high-dimensional train, test and score errors of DSM (SPEC §2, §5).
+
+    Parameters: ``psi_n = n/d``, ``psi_p = p/d`` (> 0); ``m`` noise draws per data
+    point (int >= 1 or ``math.inf``); diffusion time ``t`` (OU schedule) or
+    ``(a, delta)``; ridge ``lam >= 0`` (0 is the limit lambda -> 0+); activation name
+    or sympy expression in x; ``dps`` digits (mpmath) or None (double precision).
+
+    At lambda = 0 and psi_p = m psi_n (finite m) the test error diverges: the result is
+    +inf with a :class:`ThresholdDivergence` warning.  A solver that does not
+    converge raises :class:`rmt_dsm.engine.ConvergenceError`.
+
+    >>> e = errors(1.0, 0.5, 1, t=0.3, lam=0.1)
+    >>> 0 < e.train < e.test
+    True
+    """
+    pt = _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps)
+    coef = _coefficients(pt)
+    if pt.at_threshold:
+        return _diverged(pt, coef)
+    with mpmath.workdps((pt.dps or 15) + 15):
+        sol = _solve(pt, coef)
+        return _observe(pt, coef, sol)
+
+
+def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0, activation="tanh",
+                   a=None, delta=None, dps=None) -> list[Errors]:
+    """Errors along ``vary`` in {psi_n, psi_p, t, lam, m} at ``values`` (others fixed),
+    each point warm-started from the previous one (continuation).
+
+    >>> curve = learning_curve("psi_p", [0.5, 1.0, 2.0], psi_n=1.0, m=1, t=0.3, lam=0.1)
+    >>> len(curve)
+    3
+    """
+    base = dict(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation, a=a, delta=delta, dps=dps)
+    if vary not in ("psi_n", "psi_p", "t", "lam", "m"):
+        raise ValueError(f"vary must be one of psi_n, psi_p, t, lam, m; got {vary!r}")
+    out, prev, prev_chart, coef_cache = [], None, None, {}
+    for v in values:
+        kw = dict(base)
+        kw[vary] = v
+        pt = _point(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], activation, kw["a"], kw["delta"], dps)
+        key = (str(pt.a), str(pt.delta))
+        coef = coef_cache.get(key) or coef_cache.setdefault(key, _coefficients(pt))
+        if pt.at_threshold:
+            out.append(_diverged(pt, coef))
+            prev = None
+            continue
+        with mpmath.workdps((pt.dps or 15) + 15):
+            start = prev if (prev is not None and prev_chart == pt.chart) else None
+            try:
+                sol = _solve(pt, coef, start=start)
+            except Exception:
+                if start is None:
+                    raise
+                sol = _solve(pt, coef)
+            out.append(_observe(pt, coef, sol))
+        prev, prev_chart = sol, pt.chart
+    return out
