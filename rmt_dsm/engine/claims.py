@@ -23,7 +23,7 @@ import sympy as sp
 __all__ = ["PencilClaim", "register_claim", "registered_claims", "check_all", "CLAIM_MODULES"]
 
 #: modules whose import registers claims (extend: the DSM pencils' module)
-CLAIM_MODULES: list[str] = ["rmt_dsm.engine.pencils"]
+CLAIM_MODULES: list[str] = ["rmt_dsm.engine.pencils", "rmt_dsm.dsm.claims"]
 
 _REGISTRY: dict[str, "PencilClaim"] = {}
 
