@@ -13,7 +13,10 @@ import sys
 
 # sub-command name -> module inside rmt_dsm.cli
 SUBCOMMANDS = {
+    "errors": "errors",
+    "curve": "curve",
     "simulate": "simulate",
+    "latex": "latex",
 }
 
 

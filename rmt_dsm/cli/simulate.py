@@ -14,31 +14,16 @@ import json
 import math
 import sys
 
-from rmt_dsm.model import parse_m
+from rmt_dsm.cli.options import add_model_options
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> None:
-    import argparse
-
-    def m_type(text):
-        try:
-            return parse_m(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
     p = subparsers.add_parser("simulate", help="finite-d simulation of random-features DSM",
                               description=__doc__.splitlines()[0])
     p.add_argument("--d", type=int, required=True, help="dimension d (positive integer)")
-    p.add_argument("--psi-n", type=float, required=True, help="psi_n = n/d")
-    p.add_argument("--psi-p", type=float, required=True, help="psi_p = p/d")
-    p.add_argument("--m", type=m_type, required=True, help="noise draws per point: integer >= 1 or inf")
-    p.add_argument("--t", type=float, default=None, help="diffusion time (Ornstein-Uhlenbeck schedule)")
-    p.add_argument("--a", type=float, default=None, help="signal scale a (with --delta, instead of --t)")
-    p.add_argument("--delta", type=float, default=None, help="noise variance Delta (with --a)")
-    p.add_argument("--lam", type=float, default=0.0, help="ridge lambda >= 0 (0: minimum norm)")
-    p.add_argument("--activation", default="tanh", help="tanh, erf, relu or a sympy expression in x")
+    add_model_options(p, required=True)
     p.add_argument("--seeds", type=int, default=1, help="number of independent seeds K")
     p.add_argument("--seed", type=int, default=0, help="base seed")
     p.add_argument("--model", choices=("true", "equivalent"), default="true",
