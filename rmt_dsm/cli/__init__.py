@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "curve": "curve",
     "simulate": "simulate",
     "latex": "latex",
+    "phase": "phase",
 }
 
 
