@@ -133,7 +133,8 @@ def _solve(pt: _Point, coef, start=None):
 
 
 def _observe(pt: _Point, coef, sol) -> Errors:
-    """Errors from a Dyson solution [D eqs. (6.4)-(6.5)]."""
+    """Errors from a Dyson solution: the formulas of :func:`rmt_dsm.dsm.observables.error_expressions`
+    [D eqs. (6.4)-(6.5)] evaluated at Q, X1 and the exact derivatives of Q."""
     from .dsm.observables import compiled
 
     module = "numpy" if pt.dps is None else "mpmath"
@@ -152,16 +153,9 @@ def _observe(pt: _Point, coef, sol) -> Errors:
 
         dQ_eps = total(2, "epsilon")
         lam = pt.lam
-        if pt.chart == "primal":
-            H, Hp = -Q, -total(1, "y")
-        else:
-            H, Hp = lam * Q, Q + lam * total(0, "x")
-        sqrt = mpmath.sqrt if pt.dps is not None else math.sqrt
-        Gamma2 = pt.a**2 + pt.delta
-        train = H - lam * Hp
-        test = 1 - 2 * coef.mu1 * sqrt(pt.delta) * X1 - coef.mu1**2 * Gamma2 * dQ_eps + (coef.v2 + coef.s2) * Hp
-        floor = 1 - pt.delta / Gamma2
-        out = [train, test, test - floor, test - train, floor]
+        dQx = total(0, "x") if pt.chart == "dual" else 0
+        dQy = total(1, "y") if pt.chart == "primal" else 0
+        out = c.errors[pt.chart](Q, X1, dQx, dQy, dQ_eps, pt.a, pt.delta, lam, coef.mu1, coef.s2, coef.v2)
         if pt.dps is None:
             out = [float(v.real) if isinstance(v, complex) else float(v) for v in out]
         else:

@@ -6,12 +6,11 @@ Every formula printed here is a sympy object of :mod:`rmt_dsm.dsm.system` or
 * the fixed-point maps ``g = T(g)`` of :func:`rmt_dsm.dsm.system.fixed_point_map`, written
   with the size-1 helper quantities A_0, A_1, S, rho as named symbols.  Their definitions
   are the expressions of :func:`rmt_dsm.dsm.system._blocks`; the maps and the observables
-  are obtained by evaluating the same builder functions with ``_blocks`` returning the
-  named symbols (so substituting the definitions back gives ``dsm_system().rhs`` exactly --
-  the tests check this);
+  are obtained by calling the same builder functions with ``blocks=NAMED_BLOCKS`` (so
+  substituting the definitions back gives ``dsm_system().rhs`` exactly -- the tests check this);
 * Q and X1 of :func:`rmt_dsm.dsm.observables.Q_expr` / ``X1_expr``;
-* E_train = H - lambda H', E_test = 1 - 2 mu1 sqrt(Delta) X1 - mu1^2 Gamma^2 dQ/deps
-  + (v^2 + s^2) H', H = x Q, as sympy ``Eq`` objects of symbols.
+* E_train, E_test, F_pop of :func:`rmt_dsm.dsm.observables.error_expressions` (the formulas
+  the API evaluates), with H = x Q.
 
 kappa = 1/m is substituted (1 for m = 1, 0 for m = inf, 1/M for an integer M) or kept
 symbolic; every expression is then simplified.  Helper quantities that vanish (A_1 for
@@ -24,9 +23,7 @@ True
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
-from unittest import mock
 
 import sympy as sp
 
@@ -40,10 +37,10 @@ __all__ = ["kappa_value", "DsmEquations", "dsm_equations", "dsm_latex", "INTERME
 A0, A1, S, rho = sp.symbols("A_0 A_1 S rho")
 INTERMEDIATES = (A0, A1, S, rho)
 
-# symbols of the error formulas
+# symbols of the error formulas (those the formulas are written in come from observables.py)
 m_sym = sp.Symbol("m", positive=True)
-H, Hp, Q, X1, dH_dlam = sp.symbols("H H_prime Q X_1 dH_dlam")
-dQ_deps, Gamma2, F_pop = sp.symbols("dQ_deps Gamma2 F_pop")
+H, Hp, Q, X1, dQ_deps = observables.H, observables.Hp, observables.Q, observables.X1, observables.dQ_deps
+dH_dlam, Gamma2, F_pop = sp.symbols("dH_dlam Gamma2 F_pop")
 E_train, E_test, E_score, E_gap = sp.symbols("E_train E_test E_score E_gap")
 
 #: LaTeX names (SPEC symbol names) of every symbol printed here
@@ -72,11 +69,8 @@ def kappa_value(m):
     return sp.Rational(1, m)
 
 
-@contextmanager
-def _named_blocks():
-    """Let the builders of system.py/observables.py see A_k, S, rho as symbols."""
-    with mock.patch.object(system, "_blocks", lambda s=sp.Integer(1): ((A0, A1), S, rho)):
-        yield
+#: the helper quantities passed to the builders of system.py / observables.py as named symbols
+NAMED_BLOCKS = ((A0, A1), S, rho)
 
 
 def tidy(expr) -> sp.Expr:
@@ -119,9 +113,8 @@ def dsm_equations(m) -> DsmEquations:
     """The equations at m (1, math.inf, an integer M, or "symbolic")."""
     kv = kappa_value(m)
     raw_defs = nested_definitions()
-    with _named_blocks():
-        rhs = system.fixed_point_map()
-        q_expr, x1_expr = observables.Q_expr(), observables.X1_expr()
+    rhs = system.fixed_point_map(blocks=NAMED_BLOCKS)
+    q_expr, x1_expr = observables.Q_expr(NAMED_BLOCKS), observables.X1_expr(NAMED_BLOCKS)
     defs = {k: tidy(v.subs(kappa, kv)) for k, v in raw_defs.items()}
     zeros = {k: 0 for k, v in defs.items() if v == 0}
     defs = {k: tidy(v.subs(zeros)) for k, v in defs.items() if k not in zeros}
@@ -131,13 +124,14 @@ def dsm_equations(m) -> DsmEquations:
     used = set().union(*(e.free_symbols for e in [*rhs, *defs.values(), q_expr, x1_expr]))
     # an unknown whose equation decouples (enters nothing else) is dropped: g_{u_1} at m = 1
     fixed = [(g, r) for g, r in fixed if g in used or any(g in r2.free_symbols for g2, r2 in fixed if g2 != g)]
+    ex = {k: v.subs(a**2 + delta, Gamma2) for k, v in observables.error_expressions().items()}
     errors = [
         sp.Eq(H, x * Q),
         sp.Eq(Hp, dH_dlam),
-        sp.Eq(E_train, H - lam * Hp),
-        sp.Eq(E_test, 1 - 2 * mu1 * sp.sqrt(delta) * X1 - mu1**2 * Gamma2 * dQ_deps + (v2 + s2) * Hp),
+        sp.Eq(E_train, ex["train"]),
+        sp.Eq(E_test, ex["test"]),
         sp.Eq(Gamma2, a**2 + delta),
-        sp.Eq(F_pop, 1 - delta / Gamma2),
+        sp.Eq(F_pop, ex["floor"]),
         sp.Eq(E_score, E_test - F_pop),
         sp.Eq(E_gap, E_test - E_train),
     ]

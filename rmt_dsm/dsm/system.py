@@ -49,9 +49,12 @@ def _blocks(s=sp.Integer(1)):
     return A, S, rho
 
 
-def fixed_point_map(s=sp.Integer(1)) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    """T_s(g) for g = (g_u0, g_u1, g_v) [D eq. (5.7)]."""
-    A, S, rho = _blocks(s)
+def fixed_point_map(s=sp.Integer(1), blocks=None) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """T_s(g) for g = (g_u0, g_u1, g_v) [D eq. (5.7)].
+
+    ``blocks``: (A, S, rho) to use instead of :func:`_blocks` (e.g. named symbols, for LaTeX).
+    """
+    A, S, rho = blocks if blocks is not None else _blocks(s)
     pops = populations()
     T = []
     for pop, g in zip(pops, (g_u0, g_u1)):
@@ -64,10 +67,10 @@ def fixed_point_map(s=sp.Integer(1)) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     return tuple(T)
 
 
-def blocks_of_G() -> dict:
-    """The explicit entries of G used by the observables [D eq. (5.8)]:
-    keys ('b', k, l) -> g_{b_k b_l}, ('ba', k) -> g_{b_k a_k}."""
-    A, S, rho = _blocks()
+def blocks_of_G(blocks=None) -> dict:
+    """The explicit entries of G used by the observables [D eq. (5.6)]:
+    keys ('b', k, l) -> g_{b_k b_l}, ('ba', k) -> g_{b_k a_k}.  ``blocks`` as in fixed_point_map."""
+    A, S, rho = blocks if blocks is not None else _blocks()
     out = {}
     for k in range(2):
         for l in range(2):
