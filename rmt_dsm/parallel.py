@@ -17,6 +17,8 @@ Backends:
 A progress bar (``label [#####.....] 42% eta 3.1s``) is drawn on stderr while the results
 arrive; ``progress=False`` silences it.
 
+Examples
+--------
 >>> parallel_map(abs, [-2, 3, -1], jobs=1, progress=False)
 [2, 3, 1]
 """
@@ -154,8 +156,13 @@ def parallel_map(func, items, jobs=None, backend="joblib", scheduler=None, progr
     label:
         Text in front of the progress bar.
 
-    An exception raised by ``func`` on any item is raised again here.
+    Raises
+    ------
+    Exception
+        An exception raised by ``func`` on any item is raised again here.
 
+    Examples
+    --------
     >>> parallel_map(str, range(3), jobs=1, progress=False)
     ['0', '1', '2']
     """

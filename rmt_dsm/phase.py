@@ -17,6 +17,8 @@ At lambda = 0 the points on the threshold psi_p = m psi_n have test = score = ga
 dark grey (the "over" colour of the heatmaps).  A grid point within a relative 1e-12 of the
 threshold (rounding of the grid) counts as lying on it (:func:`snap_to_threshold`).
 
+Examples
+--------
 >>> rows = phase_grid([1.0], [0.2, 2.0], m=1, t=0.3, lam=0.1, jobs=1, progress=False)
 >>> [r["memorizes"] for r in rows]
 [False, True]
