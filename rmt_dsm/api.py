@@ -120,18 +120,50 @@ def _params(pt: _Point, coef, lam) -> dict:
             "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2, "x": x, "y": y, "epsilon": 0}
 
 
+def _lam_ladder(lam_from, lam_to, dps):
+    """Geometric ridges from lam_from down to lam_to (> 0), or to ~1e-14 (10^-(dps/2)) then 0."""
+    floor = lam_to if lam_to > 0 else (1e-14 if dps is None else mpmath.mpf(10) ** (-(dps // 2) - 7))
+    out, lam = [], lam_from
+    while lam / 10 > floor:
+        lam = lam / 10
+        out.append(lam)
+    out.append(lam_to if lam_to > 0 else floor)
+    if lam_to == 0:
+        out.append(lam_to)
+    return out
+
+
 def _solve(pt: _Point, coef, start=None):
-    """Solve the DSM system at the point (continuation to lambda = 0 when needed)."""
+    """Solve the DSM system at the point [D§5.2].
+
+    Warm start (``start``): continuation from a previous solution.  Cold start: the
+    homotopy of the engine at ridge lam_h = max(lam, 1) (retried at larger ridges if it
+    fails), then continuation down a geometric ladder of ridges to the target (to lam = 0
+    through lam ~ 1e-14): near the interpolation threshold the solution varies on the scale
+    of lam itself, which a geometric ladder resolves and a straight path does not.
+    """
     from .dsm.system import dsm_system
+    from .engine import ConvergenceError
 
     sysm = dsm_system()
-    if start is None and pt.lam == 0:
-        start = sysm.solve(_params(pt, coef, _LAM_START), dps=pt.dps)
-    if start is not None and start.dps != pt.dps:
-        start = None
-    return sysm.solve(_params(pt, coef, pt.lam), dps=pt.dps, start=start)
-
-
+    target = _params(pt, coef, pt.lam)
+    if start is not None and start.dps == pt.dps:
+        try:
+            return sysm.solve(target, dps=pt.dps, start=start)
+        except ConvergenceError:
+            pass  # fall back to a cold solve
+    error = None
+    for lam_h in (max(pt.lam, _LAM_START), 10 * max(pt.lam, _LAM_START), 100 * max(pt.lam, _LAM_START)):
+        try:
+            sol = sysm.solve(_params(pt, coef, lam_h), dps=pt.dps)
+            if lam_h == pt.lam:
+                return sol
+            for lam in _lam_ladder(lam_h, pt.lam, pt.dps):
+                sol = sysm.solve(_params(pt, coef, lam), dps=pt.dps, start=sol)
+            return sol
+        except ConvergenceError as exc:
+            error = exc
+    raise error
 def _observe(pt: _Point, coef, sol) -> Errors:
     """Errors from a Dyson solution: the formulas of :func:`rmt_dsm.dsm.observables.error_expressions`
     [D eqs. (6.4)-(6.5)] evaluated at Q, X1 and the exact derivatives of Q."""
@@ -229,12 +261,7 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
             continue
         with mpmath.workdps((pt.dps or 15) + 15):
             start = prev if (prev is not None and prev_chart == pt.chart) else None
-            try:
-                sol = _solve(pt, coef, start=start)
-            except Exception:
-                if start is None:
-                    raise
-                sol = _solve(pt, coef)
+            sol = _solve(pt, coef, start=start)
             out.append(_observe(pt, coef, sol))
         prev, prev_chart = sol, pt.chart
     return out
