@@ -128,3 +128,16 @@ def test_non_convergence_raises_with_parameters():
     bad = dict(good.values)
     with pytest.raises(ConvergenceError, match="psi_p"):
         sysm.solve(p, start={k: -v for k, v in bad.items()})
+
+
+@pytest.mark.parametrize("psi_p,m,t,lam", [(0.997, 1, 0.1, 0.0), (2.99, 3, 0.1, 0.0), (1.003, 1, 0.5, 0.0),
+                                           (8.341240204256188, math.inf, 0.0204, 0.1)])
+def test_cold_solves_match_warm_started_curves(psi_p, m, t, lam):
+    """A cold single-point solve (homotopy + ridge ladder) and a warm-started sweep reach the
+    same point by different paths; near the threshold and at small t they must agree."""
+    grid = [psi_p * f for f in (0.6, 0.8, 0.9, 0.95, 0.98, 1.0)] if psi_p < m * 1.0 or m == math.inf else \
+        [psi_p * f for f in (1.6, 1.3, 1.1, 1.05, 1.02, 1.0)]
+    warm = rmt_dsm.learning_curve("psi_p", grid, psi_n=1.0, m=m, t=t, lam=lam)[-1]
+    cold = rmt_dsm.errors(1.0, psi_p, m, t=t, lam=lam)
+    assert cold.test == pytest.approx(warm.test, rel=1e-7)
+    assert cold.train == pytest.approx(warm.train, rel=1e-7, abs=1e-12)
