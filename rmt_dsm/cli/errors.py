@@ -79,6 +79,10 @@ def errors_payload(res, dps=None) -> dict:
     params["m"] = json_m(res.params["m"])
     params["dps"] = dps
     out["params"] = params
+    # SPEC §5: "keys train, test, score, gap, floor ... and the parameters": the parameters
+    # are also top-level keys, for scripts that read them there
+    for k, v in params.items():
+        out.setdefault(k, v)
     info = res.info
     residual = info.get("residual")
     out["solver"] = {
