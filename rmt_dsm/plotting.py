@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["plot_curve", "threshold_location", "save_figure", "COLORS", "LABELS"]
+__all__ = ["plot_curve", "plot_spectrum", "threshold_location", "save_figure", "COLORS", "LABELS"]
 
 #: one colour per error, shared by theory lines and simulation markers
 COLORS = {"train": "tab:blue", "test": "tab:red", "score": "tab:green", "floor": "0.35"}
@@ -133,6 +133,30 @@ def plot_curve(rows, vary: str, params: dict, sim_rows=None, log: bool = False, 
     ax.set_title(curve_title(vary, params), fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def plot_spectrum(spec, params: dict):
+    """Bulk density of U with its atom drawn as a vertical bar labelled by its mass.
+
+    ``spec``: :class:`rmt_dsm.dsm.spectrum.Spectrum`.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot(spec.energies, spec.density, color="tab:purple", label="bulk density")
+    if spec.atom_mass > 0:
+        top = float(max(spec.density.max(), 1e-12))
+        ax.vlines([spec.atom_at], 0, top, colors="k", linestyles="--",
+                  label=f"atom at {spec.atom_at:.3g}, mass {spec.atom_mass:.3g}")
+    ax.set_xscale("log")
+    ax.set_xlabel(r"eigenvalue of $U$")
+    ax.set_ylabel("density")
+    ax.set_title(curve_title("", params))
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
     return fig
 
 

@@ -78,3 +78,20 @@ def test_density_is_nonnegative_and_positive_in_the_bulk():
     E = np.linspace(0.3, 1.2, 7)
     s = spectrum(1.0, 3.0, 1, E, t=0.5)
     assert np.all(s.density > 0)
+
+
+def test_spectrum_cli_writes_csv_and_figure(tmp_path, capsys):
+    import csv
+    import json
+
+    from rmt_dsm.cli import main
+
+    out = tmp_path / "spec"
+    assert main(["spectrum", "--psi-n", "1", "--psi-p", "3", "--m", "1", "--t", "0.5", "--num", "30",
+                 "--emax", "4", "--out", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["atom_mass"] == pytest.approx(2 / 3) and len(data["density"]) == 30
+    rows = list(csv.DictReader(open(f"{out}.csv")))
+    assert len(rows) == 30 and (tmp_path / "spec.png").exists() and (tmp_path / "spec.pdf").exists()
+    assert main(["spectrum", "--psi-n", "-1", "--psi-p", "3", "--m", "1", "--t", "0.5"]) == 2
+    assert "psi_n" in capsys.readouterr().err

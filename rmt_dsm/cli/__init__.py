@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "simulate": "simulate",
     "latex": "latex",
     "phase": "phase",
+    "spectrum": "spectrum",
 }
 
 
