@@ -1,0 +1,379 @@
+r"""Validation of the asymptotic theory against finite-d simulations (shared machinery).
+
+This module is a third party to the theory (:func:`rmt_dsm.errors`) and to the simulator
+(:func:`rmt_dsm.simulate.simulate`): it imports both, evaluates them on the same parameter
+points and quantifies their difference.  It is used by ``tests/test_validation.py`` (fast),
+``tests/test_validation_slow.py`` (``pytest -m slow``) and ``scripts/make_validation_report.py``
+(which regenerates ``docs/validation.md``).
+
+Protocol
+--------
+* :data:`GRID_LIMITS` (m in {1, inf}) and :data:`GRID_FINITE_M` (m in {2, 3, 5, 10, 50}) are a
+  spread design over psi_p < psi_n / psi_p > psi_n, t in {0.05, 1}, lambda in {1e-3, 0.5} and the
+  activations tanh, erf, relu.
+* Gaussian-equivalent (GE) check: the GE simulator (SPEC §3, exact noise average for m = inf)
+  at d = 1000 against the theory: pass when the relative difference is <= 0.3 % or the
+  difference is within 3 standard errors (:func:`ge_passes`).
+* True nonlinear model: the discrepancy D(d) = theory - simulation mean is measured at several d
+  with its standard error; ``D(d) = c d^{-alpha}`` is fitted by weighted least squares
+  (:func:`fit_power_law`).  Points with m = inf are simulated at m = 16, 64, 256 and compared
+  with the theory at the *same* finite m; the m = inf theory is their limit.
+* Compared quantities: ``train`` and ``test``.  ``score = test - floor`` with the deterministic
+  floor F_pop, so its discrepancy equals the test one (exactly for erf/relu and the GE model,
+  whose population statistics are exact; up to Monte-Carlo noise for tanh).
+
+Standard errors are over seeds (std(ddof=1)/sqrt(K)); for tanh the test error of each seed is
+a Monte-Carlo estimate on ``n_test`` fresh pairs, whose noise is part of the seed-to-seed spread.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["Point", "GRID_LIMITS", "GRID_FINITE_M", "QUANTITIES", "INF_PROXY_M", "grid", "point",
+           "theory", "simulation_cost", "Row", "compare", "ge_passes", "PowerFit", "fit_power_law",
+           "Trend", "trend", "effective_stderr", "write_csv", "read_csv", "fmt_m"]
+
+#: quantities compared (score = test - floor carries the test discrepancy, see module docstring)
+QUANTITIES = ("train", "test")
+#: finite m used to approach m = inf with the true nonlinear model
+INF_PROXY_M = (16, 64, 256)
+
+
+def fmt_m(m) -> str:
+    """'inf' for math.inf, else the integer."""
+    return "inf" if m == math.inf else str(int(m))
+
+
+@dataclass(frozen=True)
+class Point:
+    """One parameter point of the validation grid (OU schedule: a = e^-t, Delta = 1 - e^-2t)."""
+
+    label: str
+    activation: str
+    psi_n: float
+    psi_p: float
+    m: int | float
+    t: float
+    lam: float
+
+    def kwargs(self, m=None) -> dict:
+        """Keyword arguments shared by rmt_dsm.errors and simulate (m overridable)."""
+        return dict(psi_n=self.psi_n, psi_p=self.psi_p, m=self.m if m is None else m, t=self.t,
+                    lam=self.lam, activation=self.activation)
+
+    def describe(self) -> str:
+        return (f"{self.activation}, psi_n={self.psi_n:g}, psi_p={self.psi_p:g}, m={fmt_m(self.m)}, "
+                f"t={self.t:g}, lam={self.lam:g}")
+
+    @property
+    def regime(self) -> str:
+        return "p<n" if self.psi_p < self.psi_n else "p>n"
+
+
+def _limits_grid() -> tuple:
+    """24 points with m in {1, inf}: per activation a 2^(5-2) fractional factorial design.
+
+    Factors (levels -/+): A = psi pair ((1, 0.5) p<n / (0.5, 1.5) p>n), B = t (0.05 / 1),
+    C = lambda (1e-3 / 0.5), D = m (1 / inf), E = the psi scale (x1 / x2, i.e. (2, 1) and (1, 3)).
+    Generators D = s1 AB, E = s2 AC with signs (s1, s2) rotated over the activations, so that the
+    three activations together cover every two-factor combination several times.
+    """
+    pairs = {(-1, -1): (1.0, 0.5), (-1, 1): (2.0, 1.0), (1, -1): (0.5, 1.5), (1, 1): (1.0, 3.0)}
+    signs = {"tanh": (1, 1), "erf": (-1, 1), "relu": (1, -1)}
+    pts = []
+    for act, (s1, s2) in signs.items():
+        k = 0
+        for A in (-1, 1):
+            for B in (-1, 1):
+                for C in (-1, 1):
+                    D, E = s1 * A * B, s2 * A * C
+                    psi_n, psi_p = pairs[(A, E)]
+                    k += 1
+                    pts.append(Point(label=f"{act[0].upper()}{k}", activation=act, psi_n=psi_n,
+                                     psi_p=psi_p, m=1 if D < 0 else math.inf,
+                                     t=0.05 if B < 0 else 1.0, lam=1e-3 if C < 0 else 0.5))
+    return tuple(pts)
+
+
+#: m in {1, inf}: 24 points (8 per activation)
+GRID_LIMITS = _limits_grid()
+
+#: finite m in {2, 3, 5, 10, 50}: 12 points; psi_p / (m psi_n) kept >= 1.6 or <= 0.8 at lam = 1e-3
+GRID_FINITE_M = (
+    Point("F1", "tanh", 1.0, 0.5, 2, 0.05, 1e-3),
+    Point("F2", "tanh", 0.25, 2.0, 3, 1.0, 1e-3),
+    Point("F3", "tanh", 0.5, 1.5, 10, 1.0, 0.5),
+    Point("F4", "tanh", 2.0, 1.0, 50, 0.05, 0.5),
+    Point("F5", "erf", 1.0, 0.5, 3, 1.0, 1e-3),
+    Point("F6", "erf", 0.25, 2.0, 5, 0.05, 1e-3),
+    Point("F7", "erf", 0.5, 1.5, 2, 0.05, 0.5),
+    Point("F8", "erf", 0.5, 1.0, 10, 1.0, 1e-3),
+    Point("F9", "relu", 1.0, 0.5, 5, 0.05, 0.5),
+    Point("F10", "relu", 0.25, 2.0, 2, 1.0, 1e-3),
+    Point("F11", "relu", 0.2, 1.0, 50, 1.0, 1e-3),
+    Point("F12", "relu", 0.5, 1.5, 3, 1.0, 0.5),
+)
+
+
+def grid() -> tuple:
+    """All validation points (m in {1, inf} first, then finite m)."""
+    return GRID_LIMITS + GRID_FINITE_M
+
+
+def point(label: str) -> Point:
+    """The grid point with this label."""
+    for p in grid():
+        if p.label == label:
+            return p
+    raise KeyError(label)
+
+
+@lru_cache(maxsize=None)
+def _theory_cached(psi_n, psi_p, m, t, lam, activation) -> dict:
+    import rmt_dsm
+
+    e = rmt_dsm.errors(psi_n, psi_p, m, t=t, lam=lam, activation=activation)
+    return {k: float(v) for k, v in e.as_dict().items()}
+
+
+def theory(pt: Point, m=None) -> dict:
+    """Asymptotic errors (train, test, score, gap, floor) at the point (m overridable)."""
+    kw = pt.kwargs(m)
+    return dict(_theory_cached(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], kw["activation"]))
+
+
+def simulation_cost(pt: Point, d: int, seeds: int, m=None, model: str = "true") -> float:
+    """Approximate floating-point operations of a simulation (accumulation + evaluation)."""
+    m = pt.m if m is None else m
+    n, p = round(pt.psi_n * d), round(pt.psi_p * d)
+    if m == math.inf:
+        acc = 2.0 * n * p * d + n * p * p + p * p * d
+    else:
+        acc = n * m * (4.0 * p * d + p * p)
+    solve = p ** 3 / 3.0 + 2.0 * p * p * d
+    if model == "true" and pt.activation not in ("erf", "relu"):
+        n_test = max(20000, 4 * p)
+        evaluate = n_test * 4.0 * p * d
+    else:
+        evaluate = 2.0 * p * p * d
+    return seeds * (acc + solve + evaluate)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One comparison: theory (at the simulated m) vs simulation mean +- standard error."""
+
+    label: str
+    activation: str
+    psi_n: float
+    psi_p: float
+    t: float
+    lam: float
+    m: str            # the point's m ('inf' or integer)
+    m_sim: str        # the simulated m (differs from m for m = inf with the true model)
+    model: str        # 'true' or 'equivalent'
+    d: int
+    seeds: int
+    quantity: str
+    theory: float     # theory at m_sim
+    theory_point: float  # theory at the point's m (the m = inf limit for m = inf points)
+    mean: float
+    stderr: float
+    seconds: float
+
+    @property
+    def diff(self) -> float:
+        """theory - simulation mean."""
+        return self.theory - self.mean
+
+    @property
+    def rel(self) -> float:
+        return self.diff / abs(self.theory)
+
+    @property
+    def z(self) -> float:
+        return self.diff / self.stderr if self.stderr > 0 else math.inf
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out.update(diff=self.diff, rel=self.rel, z=self.z)
+        return out
+
+
+def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: int = 0,
+            quantities=QUANTITIES) -> list:
+    """Simulate the point at dimension d and compare each quantity with the theory.
+
+    m: the simulated m (default: the point's m).  Returns one :class:`Row` per quantity.
+    """
+    from rmt_dsm.simulate import simulate
+
+    m_sim = pt.m if m is None else m
+    th = theory(pt, m_sim)
+    th_pt = theory(pt)
+    t0 = time.perf_counter()
+    res = simulate(d=d, seeds=seeds, seed=seed, model=model, **pt.kwargs(m_sim))
+    sec = time.perf_counter() - t0
+    rows = []
+    for q in quantities:
+        est = getattr(res, q)
+        rows.append(Row(label=pt.label, activation=pt.activation, psi_n=pt.psi_n, psi_p=pt.psi_p,
+                        t=pt.t, lam=pt.lam, m=fmt_m(pt.m), m_sim=fmt_m(m_sim), model=model, d=d,
+                        seeds=seeds, quantity=q, theory=th[q], theory_point=th_pt[q],
+                        mean=est.mean, stderr=est.stderr, seconds=sec))
+    return rows
+
+
+def ge_passes(row: Row, rel_tol: float = 3e-3, n_se: float = 3.0) -> bool:
+    """GE criterion: |rel. difference| <= 0.3 % or |difference| <= 3 standard errors."""
+    return abs(row.rel) <= rel_tol or abs(row.diff) <= n_se * row.stderr
+
+
+@dataclass(frozen=True)
+class PowerFit:
+    """Weighted least-squares fit D(d) = c d^{-alpha} of signed discrepancies with errors se.
+
+    alpha_lo/alpha_hi: the Delta chi^2 = 1 interval of the profile likelihood over the scanned
+    alpha range [0, 3] (clipped there).  chi2_zero: chi^2 of D = 0 (no discrepancy);
+    significance = chi2_zero - chi2 (Delta chi^2 of the fitted law against zero; < ~6 means the
+    data do not resolve a discrepancy and alpha is undetermined).
+    """
+
+    c: float
+    alpha: float
+    alpha_lo: float
+    alpha_hi: float
+    chi2: float
+    dof: int
+    chi2_zero: float
+
+    @property
+    def significance(self) -> float:
+        return self.chi2_zero - self.chi2
+
+    @property
+    def resolved(self) -> bool:
+        """The discrepancy is resolved (Delta chi^2 >= 6 against D = 0, two parameters)."""
+        return self.significance >= 6.0
+
+    def remainder(self, d: float) -> float:
+        """|c| d^{-alpha}: the fitted finite-size discrepancy at dimension d."""
+        return abs(self.c) * d ** (-self.alpha)
+
+
+def fit_power_law(ds, diffs, ses, alphas=None) -> PowerFit:
+    """Fit D(d) = c d^{-alpha} (c signed) by weighted least squares, profiling alpha on a grid.
+
+    >>> ds = np.array([250., 500., 1000., 2000.])
+    >>> f = fit_power_law(ds, 3.0 / ds, 0.01 / ds)
+    >>> round(f.alpha, 3), round(f.c, 3)
+    (1.0, 3.0)
+    """
+    ds, y, se = (np.asarray(v, dtype=float) for v in (ds, diffs, ses))
+    se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
+    if np.any(np.isnan(se)):
+        raise ValueError("fit_power_law needs finite positive standard errors")
+    w = 1.0 / se ** 2
+    alphas = np.linspace(0.0, 3.0, 1201) if alphas is None else np.asarray(alphas)
+    chi2 = np.empty(alphas.size)
+    cs = np.empty(alphas.size)
+    for i, a in enumerate(alphas):
+        x = ds ** (-a)
+        c = float(np.sum(w * x * y) / np.sum(w * x * x))
+        cs[i] = c
+        chi2[i] = float(np.sum(w * (y - c * x) ** 2))
+    i = int(np.argmin(chi2))
+    inside = alphas[chi2 <= chi2[i] + 1.0]
+    return PowerFit(c=float(cs[i]), alpha=float(alphas[i]), alpha_lo=float(inside.min()),
+                    alpha_hi=float(inside.max()), chi2=float(chi2[i]), dof=int(ds.size - 2),
+                    chi2_zero=float(np.sum(w * y * y)))
+
+
+def effective_stderr(rows) -> list:
+    """Standard errors used for fits and z-tests along a d-trend: max(own SE, pooled SE).
+
+    With K = 2 or 3 seeds the sample SE is itself very uncertain (Student t with K - 1 dof:
+    P(|t_1| > 4) = 0.16).  The seed-to-seed fluctuations of these self-averaging errors scale
+    as 1/d, so s = d * std is pooled over all d of the trend (weighted by K - 1 dof) and gives
+    SE_pool(d) = s / (d sqrt(K)).  Taking the max with the own SE never makes a test less
+    conservative (for tanh the Monte-Carlo noise of the test set decays more slowly than 1/d and
+    the own SE dominates at large d).
+    """
+    num = sum((r.seeds - 1) * (r.d * r.stderr * math.sqrt(r.seeds)) ** 2 for r in rows
+              if r.seeds >= 2 and math.isfinite(r.stderr))
+    dof = sum(r.seeds - 1 for r in rows if r.seeds >= 2 and math.isfinite(r.stderr))
+    if dof == 0:
+        return [r.stderr for r in rows]
+    s = math.sqrt(num / dof)
+    return [max(r.stderr, s / (r.d * math.sqrt(r.seeds))) for r in rows]
+
+
+@dataclass
+class Trend:
+    """Discrepancies of one point / simulated m / quantity over d, with the power-law fit
+    (weighted by :func:`effective_stderr`)."""
+
+    label: str
+    m_sim: str
+    quantity: str
+    rows: list = field(default_factory=list)
+    fit: PowerFit | None = None
+
+    @property
+    def ds(self):
+        return [r.d for r in self.rows]
+
+    @property
+    def se_eff(self) -> list:
+        return effective_stderr(self.rows)
+
+    def z_eff(self, row) -> float:
+        return row.diff / self.se_eff[self.rows.index(row)]
+
+
+def trend(pt: Point, plan, m=None, model: str = "true", quantities=QUANTITIES, log=None) -> dict:
+    """Run the d-trend protocol: plan = [(d, seeds), ...].  Returns {quantity: Trend}."""
+    out = {q: Trend(pt.label, fmt_m(pt.m if m is None else m), q) for q in quantities}
+    for d, seeds in plan:
+        for r in compare(pt, d, seeds, model=model, m=m, quantities=quantities):
+            out[r.quantity].rows.append(r)
+            if log is not None:
+                log(f"{pt.label} m={r.m_sim} d={d} K={seeds} {r.quantity}: theory {r.theory:.6f} "
+                    f"sim {r.mean:.6f} +- {r.stderr:.2g} (z={r.z:+.2f}) [{r.seconds:.1f}s]")
+    for tr in out.values():
+        if len(tr.rows) >= 3:
+            tr.fit = fit_power_law([r.d for r in tr.rows], [r.diff for r in tr.rows], tr.se_eff)
+    return out
+
+
+_FIELDS = [f.name for f in Row.__dataclass_fields__.values()]
+
+
+def write_csv(path, rows) -> None:
+    """Rows (with diff, rel, z) to CSV."""
+    rows = list(rows)
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=_FIELDS + ["diff", "rel", "z"])
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in r.as_dict().items()})
+
+
+def read_csv(path) -> list:
+    """Rows written by :func:`write_csv`."""
+    out = []
+    types = {f.name: f.type for f in Row.__dataclass_fields__.values()}
+    with open(path) as fh:
+        for rec in csv.DictReader(fh):
+            kw = {}
+            for k in _FIELDS:
+                v = rec[k]
+                kw[k] = int(v) if types[k] == "int" else float(v) if types[k] == "float" else v
+            out.append(Row(**kw))
+    return out

@@ -1,0 +1,629 @@
+#!/usr/bin/env python
+"""Regenerate docs/validation.md, docs/figures/validation_*.{png,pdf} and docs/data/validation_*.csv.
+
+    .venv/bin/python scripts/make_validation_report.py           # full protocol (~30-40 min, 2 cores)
+    .venv/bin/python scripts/make_validation_report.py --quick   # reduced protocol (a few minutes)
+
+Sections (machinery in rmt_dsm/validation.py):
+  1. Gaussian-equivalent simulator vs theory at d = 1000 on the whole grid (m = inf exact).
+  2. True nonlinear simulator vs theory, d-trend d = 250, 500, 1000, 2000 (seeds 16/8/4/2 for
+     m = 1; fewer for finite m), power-law fit of the discrepancy.
+  3. m = inf points: true model at m = 16, 64, 256 (theory at the same m) and the approach to m = inf.
+  4. Learning curves vs psi_p with simulation points.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from rmt_dsm import validation as V  # noqa: E402
+
+DOCS = os.path.join(ROOT, "docs")
+FIG = os.path.join(DOCS, "figures")
+DATA = os.path.join(DOCS, "data")
+LOG_T0 = time.perf_counter()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.perf_counter() - LOG_T0:7.1f}s] {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# protocol
+# --------------------------------------------------------------------------------------------
+def protocol(quick: bool) -> dict:
+    """Dimensions, seeds and point subsets of each section."""
+    if quick:
+        return dict(
+            ge_d=400, ge_seeds={"limit": 3, "finite": 2},
+            m1_plan=[(250, 8), (500, 4)], m1_labels=["T4", "E7", "R3", "T3"],
+            fin_plan=[(250, 6), (500, 3)], fin_labels=["F1", "F5", "F12"],
+            inf_plans={16: [(250, 6), (500, 3)], 64: [(250, 4)], 256: []},
+            inf_labels=["T7", "E3", "R8"],
+            curve_d=250, curve_seeds=2, curve_inf_m=64, curve_inf_d=200,
+            max_cost=4e11, ge_followup_plan=[(200, 8), (400, 4), (800, 3)],
+        )
+    return dict(
+        ge_d=1000, ge_seeds={"limit": 3, "finite": 2},
+        m1_plan=[(250, 16), (500, 8), (1000, 4), (2000, 3)],
+        m1_labels=[p.label for p in V.GRID_LIMITS if p.m == 1],
+        fin_plan=[(250, 8), (500, 4), (1000, 2), (2000, 2)],
+        fin_labels=[p.label for p in V.GRID_FINITE_M],
+        inf_plans={16: [(250, 8), (500, 4), (1000, 2)], 64: [(250, 6), (500, 3)], 256: [(250, 3)]},
+        # m = inf through m = 16, 64, 256: the six m = inf points with psi_p <= 2 covering
+        # t in {0.05, 1}, lam in {1e-3, 0.5}, p < n and p > n (psi_p = 3 costs 4x more per pair)
+        inf_labels=["T2", "T7", "E3", "E5", "R1", "R8"],
+        curve_d=400, curve_seeds=2, curve_inf_m=64, curve_inf_d=200,
+        max_cost=2e11, ge_followup_plan=[(250, 16), (500, 8), (1000, 4), (2000, 3)],
+    )
+
+
+def capped(pt, plan, m, max_cost, model="true"):
+    """The plan within the budget: at each d the seeds are reduced (not below 2) until the
+    estimated cost is <= max_cost flops; a d that cannot be afforded with 2 seeds is dropped
+    (the two smallest d are always kept)."""
+    out = []
+    for i, (d, k) in enumerate(plan):
+        per_seed = V.simulation_cost(pt, d, 1, m=m, model=model)
+        k2 = min(k, int(max_cost // per_seed))
+        if k2 >= 2:
+            out.append((d, k2))
+        elif i < 2:
+            out.append((d, 2))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# sections
+# --------------------------------------------------------------------------------------------
+def section_ge(P):
+    rows = []
+    for pt in V.grid():
+        k = P["ge_seeds"]["limit" if pt.m in (1, math.inf) else "finite"]
+        rs = V.compare(pt, P["ge_d"], k, model="equivalent")
+        for r in rs:
+            log(f"GE {pt.label} {r.quantity}: theory {r.theory:.6f} sim {r.mean:.6f} +- {r.stderr:.2g} "
+                f"rel {r.rel:+.2e} z {r.z:+.2f} {'ok' if V.ge_passes(r) else 'FAIL'} [{r.seconds:.1f}s]")
+        rows += rs
+    return rows
+
+
+def section_ge_followup(P, ge_rows):
+    """GE comparisons failing the criterion: a GE d-trend to tell a finite-size correction
+    (shrinks with d) from a disagreement (does not)."""
+    labels = []
+    for r in ge_rows:
+        if not V.ge_passes(r) and r.label not in labels:
+            labels.append(r.label)
+    trends = []
+    for lb in labels:
+        pt = V.point(lb)
+        plan = capped(pt, P["ge_followup_plan"], pt.m, P["max_cost"], model="equivalent")
+        res = V.trend(pt, plan, model="equivalent", log=lambda s: log("GE-TREND " + s))
+        trends += list(res.values())
+    return trends
+
+
+def section_trends(P):
+    """True-model d-trends: m = 1 and finite-m points directly, m = inf points at m = 16, 64, 256."""
+    trends = []
+    jobs = [(V.point(lb), P["m1_plan"], None) for lb in P["m1_labels"]]
+    jobs += [(V.point(lb), P["fin_plan"], None) for lb in P["fin_labels"]]
+    for lb in P["inf_labels"]:
+        for m, plan in P["inf_plans"].items():
+            if plan:
+                jobs.append((V.point(lb), plan, m))
+    total = sum(V.simulation_cost(pt, d, k, m=m) for pt, plan, m in jobs
+                for d, k in capped(pt, plan, m if m else pt.m, P["max_cost"]))
+    log(f"true-model trends: {len(jobs)} series, estimated {total / 1e12:.1f} Tflop")
+    for pt, plan, m in jobs:
+        plan = capped(pt, plan, m if m else pt.m, P["max_cost"])
+        res = V.trend(pt, plan, m=m, log=lambda s: log("TRUE " + s))
+        trends += list(res.values())
+    return trends
+
+
+def section_curves(P):
+    """Learning curves vs psi_p (tanh, psi_n = 1, lam = 1e-3): m = 1 and m = inf, t = 0.05 and 1."""
+    import rmt_dsm
+    from rmt_dsm.simulate import simulate
+
+    grid_th = np.concatenate([np.linspace(0.1, 0.8, 15), np.linspace(0.82, 1.18, 37), np.linspace(1.2, 4.0, 30)])
+    sim_psi = [0.25, 0.5, 0.75, 1.5, 2.0, 3.0]
+    panels = []
+    for m in (1, math.inf):
+        for t in (0.05, 1.0):
+            base = dict(psi_n=1.0, t=t, lam=1e-3, activation="tanh")
+            th = rmt_dsm.learning_curve("psi_p", list(grid_th), m=m, **base)
+            th_rows = [dict(psi_p=float(x), **{k: float(v) for k, v in e.as_dict().items()})
+                       for x, e in zip(grid_th, th)]
+            sims = []
+            for psi_p in sim_psi:
+                if m == 1:
+                    r = simulate(d=P["curve_d"], psi_p=psi_p, m=1, seeds=P["curve_seeds"], **base)
+                    sims.append(("true", 1, psi_p, r))
+                else:
+                    r = simulate(d=P["curve_d"], psi_p=psi_p, m=math.inf, seeds=P["curve_seeds"],
+                                 model="equivalent", **base)
+                    sims.append(("equivalent", math.inf, psi_p, r))
+                    r2 = simulate(d=P["curve_inf_d"], psi_p=psi_p, m=P["curve_inf_m"], seeds=2, **base)
+                    sims.append(("true", P["curve_inf_m"], psi_p, r2))
+                log(f"curve m={V.fmt_m(m)} t={t} psi_p={psi_p} done")
+            extra = None
+            if m == math.inf:
+                th2 = rmt_dsm.learning_curve("psi_p", list(grid_th), m=P["curve_inf_m"], **base)
+                extra = [dict(psi_p=float(x), **{k: float(v) for k, v in e.as_dict().items()})
+                         for x, e in zip(grid_th, th2)]
+            panels.append(dict(m=m, t=t, base=base, theory=th_rows, sims=sims, theory_mfin=extra))
+    return panels
+
+
+# --------------------------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------------------------
+COL = {"train": "tab:blue", "test": "tab:red", "score": "tab:green"}
+
+
+def save(fig, name):
+    paths = []
+    for ext in ("png", "pdf"):
+        p = os.path.join(FIG, f"{name}.{ext}")
+        fig.savefig(p, dpi=150)
+        paths.append(p)
+    plt.close(fig)
+    return paths
+
+
+def fig_curves(panels, P):
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8), layout="constrained")
+    for ax, pan in zip(axes.ravel(), panels):
+        xs = [r["psi_p"] for r in pan["theory"]]
+        for q in ("train", "test", "score"):
+            ys = [r[q] for r in pan["theory"]]
+            ax.plot(xs, ys, color=COL[q], lw=1.6, label=f"{q} (theory, m={V.fmt_m(pan['m'])})")
+        if pan["theory_mfin"]:
+            for q in ("train", "test"):
+                ax.plot(xs, [r[q] for r in pan["theory_mfin"]], color=COL[q], lw=1.0, ls="--",
+                        label=f"{q} (theory, m={P['curve_inf_m']})")
+        ax.axhline(pan["theory"][0]["floor"], color="0.4", ls=":", lw=1, label="floor $F_{pop}$")
+        for model, m, psi_p, r in pan["sims"]:
+            mk = "o" if model == "true" and m == 1 else ("s" if model == "equivalent" else "^")
+            for q in ("train", "test", "score"):
+                est = getattr(r, q)
+                ax.errorbar([psi_p], [est.mean], yerr=[0 if math.isnan(est.stderr) else est.stderr],
+                            fmt=mk, mfc="none", color=COL[q], ms=5, capsize=2)
+        if pan["m"] == 1:
+            ax.plot([], [], "o", mfc="none", color="k", label=f"true model, d={P['curve_d']}")
+        else:
+            ax.plot([], [], "s", mfc="none", color="k", label=f"GE model m=inf, d={P['curve_d']}")
+            ax.plot([], [], "^", mfc="none", color="k",
+                    label=f"true model m={P['curve_inf_m']}, d={P['curve_inf_d']}")
+        ax.set_xlabel(r"$\psi_p = p/d$")
+        ax.set_ylabel("error per dimension")
+        top = max(r["test"] for r in pan["theory"] if math.isfinite(r["test"]))
+        ax.set_ylim(0, min(top * 1.05, 3.0))
+        mtex = r"\infty" if pan["m"] == math.inf else str(pan["m"])
+        ax.set_title(rf"tanh, $\psi_n=1$, $\lambda=10^{{-3}}$, $m={mtex}$, $t={pan['t']:g}$", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    return save(fig, "validation_learning_curves")
+
+
+def fig_trends(trends, ge_trends=()):
+    groups = {"true model, m = 1": [], "true model, finite m": [], "true model, m = inf via finite m": []}
+    for tr in trends:
+        pt = V.point(tr.label)
+        key = ("true model, m = 1" if pt.m == 1 else "true model, finite m" if pt.m != math.inf
+               else "true model, m = inf via finite m")
+        groups[key].append(tr)
+    if ge_trends:
+        groups["GE model (failed GE checks)"] = list(ge_trends)
+    ncol = len(groups)
+    fig, axes = plt.subplots(2, ncol, figsize=(5 * ncol, 8.5), layout="constrained", squeeze=False)
+    cmap = plt.get_cmap("tab20")
+    for j, (name, trs) in enumerate(groups.items()):
+        for i, q in enumerate(V.QUANTITIES):
+            ax = axes[i, j]
+            sel = [t for t in trs if t.quantity == q]
+            for k, tr in enumerate(sel):
+                c = cmap(k % 20)
+                ds = np.array(tr.ds, float)
+                diff = np.array([abs(r.diff) for r in tr.rows])
+                se = np.array(tr.se_eff)
+                lab = tr.label + (f" (m={tr.m_sim})" if V.point(tr.label).m == math.inf else "")
+                ax.errorbar(ds * (1 + 0.02 * (k - len(sel) / 2)), np.maximum(diff, 1e-7), yerr=se,
+                            fmt="o", color=c, ms=4, capsize=2, label=lab)
+                if tr.fit is not None and tr.fit.resolved:
+                    dd = np.geomspace(ds.min(), ds.max(), 20)
+                    ax.plot(dd, abs(tr.fit.c) * dd ** (-tr.fit.alpha), color=c, lw=1)
+            dd = np.geomspace(200, 2500, 10)
+            ax.plot(dd, 0.5 / dd, "k--", lw=0.8, label=r"$0.5\,d^{-1}$")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_xticks([250, 500, 1000, 2000])
+            ax.set_xticklabels(["250", "500", "1000", "2000"])
+            ax.minorticks_off()
+            ax.set_xlabel("dimension d")
+            ax.set_ylabel(f"|theory - sim| ({q} error)")
+            ax.set_title(f"{name}: {q}", fontsize=10)
+            ax.grid(alpha=0.3, which="both")
+            ax.legend(fontsize=6, ncol=2)
+    return save(fig, "validation_finite_size")
+
+
+def fig_m_approach(trends, ge_rows):
+    import rmt_dsm
+
+    labels = sorted({tr.label for tr in trends if V.point(tr.label).m == math.inf},
+                    key=lambda s: [p.label for p in V.grid()].index(s))
+    if not labels:
+        return []
+    ncol = min(4, len(labels))
+    nrow = math.ceil(len(labels) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.9 * ncol, 3.3 * nrow), layout="constrained",
+                             squeeze=False)
+    ms = np.unique(np.concatenate([np.arange(1, 21), np.round(np.geomspace(20, 1024, 20)).astype(int)]))
+    for ax, lb in zip(axes.ravel(), labels):
+        pt = V.point(lb)
+        curve = rmt_dsm.learning_curve("m", [int(m) for m in ms], **{k: v for k, v in pt.kwargs().items()
+                                                                     if k != "m"})
+        thinf = V.theory(pt)
+        for q in V.QUANTITIES:
+            ax.plot(ms, [float(getattr(e, q)) for e in curve], color=COL[q], lw=1.4, label=f"{q} theory (m)")
+            ax.axhline(thinf[q], color=COL[q], ls=":", lw=1, label=f"{q} theory m=inf")
+            for tr in trends:
+                if tr.label == lb and tr.quantity == q:
+                    r = max(tr.rows, key=lambda r: r.d)
+                    ax.errorbar([int(tr.m_sim)], [r.mean], yerr=[r.stderr], fmt="o", mfc="none",
+                                color=COL[q], ms=5, capsize=2)
+            for r in ge_rows:
+                if r.label == lb and r.quantity == q:
+                    ax.errorbar([1400], [r.mean], yerr=[r.stderr], fmt="s", mfc="none", color=COL[q],
+                                ms=5, capsize=2)
+        ax.plot([], [], "o", mfc="none", color="k", label="true model (largest d)")
+        ax.plot([], [], "s", mfc="none", color="k", label="GE m=inf (plotted at m=1400)")
+        ax.set_xscale("log")
+        ax.set_xlabel("m (noise draws per point)")
+        ax.set_ylabel("error per dimension")
+        ax.set_title(f"{lb}: {pt.describe().replace(', m=inf', '')}", fontsize=7)
+        ax.grid(alpha=0.3)
+    axes.ravel()[0].legend(fontsize=6)
+    for ax in axes.ravel()[len(labels):]:
+        ax.axis("off")
+    return save(fig, "validation_m_to_inf")
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+def pm(mean, se, digits=5):
+    se_s = "n/a" if not math.isfinite(se) else f"{se:.1e}"
+    return f"{mean:.{digits}f} ± {se_s}"
+
+
+def md_ge(rows, P):
+    out = [f"| point | parameters | quantity | theory | GE sim (d={P['ge_d']}) mean ± SE | rel. diff | z | pass |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        pt = V.point(r.label)
+        out.append(f"| {r.label} | {pt.describe()} | {r.quantity} | {r.theory:.6f} | {pm(r.mean, r.stderr, 6)} "
+                   f"(K={r.seeds}) | {r.rel:+.2e} | {r.z:+.1f} | {'yes' if V.ge_passes(r) else '**NO**'} |")
+    return "\n".join(out)
+
+
+def md_trends(trends, ds_all):
+    head = "| point | m sim | quantity | theory | " + " | ".join(f"theory − sim, d={d}" for d in ds_all) + \
+        " | rel. diff (largest d) | alpha [Δχ²=1] | Δχ² vs 0 |"
+    out = [head, "|" + "---|" * (6 + len(ds_all))]
+    for tr in trends:
+        by_d = {r.d: (r, e) for r, e in zip(tr.rows, tr.se_eff)}
+        cells = []
+        for d in ds_all:
+            r, e = by_d.get(d, (None, None))
+            cells.append("" if r is None else f"{r.diff:+.1e} ± {e:.1e} (K={r.seeds})")
+        last = max(tr.rows, key=lambda r: r.d)
+        if tr.fit is None:
+            fit = "—"
+            sig = "—"
+        else:
+            f = tr.fit
+            fit = f"{f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}]" if f.resolved else \
+                f"undetermined ({f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}])"
+            sig = f"{f.significance:.1f}"
+        out.append(f"| {tr.label} | {tr.m_sim} | {tr.quantity} | {last.theory:.5f} | " + " | ".join(cells) +
+                   f" | {last.rel:+.1e} | {fit} | {sig} |")
+    return "\n".join(out)
+
+
+def md_m_approach(trends):
+    rows = {}
+    for tr in trends:
+        if V.point(tr.label).m != math.inf:
+            continue
+        last = max(tr.rows, key=lambda r: r.d)
+        rows.setdefault((tr.label, tr.quantity), {})[int(tr.m_sim)] = last
+    ms = sorted({m for v in rows.values() for m in v})
+    out = ["| point | quantity | " + " | ".join(f"m={m}: theory / sim (d)" for m in ms) + " | theory m=inf |",
+           "|" + "---|" * (3 + len(ms))]
+    for (lb, q), v in rows.items():
+        cells = []
+        for m in ms:
+            r = v.get(m)
+            cells.append("" if r is None else f"{r.theory:.5f} / {pm(r.mean, r.stderr)} ({r.d})")
+        any_r = next(iter(v.values()))
+        out.append(f"| {lb} | {q} | " + " | ".join(cells) + f" | {any_r.theory_point:.5f} |")
+    return "\n".join(out)
+
+
+def flags(ge_rows, trends, ge_trends=()):
+    """Disagreements: GE failures (with their GE d-trend); trends whose discrepancy does not shrink
+    or is > 4 SE + fitted remainder at the largest d."""
+    out = []
+    for r in ge_rows:
+        if not V.ge_passes(r):
+            note = ""
+            for tr in ge_trends:
+                if tr.label == r.label and tr.quantity == r.quantity and tr.fit is not None:
+                    f = tr.fit
+                    note = (f"; GE d-trend: alpha = {f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}], "
+                            f"Δχ² vs 0 = {f.significance:.1f}" + (", shrinks with d (finite-size)"
+                                                               if f.resolved and f.alpha > 0.3 else ""))
+            out.append(f"GE {r.label} {r.quantity} at d={r.d}: theory {r.theory:.6f}, sim {r.mean:.6f} ± "
+                       f"{r.stderr:.1e} (rel {r.rel:+.2e}, z {r.z:+.1f}){note}")
+    for tr in list(ge_trends) + list(trends):
+        last = max(tr.rows, key=lambda r: r.d)
+        z = tr.z_eff(last)
+        f = tr.fit
+        if f is not None and f.resolved and f.alpha <= 0.3:
+            out.append(f"{tr.rows[0].model.upper()} {tr.label} m={tr.m_sim} {tr.quantity}: discrepancy does not shrink with d "
+                       f"(alpha = {f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}], D(d={last.d}) = "
+                       f"{last.diff:+.2e} ± {tr.se_eff[-1]:.1e})")
+        elif f is not None and f.resolved and abs(last.diff) > 4 * tr.se_eff[-1] + f.remainder(last.d):
+            out.append(f"{tr.rows[0].model.upper()} {tr.label} m={tr.m_sim} {tr.quantity}: |D| > 4 SE + fitted remainder at d={last.d}")
+        elif abs(z) > 4 and (f is None or not f.resolved):
+            out.append(f"{tr.rows[0].model.upper()} {tr.label} m={tr.m_sim} {tr.quantity}: {z:+.1f} SE at d={last.d} without a "
+                       f"resolved finite-size trend")
+    return out
+
+
+def write_report(P, quick, ge_rows, trends, ge_trends, runtime):
+    ds_all = sorted({r.d for tr in trends for r in tr.rows})
+    n_ge = len(ge_rows)
+    n_ge_pass = sum(V.ge_passes(r) for r in ge_rows)
+    res = [tr.fit for tr in trends if tr.fit is not None and tr.fit.resolved]
+    alphas = [f.alpha for f in res]
+    fl = flags(ge_rows, trends, ge_trends)
+    max_rel_last = max(abs(max(tr.rows, key=lambda r: r.d).rel) for tr in trends)
+    z_last = [abs(tr.z_eff(max(tr.rows, key=lambda r: r.d))) for tr in trends]
+    lines = []
+    A = lines.append
+    A("# Validation of the theory against finite-d simulations")
+    A("")
+    A("*Generated by `scripts/make_validation_report.py`" + (" --quick" if quick else "") +
+      f" — do not edit by hand. Runtime {runtime / 60:.1f} min on {os.cpu_count()} cores "
+      f"({platform.processor() or platform.machine()}), numpy {np.__version__}.*")
+    if quick:
+        A("")
+        A("> **Quick protocol** (reduced grid, small d): a smoke run, not the full validation.")
+    A("")
+    A("The asymptotic errors returned by `rmt_dsm.errors` (the solution of the Dyson fixed-point "
+      "system, SPEC §4) are compared with the finite-d simulator `rmt_dsm.simulate.simulate`, which "
+      "fits the random-features readout on actual random matrices and never imports the theory. "
+      "The machinery (grid, comparisons, fits) is `rmt_dsm/validation.py`; the fast checks are "
+      "`tests/test_validation.py` and the slow ones `tests/test_validation_slow.py` (`pytest -m slow`).")
+    A("")
+    A("Conventions: errors per dimension (SPEC §2), OU schedule a = e^{-t}, Δ = 1 − e^{-2t}; "
+      "`theory − sim` is the theory minus the mean over K seeds; SE = std(ddof=1)/√K over seeds "
+      "(for tanh each seed's test error is a Monte-Carlo estimate on max(20000, 4p) fresh pairs, "
+      "whose noise is included in the seed spread; erf and relu use exact population statistics "
+      "given W, and so does the Gaussian-equivalent model). z = (theory − sim)/SE. Only train and "
+      "test are tabulated: score = test − F_pop with a deterministic floor, so its discrepancy is "
+      "the test one.")
+    A("")
+    A("## Summary")
+    A("")
+    A(f"* Gaussian-equivalent simulator at d = {P['ge_d']}: {n_ge_pass}/{n_ge} comparisons pass "
+      "(|rel. diff| ≤ 0.3 % or |diff| ≤ 3 SE).")
+    A(f"* True nonlinear simulator: {len(trends)} d-trends (train and test of "
+      f"{len({(t.label, t.m_sim) for t in trends})} point/m series), d ∈ {ds_all}. "
+      f"Largest |rel. diff| at the largest d: {max_rel_last:.2e}; "
+      f"median |z| at the largest d: {np.median(z_last):.1f}.")
+    if alphas:
+        A(f"* Discrepancy resolved (Δχ² ≥ 6 against zero) in {len(res)} series; fitted exponents alpha: "
+          f"median {np.median(alphas):.2f}, range [{min(alphas):.2f}, {max(alphas):.2f}].")
+    A("* Flags (disagreements beyond the stated tolerances): " + ("none." if not fl else ""))
+    for f in fl:
+        A(f"  * {f}")
+    A("")
+    A("## 1. Grid")
+    A("")
+    A("m ∈ {1, ∞}: per activation a 2^(5−2) fractional factorial design over (ψ_n, ψ_p) ∈ "
+      "{(1, 0.5), (2, 1)} (p < n) / {(0.5, 1.5), (1, 3)} (p > n), t ∈ {0.05, 1}, λ ∈ {1e-3, 0.5}, "
+      "m ∈ {1, ∞}. Finite m ∈ {2, 3, 5, 10, 50}: 12 points with ψ_p/(mψ_n) ≥ 1.6 or ≤ 0.8 when "
+      "λ = 1e-3 (away from the interpolation threshold ψ_p = mψ_n).")
+    A("")
+    A("| point | activation | ψ_n | ψ_p | m | t | λ | regime |")
+    A("|---|---|---|---|---|---|---|---|")
+    for p in V.grid():
+        A(f"| {p.label} | {p.activation} | {p.psi_n:g} | {p.psi_p:g} | {V.fmt_m(p.m)} | {p.t:g} | {p.lam:g} | "
+          f"{p.regime} |")
+    A("")
+    A("## 2. Gaussian-equivalent simulator vs theory")
+    A("")
+    A(f"The GE model (SPEC §3) at d = {P['ge_d']} (m = ∞ with the exact noise average). The theory is "
+      "derived from this model, so the only expected difference is the finite-d correction. "
+      "Criterion: |rel. diff| ≤ 0.3 % or |diff| ≤ 3 SE.")
+    A("")
+    A(md_ge(ge_rows, P))
+    A("")
+    if ge_trends:
+        A("### GE comparisons failing the criterion: d-trend")
+        A("")
+        A("Each GE comparison that fails at the fixed d is re-run over d to tell a finite-size correction "
+          "(D shrinks with d) from a disagreement (it does not). Columns as in section 3.")
+        A("")
+        A(md_trends(ge_trends, sorted({r.d for tr in ge_trends for r in tr.rows})))
+        A("")
+    A("## 3. True nonlinear simulator: finite-size trends")
+    A("")
+    A("For each series the discrepancy D(d) = theory − sim is fitted as D = c d^(−alpha) by weighted "
+      "least squares (alpha profiled on [0, 3]; interval where χ² ≤ χ²_min + 1). The SE shown and used "
+      "is max(own SE, pooled SE): with K = 2–3 seeds a sample SE is itself unreliable, so d·std over "
+      "seeds (the fluctuations scale as 1/d) is pooled over the d of the series, SE_pool = s/(d√K). "
+      "Δχ² vs 0 is the "
+      "improvement of the fit over D ≡ 0: below ~6 the data do not resolve any discrepancy and alpha "
+      "is undetermined (the simulations agree with the theory within their errors at every d). "
+      "Points with m = ∞ are simulated at m = 16, 64, 256 and compared with the theory at the same m. "
+      "Runs whose estimated cost exceeded the budget were dropped (empty cells).")
+    A("")
+    A(md_trends(trends, ds_all))
+    A("")
+    A("![finite-size trends](figures/validation_finite_size.png)")
+    A("")
+    A("*|theory − sim| against d (log-log) with SE bars; lines: fitted c d^(−alpha) where resolved; "
+      "dashed: 0.5/d for reference.*")
+    A("")
+    A("## 4. Approach of finite m to m = ∞")
+    A("")
+    A("Theory at m = 16, 64, 256 and the true-model simulation at the largest simulated d, next to the "
+      "m = ∞ theory.")
+    A("")
+    A(md_m_approach(trends))
+    A("")
+    A("![m to infinity](figures/validation_m_to_inf.png)")
+    A("")
+    A("*Theory vs m (solid), its m = ∞ limit (dotted), true-model simulations at m = 16, 64, 256 "
+      "(circles) and the GE m = ∞ simulation (squares, drawn at m = 1400).*")
+    A("")
+    A("## 5. Learning curves")
+    A("")
+    A("![learning curves](figures/validation_learning_curves.png)")
+    A("")
+    A(f"*tanh, ψ_n = 1, λ = 1e-3: theory (lines) and simulations (markers ± SE). m = 1: true model at "
+      f"d = {P['curve_d']}; m = ∞: GE model with exact noise average at d = {P['curve_d']} (squares) and "
+      f"the true model at m = {P['curve_inf_m']}, d = {P['curve_inf_d']} (triangles; dashed lines: "
+      f"theory at m = {P['curve_inf_m']}).*")
+    A("")
+    A("## 6. Discussion")
+    A("")
+    A(DISCUSSION_PLACEHOLDER)
+    A("")
+    A("## Data")
+    A("")
+    A("`docs/data/validation_ge.csv`, `docs/data/validation_true.csv` (one row per comparison: "
+      "point, simulated m, model, d, seeds, quantity, theory, sim mean, SE, diff, rel, z, seconds), "
+      "`docs/data/validation_fits.csv` (power-law fits).")
+    return "\n".join(lines) + "\n", fl
+
+
+DISCUSSION_PLACEHOLDER = "@@DISCUSSION@@"
+
+
+def discussion(ge_rows, trends, fl, ge_trends=()) -> str:
+    """A short factual discussion computed from the results."""
+    parts = []
+    worst_ge = max(ge_rows, key=lambda r: abs(r.rel))
+    n_z = sum(abs(r.z) > 3 for r in ge_rows)
+    n_rel_only = sum(abs(r.z) > 3 and abs(r.rel) <= 3e-3 for r in ge_rows)
+    parts.append(f"* GE model at d = {ge_rows[0].d}: largest |rel. diff| {abs(worst_ge.rel):.2e} "
+                 f"({worst_ge.label}, {worst_ge.quantity}); {n_z} of {len(ge_rows)} comparisons are more than "
+                 f"3 SE away, {n_rel_only} of them within 0.3 %. The median SE at this d is "
+                 f"{np.median([r.stderr for r in ge_rows]):.1e}, so an O(1/d) finite-size bias of that "
+                 "order is resolved; the d-trends decide "
+                 "whether a difference is finite-size (shrinks with d) or a disagreement.")
+    if ge_trends:
+        shr = [tr for tr in ge_trends if tr.fit is not None and tr.fit.resolved and tr.fit.alpha > 0.3]
+        txt = ", ".join(f"{tr.label} {tr.quantity}: c = {tr.fit.c:+.2g}, alpha = {tr.fit.alpha:.2f}" for tr in shr)
+        parts.append(f"* The GE comparisons failing the criterion were re-run over d: {len(shr)} of "
+                     f"{len(ge_trends)} series show a resolved discrepancy that shrinks with d ({txt or 'none'}); "
+                     "the others are not resolved above the noise (see the flags for any exception).")
+    res = [tr for tr in trends if tr.fit is not None and tr.fit.resolved]
+    unres = [tr for tr in trends if tr.fit is not None and not tr.fit.resolved]
+    if res:
+        al = [tr.fit.alpha for tr in res]
+        parts.append(f"* True model: {len(res)} series have a discrepancy resolved above the noise; fitted "
+                     f"exponents median {np.median(al):.2f}, range {min(al):.2f}–{max(al):.2f} (a constant "
+                     "gap would give alpha ≈ 0). Largest finite-size corrections at d = 1000 (|c| 1000^-alpha): " +
+                     ", ".join(f"{tr.label} m={tr.m_sim} {tr.quantity} {tr.fit.remainder(1000):.1e}" for tr in
+                               sorted(res, key=lambda tr: -tr.fit.remainder(1000))[:4]) + ".")
+    if unres:
+        parts.append(f"* {len(unres)} true-model series show no discrepancy resolved above the noise at any d "
+                     "(Δχ² vs 0 < 6): agreement within the simulation error; their exponent is undetermined.")
+    parts.append("* m = ∞: the true nonlinear model cannot be averaged exactly over the noise; it is simulated "
+                 "at m = 16, 64, 256 and compared with the theory at the same m (section 3), the finite-m "
+                 "theory converges to the m = ∞ value (section 4), which is itself checked against the GE "
+                 "simulator with the exact noise average (section 2).")
+    if fl:
+        parts.append(f"* **{len(fl)} flag(s)** are listed in the summary; each GE flag carries its d-trend.")
+    else:
+        parts.append("* No comparison disagrees beyond its stated tolerance.")
+    parts.append("* Limits: Gaussian data with Σ = I and the OU schedule only; d ≤ 2000; λ ≥ 1e-3 "
+                 "(λ → 0 at the threshold ψ_p = mψ_n excluded by design); the tanh test error carries "
+                 "Monte-Carlo noise; standard errors from 2–4 seeds are themselves uncertain (Student t).")
+    return "\n".join(parts)
+
+
+def write_fits(path, trends):
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["label", "m_sim", "quantity", "c", "alpha", "alpha_lo", "alpha_hi", "chi2", "dof",
+                    "chi2_zero", "resolved"])
+        for tr in trends:
+            f = tr.fit
+            if f is None:
+                continue
+            w.writerow([tr.label, tr.m_sim, tr.quantity, repr(f.c), f.alpha, f.alpha_lo, f.alpha_hi,
+                        repr(f.chi2), f.dof, repr(f.chi2_zero), f.resolved])
+
+
+def main(argv=None):
+    global DOCS, FIG, DATA
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="reduced protocol (a few minutes)")
+    ap.add_argument("--out", default=DOCS, help="docs directory (default: docs/)")
+    args = ap.parse_args(argv)
+    DOCS = args.out
+    FIG, DATA = os.path.join(DOCS, "figures"), os.path.join(DOCS, "data")
+    os.makedirs(FIG, exist_ok=True)
+    os.makedirs(DATA, exist_ok=True)
+    P = protocol(args.quick)
+    t0 = time.perf_counter()
+    ge_rows = section_ge(P)
+    V.write_csv(os.path.join(DATA, "validation_ge.csv"), ge_rows)
+    ge_trends = section_ge_followup(P, ge_rows)
+    V.write_csv(os.path.join(DATA, "validation_ge_trends.csv"), [r for tr in ge_trends for r in tr.rows])
+    trends = section_trends(P)
+    V.write_csv(os.path.join(DATA, "validation_true.csv"), [r for tr in trends for r in tr.rows])
+    write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends)
+    panels = section_curves(P)
+    fig_curves(panels, P)
+    fig_trends(trends, ge_trends)
+    fig_m_approach(trends, ge_rows)
+    runtime = time.perf_counter() - t0
+    text, fl = write_report(P, args.quick, ge_rows, trends, ge_trends, runtime)
+    text = text.replace(DISCUSSION_PLACEHOLDER, discussion(ge_rows, trends, fl, ge_trends))
+    with open(os.path.join(DOCS, "validation.md"), "w") as fh:
+        fh.write(text)
+    log(f"wrote {os.path.join(DOCS, 'validation.md')} ({runtime / 60:.1f} min); flags: {len(fl)}")
+    for f in fl:
+        log("FLAG " + f)
+
+
+if __name__ == "__main__":
+    main()

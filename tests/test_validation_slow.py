@@ -1,0 +1,75 @@
+"""Slow validation (pytest -m slow): finite-size trend of theory - simulation for the TRUE model.
+
+For a few points (tanh, erf, relu; m = 1, 3 and m = inf through m = 16) the discrepancy
+D(d) = theory - simulation mean is measured at d = 250, 500, 1000 (2000 where cheap) with
+seeds 16/8/4/2 and fitted as D = c d^{-alpha} (rmt_dsm.validation.fit_power_law).
+
+Assertions per series:
+* if the data resolve a discrepancy (Delta chi^2 >= 6 against D = 0), it must shrink with d:
+  fitted alpha > 0.3 (a gap that does not shrink would be a bug in the theory or the simulator);
+* at the largest d, |D| <= 4 SE + |c| d^{-alpha} (the fitted remainder; only when resolved);
+* if no discrepancy is resolved, every d must agree within 4 SE.
+
+The measured fits are also the source of the finite-size allowances of tests/test_validation.py.
+Runtime: ~5-10 min on 2 shared cores.
+"""
+from __future__ import annotations
+
+import pytest
+
+from rmt_dsm import validation as V
+
+pytestmark = pytest.mark.slow
+
+CASES = [
+    # (label, simulated m or None for the point's m, plan [(d, seeds)])
+    ("T4", None, [(250, 16), (500, 8), (1000, 4)]),             # tanh, m = 1 (Monte-Carlo test set)
+    ("R3", None, [(250, 16), (500, 8), (1000, 4), (2000, 3)]),  # relu, m = 1, lam = 1e-3
+    ("E2", None, [(250, 16), (500, 8), (1000, 4), (2000, 3)]),  # erf, m = 1, t = 0.05, lam = 0.5
+    ("F5", None, [(250, 16), (500, 8), (1000, 4)]),             # erf, m = 3
+    ("F12", None, [(250, 16), (500, 8), (1000, 4)]),            # relu, m = 3, p > n
+    ("E3", 16, [(250, 8), (500, 4), (1000, 2)]),                # erf, m = inf point at m = 16
+]
+
+
+@pytest.mark.parametrize("label,m,plan", CASES, ids=[f"{c[0]}-m{c[1] or 'pt'}" for c in CASES])
+def test_discrepancy_shrinks_with_d(label, m, plan):
+    pt = V.point(label)
+    trends = V.trend(pt, plan, m=m, log=print)
+    for q, tr in trends.items():
+        f = tr.fit
+        last = max(tr.rows, key=lambda r: r.d)
+        print(f"{label} {q}: c={f.c:+.3g} alpha={f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}] "
+              f"dchi2={f.significance:.1f} resolved={f.resolved}")
+        se = tr.se_eff
+        if f.resolved:
+            assert f.alpha > 0.3, (f"{label} {q}: discrepancy does not shrink with d: "
+                                   f"alpha = {f.alpha:.2f}, D = {[r.diff for r in tr.rows]}")
+            assert abs(last.diff) <= 4 * se[-1] + f.remainder(last.d), (
+                f"{label} {q} at d={last.d}: |D| = {abs(last.diff):.2e} > 4 SE + remainder "
+                f"= {4 * se[-1]:.2e} + {f.remainder(last.d):.2e}")
+        else:
+            for r, e in zip(tr.rows, se):
+                assert abs(r.diff) <= 4 * e, (
+                    f"{label} {q} at d={r.d}: |D| = {abs(r.diff):.2e} > 4 SE = {4 * e:.2e}")
+
+
+GE_CASES = ["T7", "E3", "R8"]  # m = inf with the exact noise average (GE simulator)
+
+
+@pytest.mark.parametrize("label", GE_CASES)
+def test_equivalent_model_m_inf_discrepancy_shrinks(label):
+    pt = V.point(label)
+    trends = V.trend(pt, [(200, 16), (400, 8), (800, 4), (1600, 2)], model="equivalent", log=print)
+    for q, tr in trends.items():
+        f = tr.fit
+        last = max(tr.rows, key=lambda r: r.d)
+        print(f"{label} GE {q}: c={f.c:+.3g} alpha={f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}] "
+              f"dchi2={f.significance:.1f} resolved={f.resolved}")
+        se = tr.se_eff
+        if f.resolved:
+            assert f.alpha > 0.3, f"{label} {q}: alpha = {f.alpha:.2f}"
+            assert abs(last.diff) <= 4 * se[-1] + f.remainder(last.d)
+        else:
+            for r, e in zip(tr.rows, se):
+                assert abs(r.diff) <= 4 * e, f"{label} {q} d={r.d}: z = {r.diff / e:+.1f}"
