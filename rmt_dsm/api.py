@@ -81,7 +81,13 @@ class _Point:
 
     @property
     def at_threshold(self) -> bool:
-        return self.lam == 0 and self.m != math.inf and self.psi_p == self.m * self.psi_n
+        """lambda = 0 and psi_p = m psi_n up to the working precision (relative 1e-12 in double,
+        10^-dps otherwise): there the exact answer is +inf, and a point one rounding error
+        away would only return rounding noise."""
+        if self.lam != 0 or self.m == math.inf:
+            return False
+        tol = 1e-12 if self.dps is None else mpmath.mpf(10) ** (-self.dps)
+        return abs(self.psi_p - self.m * self.psi_n) <= tol * self.m * self.psi_n
 
 
 def _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps) -> _Point:
