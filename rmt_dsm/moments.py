@@ -464,31 +464,29 @@ def _mp_cross(act, s, b, negative, scale):
             return mpmath.quad(g, [-mpmath.inf] + pts + [mpmath.inf]) / sq2pi
 
         memo = {}
+        hu0 = mpmath.mpf(1) / 2 / max(1, s)
+        KK = 30
 
-        def level(hu):
+        def sb_at(n):  # u = n * hu0 * 2^-KK
+            v = memo.get(n)
+            if v is None:
+                v = memo[n] = sbar(n * hu0 / 2**KK)
+            return v
+
+        def level(k):
+            hu = hu0 / 2**k
             n = int(mpmath.ceil(L / hu))
+            step = 2 ** (KK - k)
             tot = mpmath.mpf(0)
             for i in range(-n, n + 1):
-                uu = i * hu
-                key = (uu.man, uu.exp) if hasattr(uu, "man") else uu
-                if key not in memo:
-                    memo[key] = sbar(uu)
-                v1 = memo[key]
-                if negative:
-                    k2 = ((-uu).man, (-uu).exp)
-                    if k2 not in memo:
-                        memo[k2] = sbar(-uu)
-                    v2 = memo[k2]
-                else:
-                    v2 = v1
-                tot += v1 * v2 * mpmath.exp(-uu * uu / 2)
+                v1 = sb_at(i * step)
+                v2 = sb_at(-i * step) if negative else v1
+                tot += v1 * v2 * mpmath.exp(-(i * hu) ** 2 / 2)
             return hu * tot / sq2pi
 
-        hu = mpmath.mpf(1) / 2 / max(1, s)
-        prev = level(hu)
-        for _ in range(12):
-            hu /= 2
-            cur = level(hu)
+        prev = level(0)
+        for k in range(1, 14):
+            cur = level(k)
             if abs(cur - prev) <= tol:
                 return cur
             prev = cur
