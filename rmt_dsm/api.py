@@ -80,6 +80,13 @@ class _Point:
         return "dual"
 
     @property
+    def threshold_distance(self):
+        """Relative distance |psi_p - m psi_n| / (m psi_n) to the interpolation threshold (1 for m = inf)."""
+        if self.m == math.inf:
+            return 1
+        return min(1, abs(self.psi_p - self.m * self.psi_n) / (self.m * self.psi_n))
+
+    @property
     def at_threshold(self) -> bool:
         """lambda = 0 and psi_p = m psi_n up to the working precision (relative 1e-12 in double,
         10^-dps otherwise): there the exact answer is +inf, and a point one rounding error
@@ -126,9 +133,13 @@ def _params(pt: _Point, coef, lam) -> dict:
             "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2, "x": x, "y": y, "epsilon": 0}
 
 
-def _lam_ladder(lam_from, lam_to, dps):
-    """Geometric ridges from lam_from down to lam_to (> 0), or to ~1e-14 (10^-(dps/2)) then 0."""
-    floor = lam_to if lam_to > 0 else (1e-14 if dps is None else mpmath.mpf(10) ** (-(dps // 2) - 7))
+def _lam_ladder(lam_from, lam_to, dps, scale=1):
+    """Geometric ridges from lam_from down to lam_to (> 0), or, for lam_to = 0, down to a floor
+    below which the solution no longer changes at the working precision, then 0.  ``scale``:
+    the ridge scale of the problem, ~ delta^2 at relative distance delta from the threshold
+    (where E_test ~ lam^(-1/2) crosses over to its lam = 0 value)."""
+    base = 1e-14 if dps is None else mpmath.mpf(10) ** (-(dps // 2) - 7)
+    floor = lam_to if lam_to > 0 else min(base, base * scale)
     out, lam = [], lam_from
     while lam / 10 > floor:
         lam = lam / 10
@@ -164,12 +175,18 @@ def _solve(pt: _Point, coef, start=None):
             sol = sysm.solve(_params(pt, coef, lam_h), dps=pt.dps)
             if lam_h == pt.lam:
                 return sol
-            for lam in _lam_ladder(lam_h, pt.lam, pt.dps):
+            for lam in _lam_ladder(lam_h, pt.lam, pt.dps, scale=pt.threshold_distance ** 2):
                 sol = sysm.solve(_params(pt, coef, lam), dps=pt.dps, start=sol)
             return sol
         except ConvergenceError as exc:
             error = exc
-    raise error
+    hint = error.hint
+    if pt.dps is None and pt.lam == 0 and pt.threshold_distance < 1e-5:
+        hint = (f"psi_p is within a relative {float(pt.threshold_distance):.1e} of the interpolation threshold "
+                "psi_p = m psi_n, where the equations are ill-conditioned (condition ~ 1/distance^2) in double "
+                "precision: ask for more digits (dps=30, --dps 30)")
+    raise ConvergenceError("rmt_dsm.errors", error.reason, _public_params(pt), error.residual, error.iterations,
+                           hint) from error
 def _observe(pt: _Point, coef, sol) -> Errors:
     """Errors from a Dyson solution: the formulas of :func:`rmt_dsm.dsm.observables.error_expressions`
     [D eqs. (6.4)-(6.5)] evaluated at Q, X1 and the exact derivatives of Q."""
