@@ -25,8 +25,8 @@ Examples
 from __future__ import annotations
 
 import os
-import sys
-import time
+
+from .progress import Progress
 
 __all__ = ["parallel_map", "Progress", "BACKENDS", "default_jobs"]
 
@@ -43,45 +43,6 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
-
-
-class Progress:
-    """A one-line progress bar on a stream (stderr by default); no dependency.
-
-    Redraws at most 10 times a second and ends with a newline in :meth:`close`.
-    """
-
-    def __init__(self, total: int, label: str = "sweep", enabled: bool = True, stream=None):
-        self.stream = stream if stream is not None else sys.stderr
-        self.total, self.label = int(total), label
-        self.enabled = bool(enabled) and self.total > 0
-        self.done = 0
-        self.start = time.monotonic()
-        self._last = -1.0
-        self.drawn = False
-
-    def update(self, n: int = 1) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if self.done < self.total and now - self._last < 0.1:
-            return
-        self._last = now
-        frac = min(1.0, self.done / self.total)
-        filled = int(30 * frac)
-        elapsed = now - self.start
-        eta = elapsed * (1.0 - frac) / frac if frac > 0 else float("nan")
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} "
-                          f"{100 * frac:5.1f}%  elapsed {elapsed:6.1f}s  eta {eta:6.1f}s")
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
 
 
 def _check(jobs, backend, scheduler):
@@ -168,7 +129,7 @@ def parallel_map(func, items, jobs=None, backend="joblib", scheduler=None, progr
     """
     _check(jobs, backend, scheduler)
     items = list(items)
-    bar = Progress(len(items), label=label, enabled=progress)
+    bar = Progress(len(items), label=label, enabled=bool(progress))
     try:
         if backend == "joblib":
             return _joblib_map(func, items, jobs, bar)

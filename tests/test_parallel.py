@@ -55,7 +55,7 @@ def test_progress_bar_draws_on_the_stream():
     import io
 
     s = io.StringIO()
-    bar = Progress(3, label="rows", stream=s)
+    bar = Progress(3, label="rows", enabled=True, stream=s)
     for _ in range(3):
         bar.update()
     bar.close()

@@ -172,7 +172,7 @@ def test_simulator_never_imports_theory_code():
 def test_progress_bar_writes_only_when_enabled():
     import io
 
-    from rmt_dsm.simulate.progress import Progress
+    from rmt_dsm.progress import Progress
 
     s = io.StringIO()
     bar = Progress(10, enabled=True, delay=0.0, stream=s)

@@ -13,7 +13,7 @@ from .instance import Instance, draw_instance
 from .params import SimulationParams, make_params
 from .population import (TestEstimate, equivalent_moments, errors_from_moments, exact_moments,
                          monte_carlo_errors)
-from .progress import Progress
+from ..progress import Progress
 from .readout import solve_readout, train_error
 
 __all__ = ["Estimate", "SeedResult", "Fit", "SimulationResult", "fit_seed", "simulate_seed",
@@ -173,7 +173,7 @@ def run(params: SimulationParams, progress=None, chunk_rows=None) -> SimulationR
     """Run all seeds of validated parameters."""
     per_pass = (0 if math.isinf(params.m) else params.n * params.m) + \
         (0 if params.exact_population else params.n_test)
-    bar = Progress(per_pass * params.seeds, enabled=progress)
+    bar = Progress(per_pass * params.seeds, label="simulate", enabled=progress, delay=2.0)
     timings: dict = {}
     try:
         per_seed = tuple(simulate_seed(params, k, chunk_rows, bar, timings) for k in range(params.seeds))
