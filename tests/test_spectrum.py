@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from rmt_dsm.dsm.spectrum import spectrum, spectrum_system, z
+from rmt_dsm.dsm.spectrum import spectrum, spectrum_system
 from rmt_dsm.dsm.system import g_v
 
 D = 300

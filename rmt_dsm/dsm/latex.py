@@ -29,7 +29,7 @@ import sympy as sp
 
 from ..engine.latex import render
 from . import observables, system
-from .symbols import SYMBOL_NAMES, a, delta, eps, kappa, lam, mu1, s2, v2, x, y
+from .symbols import SYMBOL_NAMES, a, delta, kappa, lam, x, y
 
 __all__ = ["kappa_value", "DsmEquations", "dsm_equations", "dsm_latex", "INTERMEDIATES"]
 

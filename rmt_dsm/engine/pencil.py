@@ -255,7 +255,7 @@ class Pencil:
             for a, i in enumerate(comp):
                 for b, j in enumerate(comp):
                     inv[(i, j)] = Minv[a, b]
-        rhs_s, order = [], []
+        rhs_s = []
         for i in range(K):
             for j in range(i, K):
                 if (i, j) in P:

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
-import numpy as np
 
-from .backends import MpmathBackend, NumpyBackend, Singular
+from .backends import Singular
 from .errors import ConvergenceError
 
 __all__ = ["Solution", "GUARD_DIGITS", "solve_system"]

@@ -7,7 +7,7 @@ import mpmath as mp
 import pytest
 import sympy as sp
 
-from rmt_dsm.engine import FixedPointSystem, Homotopy, Pencil
+from rmt_dsm.engine import FixedPointSystem, Homotopy
 from rmt_dsm.engine.claims import PencilClaim, check_all
 from rmt_dsm.engine.pencils import marchenko_pastur, product_wishart
 
