@@ -457,7 +457,7 @@ def _mp_cross(act, s, b, negative, scale):
     if kind == "kinked":
         ks = [_mpk(k) for k in kinks]
 
-        def sbar(uu):
+        def sbar_kinked(uu):
             c = s * uu
             pts = sorted({(k - c) / b for k in ks} | {-c / b})
             g = lambda t: f(c + b * t) * mpmath.exp(-t * t / 2)
@@ -470,7 +470,7 @@ def _mp_cross(act, s, b, negative, scale):
         def sb_at(n):  # u = n * hu0 * 2^-KK
             v = memo.get(n)
             if v is None:
-                v = memo[n] = sbar(n * hu0 / 2**KK)
+                v = memo[n] = sbar_kinked(n * hu0 / 2**KK)
             return v
 
         def level(k):
