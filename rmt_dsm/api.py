@@ -187,9 +187,14 @@ def _solve(pt: _Point, coef, start=None):
                 "precision: ask for more digits (dps=30, --dps 30)")
     raise ConvergenceError("rmt_dsm.errors", error.reason, _public_params(pt), error.residual, error.iterations,
                            hint) from error
-def _observe(pt: _Point, coef, sol) -> Errors:
+
+
+def _observe(pt: _Point, coef, sol, chart=None) -> Errors:
     """Errors from a Dyson solution: the formulas of :func:`rmt_dsm.dsm.observables.error_expressions`
-    [D eqs. (6.4)-(6.5)] evaluated at Q, X1 and the exact derivatives of Q."""
+    [D eqs. (6.4)-(6.5)] evaluated at Q, X1 and the exact derivatives of Q.
+
+    ``chart``: the chart ``sol`` was solved in (default: the point's own, see :attr:`_Point.chart`)."""
+    chart = chart or pt.chart
     from .dsm.observables import compiled
 
     module = "numpy" if pt.dps is None else "mpmath"
@@ -208,14 +213,14 @@ def _observe(pt: _Point, coef, sol) -> Errors:
 
         dQ_eps = total(2, "epsilon")
         lam = pt.lam
-        dQx = total(0, "x") if pt.chart == "dual" else 0
-        dQy = total(1, "y") if pt.chart == "primal" else 0
-        out = c.errors[pt.chart](Q, X1, dQx, dQy, dQ_eps, pt.a, pt.delta, lam, coef.mu1, coef.s2, coef.v2)
+        dQx = total(0, "x") if chart == "dual" else 0
+        dQy = total(1, "y") if chart == "primal" else 0
+        out = c.errors[chart](Q, X1, dQx, dQy, dQ_eps, pt.a, pt.delta, lam, coef.mu1, coef.s2, coef.v2)
         if pt.dps is None:
             out = [float(v.real) if isinstance(v, complex) else float(v) for v in out]
         else:
             out = [+v for v in out]
-    info = {"residual": sol.residual, "iterations": sol.iterations, "chart": pt.chart,
+    info = {"residual": sol.residual, "iterations": sol.iterations, "chart": chart,
             "coefficients": coef, "solution": sol}
     return Errors(*out, params=_public_params(pt), info=info)
 
@@ -271,13 +276,12 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
     base = dict(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation, a=a, delta=delta, dps=dps)
     if vary not in ("psi_n", "psi_p", "t", "lam", "m"):
         raise ValueError(f"vary must be one of psi_n, psi_p, t, lam, m; got {vary!r}")
-    out, prev, prev_chart, coef_cache = [], None, None, {}
+    out, prev, prev_chart = [], None, None
     for v in values:
         kw = dict(base)
         kw[vary] = v
         pt = _point(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], activation, kw["a"], kw["delta"], dps)
-        key = (str(pt.a), str(pt.delta))
-        coef = coef_cache.get(key) or coef_cache.setdefault(key, _coefficients(pt))
+        coef = _coefficients(pt)  # cached in rmt_dsm.equivalence
         if pt.at_threshold:
             out.append(_diverged(pt, coef))
             prev = None

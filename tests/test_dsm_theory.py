@@ -45,20 +45,10 @@ def test_two_charts_agree(psi_n, psi_p, m, t, lam):
             p = _params(pt, coef, pt.lam)
             p["x"], p["y"] = (-1, pt.lam) if chart == "primal" else (pt.lam, -1)
             sol = dsm_system().solve(p, dps=30)
-            vals.append(_observe_in_chart(pt, coef, sol, chart))
+            e = _observe(pt, coef, sol, chart=chart)
+            vals.append([e.train, e.test])
     for a, b in zip(*vals):
         assert abs(a - b) < mpmath.mpf(10) ** -25
-
-
-def _observe_in_chart(pt, coef, sol, chart):
-    """Observe a solution in a given chart (the public API picks the chart itself)."""
-    class _Pt:
-        pass
-    q = _Pt()
-    q.__dict__.update(pt.__dict__)
-    q.chart = chart
-    e = _observe(q, coef, sol)
-    return [e.train, e.test]
 
 
 @pytest.mark.parametrize("psi_n,psi_p,t,lam,act", [
