@@ -204,8 +204,9 @@ def _observe(pt: _Point, coef, sol, chart=None) -> Errors:
         vals.update({k.name if hasattr(k, "name") else k: v for k, v in sol.params.items()})
         args = [vals[s.name] for s in c.args]
         Q, X1 = c.Q(*args), c.X1(*args)
-        grad = [c.dQ_dg(*args)[i, 0] for i in range(3)]
-        part = [c.dQ_dtheta(*args)[i, 0] for i in range(3)]
+        grad_m, part_m = c.dQ_dg(*args), c.dQ_dtheta(*args)
+        grad = [grad_m[i, 0] for i in range(3)]
+        part = [part_m[i, 0] for i in range(3)]
 
         def total(i, name):  # dQ/dtheta = explicit partial + grad . dg/dtheta
             dg = sol.derivative(name)
