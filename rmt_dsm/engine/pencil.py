@@ -155,10 +155,11 @@ class Pencil:
                     terms.append((o1.row, o2.col, o1.col, o2.row, c))
         return terms
 
-    def _components(self, pattern: set) -> list[list[int]]:
+    @staticmethod
+    def _components(pattern: set, classes: list[list[int]]) -> list[list[int]]:
         """Connected components of the graph ``pattern`` inside each size class."""
         comps = []
-        for cl in self._classes():
+        for cl in classes:
             left = set(cl)
             while left:
                 stack = [min(left)]
@@ -173,7 +174,7 @@ class Pencil:
                 comps.append(sorted(comp))
         return comps
 
-    def _pattern(self):
+    def _pattern(self, classes: list[list[int]]):
         """Structural non-zero pattern of G and of Lambda - eta(G) (generic values)."""
         rng = np.random.default_rng(12345)
         terms = self._eta_terms()
@@ -182,7 +183,7 @@ class Pencil:
         for _ in range(4 * len(self.blocks) + 4):
             Mpat = set(lam_pat) | {(i, j) for (i, j, k, l, _) in terms if (k, l) in P}
             newP = set()
-            for comp in self._components(Mpat):
+            for comp in self._components(Mpat, classes):
                 n = len(comp)
                 A = np.zeros((n, n))
                 for a, i in enumerate(comp):
@@ -225,7 +226,8 @@ class Pencil:
         """The matrix Dyson equation as a :class:`FixedPointSystem` (fixed-point form, with homotopy)."""
         if not self.blocks:
             raise ValueError(f"{self.name}: no blocks")
-        P, Mpat = self._pattern()
+        classes = self._classes()  # sympy size comparisons: once per build
+        P, Mpat = self._pattern(classes)
         K = len(self.blocks)
         G = sp.zeros(K, K)
         pairs, unknowns, names = {}, [], {}
@@ -242,7 +244,7 @@ class Pencil:
         s = sp.Dummy("s")
         M = self.lambda_matrix() - s ** 2 * self.eta(G)
         inv = {}
-        for comp in self._components(Mpat):
+        for comp in self._components(Mpat, classes):
             Mc = M.extract(comp, comp)
             if len(comp) == 1:
                 Minv = sp.Matrix([[1 / Mc[0, 0]]]) if Mc[0, 0] != 0 else None
