@@ -147,7 +147,8 @@ def monte_carlo_errors(params: SimulationParams, inst: Instance, Ct: np.ndarray,
             target = (sd * s_inv[0]) * y
         else:
             target = sd * inst.cov.from_basis(inst.cov.to_basis(y) * s_inv)
-        e[r0:r1] = np.einsum("ij,ij->i", xi - pred, xi - pred) / d
+        xi -= pred  # the residual xi - C phi, in place
+        e[r0:r1] = np.einsum("ij,ij->i", xi, xi) / d
         pred -= target
         q[r0:r1] = np.einsum("ij,ij->i", pred, pred) / d
         if progress is not None:
