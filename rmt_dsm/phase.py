@@ -15,7 +15,7 @@ a dask cluster, and the result does not depend on how they were scheduled.
 At lambda = 0 the points on the threshold psi_p = m psi_n have test = score = gap = +inf
 (:class:`rmt_dsm.api.ThresholdDivergence`); they are kept as +inf in the table and drawn in
 dark grey (the "over" colour of the heatmaps).  A grid point within a relative 1e-12 of the
-threshold (rounding of the grid) counts as lying on it (:func:`snap_to_threshold`).
+threshold (rounding of the grid) counts as lying on it (:func:`rmt_dsm.errors` detects this).
 
 Examples
 --------
@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["phase_grid", "phase_row", "snap_to_threshold", "make_axis", "plot_phase", "write_phase_csv", "save_deterministic",
+__all__ = ["phase_grid", "phase_row", "make_axis", "plot_phase", "write_phase_csv", "save_deterministic",
            "COLUMNS", "PhaseFailure"]
 
 #: CSV columns, in order
@@ -63,28 +63,6 @@ def make_axis(start: float, stop: float, num: int, log: bool = True, name: str =
     return [float(v) for v in values]
 
 
-#: relative distance below which a grid point counts as lying on the threshold psi_p = m psi_n
-THRESHOLD_RTOL = 1e-12
-
-
-def snap_to_threshold(psi_n: float, psi_p: float, m, lam) -> float:
-    """``m * psi_n`` when lambda = 0 and ``psi_p`` equals it up to rounding, else ``psi_p``.
-
-    Grid values that are meant to lie on the threshold (e.g. 3 x 1.0842105263157893 on a
-    linear grid) differ from ``m * psi_n`` by a few ulps; the exact test error there is
-    +inf, the rounded point is not solvable in double precision.
-
-    >>> snap_to_threshold(1.0842105263157893, 3.2526315789473688, 3, 0.0)
-    3.252631578947368
-    >>> snap_to_threshold(1.0, 3.1, 3, 0.0)
-    3.1
-    """
-    if lam != 0 or m == math.inf:
-        return psi_p
-    target = m * psi_n
-    return target if abs(psi_p - target) <= THRESHOLD_RTOL * target else psi_p
-
-
 def phase_row(task: dict) -> dict:
     """One row of the grid (a fixed psi_n): the errors along psi_p.
 
@@ -96,17 +74,16 @@ def phase_row(task: dict) -> dict:
 
     psi_n, values = task["psi_n"], list(task["psi_p"])
     kw = {k: task[k] for k in ("m", "t", "lam", "activation", "a", "delta")}
-    solve_at = [snap_to_threshold(psi_n, v, kw["m"], kw["lam"]) for v in values]
     failures = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ThresholdDivergence)
         try:
-            results = learning_curve("psi_p", solve_at, psi_n=psi_n, **kw)
+            results = learning_curve("psi_p", values, psi_n=psi_n, **kw)
         except (ArithmeticError, RuntimeError, ValueError) as exc:
             if isinstance(exc, ValueError) and "must" in str(exc):
                 raise  # bad input: not a convergence problem
             results = []
-            for v in solve_at:  # point by point, no warm start
+            for v in values:  # point by point, no warm start
                 try:
                     results.append(errors(psi_n, v, **kw))
                 except (ArithmeticError, RuntimeError) as exc_point:

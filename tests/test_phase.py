@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rmt_dsm.cli import main
-from rmt_dsm.phase import COLUMNS, make_axis, phase_grid, plot_phase, snap_to_threshold
+from rmt_dsm.phase import COLUMNS, make_axis, phase_grid, plot_phase
 
 
 def _read(path):
@@ -71,10 +71,16 @@ def test_infinite_m_has_no_threshold_and_linear_axes():
     assert fig.axes[0].get_xscale() == "linear"
 
 
-def test_snap_to_threshold():
-    assert snap_to_threshold(1.0842105263157893, 3.2526315789473688, 3, 0.0) == 3 * 1.0842105263157893
-    assert snap_to_threshold(1.0842105263157893, 3.2526315789473688, 3, 1e-3) == 3.2526315789473688
-    assert snap_to_threshold(1.0, 1.0, math.inf, 0.0) == 1.0
+def test_grid_point_rounded_off_the_threshold_counts_as_on_it():
+    # 3.2526315789473688 is 3 x 1.0842105263157893 up to rounding (a linear grid value)
+    def score(m, lam):
+        (row,) = phase_grid([1.0842105263157893], [3.2526315789473688], m=m, t=0.3, lam=lam, jobs=1,
+                            progress=False)
+        return row["score"]
+
+    assert score(3, 0.0) == math.inf
+    assert math.isfinite(score(3, 1e-3))
+    assert math.isfinite(score(math.inf, 0.0))
 
 
 @pytest.mark.parametrize("argv, word", [
