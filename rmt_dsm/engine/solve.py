@@ -302,20 +302,17 @@ def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
         g = None
         try:
             dpv = {k: _to_double(v) for k, v in pvals.items()}
-            dstart = start
-            if start is not None and not callable(start) and hasattr(start, "values"):
-                dstart = start  # a Solution: converted inside initial_point
-            be_d, g_d, its, _ = _run(sysm, dpv, None, dstart, path)
+            _, g_d, its, _ = _run(sysm, dpv, None, start, path)
             its_total += its
         except (_Fail, Singular, ConvergenceError, OverflowError, TypeError, ValueError):
             g_d = None
         with _precision(dps):
             if g_d is not None:
-                be, th = sysm._backend_for(dps, pvals, start_vector=g_d.tolist())
+                be, th = sysm._backend_for(dps, pvals)
+                gd = be.vec(g_d.tolist())
                 try:
-                    g, _, _, its = _newton(be, be.vec(g_d.tolist()), th, dps, maxit=30, strict=False)
+                    g, _, _, its = _newton(be, gd, th, dps, maxit=30, strict=False)
                     its_total += its
-                    gd = be.vec(g_d.tolist())
                     if be.norm(g - gd) > mpmath.mpf("1e-6") * (1 + be.norm(g)):
                         g = None
                     else:
@@ -333,9 +330,10 @@ def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
         f = be.F(g, th)
         residual = be.norm(f)
         values = dict(zip(sysm.unknowns, [be.number(v) for v in be.tolist(g)]))
-        pv = {k: (be.convert(v) if dps is not None else v) for k, v in pvals.items()}
         if dps is None:
             pv = {k: be.number(be.convert(v)) for k, v in pvals.items()}
+        else:
+            pv = {k: be.convert(v) for k, v in pvals.items()}
         sol = Solution(values=values, params=pv, residual=be.number(residual) if dps is None else residual,
                        iterations=its_total, path=tuple(path), success=True, dps=dps, system=sysm)
         sysm._run_checks(sol, checks)
