@@ -169,7 +169,6 @@ def equivalent_coefficients(activation: str, a: float, delta: float, tr_sigma_ov
     delta = float(delta)
     if method not in ("auto", "gauss-hermite", "quad"):
         raise ValueError(f"method must be auto, gauss-hermite or quad, got {method!r}")
-    used = method
     if method == "quad" or (method == "auto" and not is_smooth(act.expr)):
         vals, used = _moments_quad(act, c, delta, kinks(act.name)), "quad"
     else:
