@@ -297,12 +297,6 @@ _METADATA = {
 
 def save_deterministic(fig, prefix: str, formats=("png", "pdf"), dpi: int = 150) -> list[str]:
     """Write ``prefix.<fmt>`` with fixed metadata (byte-identical for equal figures)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from rmt_dsm.plotting import save_figure
 
-    FigureCanvasAgg(fig)
-    paths = []
-    for fmt in formats:
-        path = f"{prefix}.{fmt}"
-        fig.savefig(path, dpi=dpi, metadata=_METADATA.get(fmt))
-        paths.append(path)
-    return paths
+    return save_figure(fig, prefix, formats, dpi=dpi, metadata=_METADATA)

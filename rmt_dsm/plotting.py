@@ -160,14 +160,17 @@ def plot_spectrum(spec, params: dict):
     return fig
 
 
-def save_figure(fig, prefix: str, formats=("png", "pdf")) -> list[str]:
-    """Write ``prefix.<fmt>`` for each format with the Agg canvas; returns the paths."""
+def save_figure(fig, prefix: str, formats=("png", "pdf"), dpi: int = 150, metadata=None) -> list[str]:
+    """Write ``prefix.<fmt>`` for each format with the Agg canvas; returns the paths.
+
+    ``metadata``: optional ``{fmt: dict}`` passed to ``savefig(metadata=...)`` per format.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     paths = []
     for fmt in formats:
         path = f"{prefix}.{fmt}"
-        fig.savefig(path, dpi=150)
+        fig.savefig(path, dpi=dpi, metadata=(metadata or {}).get(fmt))
         paths.append(path)
     return paths
