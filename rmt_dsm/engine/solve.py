@@ -26,6 +26,7 @@ than 1e-6 (relative), the whole path is tracked in mpmath instead.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,21 +104,9 @@ class Solution:
         return {p: self.derivative(p) for p in self.system.parameters}
 
 
-class _precision:
+def _precision(dps):
     """Context: mpmath at dps + GUARD_DIGITS (no-op for dps=None)."""
-
-    def __init__(self, dps):
-        self.dps = dps
-        self.ctx = None
-
-    def __enter__(self):
-        if self.dps is not None:
-            self.ctx = mpmath.workdps(self.dps + GUARD_DIGITS)
-            self.ctx.__enter__()
-
-    def __exit__(self, *exc):
-        if self.ctx is not None:
-            self.ctx.__exit__(*exc)
+    return nullcontext() if dps is None else mpmath.workdps(dps + GUARD_DIGITS)
 
 
 # ---------------------------------------------------------------------------
