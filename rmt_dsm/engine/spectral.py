@@ -71,7 +71,7 @@ def spectral_density(sysm: FixedPointSystem, g, z, params: dict, x_values, eta=N
     10^(-dps/2) with ``dps``).  Returns a numpy array (double) or a list of mpf.
     """
     g = sysm._key(g)
-    z = sysm._pby_name.get(z, z) if isinstance(z, str) else z
+    z = sysm._param_symbol(z)
     sgn = _sign(sysm, g, sign)
     if eta is None:
         eta = 1e-8 if dps is None else mpmath.mpf(10) ** (-(dps // 2))
@@ -86,7 +86,7 @@ def spectral_density(sysm: FixedPointSystem, g, z, params: dict, x_values, eta=N
     ladder += [2 * eta, eta]
     out = []
     top = None
-    base = {(sysm._pby_name.get(k, k) if isinstance(k, str) else k): v for k, v in params.items()}
+    base = {sysm._param_symbol(k): v for k, v in params.items()}
     for x in x_values:
         sols = _solve_ladder(sysm, base, z, x, ladder, dps, top)
         top = sols[0]
@@ -156,8 +156,8 @@ def support_edges(sysm: FixedPointSystem, g, z, params: dict, x_range, n_grid=30
     refined edge is kept only if it lies within two grid steps of the bracket.
     """
     g = sysm._key(g)
-    z = sysm._pby_name.get(z, z) if isinstance(z, str) else z
-    base = {(sysm._pby_name.get(k, k) if isinstance(k, str) else k): v for k, v in params.items()}
+    z = sysm._param_symbol(z)
+    base = {sysm._param_symbol(k): v for k, v in params.items()}
     xs = np.linspace(x_range[0], x_range[1], n_grid)
     rho = spectral_density(sysm, g, z, base, xs, eta=eta, sign=sign)
     thr = threshold if threshold is not None else 1e-4 * float(np.max(rho))

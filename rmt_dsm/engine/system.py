@@ -160,9 +160,12 @@ class FixedPointSystem:
                            f"equal-size); unknowns: {[s.name for s in self.unknowns]}")
         raise KeyError(f"{self.name}: unknown {key!r}; unknowns: {[s.name for s in self.unknowns]}")
 
+    def _param_symbol(self, key):
+        """The parameter Symbol named ``key`` (a str); any other key is returned unchanged."""
+        return self._pby_name.get(key, key) if isinstance(key, str) else key
+
     def _param_index(self, param) -> int:
-        if isinstance(param, str):
-            param = self._pby_name.get(param, param)
+        param = self._param_symbol(param)
         try:
             return self.parameters.index(param)
         except ValueError:
@@ -268,10 +271,10 @@ class FixedPointSystem:
         """Solutions along ``param in values`` (others fixed), each warm-started from the previous."""
         out = []
         prev = start
-        key = self._pby_name.get(param, param) if isinstance(param, str) else param
+        key = self._param_symbol(param)
+        base = {self._param_symbol(k): val for k, val in dict(params_base).items()}
         for v in values:
-            p = dict(params_base)
-            p = {(self._pby_name.get(k, k) if isinstance(k, str) else k): val for k, val in p.items()}
+            p = dict(base)
             p[key] = v
             sol = self.solve(p, dps=dps, start=prev)
             out.append(sol)
