@@ -106,17 +106,6 @@ def latex_markdown(m) -> str:
     return "\n".join(out)
 
 
-def _parse_m(text: str):
-    import math
-
-    text = text.strip()
-    if text == "symbolic":
-        return "symbolic"
-    if text == "inf":
-        return math.inf
-    return int(text)
-
-
 def on_files(files, config):
     """Add the generated CLI page and placeholders of missing optional pages."""
     files.append(File.generated(config, "cli.md", content=cli_markdown()))
@@ -132,8 +121,10 @@ def on_page_markdown(markdown, page, config, files):
     if "<!-- rmt-dsm:readme-commands -->" in markdown:
         markdown = markdown.replace("<!-- rmt-dsm:readme-commands -->", readme_commands())
 
+    from rmt_dsm.cli.latex import _m_or_symbolic  # the parsing of `rmt-dsm latex --m`
+
     def latex(match):
         with contextlib.redirect_stdout(io.StringIO()):
-            return latex_markdown(_parse_m(match.group(1)))
+            return latex_markdown(_m_or_symbolic(match.group(1)))
 
     return re.sub(r"<!-- rmt-dsm:latex m=(\S+) -->", latex, markdown)
