@@ -182,13 +182,14 @@ def crossing_and_min(t, psi_n=1.0, lam=0.0):
 def fig_memorization():
     fig, ax = plt.subplots(1, 3, figsize=(15, 4.3))
     pp = np.geomspace(0.02, 100, 120)
+    cms = {}
     for k, t in enumerate([0.01, 1.0]):
         e = curve("psi_p", pp, psi_n=1.0, m=math.inf, t=t, lam=0.0)
         for name in ("train", "test", "score"):
             ax[k].plot(pp, e[name], color=C[name], label=L[name])
         ax[k].axhline(e["floor"][0], color=C["floor"], lw=1.5, ls="--", label=r"floor $F_{\rm pop}$")
         ax[k].axvline(1.0, color="k", lw=0.8, ls=":", label=r"$\psi_p=\psi_n$")
-        cm = crossing_and_min(t)
+        cm = cms[t] = crossing_and_min(t)
         if cm["train_crosses_floor_at_psi_p"]:
             x = cm["train_crosses_floor_at_psi_p"]
             ax[k].plot([x], [cm["floor"]], "o", color=C["train"], label=rf"$E_{{\rm train}}=F_{{\rm pop}}$ at $\psi_p={x:.3g}$")
@@ -213,8 +214,8 @@ def fig_memorization():
               title=r"$m=\infty$, $\lambda\to0^+$: floor crossing and $E_{\rm score}$ minimum")
     ax[2].legend(fontsize=6.5, ncol=2)
     NUM["b_crossing_min"] = table
-    NUM["b_t=0.01"] = crossing_and_min(0.01)
-    NUM["b_t=1"] = crossing_and_min(1.0)
+    NUM["b_t=0.01"] = cms[0.01]
+    NUM["b_t=1"] = cms[1.0]
     save(fig, "phenomena_memorization")
 
 
