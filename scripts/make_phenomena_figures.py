@@ -38,10 +38,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import rmt_dsm  # noqa: E402
 from rmt_dsm.api import ThresholdDivergence  # noqa: E402
+from rmt_dsm.plotting import COLORS as C, LABELS as L  # noqa: E402
 
 OUT = ROOT / "docs" / "figures"
-C = {"train": "tab:blue", "test": "tab:red", "score": "tab:green", "floor": "0.35"}
-L = {"train": r"$E_{\rm train}$", "test": r"$E_{\rm test}$", "score": r"$E_{\rm score}$"}
 NUM: dict = {}
 
 
