@@ -10,6 +10,7 @@ with the machine description into docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import platform
 import subprocess
@@ -62,8 +63,7 @@ def main(argv=None) -> int:
         cmd = [PY, f"benchmarks/{name}", *ARGS.get(name, [])]
         sys.stderr.write(f"running {' '.join(cmd[1:])}\n")
         out, status, wall = run(cmd, args.timeout)
-        doc = (subprocess.run([PY, "-c", f"import ast,sys;print((ast.get_docstring(ast.parse(open('benchmarks/{name}').read())) or '').split(chr(10)+chr(10))[0])"],
-                              cwd=ROOT, capture_output=True, text=True).stdout.strip())
+        doc = (ast.get_docstring(ast.parse((ROOT / "benchmarks" / name).read_text())) or "").split("\n\n")[0]
         sections.append((f"`benchmarks/{name}`", " ".join(doc.split()),
                          f"python {' '.join(cmd[1:])}", out, status, wall))
     if args.only is None or "phase" in args.only:
