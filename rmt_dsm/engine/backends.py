@@ -70,7 +70,7 @@ class NumpyBackend:
     def tolist(self, g):
         return g.tolist()
 
-    def _arr(self, x, shape_ok=True):
+    def _arr(self, x):
         try:
             a = np.array(x, dtype=self.dtype)
         except TypeError:  # complex value in a real computation
