@@ -1,6 +1,8 @@
 """The one exception of the engine (SPEC section 4: never a silently wrong number)."""
 from __future__ import annotations
 
+import mpmath
+
 __all__ = ["ConvergenceError", "format_params"]
 
 
@@ -14,13 +16,8 @@ def format_params(params) -> str:
     items = sorted(((str(k), v) for k, v in params.items()), key=lambda kv: kv[0])
     out = []
     for name, v in items:
-        try:
-            import mpmath
-
-            if isinstance(v, (mpmath.mpf, mpmath.mpc)):
-                v = mpmath.nstr(v, 12)
-        except ImportError:  # pragma: no cover
-            pass
+        if isinstance(v, (mpmath.mpf, mpmath.mpc)):
+            v = mpmath.nstr(v, 12)
         out.append(f"{name}={v}")
     return ", ".join(out)
 
