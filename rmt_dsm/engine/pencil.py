@@ -232,15 +232,14 @@ class Pencil:
         G = sp.zeros(K, K)
         pairs, unknowns, names = {}, [], {}
         long = any(len(b) > 1 for b in self.blocks)
-        for i in range(K):
-            for j in range(i, K):
-                if (i, j) in P:
-                    a, b = self.blocks[i], self.blocks[j]
-                    g = sp.Symbol(f"g_{a}_{b}")
-                    G[i, j] = G[j, i] = g
-                    unknowns.append(g)
-                    pairs[frozenset((a, b))] = g
-                    names[g.name] = f"g_{{{a},{b}}}" if long else f"g_{{{a}{b}}}"
+        slots = [(i, j) for i in range(K) for j in range(i, K) if (i, j) in P]  # one unknown each
+        for i, j in slots:
+            a, b = self.blocks[i], self.blocks[j]
+            g = sp.Symbol(f"g_{a}_{b}")
+            G[i, j] = G[j, i] = g
+            unknowns.append(g)
+            pairs[frozenset((a, b))] = g
+            names[g.name] = f"g_{{{a},{b}}}" if long else f"g_{{{a}{b}}}"
         s = sp.Dummy("s")
         M = self.lambda_matrix() - s ** 2 * self.eta(G)
         inv = {}
@@ -257,11 +256,7 @@ class Pencil:
             for a, i in enumerate(comp):
                 for b, j in enumerate(comp):
                     inv[(i, j)] = Minv[a, b]
-        rhs_s = []
-        for i in range(K):
-            for j in range(i, K):
-                if (i, j) in P:
-                    rhs_s.append(inv[(i, j)])
+        rhs_s = [inv[ij] for ij in slots]
         eq_s = [u - r for u, r in zip(unknowns, rhs_s)]
         rhs = [r.subs(s, 1) for r in rhs_s]
         eqs = [u - r for u, r in zip(unknowns, rhs)]
