@@ -712,7 +712,7 @@ def smoothed(act, a, delta, dps=None):
 
     def sbar(uu):
         with mpmath.workdps(_wdps(dps)):
-            c = _num(akey) * (mpmath.mpf(uu) if not isinstance(uu, str) else mpmath.mpf(uu))
+            c = _num(akey) * mpmath.mpf(uu)
             bb = mpmath.sqrt(_num(dkey))
             pts = [(_mpk(k) - c) / bb for k in kinks] + [-c / bb]
             if dps is None:
