@@ -14,8 +14,6 @@ At build time they
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 from pathlib import Path
@@ -124,7 +122,6 @@ def on_page_markdown(markdown, page, config, files):
     from rmt_dsm.cli.latex import _m_or_symbolic  # the parsing of `rmt-dsm latex --m`
 
     def latex(match):
-        with contextlib.redirect_stdout(io.StringIO()):
-            return latex_markdown(_m_or_symbolic(match.group(1)))
+        return latex_markdown(_m_or_symbolic(match.group(1)))
 
     return re.sub(r"<!-- rmt-dsm:latex m=(\S+) -->", latex, markdown)
