@@ -203,8 +203,7 @@ def run(args) -> int:
     table = [_printable(r, args.vary, dps) for r in _merge(rows, sim_rows, args.vary)]
     files = [f"{args.out}.csv"]
     write_csv(files[0], table, _columns(args.vary, sim_rows is not None))
-    plot_params = {**fixed, "activation": args.activation}
-    fig = plot_curve(rows, args.vary, plot_params, sim_rows=sim_rows, log=args.log, logy=args.logy,
+    fig = plot_curve(rows, args.vary, fixed, sim_rows=sim_rows, log=args.log, logy=args.logy,
                      sim_label=None if sim_rows is None else f"simulation, $d={args.simulate_d}$, {args.seeds} seeds")
     files += save_figure(fig, args.out)
     report = sys.stdout
