@@ -233,7 +233,7 @@ def _run(sysm, pvals, dps, start, path):
         # fallback: averaged fixed-point iteration from Lambda^{-1}, then Newton
         try:
             if sysm.homotopy is not None:
-                g_fp = sysm._homotopy_start(be, list(th1[:-1]) + [be.convert(0)], pvals)
+                g_fp, _ = _homotopy_origin(sysm, be, pvals, th1)
             else:
                 g_fp = g0
             g, k = _fixed_point_iteration(be, g_fp, th1, dps)
@@ -245,13 +245,18 @@ def _run(sysm, pvals, dps, start, path):
         return be, g, its + k, th1
 
 
+def _homotopy_origin(sysm, be, pvals, th1):
+    """(g0, theta0): the exact solution at s = 0 and theta_1 with s set to 0."""
+    th0 = list(th1[:-1]) + [be.convert(0)]
+    return sysm._homotopy_start(be, th0, pvals), th0
+
+
 def initial_point(sysm, be, pvals, th1, start, dps):
     """(g0, theta0, kind, h0): where the path starts and how (see module doc)."""
     hom = sysm.homotopy is not None
     if start is None:
         if hom:
-            th0 = list(th1[:-1]) + [be.convert(0)]
-            return sysm._homotopy_start(be, th0, pvals), th0, "homotopy", 0.25
+            return (*_homotopy_origin(sysm, be, pvals, th1), "homotopy", 0.25)
         if sysm.start is None:
             raise ValueError(f"{sysm.name}: no start: give start=... (a guess, a callable params -> guess, "
                              "or a previous Solution) or build the system with a homotopy")
