@@ -608,18 +608,23 @@ def _split_double(act, var, cov):
     return split_double(act, s2, d, mean(act, var), slope(act, var))
 
 
+def _inner_scipy(fun, c, b, ks):
+    """E_g fun(g), g ~ N(0, 1), by scipy quad on [-Lg, Lg] split where c + b g hits a kink in ks."""
+    from scipy.integrate import quad
+
+    Lg = 12.0 + 2.0 * b
+    pts = sorted({-Lg, Lg} | {(k - c) / b for k in ks if abs((k - c) / b) < Lg})
+    return sum(quad(lambda t: fun(t) * math.exp(-t * t / 2), lo, hi, epsabs=1e-14, epsrel=1e-12, limit=200)[0]
+               for lo, hi in zip(pts[:-1], pts[1:])) / math.sqrt(2 * math.pi)
+
+
 def _split_scipy(act, s, b, mu0, mu1, kinks):
     from scipy.integrate import quad
 
     f = _scalar(_np_fun(act))
     ks = [float(k) for k in kinks] or [0.0]
-    Lg = 12.0 + 2.0 * b
     sq = math.sqrt(2 * math.pi)
-
-    def inner(fun, c):
-        pts = sorted({-Lg, Lg} | {(k - c) / b for k in ks if abs((k - c) / b) < Lg})
-        return sum(quad(lambda t: fun(t) * math.exp(-t * t / 2), lo, hi, epsabs=1e-14, epsrel=1e-12, limit=200)[0]
-                   for lo, hi in zip(pts[:-1], pts[1:])) / sq
+    inner = lambda fun, c: _inner_scipy(fun, c, b, ks)
 
     def sbar(uu):
         return inner(lambda t: f(s * uu + b * t), s * uu)
@@ -643,14 +648,11 @@ def _cross_double_neg(act, var, cov):
     s, b = math.sqrt(-cov), math.sqrt(var + cov)
     f = _scalar(_np_fun(act))
     sq = math.sqrt(2 * math.pi)
-    Lg = 12.0 + 2.0 * b
     ks = [float(k) for k in kinks] or [0.0]
 
     def sbar(uu):
         c = s * uu
-        pts = sorted({-Lg, Lg} | {(k - c) / b for k in ks if abs((k - c) / b) < Lg})
-        return sum(quad(lambda t: f(c + b * t) * math.exp(-t * t / 2), lo, hi, epsabs=1e-14, epsrel=1e-12)[0]
-                   for lo, hi in zip(pts[:-1], pts[1:])) / sq
+        return _inner_scipy(lambda t: f(c + b * t), c, b, ks)
 
     Lu = 12.0 + 2.0 * s
     return quad(lambda t: sbar(t) * sbar(-t) * math.exp(-t * t / 2), -Lu, Lu, epsabs=1e-14, epsrel=1e-12)[0] / sq
