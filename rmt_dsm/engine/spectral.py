@@ -36,6 +36,9 @@ from .system import FixedPointSystem
 
 __all__ = ["spectral_density", "support_edges", "atom_mass"]
 
+#: eta ladder from the upper half plane towards the real axis (double precision)
+_ETA_LADDER = [0.1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6]
+
 
 def _sign(sysm, g, sign):
     if sign is not None:
@@ -86,6 +89,7 @@ def spectral_density(sysm: FixedPointSystem, g, z, params: dict, x_values, eta=N
     ladder += [2 * eta, eta]
     out = []
     top = None
+    pi = mpmath.pi if dps is not None else np.pi
     base = {sysm._param_symbol(k): v for k, v in params.items()}
     for x in x_values:
         sols = _solve_ladder(sysm, base, z, x, ladder, dps, top)
@@ -93,7 +97,6 @@ def spectral_density(sysm: FixedPointSystem, g, z, params: dict, x_values, eta=N
         f1 = _im(sols[-1][g])
         f2 = _im(sols[-2][g])
         val = 2 * f1 - f2 if extrapolate else f1
-        pi = mpmath.pi if dps is not None else np.pi
         out.append(sgn * val / pi)
     return np.array(out, dtype=float) if dps is None else out
 
@@ -103,7 +106,7 @@ def atom_mass(sysm, g, z, params, x0=0.0, eta=1e-7, sign=None):
     g = sysm._key(g)
     sgn = _sign(sysm, g, sign)
     base = dict(params)
-    sols = _solve_ladder(sysm, base, z, x0, [0.1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, eta], None, None)
+    sols = _solve_ladder(sysm, base, z, x0, _ETA_LADDER + [eta], None, None)
     return sgn * eta * complex(sols[-1][g]).imag
 
 
@@ -129,9 +132,9 @@ def _refine_edge(sysm, g, z, base, x0, dps):
     """Newton on the fold system from x0 (approximate edge)."""
     fs, v, ell = _fold_system(sysm, z)
     # real solution guess: Re g at x0 + i*tiny
-    p = dict(base)
-    sols = _solve_ladder(sysm, base, z, float(x0), [0.1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6], None, None)
+    sols = _solve_ladder(sysm, base, z, float(x0), _ETA_LADDER, None, None)
     g0 = np.array([complex(sols[-1].values[u]).real for u in sysm.unknowns])
+    p = dict(base)
     p[z] = float(x0)
     be, th = sysm._backend_for(None, sysm._param_values(p))
     _, Jm = be.FJ(be.vec(g0), th)
@@ -143,7 +146,7 @@ def _refine_edge(sysm, g, z, base, x0, dps):
     guess = list(g0) + list(v0) + [float(x0)]
     sol = fs.solve(fp, start=guess)
     if dps is not None:
-        sol = fs.solve({k: val for k, val in fp.items()}, dps=dps, start=sol.vector)
+        sol = fs.solve(fp, dps=dps, start=sol.vector)
     return sol.values[z]
 
 
