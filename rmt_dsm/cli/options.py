@@ -11,10 +11,7 @@ import math
 
 from rmt_dsm.model import parse_m
 
-__all__ = ["m_type", "add_model_options", "add_dps_option", "check_dps", "MODEL_OPTIONS"]
-
-#: destination names of the options added by :func:`add_model_options`
-MODEL_OPTIONS = ("psi_n", "psi_p", "m", "t", "a", "delta", "lam", "activation")
+__all__ = ["m_type", "add_model_options", "add_dps_option", "check_dps", "json_m"]
 
 
 def m_type(text: str):
