@@ -65,6 +65,18 @@ class _Point:
     t: object
     activation: str
     dps: int | None
+    sigma: object = None  # the data spectrum (rmt_dsm.data_spectrum.DataSpectrum)
+
+    def number(self, v):
+        """A spectrum number at the point's precision (a python float by its shortest repr)."""
+        if self.dps is None:
+            return float(v)
+        return mpmath.mpf(repr(v)) if isinstance(v, float) else mpmath.mpmathify(v)
+
+    @property
+    def atoms(self) -> list:
+        """[(w_k, l_k)] at the point's precision."""
+        return [(self.number(w), self.number(lk)) for w, lk in zip(self.sigma.weights, self.sigma.eigenvalues)]
 
     @property
     def kappa(self):
@@ -97,7 +109,10 @@ class _Point:
         return abs(self.psi_p - self.m * self.psi_n) <= tol * self.m * self.psi_n
 
 
-def _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps) -> _Point:
+def _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps, sigma=None) -> _Point:
+    from .data_spectrum import as_spectrum
+
+    sigma = as_spectrum(sigma)  # raises ValueError naming 'sigma'
     psi_n = check_ratio("psi_n", psi_n)
     psi_p = check_ratio("psi_p", psi_p)
     m = check_m(m)
@@ -117,20 +132,23 @@ def _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps) -> _Point:
         sch = schedule(t=t, a=a, delta=delta)
         psi_n, psi_p, lam = float(psi_n), float(psi_p), float(lam)
         sch = replace(sch, a=float(sch.a), delta=float(sch.delta))
-    return _Point(psi_n, psi_p, m, lam, sch.a, sch.delta, sch.t, activation, dps)
+    return _Point(psi_n, psi_p, m, lam, sch.a, sch.delta, sch.t, activation, dps, sigma)
 
 
 def _coefficients(pt: _Point):
     from .equivalence import coefficients
 
-    return coefficients(pt.activation, pt.a, pt.delta, q=1, dps=pt.dps)
+    return coefficients(pt.activation, pt.a, pt.delta, q=pt.number(pt.sigma.q), dps=pt.dps)
 
 
 def _params(pt: _Point, coef, lam) -> dict:
     """Parameter values of the DSM system at ridge ``lam`` in the point's chart."""
+    from .dsm.atoms import reduction_for
+
     x, y = (-1, lam) if pt.chart == "primal" else (lam, -1)
     return {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
-            "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2, "x": x, "y": y, "epsilon": 0}
+            "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2, "x": x, "y": y, "epsilon": 0,
+            **reduction_for(pt.sigma).values(pt.sigma, pt.number)}
 
 
 def _lam_ladder(lam_from, lam_to, dps, scale=1):
@@ -162,7 +180,7 @@ def _solve(pt: _Point, coef, start=None):
     from .dsm.system import dsm_system
     from .engine import ConvergenceError
 
-    sysm = dsm_system()
+    sysm = dsm_system(pt.sigma)
     target = _params(pt, coef, pt.lam)
     if start is not None and start.dps == pt.dps:
         try:
@@ -195,10 +213,11 @@ def _observe(pt: _Point, coef, sol, chart=None) -> Errors:
 
     ``chart``: the chart ``sol`` was solved in (default: the point's own, see :attr:`_Point.chart`)."""
     chart = chart or pt.chart
-    from .dsm.observables import compiled
+    from .dsm.atoms import reduction_for
+    from .dsm.observables import compiled, floor
 
     module = "numpy" if pt.dps is None else "mpmath"
-    c = compiled(module)
+    c = compiled(module, reduction_for(pt.sigma))
     with mpmath.workdps((pt.dps or 15) + 15):
         vals = {s.name: v for s, v in sol.values.items()}
         vals.update({k.name if hasattr(k, "name") else k: v for k, v in sol.params.items()})
@@ -216,7 +235,8 @@ def _observe(pt: _Point, coef, sol, chart=None) -> Errors:
         lam = pt.lam
         dQx = total(0, "x") if chart == "dual" else 0
         dQy = total(1, "y") if chart == "primal" else 0
-        out = c.errors[chart](Q, X1, dQx, dQy, dQ_eps, pt.a, pt.delta, lam, coef.mu1, coef.s2, coef.v2)
+        F_pop = floor(pt.atoms, pt.a, pt.delta)
+        out = c.errors[chart](Q, X1, dQx, dQy, dQ_eps, F_pop, pt.delta, lam, coef.mu1, coef.s2, coef.v2)
         if pt.dps is None:
             out = [float(v.real) if isinstance(v, complex) else float(v) for v in out]
         else:
@@ -228,25 +248,32 @@ def _observe(pt: _Point, coef, sol, chart=None) -> Errors:
 
 def _public_params(pt: _Point) -> dict:
     return {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "m": pt.m, "t": pt.t, "lam": pt.lam, "a": pt.a,
-            "delta": pt.delta, "activation": pt.activation, "dps": pt.dps}
+            "delta": pt.delta, "activation": pt.activation, "dps": pt.dps, "sigma": pt.sigma.describe()}
 
 
 def _diverged(pt: _Point, coef) -> Errors:
     warnings.warn(f"lambda -> 0+ at the interpolation threshold psi_p = m psi_n = {pt.psi_p}: "
                   "the test and score errors diverge (+inf)", ThresholdDivergence, stacklevel=3)
+    from .dsm.observables import floor as population_floor
+
     inf = mpmath.inf if pt.dps is not None else math.inf
-    floor = 1 - pt.delta / (pt.a**2 + pt.delta)
+    floor = population_floor(pt.atoms, pt.a, pt.delta)
     return Errors(train=0 * floor, test=inf, score=inf, gap=inf, floor=floor, params=_public_params(pt),
                   info={"chart": "threshold", "coefficients": coef, "diverged": True})
 
 
-def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None) -> Errors:
+def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None,
+           sigma=None) -> Errors:
     r"""Exact high-dimensional train, test and score errors of DSM (SPEC §2, §5).
 
     Parameters: ``psi_n = n/d``, ``psi_p = p/d`` (> 0); ``m`` noise draws per data
     point (int >= 1 or ``math.inf``); diffusion time ``t`` (OU schedule) or
     ``(a, delta)``; ridge ``lam >= 0`` (0 is the limit lambda -> 0+); activation name
-    or sympy expression in x; ``dps`` digits (mpmath) or None (double precision).
+    or sympy expression in x; ``dps`` digits (mpmath) or None (double precision); ``sigma`` the
+    data spectrum: None (Sigma = I), pairs ``[(w_1, l_1), ...]`` (weights summing to 1,
+    eigenvalues >= 0) or a :class:`rmt_dsm.data_spectrum.DataSpectrum` (e.g. a continuous
+    spectrum, whose quadrature error is then reported as ``info["quadrature_error"]``: the largest
+    change of the five errors between the quadrature order and twice it).
 
     At lambda = 0 and psi_p = m psi_n (finite m) the test error diverges: the result is
     +inf with a :class:`ThresholdDivergence` warning.  A solver that does not
@@ -256,17 +283,38 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     >>> 0 < e.train < e.test
     True
     """
-    pt = _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps)
+    pt = _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps, sigma)
+    return _with_quadrature_error(pt)[0]
+
+
+def _errors_at(pt: _Point, start=None) -> tuple:
+    """(Errors, Dyson solution or None) at one validated point."""
     coef = _coefficients(pt)
     if pt.at_threshold:
-        return _diverged(pt, coef)
+        return _diverged(pt, coef), None
     with mpmath.workdps((pt.dps or 15) + 15):
-        sol = _solve(pt, coef)
-        return _observe(pt, coef, sol)
+        sol = _solve(pt, coef, start=start)
+        return _observe(pt, coef, sol), sol
+
+
+def _with_quadrature_error(pt: _Point, start=None) -> tuple:
+    """(Errors, solution) at the point; for a continuous spectrum the point is solved again with the
+    quadrature of twice the order, whose result is returned with info["quadrature_error"] = the
+    largest change of train, test, score and floor (the solution returned is the first one's, for
+    warm starts along a curve) [S§6]."""
+    res, sol = _errors_at(pt, start)
+    fine = pt.sigma.refined()
+    if fine is None:
+        return res, sol
+    res_fine, _ = _errors_at(replace(pt, sigma=fine))
+    diff = max((abs(getattr(res_fine, k) - getattr(res, k)) for k in ("train", "test", "score", "floor")
+                if not mpmath.isinf(getattr(res, k))), default=0)
+    res_fine.info["quadrature_error"] = diff
+    return res_fine, sol
 
 
 def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0, activation="tanh",
-                   a=None, delta=None, dps=None) -> list[Errors]:
+                   a=None, delta=None, dps=None, sigma=None) -> list[Errors]:
     """Errors along ``vary`` in {psi_n, psi_p, t, lam, m} at ``values`` (others fixed),
     each point warm-started from the previous one (continuation).
 
@@ -281,15 +329,10 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
     for v in values:
         kw = dict(base)
         kw[vary] = v
-        pt = _point(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], activation, kw["a"], kw["delta"], dps)
-        coef = _coefficients(pt)  # cached in rmt_dsm.equivalence
-        if pt.at_threshold:
-            out.append(_diverged(pt, coef))
-            prev = None
-            continue
-        with mpmath.workdps((pt.dps or 15) + 15):
-            start = prev if (prev is not None and prev_chart == pt.chart) else None
-            sol = _solve(pt, coef, start=start)
-            out.append(_observe(pt, coef, sol))
+        pt = _point(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], activation, kw["a"], kw["delta"], dps,
+                    sigma)
+        start = prev if (prev is not None and prev_chart == pt.chart) else None
+        res, sol = _with_quadrature_error(pt, start=start)
+        out.append(res)
         prev, prev_chart = sol, pt.chart
     return out

@@ -1,15 +1,20 @@
-r"""Train, test and score errors from a solution of the DSM system [D§6].
+r"""Train, test and score errors from a solution of the DSM system [D§6], for any data spectrum [S§5].
 
-From the Dyson solution g = (g_u0, g_u1, g_v) at (x, y, eps):
+From the Dyson solution g = (g_u0, g_u1, g_v) at (x, y, eps), with gbar = kappa g_u0 + (1 - kappa) g_u1
+and Rbar = sum_k w_k rho(l_k) (the atoms' g_{a a}):
 
-    Q  = sum_kl beta_k beta_l g_{b_k b_l} + sum_k omega_k^2 (N_k/N) g_{u_k}      [D eq. (6.2)]
-    X1 = sum_k beta_k (g_{b_k a_k} + 1/mu1)        = tr(C W)/(d sqrt d)          [D eq. (6.3)]
+    Q  = gbar + mu1^2 Delta gbar^2 Rbar                                  [S eq. (5.3)]
+    X1 = -mu1 sqrt(Delta) gbar Rbar       = tr(C W)/(d sqrt d)           [S eq. (5.4)]
 
-and with H = x Q (so that tr(V^T P V)/d = 1 - H) and H' = dH/dlambda:
+(the per-atom regression coefficients and label noises of the populations cancel: the targets
+are the noise xi, isotropic, whatever Sigma).  With H = x Q (so that tr(V^T P V)/d = 1 - H) and
+H' = dH/dlambda:
 
-    E_train = H - lambda H'                                                      [D eq. (6.4)]
-    E_test  = 1 - 2 mu1 sqrt(Delta) X1 - mu1^2 Gamma^2 dQ/deps + (v^2 + s^2) H'   [D eq. (6.5)]
+    E_train = H - lambda H'                                                  [D eq. (6.4)]
+    E_test  = 1 - 2 mu1 sqrt(Delta) X1 - mu1^2 dQ/deps + (v^2 + s^2) H'       [S eq. (5.5)]
+    F_pop   = sum_k w_k a^2 l_k / (a^2 l_k + Delta)                          [S eq. (5.6)]
 
+(the probe eps weights each atom by a^2 l + Delta, :func:`rmt_dsm.dsm.system.probe_weight`).
 Charts: primal (x = -1, y = lambda): H = -Q, H' = -dQ/dy;
 dual (x = lambda, y = -1): H = lambda Q, H' = Q + lambda dQ/dx.
 Derivatives of g are exact (implicit function theorem, in the engine).
@@ -21,27 +26,41 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .populations import populations
-from .symbols import a, delta, eps, lam, mu1, s2, v2, x, y
-from .system import UNKNOWNS, blocks_of_G, g_u0, g_u1
+from .atoms import reduction_for
+from .symbols import delta, eps, kappa, lam, mu1, s2, v2, x, y
+from .system import UNKNOWNS, atom_blocks, g_u0, g_u1
 
 #: the quantities the error formulas are written in [D§6]
 Q, X1, dQ_deps, H, Hp = sp.symbols("Q X_1 dQ_deps H H_prime")
+#: the population floor, computed from the spectrum by :func:`floor`
+F_pop = sp.Symbol("F_pop")
 dQ_dx, dQ_dy = sp.symbols("dQ_dx dQ_dy")
 ERROR_NAMES = ("train", "test", "score", "gap", "floor")
 
 
 def error_expressions() -> dict:
-    """E_train, E_test, E_score, gap and F_pop in terms of H, H', Q, X1, dQ/deps [D eqs. (6.4)-(6.5)].
+    """E_train, E_test, E_score, gap and F_pop in terms of H, H', Q, X1, dQ/deps, F_pop
+    [D eq. (6.4), S eq. (5.5)].
 
     >>> error_expressions()["train"]
     H - H_prime*lam
     """
-    Gamma2 = a**2 + delta
     train = H - lam * Hp
-    test = 1 - 2 * mu1 * sp.sqrt(delta) * X1 - mu1**2 * Gamma2 * dQ_deps + (v2 + s2) * Hp
-    floor = 1 - delta / Gamma2
-    return {"train": train, "test": test, "score": test - floor, "gap": test - train, "floor": floor}
+    test = 1 - 2 * mu1 * sp.sqrt(delta) * X1 - mu1**2 * dQ_deps + (v2 + s2) * Hp
+    return {"train": train, "test": test, "score": test - F_pop, "gap": test - train, "floor": F_pop}
+
+
+def floor(spectrum, a, delta):
+    """F_pop = 1 - Delta sum_k w_k/(a^2 l_k + Delta) = sum_k w_k a^2 l_k/(a^2 l_k + Delta) [S eq. (5.6)],
+    in the second form (no cancellation; exactly 0 at a = 0).  ``a``, ``delta`` and the atoms are
+    numbers of one kind (floats, or mpmath numbers at the working precision)."""
+    a2 = a * a
+    return sum(w * (a2 * lk) / (a2 * lk + delta) for w, lk in spectrum)
+
+
+def gbar() -> sp.Expr:
+    """kappa g_u0 + (1 - kappa) g_u1: the population-weighted mean of the u-traces."""
+    return kappa * g_u0 + (1 - kappa) * g_u1
 
 
 def chart_expressions(chart: str) -> tuple[sp.Expr, sp.Expr]:
@@ -53,19 +72,28 @@ def chart_expressions(chart: str) -> tuple[sp.Expr, sp.Expr]:
     raise ValueError(f"chart must be 'primal' or 'dual', got {chart!r}")
 
 
-def Q_expr(blocks=None) -> sp.Expr:
-    """Q of [D eq. (6.2)] in terms of the unknowns and parameters."""
-    G = blocks_of_G(blocks)
-    pops = populations()
-    Q = sum(pops[k].beta * pops[l].beta * G[("b", k, l)] for k in range(2) for l in range(2))
-    Q += sum(p.omega2 * p.weight * g for p, g in zip(pops, (g_u0, g_u1)))
-    return Q
+def rho_sum(atoms=None, rho=None) -> sp.Expr:
+    """Rbar = sum_k w_k rho(l_k) (``rho``: the per-atom rho, default that of atom_blocks)."""
+    atoms = atoms if atoms is not None else _isotropic()
+    return atoms.sum(rho if rho is not None else atom_blocks()[2])
 
 
-def X1_expr(blocks=None) -> sp.Expr:
-    """X1 = tr(C W)/(d sqrt(d)) of [D eq. (6.3)]."""
-    G = blocks_of_G(blocks)
-    return sum(p.beta * (G[("ba", k)] + 1 / mu1) for k, p in enumerate(populations()))
+def Q_expr(atoms=None, Rbar=None) -> sp.Expr:
+    """Q of [S eq. (5.3)] in terms of the unknowns and parameters (``Rbar``: a named symbol, for LaTeX)."""
+    R = Rbar if Rbar is not None else rho_sum(atoms)
+    return gbar() + mu1**2 * delta * gbar() ** 2 * R
+
+
+def X1_expr(atoms=None, Rbar=None) -> sp.Expr:
+    """X1 = tr(C W)/(d sqrt(d)) of [S eq. (5.4)]."""
+    R = Rbar if Rbar is not None else rho_sum(atoms)
+    return -mu1 * sp.sqrt(delta) * gbar() * R
+
+
+def _isotropic():
+    from ..data_spectrum import isotropic
+
+    return reduction_for(isotropic())
 
 
 @dataclass(frozen=True)
@@ -79,14 +107,16 @@ class _Compiled:
     error_args: tuple
 
 
-@lru_cache(maxsize=4)
-def compiled(module: str) -> _Compiled:
-    """Lambdified Q, X1 and the partial derivatives of Q (module 'numpy' or 'mpmath')."""
-    Qe, X1e = Q_expr(), X1_expr()
+@lru_cache(maxsize=32)
+def compiled(module: str, atoms=None) -> _Compiled:
+    """Lambdified Q, X1 and the partial derivatives of Q (module 'numpy' or 'mpmath') for the
+    atom reduction ``atoms`` (default: isotropic)."""
+    atoms = atoms if atoms is not None else _isotropic()
+    Qe, X1e = Q_expr(atoms), X1_expr(atoms)
     params = sorted((Qe.free_symbols | X1e.free_symbols | {x, y, eps}) - set(UNKNOWNS), key=lambda s: s.name)
     args = tuple(UNKNOWNS) + tuple(params)
     mk = lambda e: sp.lambdify(args, e, modules=module, cse=True)  # noqa: E731
-    eargs = (Q, X1, dQ_dx, dQ_dy, dQ_deps, a, delta, lam, mu1, s2, v2)
+    eargs = (Q, X1, dQ_dx, dQ_dy, dQ_deps, F_pop, delta, lam, mu1, s2, v2)
     exprs = error_expressions()
     errs = {}
     for chart in ("primal", "dual"):

@@ -17,6 +17,10 @@ so that m = infinity is the regular point kappa = 0.  For population k:
 * ``beta``    : target = beta * input + label noise
 * ``omega2``  : label-noise variance (so that beta^2 gamma^2 + omega^2 = 1)
 
+Structured data [S§2]: in the eigenbasis of Sigma, the directions of an atom with eigenvalue l
+have input variance m a^2 l + Delta in population 0 (``populations(l)``); population 1 does not
+depend on l.  ``populations()`` is the isotropic case l = 1.
+
 >>> from rmt_dsm.dsm.symbols import kappa, a, delta
 >>> p0, p1 = populations()
 >>> import sympy as sp
@@ -41,11 +45,11 @@ class Population:
     omega2: sp.Expr
 
 
-def populations() -> tuple[Population, Population]:
-    """The two populations [D§2, eq. (2.4)]."""
-    g0 = a**2 + delta * kappa          # kappa (m a^2 + Delta)
+def populations(l=sp.Integer(1)) -> tuple[Population, Population]:
+    """The two populations [D§2, eq. (2.4)], in the directions of an eigenvalue l of Sigma [S eq. (2.1)]."""
+    g0 = a**2 * l + delta * kappa      # kappa (m a^2 l + Delta)
     mean = Population(weight=kappa, kgamma2=g0, ktau2=v2 + s2 * kappa,
-                      beta=sp.sqrt(delta) * kappa / g0, omega2=a**2 / g0)
+                      beta=sp.sqrt(delta) * kappa / g0, omega2=a**2 * l / g0)
     contrast = Population(weight=1 - kappa, kgamma2=delta * kappa, ktau2=s2 * kappa,
                           beta=1 / sp.sqrt(delta), omega2=sp.Integer(0))
     return mean, contrast

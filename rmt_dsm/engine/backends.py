@@ -34,11 +34,25 @@ class Compiled:
         J = eqs.jacobian(list(unknowns))
         Ft = eqs.jacobian(list(theta)) if theta else sp.zeros(len(eqs), 0)
         mods = "mpmath" if module == "mpmath" else ["numpy"]
+        n, p = len(unknowns), len(theta)
+        # flat lists: sympy's cse does not look into nested lists
         self.f = sp.lambdify(args, list(eqs), modules=mods, cse=True)
-        self.fj = sp.lambdify(args, [list(eqs), J.tolist()], modules=mods, cse=True)
-        self.ft = sp.lambdify(args, Ft.tolist(), modules=mods, cse=True)
-        self.n = len(unknowns)
-        self.p = len(theta)
+        fj = sp.lambdify(args, list(eqs) + list(J), modules=mods, cse=True)
+        ft = sp.lambdify(args, list(Ft), modules=mods, cse=True)
+        self.fj = lambda *a: _split(fj(*a), n, n)
+        self.ft = lambda *a: _rows(ft(*a), n, p)
+        self.n = n
+        self.p = p
+
+
+def _rows(flat, n, p) -> list:
+    """A flat row-major list as n rows of p."""
+    return [flat[i * p:(i + 1) * p] for i in range(n)]
+
+
+def _split(flat, n, m) -> tuple:
+    """(F, J) from the flat list F + J (J row-major, n x m)."""
+    return flat[:n], _rows(flat[n:], n, m)
 
 
 class NumpyBackend:
