@@ -103,7 +103,13 @@ class DataSpectrum:
         """The spectrum in the CLI's ``W1:L1,W2:L2`` form (or its label for a continuous spectrum)."""
         if self.quantile is not None:
             return f"{self.label} (Gauss-Legendre order {self.order}, u = t^{self.power:g})"
-        return ",".join(f"{float(w):.17g}:{float(l):.17g}" for w, l in zip(self.weights, self.eigenvalues))
+        return ",".join(f"{_short(w)}:{_short(l)}" for w, l in zip(self.weights, self.eigenvalues))
+
+
+def _short(v) -> str:
+    """The shortest decimal that reads back as the same double: 0.3 -> '0.3', 1.0 -> '1'."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _number(v, what: str):
@@ -226,13 +232,27 @@ class _PowerLaw:
 
 
 def parse_sigma(text: str) -> DataSpectrum:
-    """Parse the CLI form ``W1:L1,W2:L2,...`` (weights may be written ``1-X``).
+    """Parse the CLI form ``W1:L1,W2:L2,...`` (weights may be written ``1-X``), or
+    ``power:ALPHA[:ORDER]`` for :func:`power_law`.
 
     >>> parse_sigma("0.3:1,1-0.3:0").weights
     (0.3, 0.7)
+    >>> parse_sigma("power:0.5:16").order
+    16
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"sigma must be W1:L1,W2:L2,..., got {text!r}")
+    if text.strip().startswith("power:"):
+        parts = text.strip().split(":")[1:]
+        if len(parts) not in (1, 2):
+            raise ValueError(f"sigma: expected power:ALPHA or power:ALPHA:ORDER, got {text!r}")
+        order = 64
+        if len(parts) == 2:
+            try:
+                order = int(parts[1])
+            except ValueError:
+                raise ValueError(f"sigma: quadrature order must be an integer, got {parts[1]!r}") from None
+        return power_law(_parse_number(parts[0]), order=order)
     pairs = []
     for item in text.split(","):
         parts = item.split(":")

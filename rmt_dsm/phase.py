@@ -73,7 +73,7 @@ def phase_row(task: dict) -> dict:
     from rmt_dsm.api import ThresholdDivergence, errors, learning_curve
 
     psi_n, values = task["psi_n"], list(task["psi_p"])
-    kw = {k: task[k] for k in ("m", "t", "lam", "activation", "a", "delta")}
+    kw = {k: task[k] for k in ("m", "t", "lam", "activation", "a", "delta", "sigma")}
     failures = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ThresholdDivergence)
@@ -100,7 +100,7 @@ def phase_row(task: dict) -> dict:
 
 
 def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh", a=None, delta=None,
-               jobs=None, backend="joblib", scheduler=None, progress=True) -> list[dict]:
+               jobs=None, backend="joblib", scheduler=None, progress=True, sigma=None) -> list[dict]:
     """Errors on the grid psi_n_values x psi_p_values, rows of psi_n in the given order.
 
     Returns a list of dicts with keys :data:`COLUMNS` (psi_n major, psi_p minor).  The
@@ -116,13 +116,13 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
         raise ValueError("the psi_n and psi_p grids must not be empty")
     for pn in (psi_n_values[0], psi_n_values[-1]):
         for pp in (psi_p_values[0], psi_p_values[-1]):
-            _point(pn, pp, m, t, lam, activation, a, delta, None)  # validation only
+            _point(pn, pp, m, t, lam, activation, a, delta, None, sigma)  # validation only
     for name, vals in (("psi_n", psi_n_values), ("psi_p", psi_p_values)):
         for v in vals:
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a finite positive ratio, got {v}")
     tasks = [{"psi_n": pn, "psi_p": psi_p_values, "m": m, "t": t, "lam": lam, "activation": activation,
-              "a": a, "delta": delta} for pn in psi_n_values]
+              "a": a, "delta": delta, "sigma": sigma} for pn in psi_n_values]
     results = parallel_map(phase_row, tasks, jobs=jobs, backend=backend, scheduler=scheduler,
                            progress=progress, label="phase rows")
     rows = [r for res in results for r in res["rows"]]
@@ -202,6 +202,8 @@ def _title(params: dict) -> str:
     title = "$" + r",\ ".join(parts) + "$"
     if params.get("activation"):
         title += f", {params['activation']}"
+    if params.get("sigma") is not None:
+        title += rf", $\Sigma$: {params['sigma'].describe()}"
     return title
 
 

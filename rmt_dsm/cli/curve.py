@@ -2,7 +2,7 @@
 
     rmt-dsm curve --vary {psi_p,psi_n,t,lam,m} --from A --to B --num K [--log]
                   [--psi-n X] [--psi-p Y] [--m M] (--t T | --a A --delta DELTA) [--lam L]
-                  [--activation NAME] [--dps D] [--out PREFIX] [--json]
+                  [--activation NAME] [--sigma W1:L1,... | --psi-d X] [--dps D] [--out PREFIX] [--json]
                   [--simulate-d D --seeds K [--simulate-points P] [--seed S]]
 
 Every parameter except the varied one must be given.  The sweep uses
@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 
 from rmt_dsm.cli.errors import ERROR_KEYS, format_number, is_exact, one_line
-from rmt_dsm.cli.options import add_dps_option, add_model_options, check_dps, json_m
+from rmt_dsm.cli.options import add_dps_option, add_model_options, check_dps, json_m, sigma_from_args
 
 __all__ = ["add_parser", "run", "make_grid", "fixed_params"]
 
@@ -97,7 +97,7 @@ def fixed_params(args) -> dict:
     fixed = {k: v for k, v in given.items() if k != args.vary}
     if args.vary != "lam" and fixed["lam"] is None:
         fixed["lam"] = 0.0
-    fixed.update(a=args.a, delta=args.delta, activation=args.activation)
+    fixed.update(a=args.a, delta=args.delta, activation=args.activation, sigma=sigma_from_args(args))
     return fixed
 
 
@@ -120,7 +120,9 @@ def simulate_rows(vary, grid, fixed, d, seeds, points, seed=0) -> list[dict]:
     for i in _sim_indices(len(grid), points):
         kw = dict(fixed)
         kw[vary] = grid[i]
-        res = simulate(d=d, model="true", seeds=seeds, seed=seed, **kw)
+        sigma = kw.pop("sigma", None)
+        eigs = None if sigma is None else sigma.eigenvalues_for(d)
+        res = simulate(d=d, model="true", seeds=seeds, seed=seed, sigma_eigs=eigs, **kw)
         row = {vary: grid[i]}
         for key in ERROR_KEYS:
             est = getattr(res, key)
@@ -170,6 +172,8 @@ def _fixed_json(fixed: dict) -> dict:
     out = dict(fixed)
     if "m" in out:
         out["m"] = json_m(out["m"])
+    if out.get("sigma") is not None:
+        out["sigma"] = out["sigma"].describe()
     return out
 
 

@@ -1,7 +1,7 @@
 """``rmt-dsm errors``: the exact high-dimensional errors at one parameter point (SPEC section 5).
 
     rmt-dsm errors --psi-n X --psi-p Y --m M (--t T | --a A --delta DELTA) [--lam L]
-                   [--activation NAME] [--dps D] [--json]
+                   [--activation NAME] [--sigma W1:L1,... | --psi-d X] [--dps D] [--json]
 
 With --json: one JSON object with keys train, test, score, gap, floor (JSON numbers; with
 --dps D, decimal strings of D significant digits), "params" (every parameter: psi_n, psi_p,
@@ -23,7 +23,7 @@ import warnings
 
 import mpmath
 
-from rmt_dsm.cli.options import add_dps_option, add_model_options, check_dps, json_m
+from rmt_dsm.cli.options import add_dps_option, add_model_options, check_dps, json_m, sigma_from_args
 
 __all__ = ["add_parser", "run", "format_number", "errors_payload", "is_exact", "one_line"]
 
@@ -91,6 +91,8 @@ def errors_payload(res, dps=None) -> dict:
         "chart": info.get("chart"),
         "diverged": bool(info.get("diverged", False)),
     }
+    if "quadrature_error" in info:
+        out["solver"]["quadrature_error"] = float(info["quadrature_error"])
     return out
 
 
@@ -98,7 +100,7 @@ def _table(out: dict) -> str:
     pr, sv = out["params"], out["solver"]
     sched = f"t={pr['t']}" if pr.get("t") is not None else ""
     head = (f"psi_n={pr['psi_n']} psi_p={pr['psi_p']} m={pr['m']} {sched} a={pr['a']} delta={pr['delta']} "
-            f"lam={pr['lam']} activation={pr['activation']} dps={pr['dps']}")
+            f"lam={pr['lam']} activation={pr['activation']} dps={pr['dps']} sigma={pr.get('sigma', '1:1')}")
     lines = [" ".join(head.split()), f"{'error':<8}{'value':>28}"]
     for k in ERROR_KEYS:
         v = out[k]
@@ -128,11 +130,12 @@ def run(args) -> int:
     from rmt_dsm.engine import ConvergenceError
 
     dps = check_dps(args.dps)
+    sigma = sigma_from_args(args)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ThresholdDivergence)
             res = errors(args.psi_n, args.psi_p, args.m, t=args.t, lam=args.lam, activation=args.activation,
-                         a=args.a, delta=args.delta, dps=dps)
+                         a=args.a, delta=args.delta, dps=dps, sigma=sigma)
     except ConvergenceError as exc:
         sys.stderr.write(f"rmt-dsm errors: no convergence: {one_line(exc)}\n")
         return 3

@@ -11,7 +11,8 @@ import math
 
 from rmt_dsm.model import parse_m
 
-__all__ = ["m_type", "add_model_options", "add_dps_option", "check_dps", "json_m"]
+__all__ = ["m_type", "add_model_options", "add_sigma_options", "sigma_from_args", "add_dps_option", "check_dps",
+           "json_m"]
 
 
 def m_type(text: str):
@@ -41,6 +42,37 @@ def add_model_options(parser, required: bool = True, lam_default=0.0) -> None:
     parser.add_argument("--delta", type=float, default=None, help="noise variance Delta (with --a)")
     parser.add_argument("--lam", type=float, default=lam_default, help="ridge lambda >= 0 (0: minimum norm)")
     parser.add_argument("--activation", default="tanh", help="tanh, erf, relu or a sympy expression in x")
+    add_sigma_options(parser)
+
+
+def add_sigma_options(parser) -> None:
+    """Add --sigma W1:L1,W2:L2,... and --psi-d X (data spectrum; default Sigma = I)."""
+    parser.add_argument("--sigma", default=None, metavar="W1:L1,W2:L2,...",
+                        help="eigenvalue distribution of the data covariance: atoms weight:eigenvalue "
+                             "(weights summing to 1, eigenvalues >= 0), or power:ALPHA[:ORDER] for "
+                             "l(u) = (1 - ALPHA) u^-ALPHA (default: Sigma = I)")
+    parser.add_argument("--psi-d", type=float, default=None, metavar="X",
+                        help="data on a subspace: shorthand for --sigma X:1,1-X:0")
+
+
+def sigma_from_args(args):
+    """The data spectrum of --sigma / --psi-d (None for Sigma = I); ValueError naming the flag.
+
+    >>> import argparse
+    >>> sigma_from_args(argparse.Namespace(sigma=None, psi_d=0.5)).describe()
+    '0.5:1,0.5:0'
+    """
+    from rmt_dsm.data_spectrum import parse_sigma, psi_d
+
+    if args.sigma is not None and args.psi_d is not None:
+        raise ValueError("--sigma and --psi-d cannot be given together (--psi-d X is --sigma X:1,1-X:0)")
+    try:
+        if args.psi_d is not None:
+            return psi_d(args.psi_d)
+        return None if args.sigma is None else parse_sigma(args.sigma)
+    except ValueError as exc:
+        flag = "--psi-d" if args.psi_d is not None else "--sigma"
+        raise ValueError(f"{flag}: {str(exc).removeprefix('sigma: ')}") from None
 
 
 def add_dps_option(parser) -> None:

@@ -2,7 +2,8 @@
 
     rmt-dsm phase --m M (--t T | --a A --delta DELTA) [--lam L] [--activation NAME]
                   [--psi-n-range A B] [--psi-p-range A B] [--num K] [--linear]
-                  [--out PREFIX] [--jobs J] [--backend joblib|dask] [--scheduler ADDRESS]
+                  [--sigma W1:L1,... | --psi-d X] [--out PREFIX] [--jobs J] [--backend joblib|dask]
+                  [--scheduler ADDRESS]
                   [--no-progress]
 
 Computes the exact asymptotic errors on a K x K grid (log-spaced by default, 0.1..10 on both
@@ -20,7 +21,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rmt_dsm.cli.options import m_type
+from rmt_dsm.cli.options import add_sigma_options, m_type, sigma_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -47,6 +48,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--delta", type=float, default=None, help="noise variance Delta (with --a)")
     p.add_argument("--lam", type=float, default=0.0, help="ridge lambda >= 0 (0: minimum norm; default 0)")
     p.add_argument("--activation", default="tanh", help="tanh, erf, relu or a sympy expression in x")
+    add_sigma_options(p)
     p.add_argument("--psi-n-range", nargs=2, type=_positive_float, default=(0.1, 10.0), metavar=("A", "B"),
                    help="range of psi_n = n/d (default 0.1 10)")
     p.add_argument("--psi-p-range", nargs=2, type=_positive_float, default=(0.1, 10.0), metavar=("A", "B"),
@@ -78,7 +80,7 @@ def run(args) -> int:
     if args.backend == "joblib" and args.scheduler:
         raise ValueError("--scheduler is only used with --backend dask")
     params = {"m": args.m, "t": args.t, "lam": args.lam, "activation": args.activation, "a": args.a,
-              "delta": args.delta}
+              "delta": args.delta, "sigma": sigma_from_args(args)}
     status = 0
     try:
         rows = phase_grid(psi_n, psi_p, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,

@@ -2,7 +2,11 @@
 
     rmt-dsm simulate --d D --psi-n X --psi-p Y --m M --t T --lam L [--activation NAME]
                      [--seeds K] [--seed S] [--model true|equivalent] [--n-test N]
-                     [--a A --delta DELTA] [--json]
+                     [--a A --delta DELTA] [--sigma W1:L1,... | --psi-d X] [--json]
+
+--sigma / --psi-d give the limiting eigenvalue distribution of Sigma, as for ``rmt-dsm errors``;
+the simulation uses d eigenvalues with that distribution (round(w_k d) copies of l_k, largest
+remainders; quantiles l((i - 1/2)/d) for a continuous spectrum) in a Haar-random basis.
 
 With --json: one JSON object {"train": {"mean": .., "stderr": ..}, "test": .., "score": ..,
 "gap": .., "floor": .., "params": {...}}; a stderr is null when there is no estimate of it
@@ -14,7 +18,7 @@ import json
 import math
 import sys
 
-from rmt_dsm.cli.options import add_model_options
+from rmt_dsm.cli.options import add_model_options, sigma_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -49,10 +53,15 @@ def _table(out: dict) -> str:
 def run(args) -> int:
     from rmt_dsm.simulate import simulate
 
+    sigma = sigma_from_args(args)
+    if args.d < 1:
+        raise ValueError(f"d must be a positive integer, got {args.d}")
     res = simulate(d=args.d, psi_n=args.psi_n, psi_p=args.psi_p, m=args.m, t=args.t, lam=args.lam,
                    activation=args.activation, a=args.a, delta=args.delta, seeds=args.seeds,
-                   seed=args.seed, model=args.model, n_test=args.n_test)
+                   seed=args.seed, model=args.model, n_test=args.n_test,
+                   sigma_eigs=None if sigma is None else sigma.eigenvalues_for(args.d))
     out = res.as_dict()
+    out["params"]["sigma"] = "1:1" if sigma is None else sigma.describe()
     numbers = [out[k]["mean"] for k in ("train", "test", "score", "gap", "floor")]
     numbers += [out[k]["stderr"] for k in ("train", "test", "score", "gap", "floor")
                 if out[k]["stderr"] is not None]

@@ -1,7 +1,7 @@
 """``rmt-dsm spectrum``: limiting eigenvalue density of the feature covariance U.
 
     rmt-dsm spectrum --psi-n X --psi-p Y --m M (--t T | --a A --delta D) [--activation NAME]
-                     [--emax E] [--num K] [--out PREFIX] [--json]
+                     [--sigma W1:L1,... | --psi-d X] [--emax E] [--num K] [--out PREFIX] [--json]
 
 Writes PREFIX.csv (energy, density) and PREFIX.png/.pdf: the bulk density of
 U = (1/N) sum phi phi^T and its atom (finite m: at 0, mass 1 - m psi_n/psi_p when p > N;
@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from rmt_dsm.cli.options import add_model_options, json_m
+from rmt_dsm.cli.options import add_model_options, json_m, sigma_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -52,7 +52,7 @@ def run(args) -> int:
         raise ValueError(f"num must be >= 2, got {args.num}")
     if args.emax is not None and not args.emax > 0:
         raise ValueError(f"emax must be positive, got {args.emax}")
-    kw = dict(t=args.t, activation=args.activation, a=args.a, delta=args.delta)
+    kw = dict(t=args.t, activation=args.activation, a=args.a, delta=args.delta, sigma=sigma_from_args(args))
     try:
         top = args.emax or _support_top(args.psi_n, args.psi_p, args.m, kw)
         E = np.geomspace(top * 1e-4, top, args.num)  # geometric: resolves the bulk next to the atom
@@ -74,7 +74,8 @@ def run(args) -> int:
                           "atom_at": s.atom_at, "atom_mass": s.atom_mass,
                           "params": {"psi_n": args.psi_n, "psi_p": args.psi_p, "m": json_m(args.m),
                                      "t": args.t, "a": args.a, "delta": args.delta,
-                                     "activation": args.activation}}))
+                                     "activation": args.activation,
+                                     "sigma": "1:1" if kw["sigma"] is None else kw["sigma"].describe()}}))
     else:
         sys.stderr.write(f"wrote {args.out}.csv, {args.out}.png, {args.out}.pdf\n")
     return 0

@@ -30,10 +30,14 @@ from .system import dsm_system, g_v
 z = sp.Symbol("z")
 
 
-@lru_cache(maxsize=1)
-def spectrum_system() -> FixedPointSystem:
-    """System (5.7) at x = -1, y = -z, eps = 0, with g_v declared a Stieltjes transform in z."""
-    base = dsm_system()
+def spectrum_system(sigma=None) -> FixedPointSystem:
+    """System (5.7) at x = -1, y = -z, eps = 0, with g_v declared a Stieltjes transform in z,
+    for the data spectrum ``sigma`` (default Sigma = I; see :func:`rmt_dsm.dsm.system.dsm_system`)."""
+    return _spectrum_system(dsm_system(sigma))
+
+
+@lru_cache(maxsize=16)
+def _spectrum_system(base) -> FixedPointSystem:
     sub = {x: -1, y: -z, eps: 0}
     h = base.homotopy
     return FixedPointSystem(base.unknowns, None, [e.subs(sub) for e in base.equations],
@@ -52,7 +56,8 @@ class Spectrum:
     atom_mass: float
 
 
-def spectrum(psi_n, psi_p, m, energies, t=None, activation="tanh", a=None, delta=None, eta=1e-7) -> Spectrum:
+def spectrum(psi_n, psi_p, m, energies, t=None, activation="tanh", a=None, delta=None, eta=1e-7,
+             sigma=None) -> Spectrum:
     """Limiting eigenvalue density of U = (1/N) sum phi phi^T at ``energies`` (double precision).
 
     >>> sp_ = spectrum(1.0, 3.0, 1, [0.5], t=0.5)
@@ -61,11 +66,13 @@ def spectrum(psi_n, psi_p, m, energies, t=None, activation="tanh", a=None, delta
     """
     from ..api import _coefficients, _point
 
-    pt = _point(psi_n, psi_p, m, t, 1.0, activation, a, delta, None)
+    from .atoms import reduction_for
+
+    pt = _point(psi_n, psi_p, m, t, 1.0, activation, a, delta, None, sigma)
     coef = _coefficients(pt)
     params = {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
-              "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2}
-    rho = spectral_density(spectrum_system(), g_v, z, params, list(energies), eta=eta)
+              "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2, **reduction_for(pt.sigma).values(pt.sigma, pt.number)}
+    rho = spectral_density(spectrum_system(pt.sigma), g_v, z, params, list(energies), eta=eta)
     if m == math.inf:
         at, mass = float(coef.s2), max(0.0, 1 - (pt.psi_n + 1) / pt.psi_p)
     else:
