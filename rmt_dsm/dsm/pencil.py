@@ -18,40 +18,55 @@ from __future__ import annotations
 import sympy as sp
 
 from ..engine import Pencil
+from .atoms import ExplicitAtoms
 from .populations import populations
-from .symbols import eps, kappa, mu1, psi_n, psi_p, x, y
+from .symbols import a, delta, eps, kappa, mu1, psi_n, psi_p, x, y
 
 #: Gaussian matrices: Y_k (N_k x d inputs), Z_k (N_k x p nonlinear noise), W (p x d)
 POP_BLOCKS = (("u0", "a0", "b0", "Y0", "Z0"), ("u1", "a1", "b1", "Y1", "Z1"))
 
 
-def dsm_pencil() -> Pencil:
-    r"""Build the pencil [D§5, eq. (5.1)].
+def atom_name(name: str, k: int, n_atoms: int) -> str:
+    """Block or matrix ``name`` of atom k (1-based): unchanged for one atom, ``name_k`` otherwise."""
+    return name if n_atoms == 1 else f"{name}_{k}"
 
-    Block sizes use m = 1/kappa; the Gaussian coefficients are
-    ``mu1 gamma_k / sqrt(m psi_n)`` for Y_k, ``tau_k / sqrt(m psi_n)`` for Z_k and
-    ``mu1`` (twice) and 1 for W.
+
+def dsm_pencil(n_atoms: int = 1) -> Pencil:
+    r"""Build the pencil [D§5, eq. (5.1)], enlarged to ``n_atoms`` atoms of the data spectrum [S§3].
+
+    In the eigenbasis of Sigma the d input directions split into groups of sizes w_k d
+    (eigenvalue l_k; symbols of :class:`rmt_dsm.dsm.atoms.ExplicitAtoms`).  Each group has its own
+    blocks a0, b0, a1, b1, aW, bW (size w_k), its own slice Y_{p,k} of the inputs and W_k of the
+    weights.  Block sizes use m = 1/kappa; the Gaussian coefficients are
+    ``mu1 sqrt(kappa gamma_{p,k}^2 / psi_n)`` for Y_{p,k} (kappa gamma_{0,k}^2 = a^2 l_k + Delta kappa,
+    kappa gamma_1^2 = Delta kappa), ``tau_p / sqrt(m psi_n)`` for Z_p, ``mu1`` (twice) and 1 for W_k;
+    the probe is eps (a^2 l_k + Delta) on aW_k.
     """
-    p = Pencil(name="dsm")
+    atoms = ExplicitAtoms(n_atoms)
+    p = Pencil(name="dsm" if n_atoms == 1 else f"dsm_{n_atoms}_atoms")
     pops = populations()
     N_over_d = psi_n / kappa
     for (u, _, _, _, _), pop in zip(POP_BLOCKS, pops):
         p.block(u, size=pop.weight * N_over_d)
     p.block("v", size=psi_p)
-    for (_, aa, bb, _, _) in POP_BLOCKS:
-        p.block(aa, size=1)
-        p.block(bb, size=1)
-    p.block("aW", size=1)
-    p.block("bW", size=1)
-    for (u, aa, bb, Y, Z), pop in zip(POP_BLOCKS, pops):
+    for k, wk in enumerate(atoms.w, 1):
+        for (_, aa, bb, _, _) in POP_BLOCKS:
+            p.block(atom_name(aa, k, n_atoms), size=wk)
+            p.block(atom_name(bb, k, n_atoms), size=wk)
+        p.block(atom_name("aW", k, n_atoms), size=wk)
+        p.block(atom_name("bW", k, n_atoms), size=wk)
+    for (u, _, _, _, Z), pop in zip(POP_BLOCKS, pops):
         p.deterministic(u, u, x)
-        p.deterministic(aa, bb, -mu1)
-        # coef^2 = mu1^2 gamma_k^2 / (m psi_n) = mu1^2 kappa gamma_k^2 / psi_n
-        p.gaussian(Y, u, aa, coef=mu1 * sp.sqrt(pop.kgamma2 / psi_n))
         p.gaussian(Z, u, "v", coef=sp.sqrt(pop.ktau2 / psi_n))
-        p.gaussian("W", "v", bb, coef=mu1)
     p.deterministic("v", "v", y)
-    p.deterministic("aW", "bW", -1)
-    p.deterministic("aW", "aW", eps)
-    p.gaussian("W", "v", "bW", coef=1)
+    for k, lk in enumerate(atoms.l, 1):
+        name = lambda b: atom_name(b, k, n_atoms)  # noqa: E731
+        for (u, aa, bb, Y, _), pop in zip(POP_BLOCKS, populations(lk)):
+            p.deterministic(name(aa), name(bb), -mu1)
+            # coef^2 = mu1^2 gamma_{p,k}^2 / (m psi_n) = mu1^2 kappa gamma_{p,k}^2 / psi_n
+            p.gaussian(name(Y), u, name(aa), coef=mu1 * sp.sqrt(pop.kgamma2 / psi_n))
+            p.gaussian(name("W"), "v", name(bb), coef=mu1)
+        p.deterministic(name("aW"), name("bW"), -1)
+        p.deterministic(name("aW"), name("aW"), eps * (a**2 * lk + delta))
+        p.gaussian(name("W"), "v", name("bW"), coef=1)
     return p
