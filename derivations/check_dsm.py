@@ -15,7 +15,7 @@ import sympy as sp  # noqa: E402
 from rmt_dsm.dsm import symbols as S  # noqa: E402
 from rmt_dsm.dsm.pencil import dsm_pencil  # noqa: E402
 from rmt_dsm.dsm.populations import populations  # noqa: E402
-from rmt_dsm.dsm.system import UNKNOWNS, blocks_of_G, fixed_point_map  # noqa: E402
+from rmt_dsm.dsm.system import UNKNOWNS, atom_blocks, blocks_of_G, fixed_point_map  # noqa: E402
 
 FAILED = []
 
@@ -113,7 +113,8 @@ def check_reduction(seed=0):
     for trial in range(3):
         vals = {S.psi_n: R(1, 9), S.psi_p: R(1, 9), S.kappa: sp.Rational(1, int(rng.integers(1, 6))),
                 S.a: R(1, 5), S.delta: R(1, 5), S.mu1: R(1, 5), S.v2: R(1, 5), S.s2: R(1, 5),
-                S.x: R(-5, 5) or 1, S.y: R(-5, 5) or 1, S.eps: R(-3, 3)}
+                S.x: R(-5, 5) or 1, S.y: R(-5, 5) or 1, S.eps: R(-3, 3),
+                sp.Symbol("l_1", nonnegative=True): 1}  # isotropic data: the one atom (1, 1)
         gvals = {gu0: R(-5, 5), gu1: R(-5, 5), gv: R(-5, 5)}
         sub = dict(vals)
         sub.update(gvals)
@@ -127,7 +128,7 @@ def check_reduction(seed=0):
         order = [u for u in gen.unknowns if u in core]
         want = {gu0: reduced[0], gu1: reduced[1], gv: reduced[2]}
         ok_T &= all(sp.simplify(g - want[u]) == 0 for g, u in zip(generic, order))
-        B = blocks_of_G()
+        B = blocks_of_G(atom_blocks(lk=1))
         for key, expr in B.items():
             val = sp.simplify(expr.subs(redsub))
             if key[0] == "b":

@@ -71,7 +71,8 @@ class _Point:
         """A spectrum number at the point's precision (a python float by its shortest repr)."""
         if self.dps is None:
             return float(v)
-        return mpmath.mpf(repr(v)) if isinstance(v, float) else mpmath.mpmathify(v)
+        with mpmath.workdps(self.dps + 20):  # as the other inputs (_point)
+            return mpmath.mpf(repr(v)) if isinstance(v, float) else +mpmath.mpmathify(v)
 
     @property
     def atoms(self) -> list:

@@ -24,7 +24,7 @@ ValueError: sigma: the weights sum to 0.9, not 1
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -51,7 +51,7 @@ class DataSpectrum:
 
     weights: tuple
     eigenvalues: tuple
-    label: str = "atoms"
+    label: str = field(default="atoms", compare=False)
     quantile: Callable | None = None
     order: int | None = None
     power: float | None = None

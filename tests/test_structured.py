@@ -12,8 +12,6 @@
 """
 import json
 import math
-import subprocess
-import sys
 
 import mpmath
 import numpy as np
@@ -98,6 +96,7 @@ def _generic_errors(sigma, psi_n, psi_p, m, t, lam):
     return train, test
 
 
+@pytest.mark.slow  # compiling the generic Dyson system (24 / 45 unknowns) takes minutes
 @pytest.mark.parametrize("sigma", [[(1, 1)], [(0.5, 0.0), (0.5, 2.0)]])
 def test_reduced_system_equals_generic_dyson_system(sigma):
     psi_n, psi_p, m, t, lam = 0.8, 0.5, 3, 0.3, 0.1
@@ -132,7 +131,8 @@ def _bonnaire_q(sigma, psi_n, psi_p, mu1, a, delta, v2, s2, z):
         guess = [q, q * sum(w * lk for w, lk in sigma), q]
         for im in np.geomspace(20.0, z.imag, 40):
             zz = mpmath.mpc(z.real, im)
-            guess = mpmath.findroot(lambda q_, r_, s_: eqs(q_, r_, s_, zz), guess)
+            root = mpmath.findroot(lambda q_, r_, s_: eqs(q_, r_, s_, zz), guess)
+            guess = [root[0], root[1], root[2]]
         return complex(guess[0])
 
 
@@ -223,19 +223,28 @@ def test_bad_spectra_raise_naming_sigma(bad):
 @pytest.mark.parametrize("flags,needle", [(["--sigma", "0.5:1,0.4:2"], "--sigma"), (["--sigma", "1:-1"], "--sigma"),
                                           (["--psi-d", "0"], "--psi-d"), (["--sigma", "a:b"], "--sigma"),
                                           (["--psi-d", "0.5", "--sigma", "1:1"], "--psi-d")])
-def test_cli_refuses_bad_spectra(flags, needle):
+def test_cli_refuses_bad_spectra(flags, needle, capsys):
     for cmd in (["errors", "--psi-n", "1", "--psi-p", "1", "--m", "1", "--t", "0.5"],
                 ["simulate", "--d", "20", "--psi-n", "1", "--psi-p", "1", "--m", "1", "--t", "0.5"]):
-        r = subprocess.run([sys.executable, "-m", "rmt_dsm.cli", *cmd, *flags], capture_output=True, text=True)
-        assert r.returncode == 2 and r.stdout == "" and needle in r.stderr and r.stderr.count("\n") == 1
+        status, out, err = _main([*cmd, *flags], capsys)
+        assert status == 2 and out == "" and needle in err and err.count("\n") == 1, (status, out, err)
 
 
-def test_cli_sigma_json_and_psi_d_shorthand():
-    base = [sys.executable, "-m", "rmt_dsm.cli", "errors", "--psi-n", "0.7", "--psi-p", "1.3", "--m", "2",
-            "--t", "0.4", "--lam", "0.01", "--json"]
-    a = json.loads(subprocess.run(base + ["--psi-d", "0.3"], capture_output=True, text=True, check=True).stdout)
-    b = json.loads(subprocess.run(base + ["--sigma", "0.3:1,1-0.3:0"], capture_output=True, text=True,
-                                  check=True).stdout)
+def _main(argv, capsys):
+    from rmt_dsm.cli import main
+
+    try:
+        status = main(argv)
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_sigma_json_and_psi_d_shorthand(capsys):
+    base = ["errors", "--psi-n", "0.7", "--psi-p", "1.3", "--m", "2", "--t", "0.4", "--lam", "0.01", "--json"]
+    a = json.loads(_main(base + ["--psi-d", "0.3"], capsys)[1])
+    b = json.loads(_main(base + ["--sigma", "0.3:1,1-0.3:0"], capsys)[1])
     e = rmt_dsm.errors(0.7, 1.3, 2, t=0.4, lam=0.01, sigma=[(0.3, 1), (0.7, 0)])
     for f in FIELDS:
         assert a[f] == b[f] and abs(a[f] - getattr(e, f)) < 1e-14
