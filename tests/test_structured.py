@@ -250,3 +250,32 @@ def test_cli_sigma_json_and_psi_d_shorthand(capsys):
         assert a[f] == b[f] and abs(a[f] - getattr(e, f)) < 1e-14
     assert a["params"]["sigma"] == "0.3:1,0.7:0"
     assert parse_sigma(a["params"]["sigma"]) == psi_d(0.3)
+
+
+def test_latex_structured_system_is_the_solver_system():
+    """The LaTeX system for K atoms (sympy Sum over k), with K = 2 and the helper definitions substituted
+    back, is the two-atom system the solver compiles (any kappa); the document lists given atoms."""
+    import sympy as sp
+
+    from rmt_dsm.dsm import latex as L
+    from rmt_dsm.dsm.atoms import ExplicitAtoms
+    from rmt_dsm.dsm.system import UNKNOWNS, dsm_system
+
+    eqs = L.dsm_equations("symbolic", structured=True)
+    at, ex = L._ATOMS, ExplicitAtoms(2)
+    # per-atom helper definitions for k = 1, 2 (a Sum's bound index cannot be substituted into)
+    defs = {e.lhs.subs(at.k, i): e.rhs.subs(at.k, i) for e in eqs.definitions for i in (1, 2)}
+    names = {**{at.w_k[i]: ex.w[i - 1] for i in (1, 2)}, **{at.l_k[i]: ex.l[i - 1] for i in (1, 2)}}
+    ref = dict(zip(UNKNOWNS, dsm_system(TWO).rhs))
+    rng = np.random.default_rng(0)
+    for e in eqs.fixed_point:
+        expr = e.rhs.subs(at.K, 2).doit()
+        for _ in range(4):
+            expr = expr.subs(defs)
+        expr = expr.subs(names)
+        assert expr.free_symbols == ref[e.lhs].free_symbols, e.lhs
+        for _ in range(2):  # exact rational points
+            vals = {s_: sp.Rational(int(rng.integers(1, 20)), int(rng.integers(2, 9))) for s_ in expr.free_symbols}
+            assert expr.subs(vals) == ref[e.lhs].subs(vals), e.lhs
+    tex = L.dsm_latex(3, document=True, sigma=TWO)
+    assert "K = 2" in tex and "(0.3, 2.5)" in tex and r"\sum_{k=1}^{K}" in tex

@@ -29,13 +29,18 @@ import sympy as sp
 
 from ..engine.latex import render
 from . import observables, system
+from .atoms import ExplicitAtoms, SymbolicAtoms
 from .symbols import SYMBOL_NAMES, a, delta, kappa, lam, x, y
 
 __all__ = ["kappa_value", "DsmEquations", "dsm_equations", "dsm_latex", "INTERMEDIATES"]
 
-#: the size-1 helper quantities of the Dyson system, as named symbols
+#: the size-1 helper quantities of the Dyson system, as named symbols (isotropic data)
 A0, A1, S, rho = sp.symbols("A_0 A_1 S rho")
 INTERMEDIATES = (A0, A1, S, rho)
+#: the same per atom k of the data spectrum (SymbolicAtoms), and Rbar = sum_k w_k rho_k
+_ATOMS = SymbolicAtoms()
+A0_k, S_k, rho_k = (sp.IndexedBase(sp.Symbol(n))[_ATOMS.k] for n in ("A_0", "S", "rho"))
+Rbar = sp.Symbol("Rbar")
 
 # symbols of the error formulas (those the formulas are written in come from observables.py)
 m_sym = sp.Symbol("m", positive=True)
@@ -46,7 +51,7 @@ E_train, E_test, E_score, E_gap = sp.symbols("E_train E_test E_score E_gap")
 #: LaTeX names (SPEC symbol names) of every symbol printed here
 LATEX_NAMES = {
     **SYMBOL_NAMES, **system._NAMES,
-    "A_0": "A_0", "A_1": "A_1", "S": "S", "rho": r"\rho", "m": "m",
+    "A_0": "A_0", "A_1": "A_1", "S": "S", "rho": r"\rho", "m": "m", "Rbar": r"\bar R", "K": "K",
     "H": "H", "H_prime": "H'", "Q": "Q", "X_1": "X_1",
     "dQ_deps": r"\frac{\partial Q}{\partial \varepsilon}", "dH_dlam": r"\frac{\partial H}{\partial \lambda}", "Gamma2": r"\Gamma^2",
     "F_pop": r"F_{\mathrm{pop}}", "E_train": r"E_{\mathrm{train}}", "E_test": r"E_{\mathrm{test}}",
@@ -71,6 +76,7 @@ def kappa_value(m):
 
 #: the helper quantities passed to the builders of system.py / observables.py as named symbols
 NAMED_BLOCKS = ((A0, A1), S, rho)
+NAMED_BLOCKS_K = ((A0_k, A1), S_k, rho_k)
 
 
 def tidy(expr) -> sp.Expr:
@@ -78,6 +84,8 @@ def tidy(expr) -> sp.Expr:
     expr = sp.sympify(expr)
     if expr.is_number:
         return sp.nsimplify(expr)
+    if expr.has(sp.Sum):
+        return expr
     collected = sp.collect(sp.expand(expr), [rho], evaluate=False)
     candidates = [expr, sp.simplify(expr), sp.factor(expr),
                   sp.Add(*(sp.factor(c) * k for k, c in collected.items()))]
@@ -92,29 +100,39 @@ class DsmEquations:
     fixed_point: list        # g = T(g), in terms of the helper quantities
     definitions: list        # A_k, S, rho in terms of the unknowns
     observables: list        # Q, X1
-    errors: list             # H, H', E_train, E_test, Gamma^2, F_pop, E_score, E_gap
+    errors: list             # H, H', E_train, E_test, F_pop, E_score, E_gap
     chart: list              # lambda = -x y
 
 
-def nested_definitions() -> dict:
-    """A_k, S and rho of :func:`rmt_dsm.dsm.system._blocks`, each written with the earlier ones
-    (S with A_0, A_1; rho with S)."""
-    (a0, a1), s_def, rho_def = system._blocks()
-    s_nested = s_def.xreplace({a0: A0, a1: A1})
-    rho_nested = rho_def.xreplace({s_def: S})
-    return {A0: a0, A1: a1, S: s_nested, rho: rho_nested}
+def nested_definitions(structured: bool = False) -> dict:
+    """A_0, A_1, S and rho of :func:`rmt_dsm.dsm.system.atom_blocks`, each written with the earlier
+    ones (S with A_0, A_1; rho with S): for isotropic data (l = 1), or per atom k of the data spectrum
+    (eigenvalue l_k; ``structured``), with Rbar = sum_k w_k rho_k."""
+    lk = _ATOMS.l_k[_ATOMS.k] if structured else sp.Integer(1)
+    (a0_, a1_), s_, r_ = NAMED_BLOCKS_K if structured else NAMED_BLOCKS
+    (a0, a1), s_def, rho_def = system.atom_blocks(lk=lk)
+    out = {a0_: a0, a1_: a1, s_: s_def.xreplace({a0: a0_, a1: a1_}), r_: rho_def.xreplace({s_def: s_})}
+    if structured:
+        out[Rbar] = _ATOMS.sum(rho_k)
+    return out
 
 
 def _substitute(exprs, kv, zeros):
     return [tidy(sp.sympify(e).subs(kappa, kv).subs(zeros)) for e in exprs]
 
 
-def dsm_equations(m) -> DsmEquations:
-    """The equations at m (1, math.inf, an integer M, or "symbolic")."""
+def dsm_equations(m, structured: bool = False) -> DsmEquations:
+    """The equations at m (1, math.inf, an integer M, or "symbolic"), for isotropic data or, with
+    ``structured``, for a data spectrum of K atoms (w_k, l_k) (sums over k) [S§4-§5]."""
     kv = kappa_value(m)
-    raw_defs = nested_definitions()
-    rhs = system.fixed_point_map(blocks=NAMED_BLOCKS)
-    q_expr, x1_expr = observables.Q_expr(NAMED_BLOCKS), observables.X1_expr(NAMED_BLOCKS)
+    if structured:
+        atoms, blocks, rbar = _ATOMS, NAMED_BLOCKS_K, Rbar
+    else:
+        atoms, blocks, rbar = ExplicitAtoms(1), NAMED_BLOCKS, rho
+    one = {atoms.l[0]: 1} if not structured else {}
+    raw_defs = nested_definitions(structured)
+    rhs = [r.subs(one) for r in system.fixed_point_map(blocks=blocks, atoms=atoms)]
+    q_expr, x1_expr = observables.Q_expr(atoms, Rbar=rbar), observables.X1_expr(atoms, Rbar=rbar)
     defs = {k: tidy(v.subs(kappa, kv)) for k, v in raw_defs.items()}
     zeros = {k: 0 for k, v in defs.items() if v == 0}
     defs = {k: tidy(v.subs(zeros)) for k, v in defs.items() if k not in zeros}
@@ -124,17 +142,20 @@ def dsm_equations(m) -> DsmEquations:
     used = set().union(*(e.free_symbols for e in [*rhs, *defs.values(), q_expr, x1_expr]))
     # an unknown whose equation decouples (enters nothing else) is dropped: g_{u_1} at m = 1
     fixed = [(g, r) for g, r in fixed if g in used or any(g in r2.free_symbols for g2, r2 in fixed if g2 != g)]
-    ex = {k: v.subs(a**2 + delta, Gamma2) for k, v in observables.error_expressions().items()}
+    ex = observables.error_expressions()
+    lk = _ATOMS.l_k[_ATOMS.k]
+    floor = _ATOMS.sum(a**2 * lk / (a**2 * lk + delta)) if structured else a**2 / Gamma2
     errors = [
         sp.Eq(H, x * Q),
         sp.Eq(Hp, dH_dlam),
         sp.Eq(E_train, ex["train"]),
         sp.Eq(E_test, ex["test"]),
-        sp.Eq(Gamma2, a**2 + delta),
-        sp.Eq(F_pop, ex["floor"]),
+        sp.Eq(F_pop, floor),
         sp.Eq(E_score, E_test - F_pop),
         sp.Eq(E_gap, E_test - E_train),
     ]
+    if not structured:
+        errors.insert(4, sp.Eq(Gamma2, a**2 + delta))
     return DsmEquations(
         kappa=kv,
         fixed_point=[sp.Eq(g, r, evaluate=False) for g, r in fixed],
@@ -164,16 +185,33 @@ def _kappa_sentence(m, kv) -> str:
     return f"Here $m = {m}$, i.e.\\ ${tex(sp.Eq(kappa, kv))}$."
 
 
-def dsm_latex(m, document: bool = False) -> str:
+def dsm_latex(m, document: bool = False, sigma=None) -> str:
     """The fixed-point system, observables and errors at m as LaTeX (amsmath ``align`` blocks).
 
-    ``document=True`` wraps it into a complete ``article`` that compiles with pdflatex.
+    ``sigma``: None (isotropic data, Sigma = I), "symbolic" (a data spectrum of K atoms (w_k, l_k),
+    sums over k), or a spectrum (:func:`rmt_dsm.data_spectrum.as_spectrum`), printed as the
+    symbolic system plus its atoms.  ``document=True`` wraps it into a complete ``article`` that
+    compiles with pdflatex.
     """
-    eqs = dsm_equations(m)
+    from ..data_spectrum import as_spectrum
+
+    spectrum = None if sigma in (None, "symbolic") else as_spectrum(sigma)
+    structured = sigma == "symbolic" or (spectrum is not None and not spectrum.is_identity)
+    eqs = dsm_equations(m, structured=structured)
     unknowns = ", ".join(f"${tex(e.lhs)}$" for e in eqs.fixed_point)
+    data = ""
+    if structured:
+        data = (" The data covariance has the eigenvalue distribution $\\sum_{k=1}^{K} w_k \\delta_{l_k}$"
+                " (weights $w_k$, eigenvalues $l_k \\ge 0$); the Gaussian-equivalent coefficients are taken at"
+                " $\\Gamma^2 = a^2 \\sum_k w_k l_k + \\Delta$.")
+        if spectrum is not None:
+            shown = list(zip(spectrum.weights, spectrum.eigenvalues))
+            pairs = ", ".join(f"({float(w):.6g}, {float(lk):.6g})" for w, lk in shown[:12])
+            more = f", \\ldots\\ ({spectrum.size} atoms)" if spectrum.size > 12 else ""
+            data += f" Here $K = {spectrum.size}$ and $(w_k, l_k)$ = {pairs}{more}."
     body = [
         f"% generated by rmt_dsm.dsm.latex from the sympy objects of rmt_dsm.dsm (m = {m})",
-        f"\\paragraph{{Fixed-point system.}} {_kappa_sentence(m, eqs.kappa)} "
+        f"\\paragraph{{Fixed-point system.}} {_kappa_sentence(m, eqs.kappa)}{data} "
         f"The unknowns {unknowns} solve",
         align(eqs.fixed_point),
         "with the helper quantities",
