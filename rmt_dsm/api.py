@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import mpmath
 
-from .model import check_lam, check_m, check_ratio, schedule
+from .model import check_dps, check_lam, check_m, check_ratio, schedule
 
 __all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence"]
 
@@ -102,12 +102,11 @@ def _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps) -> _Point:
     psi_p = check_ratio("psi_p", psi_p)
     m = check_m(m)
     lam = check_lam(lam)
-    if dps is not None:
-        if isinstance(dps, bool) or not isinstance(dps, int) or dps < 1:
-            raise ValueError(f"dps must be a positive integer number of digits, got {dps!r}")
-    from .activations import get_activation
+    dps = check_dps(dps)
+    from .activations import check_gaussian_moments
 
-    get_activation(activation)  # raises ValueError naming 'activation'
+    sch = schedule(t=t, a=a, delta=delta)  # validation (ValueError naming the argument)
+    check_gaussian_moments(activation, float(sch.a) ** 2 + float(sch.delta))  # ValueError naming 'activation'
     if dps is not None:
         with mpmath.workdps(dps + 20):
             conv = lambda v: None if v is None else mpmath.mpf(str(v)) if not isinstance(v, mpmath.mpf) else v  # noqa: E731
