@@ -97,7 +97,7 @@ class SimulationParams:
         erf, against an estimate of 0.72 GB.
 
         >>> pr = make_params(d=1000, psi_n=1, psi_p=2, m=1, t=1.0)
-        >>> 8 * 7 * pr.p ** 2 < pr.memory_bytes() < 8 * 9 * pr.p ** 2
+        >>> pr.memory_bytes() > 8 * 7 * pr.p ** 2  # at least the p x p arrays
         True
         """
         from .features import default_chunk_rows
