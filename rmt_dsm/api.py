@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import mpmath
 
 from .model import check_dps, check_lam, check_m, check_ratio, schedule
+from .progress import track
 
 __all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence"]
 
@@ -174,7 +175,7 @@ def _solve(pt: _Point, coef, start=None):
             sol = sysm.solve(_params(pt, coef, lam_h), dps=pt.dps)
             if lam_h == pt.lam:
                 return sol
-            for lam in _lam_ladder(lam_h, pt.lam, pt.dps, scale=pt.threshold_distance ** 2):
+            for lam in track(_lam_ladder(lam_h, pt.lam, pt.dps, scale=pt.threshold_distance ** 2), "lambda ladder"):
                 sol = sysm.solve(_params(pt, coef, lam), dps=pt.dps, start=sol)
             return sol
         except ConvergenceError as exc:
@@ -277,7 +278,7 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
     if vary not in ("psi_n", "psi_p", "t", "lam", "m"):
         raise ValueError(f"vary must be one of psi_n, psi_p, t, lam, m; got {vary!r}")
     out, prev, prev_chart = [], None, None
-    for v in values:
+    for v in track(values, "learning curve"):
         kw = dict(base)
         kw[vary] = v
         pt = _point(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], activation, kw["a"], kw["delta"], dps)
