@@ -1,8 +1,7 @@
 """Command-line options shared by the sub-commands (the model parameters of docs/model.md).
 
-Parsing: numbers must be finite (``nan``/``inf`` are refused by argparse, exit status 2,
-except ``--m inf``), ``--dps`` must lie in 1..MAX_DPS.  Values are then checked by the
-public entry points (:mod:`rmt_dsm.model` through :func:`rmt_dsm.errors` and
+Parsing: ``--dps`` must lie in 1..MAX_DPS and grid options must be finite numbers
+(:func:`finite_float`).  The model parameters are checked by the public entry points (:mod:`rmt_dsm.model` through :func:`rmt_dsm.errors` and
 :func:`rmt_dsm.simulate.simulate`), whose ``ValueError`` names the bad argument and is
 turned into a one-line message (exit status 2) by the dispatcher.  Output prefixes are
 checked (:func:`check_out`) before anything is computed.
@@ -65,25 +64,25 @@ def add_model_options(parser, required: bool = True, lam_default=0.0) -> None:
     ``required=False`` leaves psi_n, psi_p and m at None so that a caller (``curve``)
     can vary one of them and require the others itself.
     """
-    parser.add_argument("--psi-n", type=finite_float, required=required, default=None, help="psi_n = n/d > 0")
-    parser.add_argument("--psi-p", type=finite_float, required=required, default=None, help="psi_p = p/d > 0")
+    parser.add_argument("--psi-n", type=float, required=required, default=None, help="psi_n = n/d > 0")
+    parser.add_argument("--psi-p", type=float, required=required, default=None, help="psi_p = p/d > 0")
     parser.add_argument("--m", type=m_type, required=required, default=None,
                         help="noise draws per point: integer >= 1 or inf")
     add_schedule_options(parser)
     lam_help = "ridge lambda >= 0 (0: minimum norm)"
     if lam_default is None:
         lam_help += " (default: 0 unless varied)"
-    parser.add_argument("--lam", type=finite_float, default=lam_default, help=lam_help)
+    parser.add_argument("--lam", type=float, default=lam_default, help=lam_help)
     add_activation_option(parser)
 
 
 def add_schedule_options(parser) -> None:
     """Add --t, or --a with --delta (docs/model.md, forward process)."""
-    parser.add_argument("--t", type=finite_float, default=None,
+    parser.add_argument("--t", type=float, default=None,
                         help="diffusion time t > 0, Ornstein-Uhlenbeck schedule a = e^-t, Delta = 1 - e^-2t "
                              "(or give --a and --delta)")
-    parser.add_argument("--a", type=finite_float, default=None, help="signal scale a (with --delta, instead of --t)")
-    parser.add_argument("--delta", type=finite_float, default=None, help="noise variance Delta > 0 (with --a)")
+    parser.add_argument("--a", type=float, default=None, help="signal scale a (with --delta, instead of --t)")
+    parser.add_argument("--delta", type=float, default=None, help="noise variance Delta > 0 (with --a)")
 
 
 def add_activation_option(parser) -> None:

@@ -38,7 +38,7 @@ def add_parser(subparsers) -> None:
                               description=__doc__.splitlines()[0], epilog=_EPILOG)
     p.add_argument("--m", type=m_type, required=True, help="noise draws per point: integer >= 1 or inf")
     add_schedule_options(p)
-    p.add_argument("--lam", type=finite_float, default=0.0, help="ridge lambda >= 0 (0: minimum norm)")
+    p.add_argument("--lam", type=float, default=0.0, help="ridge lambda >= 0 (0: minimum norm)")
     add_activation_option(p)
     p.add_argument("--psi-n-range", nargs=2, type=finite_float, default=(0.1, 10.0), metavar=("A", "B"),
                    help="range of psi_n = n/d (default: 0.1 10)")
