@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import tempfile
 
 from rmt_dsm.model import MAX_DPS, check_dps as _check_dps, parse_m
 
@@ -133,12 +134,22 @@ def check_out(prefix: str, suffixes, flag: str = "--out") -> str:
     folder = os.path.dirname(prefix) or "."
     if not os.path.isdir(folder):
         raise ValueError(f"{flag}: the directory {folder!r} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"{flag}: the directory {folder!r} is not writable")
+    try:  # a real write (os.access is not enough for root or a read-only file system)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".rmt_dsm_probe_")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"{flag}: the directory {folder!r} is not writable ({exc.strerror})") from None
     for suffix in suffixes:
         path = prefix + suffix
-        if os.path.isdir(path) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-            raise ValueError(f"{flag}: cannot write {path!r}")
+        try:
+            if os.path.isdir(path):
+                raise IsADirectoryError(21, "is a directory")
+            if os.path.exists(path):
+                with open(path, "a"):  # appending nothing: the content is unchanged
+                    pass
+        except OSError as exc:
+            raise ValueError(f"{flag}: cannot write {path!r} ({exc.strerror})") from None
     return prefix
 
 
