@@ -186,7 +186,8 @@ def _moments_problem(act: Activation, gamma2: float) -> str | None:
         res = quad(lambda z: float(np.exp(log_integrand(np.array([z]))[0])), -_Z_MAX, _Z_MAX,
                    points=[0.0], limit=400, full_output=1)
     if len(res) != 3 or not math.isfinite(res[0]):  # quadpack's ier != 0: no convergence
-        return "E sigma(Gamma z)^2 does not converge (a non-integrable singularity)"
+        return ("the adaptive quadrature of E sigma(Gamma z)^2 does not converge (a non-integrable "
+                "singularity, or oscillations too fast to resolve)")
     return None
 
 
@@ -198,7 +199,8 @@ def check_gaussian_moments(activation, gamma2) -> Activation:
     cross moment exist, by Cauchy-Schwarz).  This is checked numerically in
     double precision: sigma must be real, its squared values times exp(-z^2/2) must decay in
     the tails (|z| near 30), and an adaptive quadrature on [-30, 30] must converge (it does
-    not at a non-integrable singularity such as 1/x).  The named activations always pass.
+    not at a non-integrable singularity such as 1/x, nor for oscillations it cannot resolve,
+    such as sin(1000 x), which the moments' quadratures could not resolve either).  The named activations always pass.
 
     Parameters
     ----------

@@ -94,6 +94,10 @@ def schedule(t=None, a=None, delta=None) -> Schedule:
         raise ValueError(f"a must be finite, got {a!r}")
     if not delta > 0 or math.isinf(float(delta)):
         raise ValueError(f"delta (Delta) must be a finite positive noise variance, got {delta!r}")
+    try:  # Gamma^2 = a^2 + Delta, the variance of the pre-activations, must be a float
+        float(a) ** 2 + float(delta)
+    except OverflowError:
+        raise ValueError(f"a is too large: a^2 + Delta overflows a double, got a={a!r}") from None
     return Schedule(a=a, delta=delta)
 
 

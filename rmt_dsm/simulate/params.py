@@ -6,7 +6,8 @@ simulator receives a :class:`SimulationParams` that is known to be valid.
 
 Sizes: n = round(psi_n d), p = round(psi_p d), N = n m pairs (N = inf for m = inf).
 A simulation whose estimated memory (:meth:`SimulationParams.memory_bytes`) exceeds the
-memory available on the machine (:func:`available_memory`) is refused before it starts.
+memory available on the machine (:func:`available_memory`), or whose estimated work
+(:meth:`SimulationParams.work_flops`) exceeds :data:`MAX_FLOPS`, is refused before it starts.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import numpy as np
 from rmt_dsm.activations import check_gaussian_moments
 from rmt_dsm.model import check_lam, check_m, check_ratio, schedule
 
-__all__ = ["SimulationParams", "make_params", "MODELS", "BASES", "POPULATIONS", "available_memory"]
+__all__ = ["SimulationParams", "make_params", "MODELS", "BASES", "POPULATIONS", "available_memory", "MAX_FLOPS"]
 
 MODELS = ("true", "equivalent")
 BASES = ("random", "canonical")
@@ -113,6 +114,19 @@ class SimulationParams:
             words += 2 * self.n_test
         return 8 * words
 
+    def work_flops(self) -> float:
+        """Estimated floating-point operations of all seeds: per training pair 4 p d + p^2
+        (pre-activations, U and V), per Monte-Carlo test pair 4 p d, and p^3 for the readout."""
+        return self.seeds * self.seed_flops()
+
+    def seed_flops(self) -> float:
+        """:meth:`work_flops` of one seed."""
+        from .features import accumulation_flops
+
+        pairs = 0 if math.isinf(self.m) else self.n * self.m
+        tests = 0 if self.exact_population else self.n_test
+        return accumulation_flops(pairs, self.p, self.d) + tests * 4.0 * self.p * self.d + float(self.p) ** 3
+
     def as_dict(self) -> dict:
         """JSON-ready parameters (m = inf and N = inf as the string 'inf')."""
         inf = lambda v: "inf" if isinstance(v, float) and math.isinf(v) else v
@@ -166,12 +180,33 @@ def available_memory() -> int | None:
     return avail
 
 
-def _check_memory(params: SimulationParams) -> None:
+#: refuse a simulation of more floating-point operations than this (about a day at 1e11 flop/s)
+MAX_FLOPS = 1e16
+
+
+def _check_size(params: SimulationParams) -> None:
+    """Refuse, before any work, a simulation that cannot fit in memory or cannot end in a day."""
     need, avail = params.memory_bytes(), available_memory()
     if avail is not None and need > avail:
+        culprit = ("n_test" if not params.exact_population and 16 * params.n_test > need / 2
+                   else "d")
+        value = params.n_test if culprit == "n_test" else params.d
         raise ValueError(
-            f"d = {params.d}: the simulation needs about {need / 1e9:.3g} GB of memory (estimate for "
-            f"n = {params.n}, p = {params.p}), more than the {avail / 1e9:.3g} GB available; lower d")
+            f"{culprit} = {value}: the simulation needs about {need / 1e9:.3g} GB of memory (estimate for "
+            f"n = {params.n}, p = {params.p}, n_test = {params.n_test}), more than the {avail / 1e9:.3g} GB "
+            f"available; lower {culprit}")
+    flops = params.work_flops()
+    if flops > MAX_FLOPS:
+        if params.seed_flops() <= MAX_FLOPS:
+            culprit, value = "seeds", params.seeds
+        elif not math.isinf(params.m) and params.m > 1:
+            culprit, value = "m", params.m
+        else:
+            culprit, value = "d", params.d
+        raise ValueError(
+            f"{culprit} = {value}: the simulation needs about {flops:.2g} floating-point operations "
+            f"(N = n m = {params.N} pairs, p = {params.p}, d = {params.d}, {params.seeds} seed(s)), more "
+            f"than the limit {MAX_FLOPS:.0e} (about a day); lower m, d or the number of seeds")
 
 
 def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None,
@@ -235,5 +270,5 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
         d=d, psi_n=psi_n, psi_p=psi_p, m=m, lam=lam, a=float(sch.a), delta=float(sch.delta),
         t=None if sch.t is None else float(sch.t), activation=act.name, model=model, seeds=seeds,
         seed=int(seed), n_test=n_test, sigma_eigs=sigma_eigs, basis=basis, exact_population=exact)
-    _check_memory(params)
+    _check_size(params)
     return params
