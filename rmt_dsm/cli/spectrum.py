@@ -17,6 +17,7 @@ import numpy as np
 
 from rmt_dsm.cli.options import add_model_options, check_out, finite_float, json_m
 from rmt_dsm.model import check_lam
+from rmt_dsm.progress import track
 
 __all__ = ["add_parser", "run"]
 
@@ -41,7 +42,7 @@ def _support_top(psi_n, psi_p, m, kw) -> float:
     from rmt_dsm.dsm.spectrum import spectrum
 
     e = 1.0
-    for _ in range(12):
+    for _ in track(range(12), "support scan"):
         rho = spectrum(psi_n, psi_p, m, [e, 1.5 * e], **kw).density
         if np.all(rho < 1e-9):
             return e
