@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 
 import sympy as sp
 
@@ -240,7 +241,9 @@ def parse_expression(text: str, x_symbol=None) -> sp.Expr:
     if not text.isascii():
         raise ValueError("activation: the expression contains non-ASCII characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal": the refusal says enough
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         msg = getattr(exc, "msg", None) or type(exc).__name__
         raise ValueError(f"activation: {text.strip()[:60]!r} is not a formula in x ({msg})") from None
