@@ -1,21 +1,21 @@
 r"""Phase diagram of DSM in the (psi_n, psi_p) plane at fixed m, t (or a, Delta), lambda.
 
-At every grid point the exact asymptotic errors of :func:`rmt_dsm.errors` are computed;
+At every grid point the exact asymptotic errors of `rmt_dsm.errors` are computed;
 the point *memorizes* when the train error falls below the population floor,
-E_train < F_pop (SPEC section 2).  The figure (:func:`plot_phase`) shows two heatmaps,
+E_train < F_pop (SPEC section 2).  The figure (`plot_phase`) shows two heatmaps,
 the score error E_score and the generalization gap E_test - E_train, with the
 memorization region outlined, the diagonal psi_p = psi_n and, for finite m, the
 interpolation threshold psi_p = m psi_n.
 
-Computation (:func:`phase_grid`): one task per row of the grid (fixed psi_n), solved along
-psi_p by :func:`rmt_dsm.learning_curve` (each point warm-started from the previous one);
-the rows go through :func:`rmt_dsm.parallel.parallel_map`, so they run on all cores or on
+Computation (`phase_grid`): one task per row of the grid (fixed psi_n), solved along
+psi_p by `rmt_dsm.learning_curve` (each point warm-started from the previous one);
+the rows go through `rmt_dsm.parallel.parallel_map`, so they run on all cores or on
 a dask cluster, and the result does not depend on how they were scheduled.
 
 At lambda = 0 the points on the threshold psi_p = m psi_n have test = score = gap = +inf
-(:class:`rmt_dsm.api.ThresholdDivergence`); they are kept as +inf in the table and drawn in
+(`rmt_dsm.api.ThresholdDivergence`); they are kept as +inf in the table and drawn in
 dark grey (the "over" colour of the heatmaps).  A grid point within a relative 1e-12 of the
-threshold (rounding of the grid) counts as lying on it (:func:`rmt_dsm.errors` detects this).
+threshold (rounding of the grid) counts as lying on it (`rmt_dsm.errors` detects this).
 
 Examples
 --------
@@ -49,6 +49,8 @@ class PhaseFailure(RuntimeError):
 def make_axis(start: float, stop: float, num: int, log: bool = True, name: str = "psi") -> list[float]:
     """Grid values of one axis: log-spaced (default) or linear, both ends included.
 
+    Examples
+    --------
     >>> make_axis(0.1, 10, 3)
     [0.1, 1.0, 10.0]
     >>> make_axis(1, 2, 3, log=False)
@@ -103,9 +105,9 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
                jobs=None, backend="joblib", scheduler=None, progress=True) -> list[dict]:
     """Errors on the grid psi_n_values x psi_p_values, rows of psi_n in the given order.
 
-    Returns a list of dicts with keys :data:`COLUMNS` (psi_n major, psi_p minor).  The
+    Returns a list of dicts with keys `COLUMNS` (psi_n major, psi_p minor).  The
     parameters are checked once in this process (``ValueError`` naming the bad one) before
-    any worker starts.  Raises :class:`PhaseFailure` if some point did not converge.
+    any worker starts.  Raises `PhaseFailure` if some point did not converge.
     """
     from rmt_dsm.api import _point
     from rmt_dsm.parallel import parallel_map
@@ -137,6 +139,8 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
 def _fmt(v) -> str:
     """A CSV cell: shortest round-trip repr of a float, inf/nan spelled out, flags as 0/1.
 
+    Examples
+    --------
     >>> _fmt(0.1), _fmt(math.inf), _fmt(True)
     ('0.1', 'inf', '1')
     """
@@ -146,7 +150,7 @@ def _fmt(v) -> str:
 
 
 def write_phase_csv(path: str, rows: list[dict]) -> None:
-    """PREFIX.csv: header :data:`COLUMNS`, one line per grid point, ``memorizes`` as 0/1."""
+    """PREFIX.csv: header `COLUMNS`, one line per grid point, ``memorizes`` as 0/1."""
     with open(path, "w", newline="") as fh:
         fh.write(",".join(COLUMNS) + "\n")
         for r in rows:
@@ -214,7 +218,7 @@ def plot_phase(rows: list[dict], params: dict, log: bool = True):
     psi_p = m psi_n.  Non-finite values (+inf at the threshold for lambda = 0) get the
     colour map's "over" colour; NaN (no convergence) is left white.  ``params`` holds m and
     t (or a, delta), lam, activation for the title and the threshold line.  Returns a
-    :class:`matplotlib.figure.Figure` not attached to any display.
+    `matplotlib.figure.Figure` not attached to any display.
     """
     import matplotlib
 

@@ -61,7 +61,7 @@ class Fit:
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Errors of a finite-d simulation (per dimension, SPEC section 2)."""
+    """Errors of a finite-d simulation (per dimension, as defined in docs/model.md)."""
 
     train: Estimate
     test: Estimate
@@ -148,17 +148,19 @@ def _aggregate(per_seed, name: str) -> Estimate:
 def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, seeds=1,
              seed=0, model="true", n_test=None, sigma_eigs=None, basis="random", progress=None,
              population="auto", chunk_rows=None) -> SimulationResult:
-    """Simulate random-features denoising score matching at finite d (SPEC section 2).
+    """Simulate random-features denoising score matching at finite d (docs/model.md).
 
     d: dimension; n = round(psi_n d) data points, p = round(psi_p d) features, m noise draws per
     point (int >= 1; math.inf only with model="equivalent"). Schedule: t (Ornstein-Uhlenbeck) or
     (a, delta). lam >= 0 ridge (0: minimum-norm). model: "true" (sigma(W y/sqrt d)) or
-    "equivalent" (Gaussian-equivalent features of SPEC section 3). Test and score errors are
+    "equivalent" (Gaussian-equivalent features of derivations/gaussian_equivalence.md). Test and score errors are
     exact given W for erf and relu (and for the equivalent model), else Monte Carlo over n_test
     fresh pairs (population="mc" forces Monte Carlo). sigma_eigs: eigenvalues of Sigma (default
     Sigma = I) in a Haar-random (basis="random") or the canonical basis. Seeds: seed index k of
     base seed s uses SeedSequence(s, spawn_key=(k, stream)).
 
+    Examples
+    --------
     >>> r = simulate(d=20, psi_n=1, psi_p=0.5, m=2, t=0.5, lam=0.1, activation="erf", seeds=2)
     >>> r.params.N, round(r.test.mean - r.score.mean - r.floor.mean, 12)
     (40, 0.0)
