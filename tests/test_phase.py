@@ -68,14 +68,15 @@ def test_figure_draws_threshold_diagonal_and_memorization_contour():
 
 def test_below_the_floor_is_a_diagnostic_not_memorization():
     """E_train < F_pop is not memorization: at m = 1 a model with p = 0.05 n fits below the floor at
-    small t. For ridgeless least squares with r = p/N features the relative gap is 1 - (1 - r)^2 (about
-    0.1 at r = 0.05), so such a model does not memorize; beyond the threshold it interpolates its N
+    small t. For ridgeless least squares with p < N the train error is (1 - p/N)^2 times the test error
+    (the identity behind generalized cross-validation), so the relative gap is 1 - (1 - r)^2, about
+    0.1 at r = p/N = 0.05: such a model does not memorize. Beyond the threshold it interpolates its N
     pairs (E_train = 0, relative gap 1). At m = inf and large t a large model also falls below the
     floor while its gap stays a small part of the test error (the published 'generalization at large
     t'); at small t the same model memorizes (the gap opens beyond p ~ n)."""
     (small, large) = phase_grid([1.0], [0.05, 2.0], m=1, t=0.01, lam=0.0, jobs=1, progress=False)
     assert small["below_floor"] and not small["memorizes"]
-    assert 0 < relative_gap(small["train"], small["test"]) < 0.2
+    assert math.isclose(relative_gap(small["train"], small["test"]), 1 - (1 - 0.05) ** 2, rel_tol=1e-9)
     assert large["train"] == 0.0 and large["memorizes"] and relative_gap(large["train"], large["test"]) == 1.0
     (late,) = phase_grid([1.0], [10.0], m=math.inf, t=1.0, lam=0.0, jobs=1, progress=False)
     (early,) = phase_grid([1.0], [10.0], m=math.inf, t=0.01, lam=0.0, jobs=1, progress=False)
@@ -126,3 +127,24 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_memorization_onset_at_p_near_n_for_infinite_m_and_small_t():
+    """The papers' crossover: at m = inf and small t the gap opens at p ~ n, whatever psi_n, while
+    the floor crossing E_train = F_pop (the diagnostic) sits well below n and depends on psi_n."""
+    import rmt_dsm
+
+    ratios = np.geomspace(0.3, 3.0, 41)
+    onset, crossing = {}, {}
+    for psi_n in (0.5, 1.0, 2.0):
+        curve = rmt_dsm.learning_curve("psi_p", list(ratios * psi_n), psi_n=psi_n, m=math.inf, t=0.005,
+                                       lam=0.0)
+        rel = np.array([relative_gap(e.train, e.test) for e in curve])
+        below = np.array([e.train < e.floor for e in curve])
+        assert np.all(np.diff(rel) > 0)
+        onset[psi_n] = ratios[int(np.argmax(rel >= 0.5))]
+        crossing[psi_n] = ratios[int(np.argmax(below))]
+    assert all(0.8 < r < 1.1 for r in onset.values()), onset
+    assert max(onset.values()) / min(onset.values()) < 1.15, onset
+    assert all(crossing[k] < 0.8 * onset[k] for k in onset), (crossing, onset)
+    assert crossing[0.5] > 1.5 * crossing[2.0], crossing
