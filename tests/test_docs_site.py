@@ -39,7 +39,7 @@ CDN_HOSTS = ("cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "fonts.goo
              "fonts.gstatic.com", "polyfill.io", "code.jquery.com", "stackpath.bootstrapcdn.com",
              "mathjax.org", "katex.org")
 #: Sphinx/reST roles that mkdocstrings does not render
-ROLES = re.compile(r":(?:class|func|mod|attr|data|meth|exc|obj|ref|py:\w+):(?:`|<code>)")
+ROLES = re.compile(r":(?:class|func|mod|attr|data|meth|exc|obj|ref|math|py:\w+):(?:`|<code>)")
 
 
 @pytest.fixture(scope="module")
