@@ -145,9 +145,34 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
                jobs=None, backend="joblib", scheduler=None, progress=True) -> list[dict]:
     """Errors on the grid psi_n_values x psi_p_values, rows of psi_n in the given order.
 
-    Returns a list of dicts with keys `COLUMNS` (psi_n major, psi_p minor).  The
-    parameters are checked once in this process (``ValueError`` naming the bad one) before
-    any worker starts.  Raises `PhaseFailure` if some point did not converge.
+    Parameters
+    ----------
+    psi_n_values, psi_p_values : sequence of float
+        The grid axes (positive ratios n/d and p/d).
+    m, t, lam, activation, a, delta
+        The model parameters, as in `rmt_dsm.errors`.
+    jobs : int, optional
+        Worker processes (None: all cores; 1: serial in this process).
+    backend : {"joblib", "dask"}
+        Local processes, or a running dask.distributed cluster at ``scheduler``.
+    scheduler : str or distributed.Client, optional
+        The dask scheduler (with ``backend="dask"``).
+    progress : bool
+        Progress bar on stderr.
+
+    Returns
+    -------
+    list of dict
+        One dict per grid point with the keys `COLUMNS` (psi_n major, psi_p minor): the errors,
+        ``below_floor`` and ``memorizes``.
+
+    Raises
+    ------
+    ValueError
+        A bad parameter, named in the message; checked once in this process before any worker
+        starts.
+    PhaseFailure
+        Some point did not converge; its ``rows`` hold the whole grid, NaN at those points.
     """
     from rmt_dsm.api import _point
     from rmt_dsm.parallel import parallel_map

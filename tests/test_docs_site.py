@@ -141,9 +141,10 @@ def test_api_reference_renders_the_docstrings(site):
     page = (site / "api/index.html").read_text()
     body = page[page.index('<div class="doc doc-object'):]  # the generated part
     text = _visible_text(body)
-    left = sorted(set(ROLES.findall(body)))
-    assert not left, f"raw Sphinx roles in the API reference: {left}"
-    assert "<blockquote>" not in body, "doctest lines outside an Examples section render as quotes"
+    left = sorted({_where(body, m.start()) for m in ROLES.finditer(body)})
+    assert not left, f"raw Sphinx roles in the API reference, in the docstrings of {left}"
+    quotes = sorted({_where(body, m.start()) for m in re.finditer("<blockquote>", body)})
+    assert not quotes, f"doctest lines outside an Examples section render as quotes, in {quotes}"
     assert not re.search(r"^\s*-{4,}\s*$", text, flags=re.M), "a numpy section underline shows raw"
     prompts = body.count("&gt;&gt;&gt;")
     highlighted = body.count('<span class="gp">&gt;&gt;&gt; </span>')
@@ -154,14 +155,22 @@ def test_api_reference_renders_the_docstrings(site):
     # a numpy Parameters section becomes a table with one row per parameter
     simulate = body[body.index('id="rmt_dsm.simulate.simulate"'):]
     simulate = simulate[:simulate.index('<div class="doc doc-object', 1)]
-    rows = re.findall(r'<tr class="doc-section-item">\s*<td><code>(\w+)</code>', simulate)
+    rows = re.findall(r"<tr class=\"doc-section-item\">\s*<td>\s*<code>(\w+)</code>", simulate)
     assert {"d", "psi_n", "psi_p", "m", "lam", "seeds"} <= set(rows), rows
 
 
 def test_no_page_cites_the_project_specification(site):
     for page in _pages(site):
-        text = _visible_text(page.read_text())
-        assert not re.search(r"\bSPEC\b", text), f"{page.relative_to(site)} cites the SPEC"
+        text = page.read_text()
+        where = sorted({_where(text, m.start()) for m in re.finditer(r"\bSPEC\b", text)
+                        if re.search(r"\bSPEC\b", _visible_text(text[m.start() - 1:m.end() + 1]))})
+        assert not where, f"{page.relative_to(site)} cites the SPEC (near {where})"
+
+
+def _where(page_html: str, offset: int) -> str:
+    """The anchor (docstring object or heading) that precedes ``offset`` on a page."""
+    ids = re.findall(r'<h\d id="([^"]+)"', page_html[:offset])
+    return ids[-1] if ids else "the top of the page"
 
 
 def _chromium() -> str | None:
