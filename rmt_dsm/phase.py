@@ -335,7 +335,7 @@ def _draw_phase(rows, params, log, psi_n, psi_p, n_n, n_p, xe, ye, margin, exces
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    fig = Figure(figsize=(11.0, 4.8), layout="constrained")
+    fig = Figure(figsize=(11.0, 5.0), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     panels = (("score", r"score error $E_{\rm score}$", "viridis"),
               ("rel_gap", r"relative gap $(E_{\rm test}-E_{\rm train})/E_{\rm test}$", "magma"))
@@ -377,8 +377,8 @@ def _draw_phase(rows, params, log, psi_n, psi_p, n_n, n_p, xe, ye, margin, exces
         else:
             handles.append(Line2D([], [], color="tab:red", ls=":", lw=1.6,
                                   label=rf"threshold $\psi_p={m}\,\psi_n$"))
-    leg = axes[1].legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.85)
-    leg.get_frame().set_facecolor("0.8")
+    leg = fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5)
+    leg.get_frame().set_facecolor("0.8")  # the white line of psi_p = psi_n stays visible
     fig.suptitle(_title(params), fontsize=11)
     return fig
 
