@@ -3,10 +3,10 @@
 An activation is one sympy expression in the symbol ``x``; everything else
 (numpy evaluation, derivative) is derived from it.  Named activations:
 ``tanh``, ``erf``, ``relu``; any other string is a formula in ``x`` (e.g.
-``"x*exp(-x**2)"``) read by :func:`rmt_dsm.expression.parse_expression`, which
+``"x*exp(-x**2)"``) read by `rmt_dsm.expression.parse_expression`, which
 never evaluates the text (a whitelist of numbers, ``x``, ``+ - * / **`` and named
 functions).  Adding a named activation touches only ``NAMED`` below; its Gaussian
-moments live in :mod:`rmt_dsm.moments`.  :func:`check_gaussian_moments` refuses an
+moments live in `rmt_dsm.moments`.  `check_gaussian_moments` refuses an
 activation whose Gaussian moments do not exist at a given variance.
 
 This module is shared by the theory and by the finite-d simulator.
@@ -58,6 +58,8 @@ def _np_erf(v):
 class Activation:
     """An entrywise activation sigma(x), given by a sympy expression in ``x``.
 
+    Examples
+    --------
     >>> act = get_activation("erf")
     >>> float(act(np.array([0.0]))[0])
     0.0
@@ -94,7 +96,7 @@ def get_activation(name: str) -> Activation:
     ----------
     name : str
         ``tanh``, ``erf``, ``relu`` or a formula in ``x`` built from numbers, ``+ - * / **``
-        and the functions of :data:`rmt_dsm.expression.FUNCTIONS`.
+        and the functions of `rmt_dsm.expression.FUNCTIONS`.
 
     Returns
     -------
@@ -158,7 +160,7 @@ def _check_real(act: Activation) -> None:
                          "(an activation must be real on the whole real line)")
 
 
-#: |z| up to which the Gaussian integrals of :func:`check_gaussian_moments` are taken
+#: |z| up to which the Gaussian integrals of `check_gaussian_moments` are taken
 #: (exp(-z^2/2) < 1e-190 beyond: any activation whose moments are computable is negligible there)
 _Z_MAX = 30.0
 

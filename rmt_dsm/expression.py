@@ -1,20 +1,20 @@
 """Parse a custom activation, a formula in ``x``, without ever evaluating the user's text.
 
-The text is parsed by Python's :mod:`ast` module (``mode="eval"``: one expression, never
+The text is parsed by Python's `ast` module (``mode="eval"``: one expression, never
 executed) and the tree is walked node by node.  Only these nodes are accepted:
 
 * numbers (``int`` and decimal ``float`` literals, read exactly as rationals: ``0.1`` is 1/10),
 * the variable ``x`` and the constants ``pi`` and ``E``,
 * ``+ - * / **`` and unary ``+ -``,
-* calls ``f(arg, ...)`` of the functions in :data:`FUNCTIONS`, with positional arguments.
+* calls ``f(arg, ...)`` of the functions in `FUNCTIONS`, with positional arguments.
 
 Everything else -- attributes, subscripts, strings, lambdas, comprehensions, keyword
 arguments, comparisons, unknown names -- is refused with a ``ValueError`` naming
 ``activation``.  The sympy expression is then built from the tree by this module (no
 ``sympify``, no ``eval``).  Limits refuse expression bombs before any work is done:
-:data:`MAX_LENGTH` characters, :data:`MAX_NODES` tree nodes, :data:`MAX_DEPTH` nesting levels,
-constant exponents of magnitude at most :data:`MAX_EXPONENT` and constants of magnitude at
-most :data:`MAX_CONSTANT`.
+`MAX_LENGTH` characters, `MAX_NODES` tree nodes, `MAX_DEPTH` nesting levels,
+constant exponents of magnitude at most `MAX_EXPONENT` and constants of magnitude at
+most `MAX_CONSTANT`.
 
 Examples
 --------

@@ -1,6 +1,6 @@
 """One parallel map for every sweep of the toolkit (phase diagrams, benchmarks, reports).
 
-:func:`parallel_map` applies a picklable function to a list of items and returns the results
+`parallel_map` applies a picklable function to a list of items and returns the results
 **in the order of the items**, whatever the backend and whatever order the workers finish in,
 so that a sweep gives the same output on 1 core, on all cores or on a cluster.
 
@@ -14,9 +14,9 @@ Backends:
   its address (``tcp://host:8786``) or a ``distributed.Client``.  Needs the optional extra
   ``pip install 'rmt_dsm[dask]'``.
 
-A progress bar (:mod:`rmt_dsm.progress`) is drawn on stderr while the results arrive, when
+A progress bar (`rmt_dsm.progress`) is drawn on stderr while the results arrive, when
 stderr is a terminal; ``progress=False`` silences it.  An unreachable dask scheduler is
-refused after :data:`DASK_CONNECT_TIMEOUT` seconds with a ``ValueError`` naming ``scheduler``.
+refused after `DASK_CONNECT_TIMEOUT` seconds with a ``ValueError`` naming ``scheduler``.
 
 Examples
 --------
@@ -39,6 +39,8 @@ DASK_CONNECT_TIMEOUT = 5
 def default_jobs() -> int:
     """Number of cores available to this process.
 
+    Examples
+    --------
     >>> default_jobs() >= 1
     True
     """

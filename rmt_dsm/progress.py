@@ -1,8 +1,8 @@
 """Progress bars on stderr, only on a terminal, shared by the simulator, the sweeps and the solver.
 
-A thin layer over ``tqdm``: :class:`Progress` is a ``tqdm`` bar that is drawn when
+A thin layer over ``tqdm``: `Progress` is a ``tqdm`` bar that is drawn when
 ``enabled`` is True, or -- the default, ``enabled=None`` -- only when its stream is a
-terminal, and only once the run has lasted ``delay`` seconds; :func:`track` wraps an
+terminal, and only once the run has lasted ``delay`` seconds; `track` wraps an
 iterable the same way (default delay 2 s, so that quick loops never draw anything).
 Bars disappear when they finish (``leave=False``): what remains on stderr are the
 one-line messages of the command line.  Neither theory nor simulation: both routes may
@@ -56,7 +56,7 @@ class Progress(tqdm):
 
 
 def track(iterable, label: str, total=None, enabled=None, delay: float = 2.0, stream=None):
-    """Iterate over ``iterable`` with a :class:`Progress` bar (terminal only, after ``delay`` s)."""
+    """Iterate over ``iterable`` with a `Progress` bar (terminal only, after ``delay`` s)."""
     if total is None:
         try:
             total = len(iterable)

@@ -6,12 +6,12 @@
                   [--simulate-d D --seeds K [--simulate-points P] [--seed S]]
 
 Every parameter except the varied one must be given.  The sweep uses
-:func:`rmt_dsm.learning_curve` (each point warm-started from the previous one) on a linear
+`rmt_dsm.learning_curve` (each point warm-started from the previous one) on a linear
 grid, or a log-spaced grid with --log; for --vary m the grid is rounded to distinct integers.
 
 Writes PREFIX.csv (columns: the varied parameter, train, test, score, gap, floor, and
 sim_<error>_mean / sim_<error>_stderr when simulating), PREFIX.png and PREFIX.pdf (figure of
-:func:`rmt_dsm.plotting.plot_curve`) and, with --json, PREFIX.json; --json also prints the
+`rmt_dsm.plotting.plot_curve`) and, with --json, PREFIX.json; --json also prints the
 same JSON object on stdout (the list of written files then goes to stderr).  Numbers follow
 ``rmt-dsm errors``: with --dps D, decimal strings of D significant digits; +inf (lambda = 0 on
 the threshold psi_p = m psi_n) is the string "inf".  Exit status 0, 2 (bad input) or 3 (no

@@ -1,10 +1,10 @@
 """Command-line options shared by the sub-commands (the model parameters of docs/model.md).
 
 Parsing: ``--dps`` must lie in 1..MAX_DPS and grid options must be finite numbers
-(:func:`finite_float`).  The model parameters are checked by the public entry points (:mod:`rmt_dsm.model` through :func:`rmt_dsm.errors` and
-:func:`rmt_dsm.simulate.simulate`), whose ``ValueError`` names the bad argument and is
+(`finite_float`).  The model parameters are checked by the public entry points (`rmt_dsm.model` through `rmt_dsm.errors` and
+`rmt_dsm.simulate.simulate`), whose ``ValueError`` names the bad argument and is
 turned into a one-line message (exit status 2) by the dispatcher.  Output prefixes are
-checked (:func:`check_out`) before anything is computed.
+checked (`check_out`) before anything is computed.
 """
 from __future__ import annotations
 

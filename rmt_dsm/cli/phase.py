@@ -7,7 +7,7 @@
 
 Computes the exact asymptotic errors on a K x K grid (log-spaced by default, 0.1..10 on both
 axes, K = 60) in double precision, one task per row of fixed psi_n solved along psi_p with
-warm starts (:func:`rmt_dsm.learning_curve`), the rows in parallel on all cores (joblib) or
+warm starts (`rmt_dsm.learning_curve`), the rows in parallel on all cores (joblib) or
 on a running dask.distributed cluster (--backend dask --scheduler tcp://HOST:PORT).
 
 Writes PREFIX.csv (columns psi_n, psi_p, train, test, score, gap, floor, memorizes; one line

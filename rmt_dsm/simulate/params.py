@@ -1,13 +1,13 @@
-"""Validated parameters of one finite-d simulation (SPEC section 2).
+"""Validated parameters of one finite-d simulation (docs/model.md).
 
-All checks of the public entry point happen here, through :mod:`rmt_dsm.model`
-(schedule, ratios, m, lambda) and :mod:`rmt_dsm.activations`; the rest of the
-simulator receives a :class:`SimulationParams` that is known to be valid.
+All checks of the public entry point happen here, through `rmt_dsm.model`
+(schedule, ratios, m, lambda) and `rmt_dsm.activations`; the rest of the
+simulator receives a `SimulationParams` that is known to be valid.
 
 Sizes: n = round(psi_n d), p = round(psi_p d), N = n m pairs (N = inf for m = inf).
-A simulation whose estimated memory (:meth:`SimulationParams.memory_bytes`) exceeds the
-memory available on the machine (:func:`available_memory`), or whose estimated work
-(:meth:`SimulationParams.work_flops`) exceeds :data:`MAX_FLOPS`, is refused before it starts.
+A simulation whose estimated memory (`SimulationParams.memory_bytes`) exceeds the
+memory available on the machine (`available_memory`), or whose estimated work
+(`SimulationParams.work_flops`) exceeds `MAX_FLOPS`, is refused before it starts.
 """
 from __future__ import annotations
 
@@ -79,6 +79,8 @@ class SimulationParams:
     def floor(self) -> float:
         """Population floor F_pop = 1 - (Delta/d) tr((a^2 Sigma + Delta I)^{-1}).
 
+        Examples
+        --------
         >>> pr = make_params(d=10, psi_n=1, psi_p=1, m=1, t=0.5)
         >>> abs(pr.floor() - pr.a ** 2) < 1e-15
         True
@@ -120,7 +122,7 @@ class SimulationParams:
         return self.seeds * self.seed_flops()
 
     def seed_flops(self) -> float:
-        """:meth:`work_flops` of one seed."""
+        """`work_flops` of one seed."""
         from .features import accumulation_flops
 
         pairs = 0 if math.isinf(self.m) else self.n * self.m
@@ -212,8 +214,10 @@ def _check_size(params: SimulationParams) -> None:
 def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None,
                 seeds=1, seed=0, model="true", n_test=None, sigma_eigs=None, basis="random",
                 population="auto") -> SimulationParams:
-    """Validate the arguments of :func:`rmt_dsm.simulate.simulate`.
+    """Validate the arguments of `rmt_dsm.simulate.simulate`.
 
+    Examples
+    --------
     >>> make_params(d=100, psi_n=0.5, psi_p=2, m=3, t=1.0).p
     200
     >>> make_params(d=10.5, psi_n=1, psi_p=1, m=1, t=1.0)
