@@ -201,8 +201,9 @@ def check_gaussian_moments(activation, gamma2) -> Activation:
     cross moment exist, by Cauchy-Schwarz).  This is checked numerically in
     double precision: sigma must be real, its squared values times exp(-z^2/2) must decay in
     the tails (|z| near 30), and an adaptive quadrature on [-30, 30] must converge (it does
-    not at a non-integrable singularity such as 1/x, nor for oscillations it cannot resolve,
-    such as sin(1000 x), which the moments' quadratures could not resolve either).  The named activations always pass.
+    not at a non-integrable singularity such as 1/x, nor for oscillations too fast to resolve,
+    such as sin(1000 x): such an activation is refused although its moments exist).  The named
+    activations always pass.
 
     Parameters
     ----------

@@ -18,13 +18,7 @@ SCHEDULE = ["--t", "0.5"]
 POINT = ["--psi-n", "1", "--psi-p", "2", "--m", "2", *SCHEDULE]
 
 
-def run_cli(argv, capsys):
-    try:
-        status = main(argv)
-    except SystemExit as exc:  # argparse errors
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
+from test_cli_theory import _main as run_cli  # noqa: E402  (status, stdout, stderr) of one in-process call
 
 
 def assert_one_line(status, out, err, expected_status, *words):
