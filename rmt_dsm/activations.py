@@ -151,13 +151,25 @@ def _values(f, v):
     return np.broadcast_to(out.astype(float, copy=False), np.shape(v))
 
 
+#: points where the Gaussian quadratures evaluate sigma: 0 (every split) and the dyadic
+#: grid of step 1/16 on [-12, 12] (the nodes of the trapezoidal rules)
+_SAMPLED = np.arange(-12 * 16, 12 * 16 + 1) / 16.0
+
+
 def _check_real(act: Activation) -> None:
-    """sigma(x) must be a real number at every x (except isolated points) of [-10, 10]."""
+    """sigma(x) must be a real number at every x (except isolated points) of [-10, 10], and a
+    finite one at the points where the quadratures evaluate it."""
     vals = _values(act, _REAL_GRID)
     bad = np.flatnonzero(np.isnan(vals))
     if bad.size:
         raise ValueError(f"activation {act.name!r} is not a real number at x = {_REAL_GRID[bad[0]]:.4g} "
                          "(an activation must be real on the whole real line)")
+    vals = _values(act, _SAMPLED)
+    bad = np.flatnonzero(~np.isfinite(vals))
+    if bad.size:
+        where = _SAMPLED[bad[np.argmin(np.abs(_SAMPLED[bad]))]]
+        raise ValueError(f"activation {act.name!r} is not finite at x = {where:g}, where the Gaussian "
+                         "quadratures evaluate it (a singularity, 0/0 or an overflow there)")
 
 
 #: |z| up to which the Gaussian integrals of `check_gaussian_moments` are taken

@@ -112,12 +112,19 @@ def test_hostile_string_in_a_subprocess(tmp_path, command):
     assert not (tmp_path / "o.csv").exists()
 
 
-@pytest.mark.parametrize("text", ["x*exp(-x**2)", "sigmoid(x)", "Max(x, 0) - 0.5*Min(x, 0)", "sin(x)/x",
-                                  "abs(x)**(-0.25)", "log(abs(x))", "Heaviside(x)", "x**3 - x"])
+@pytest.mark.parametrize("text", ["x*exp(-x**2)", "sigmoid(x)", "Max(x, 0) - 0.5*Min(x, 0)", "sin(x + 1)",
+                                  "abs(x)**0.25", "log(1 + x**2)", "Heaviside(x)", "x**3 - x", "gelu(x)"])
 def test_ordinary_activations_are_accepted(text):
     act = check_gaussian_moments(text, 1.0)
     v = act(np.array([0.3, -1.7]))
     assert v.shape == (2,) and np.all(np.isfinite(v))
+
+
+@pytest.mark.parametrize("text", ["sin(x)/x", "log(abs(x))", "abs(x)**(-0.25)", "1/(x - 0.5)"])
+def test_activations_not_finite_where_the_quadratures_sample_are_refused(text):
+    """0/0 or an (even integrable) singularity at 0 or at a node of the quadratures' grids."""
+    with pytest.raises(ValueError, match="not finite at x = "):
+        get_activation(text)
 
 
 def test_decimals_are_exact():
