@@ -259,3 +259,21 @@ def test_simulate_refuses_non_numbers_with_value_error(kwargs, name):
     args.update(kwargs)
     with pytest.raises(ValueError, match=name):
         simulate(**args)
+
+
+# ------------------------------------------------------------------------------------- scripts
+
+def test_scripts_rewrite_tracked_files_only_with_write():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    page = root / "docs" / "performance.md"
+    before = page.read_bytes()
+    run = subprocess.run([sys.executable, str(root / "scripts" / "gen_performance_page.py"), "--only", "none"],
+                         capture_output=True, text=True, timeout=120, cwd=root)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("# Performance") and page.read_bytes() == before
+    for script in ("gen_performance_page.py", "make_phenomena_figures.py", "make_validation_report.py"):
+        helped = subprocess.run([sys.executable, str(root / "scripts" / script), "--help"], capture_output=True,
+                                text=True, timeout=120, cwd=root)
+        assert helped.returncode == 0 and "--write" in helped.stdout, script
