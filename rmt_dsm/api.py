@@ -277,6 +277,10 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
     base = dict(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation, a=a, delta=delta, dps=dps)
     if vary not in ("psi_n", "psi_p", "t", "lam", "m"):
         raise ValueError(f"vary must be one of psi_n, psi_p, t, lam, m; got {vary!r}")
+    try:
+        values = list(values)
+    except TypeError:
+        raise ValueError(f"values must be an iterable of {vary} values, got {values!r}") from None
     out, prev, prev_chart = [], None, None
     for v in track(values, "learning curve"):
         kw = dict(base)

@@ -10,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rmt_dsm
 from rmt_dsm.cli import main
@@ -277,3 +279,27 @@ def test_scripts_rewrite_tracked_files_only_with_write():
         helped = subprocess.run([sys.executable, str(root / "scripts" / script), "--help"], capture_output=True,
                                 text=True, timeout=120, cwd=root)
         assert helped.returncode == 0 and "--write" in helped.stdout, script
+
+
+_GARBAGE = st.one_of(st.text(max_size=8), st.none(), st.booleans(), st.lists(st.floats(), max_size=2),
+                     st.complex_numbers(allow_nan=False).filter(lambda z: z.imag != 0),
+                     st.just(float("nan")), st.dictionaries(st.text(max_size=2), st.integers(), max_size=1))
+_BAD = {
+    "psi_n": st.one_of(_GARBAGE, st.floats(max_value=0), st.just(float("inf"))),
+    "psi_p": st.one_of(_GARBAGE, st.floats(max_value=0)),
+    "m": st.one_of(_GARBAGE, st.integers(max_value=0), st.floats(0.01, 50).filter(lambda v: not v.is_integer())),
+    "t": st.one_of(_GARBAGE.filter(lambda v: v is not None), st.floats(max_value=0)),
+    "lam": st.one_of(_GARBAGE, st.floats(max_value=-1e-300)),
+    "dps": st.one_of(_GARBAGE.filter(lambda v: v is not None), st.integers(max_value=0), st.integers(min_value=101)),
+    "activation": st.one_of(st.none(), st.integers(), st.text(alphabet="()[]._'\"y:;", max_size=10)),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(sorted(_BAD)).flatmap(lambda name: st.tuples(st.just(name), _BAD[name])))
+def test_api_bad_arguments_always_give_a_value_error_naming_them(case):
+    name, value = case
+    args = dict(psi_n=1.0, psi_p=2.0, m=2, t=0.5, lam=0.1)
+    args[name] = value
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        rmt_dsm.errors(**args)

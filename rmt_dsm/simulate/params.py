@@ -250,7 +250,10 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
             "m = inf cannot be simulated exactly for the true nonlinear model; use a large finite m "
             "(e.g. --m 256) or --model equivalent")
     if sigma_eigs is not None:
-        eigs = np.asarray(sigma_eigs, dtype=np.float64).ravel()
+        try:
+            eigs = np.asarray(sigma_eigs, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise ValueError(f"sigma_eigs must be d = {d} finite non-negative eigenvalues of Sigma") from None
         if eigs.shape != (d,) or not np.all(np.isfinite(eigs)) or np.any(eigs < 0):
             raise ValueError(f"sigma_eigs must be d = {d} finite non-negative eigenvalues of Sigma")
         sigma_eigs = tuple(float(e) for e in eigs)
