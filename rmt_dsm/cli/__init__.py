@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "latex": "latex",
     "phase": "phase",
     "spectrum": "spectrum",
+    "sample": "sample",
 }
 
 
