@@ -11,10 +11,11 @@ the grid.  Writes
   (lines) and simulation (markers); (c) the projection coefficient of the learned score on the
   empirical optimal score at t_1 (noised training points); (d) f_mem against the theory's gap at t_1;
 - docs/figures/sampling_numbers.json: every number of the figure and the run parameters;
-- the table between the markers ``<!-- sampling-table -->`` and ``<!-- /sampling-table -->`` of
-  docs/sampling.md.
+- the tables between the markers ``<!-- sampling-table -->`` ... ``<!-- /sampling-table -->``
+  and ``<!-- sampling-lam-table -->`` ... of docs/sampling.md; the second one is the ridge
+  sweep CONFIG["lam_sweep"] (one m and p/n, several lambda).
 
-    .venv/bin/python scripts/make_sampling_figure.py [--jobs J]            (about 15-30 min on 2 cores)
+    .venv/bin/python scripts/make_sampling_figure.py [--jobs J]            (about 10 min on 2 busy cores)
     .venv/bin/python scripts/make_sampling_figure.py --quick --out DIR --page PAGE   (seconds; tests)
 """
 from __future__ import annotations
@@ -39,25 +40,27 @@ import matplotlib.ticker  # noqa: E402,F401
 from scipy.optimize import brentq  # noqa: E402
 
 CONFIG = dict(d=20, psi_n=1.0, lam=0.0, activation="tanh", t_min=0.01, t_max=3.0, steps=30, samples=500,
-              seeds=3, sampler="sde", ms=(1, 4, 16, 64), ratios=(0.5, 1.5, 3, 6, 12, 24, 48, 96))
+              seeds=3, sampler="sde", ms=(1, 4, 16, 64), ratios=(0.5, 1.5, 3, 6, 12, 24, 48, 96),
+              lam_sweep=dict(m=64, ratio=48, lams=(1e-4, 1e-3, 1e-2, 1e-1)))
 QUICK = dict(d=8, psi_n=1.0, lam=1e-3, activation="tanh", t_min=0.02, t_max=2.0, steps=5, samples=40,
-             seeds=2, sampler="sde", ms=(1, 4), ratios=(1.5, 6))
+             seeds=2, sampler="sde", ms=(1, 4), ratios=(1.5, 6), lam_sweep=dict(m=4, ratio=6, lams=(0.1,)))
 MARK = ("<!-- sampling-table -->", "<!-- /sampling-table -->")
+MARK_LAM = ("<!-- sampling-lam-table -->", "<!-- /sampling-lam-table -->")
 
 
 def run_point(task: dict) -> dict:
     """One (m, ratio) point: the sampling experiment and the numbers the figure needs."""
     from rmt_dsm.sampling import sample
 
-    cfg, m, ratio = task["cfg"], task["m"], task["ratio"]
+    cfg, m, ratio, lam = task["cfg"], task["m"], task["ratio"], task.get("lam", task["cfg"]["lam"])
     t0 = time.perf_counter()
-    r = sample(d=cfg["d"], psi_n=cfg["psi_n"], psi_p=ratio * cfg["psi_n"], m=m, lam=cfg["lam"],
+    r = sample(d=cfg["d"], psi_n=cfg["psi_n"], psi_p=ratio * cfg["psi_n"], m=m, lam=lam,
                activation=cfg["activation"], t_min=cfg["t_min"], t_max=cfg["t_max"], steps=cfg["steps"],
                samples=cfg["samples"], sampler=cfg["sampler"], seeds=cfg["seeds"], progress=False)
     est = lambda e: [e.mean, e.stderr]  # noqa: E731
     mem = r.memorization
     first = r.rows[0]
-    return {"m": m, "ratio": ratio, "psi_p": ratio * cfg["psi_n"], "p": r.params.p, "n": r.params.n,
+    return {"m": m, "ratio": ratio, "lam": lam, "psi_p": ratio * cfg["psi_n"], "p": r.params.p, "n": r.params.n,
             "f_mem": est(mem["learned"]["f_mem"]), "nn_ratio": est(mem["learned"]["nn_ratio"]),
             "cov_error": est(mem["learned"]["cov_error"]),
             "f_mem_empirical_score": est(mem["empirical_score"]["f_mem"]),
@@ -160,12 +163,23 @@ def table(rows, bounds) -> str:
     return "\n".join(lines)
 
 
-def write_table(page: Path, text: str) -> None:
+def lam_table(rows) -> str:
+    lines = ["| lam | f_mem | nn ratio | toward s_emp (t_1) | theory gap (t_1) | bound: theory | bound: simulation |",
+             "|---|---|---|---|---|---|---|"]
+    pm = lambda v: f"{v[0]:.3f} ± {v[1]:.3f}"  # noqa: E731
+    for r in sorted(rows, key=lambda r: r["lam"]):
+        lines.append(f"| {r['lam']:g} | {pm(r['f_mem'])} | {pm(r['nn_ratio'])} | {pm(r['toward_empirical_t1'])} | "
+                     f"{r['gap_t1_theory']:.3g} | {r['bound_theory']:.3g} | "
+                     f"{r['bound_simulation'][0]:.3g} ± {r['bound_simulation'][1]:.2g} |")
+    return "\n".join(lines)
+
+
+def write_table(page: Path, text: str, mark=MARK) -> None:
     src = page.read_text()
-    pat = re.compile(re.escape(MARK[0]) + ".*?" + re.escape(MARK[1]), re.S)
+    pat = re.compile(re.escape(mark[0]) + ".*?" + re.escape(mark[1]), re.S)
     if not pat.search(src):
-        raise SystemExit(f"{page}: markers {MARK[0]} ... {MARK[1]} not found")
-    page.write_text(pat.sub(lambda _: f"{MARK[0]}\n{text}\n{MARK[1]}", src))
+        raise SystemExit(f"{page}: markers {mark[0]} ... {mark[1]} not found")
+    page.write_text(pat.sub(lambda _: f"{mark[0]}\n{text}\n{mark[1]}", src))
 
 
 def main(argv=None) -> int:
@@ -180,9 +194,15 @@ def main(argv=None) -> int:
 
     cfg = dict(QUICK if args.quick else CONFIG)
     tasks = [{"cfg": cfg, "m": m, "ratio": r} for m in cfg["ms"] for r in cfg["ratios"]]
+    sweep = cfg["lam_sweep"]
+    tasks += [{"cfg": cfg, "m": sweep["m"], "ratio": sweep["ratio"], "lam": lam} for lam in sweep["lams"]]
     t0 = time.perf_counter()
     jobs = 1 if args.quick else args.jobs
-    rows = parallel_map(run_point, tasks, jobs=jobs, progress=not args.quick, label="sample")
+    done = parallel_map(run_point, tasks, jobs=jobs, progress=not args.quick, label="sample")
+    rows, lam_rows = done[:-len(sweep["lams"])], done[-len(sweep["lams"]):]
+    base = next((r for r in rows if r["m"] == sweep["m"] and r["ratio"] == sweep["ratio"]), None)
+    if base is not None:
+        lam_rows = [base] + lam_rows
     bounds = {m: memorization_boundary(m, cfg) for m in cfg["ms"]}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -191,10 +211,12 @@ def main(argv=None) -> int:
     plt.close(fig)
     numbers = {"config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
                "memorization_boundary": {str(m): v for m, v in bounds.items()}, "rows": rows,
-               "seconds": time.perf_counter() - t0}
+               "lam_rows": lam_rows, "seconds": time.perf_counter() - t0}
     (out / "sampling_numbers.json").write_text(json.dumps(numbers, indent=1, default=lambda v: "inf") + "\n")
     write_table(Path(args.page), table(rows, bounds))
+    write_table(Path(args.page), lam_table(lam_rows), MARK_LAM)
     print(table(rows, bounds))
+    print(lam_table(lam_rows))
     print(f"# {numbers['seconds']:.0f} s")
     return 0
 

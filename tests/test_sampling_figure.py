@@ -19,7 +19,7 @@ def _script():
 def test_quick_run_writes_figure_numbers_and_table(tmp_path):
     mod = _script()
     page = tmp_path / "page.md"
-    page.write_text(f"intro\n{mod.MARK[0]}\nold table\n{mod.MARK[1]}\nend\n")
+    page.write_text(f"intro\n{mod.MARK[0]}\nold table\n{mod.MARK[1]}\n{mod.MARK_LAM[0]}\nold\n{mod.MARK_LAM[1]}\nend\n")
     assert mod.main(["--quick", "--out", str(tmp_path), "--page", str(page)]) == 0
     assert (tmp_path / "sampling_fmem.png").stat().st_size > 0 and (tmp_path / "sampling_fmem.pdf").exists()
     data = json.loads((tmp_path / "sampling_numbers.json").read_text())
@@ -32,4 +32,5 @@ def test_quick_run_writes_figure_numbers_and_table(tmp_path):
         assert math.isfinite(row["bound_theory"]) and row["bound_theory"] > row["score_term_theory"] > 0
     text = page.read_text()
     assert "old table" not in text and text.startswith("intro") and text.rstrip().endswith("end")
-    assert text.count("| m | p/n |") == 1
+    assert text.count("| m | p/n |") == 1 and text.count("| lam | f_mem |") == 1
+    assert [r["lam"] for r in data["lam_rows"]] == [cfg["lam"]] + list(cfg["lam_sweep"]["lams"])
