@@ -254,6 +254,28 @@ def test_cli_json_keys(capsys):
     assert data["params"]["seeds"] == 2 and data["params"]["sampler"] == "sde"
 
 
+def test_cli_saved_samples_reproduce_f_mem(tmp_path, capsys):
+    """Independent nearest neighbours (scipy's k-d tree) on the saved samples give the printed f_mem."""
+    from scipy.spatial import cKDTree
+
+    from rmt_dsm.cli import main
+
+    path = tmp_path / "s.npz"
+    status = main(["sample", "--d", "6", "--psi-n", "2", "--psi-p", "2", "--m", "4", "--lam", "0.01",
+                   "--t-min", "0.02", "--steps", "8", "--samples", "60", "--seeds", "2", "--no-theory",
+                   "--save-samples", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    data, arrays = json.loads(out), np.load(path)
+    for name in ("learned", "population_score", "empirical_score", "fresh_data"):
+        per_seed = []
+        for k in range(2):
+            dist, _ = cKDTree(arrays[f"seed{k}_training"]).query(arrays[f"seed{k}_{name}"], k=2)
+            per_seed.append(np.mean(dist[:, 0] < dist[:, 1] / 3))
+        assert data["memorization"][name]["f_mem"]["mean"] == pytest.approx(np.mean(per_seed), abs=1e-12)
+    assert data["memorization"]["empirical_score"]["f_mem"]["mean"] > 0.9
+
+
 @pytest.mark.parametrize("args,word", [
     (["--t-min", "0"], "t_min"), (["--steps", "1"], "steps"), (["--m", "inf"], "m = inf"),
     (["--m", "0"], "--m"), (["--psi-n", "nan"], "psi_n"), (["--sampler", "rk4"], "--sampler"),

@@ -2,7 +2,7 @@
 
     rmt-dsm sample --d D --psi-n X --psi-p Y --m M [--lam L] [--activation NAME]
                    [--t-min T1] [--t-max TK] [--steps K] [--samples S] [--sampler sde|ode]
-                   [--seeds N] [--seed B] [--no-theory] [--no-progress] [--json]
+                   [--seeds N] [--seed B] [--no-theory] [--no-progress] [--save-samples FILE] [--json]
 
 One random-features score per time of a log-spaced grid t_1 = T1 < ... < t_K = TK (shared W and
 data, fresh noise draws per time), S samples by the reverse SDE or the probability-flow ODE from
@@ -49,6 +49,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     p.add_argument("--no-theory", action="store_true", help="skip the theory columns (rmt_dsm.errors)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--save-samples", default=None, metavar="FILE",
+                   help="also write the samples and training points to FILE (.npz; arrays "
+                        "seed<k>_<set> for the sets learned, population_score, empirical_score, "
+                        "fresh_data, training)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 
@@ -98,7 +102,8 @@ def run(args) -> int:
                                 steps=args.steps, samples=args.samples, sampler=args.sampler,
                                 seeds=args.seeds, seed=args.seed)
     try:
-        res = run_sample(params, theory=not args.no_theory, progress=False if args.no_progress else None)
+        res = run_sample(params, theory=not args.no_theory, progress=False if args.no_progress else None,
+                         keep_samples=args.save_samples is not None)
     except ConvergenceError as exc:
         sys.stderr.write(f"rmt-dsm sample: no convergence: {one_line(exc)}\n")
         return 3
@@ -106,5 +111,10 @@ def run(args) -> int:
     if not _finite(out):
         sys.stderr.write("rmt-dsm sample: error: the simulation produced a non-finite value\n")
         return 1
+    if args.save_samples is not None:
+        import numpy as np
+
+        np.savez(args.save_samples, **{f"seed{k}_{name}": x for k, sets in enumerate(res.samples)
+                                       for name, x in sets.items()})
     print(json.dumps(out) if args.json else _table(out))
     return 0

@@ -71,7 +71,7 @@ def _score_comparisons(params: SampleParams, inst, learned, pop, emp, k: int) ->
     return out
 
 
-def _run_seed(params: SampleParams, k: int, bar: Progress, timings: dict) -> dict:
+def _run_seed(params: SampleParams, k: int, bar: Progress, timings: dict, keep: bool = False) -> dict:
     t0 = time.perf_counter()
     inst = draw_instance(params.model, k)
     learned = fit_scores(params, inst, bar)
@@ -93,7 +93,10 @@ def _run_seed(params: SampleParams, k: int, bar: Progress, timings: dict) -> dic
     t3 = time.perf_counter()
     for key, dt in (("fit", t1 - t0), ("sample", t2 - t1), ("measure", t3 - t2)):
         timings[key] = timings.get(key, 0.0) + dt
-    return {"metrics": metrics, "rows": rows, "train": learned.train}
+    out = {"metrics": metrics, "rows": rows, "train": learned.train}
+    if keep:
+        out["samples"] = dict(sets, training=inst.X)
+    return out
 
 
 def _simulation_bound(params: SampleParams, seeds: list) -> dict:
@@ -126,6 +129,8 @@ class SampleResult:
     score; score = E_score estimated on the fresh points) and the comparisons
     ``rows[k][point_set][comparison]``.  ``bound``: the Girsanov bound from the measured score
     errors; ``theory``: :class:`rmt_dsm.sampling.theory.TheoryAlongGrid` (None if not asked for).
+    ``samples``: per seed, the sample sets (S x d arrays keyed as :data:`SAMPLE_SETS`) and the
+    training points ("training", n x d), when asked for (``keep_samples=True``), else None.
     """
 
     params: SampleParams
@@ -134,6 +139,7 @@ class SampleResult:
     bound: dict
     theory: TheoryAlongGrid | None
     timings: dict = field(default_factory=dict, compare=False)
+    samples: tuple | None = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict:
         """JSON-ready: Estimates as {"mean", "stderr"} (nan stderr -> None), +inf as "inf"."""
@@ -166,13 +172,13 @@ def _est(e: Estimate) -> dict:
     return {"mean": _num(e.mean), "stderr": None if math.isnan(e.stderr) else e.stderr}
 
 
-def run_sample(params: SampleParams, theory: bool = True, progress=None) -> SampleResult:
+def run_sample(params: SampleParams, theory: bool = True, progress=None, keep_samples: bool = False) -> SampleResult:
     """Run all seeds of validated parameters (and the theory along the grid if ``theory``)."""
     K = params.grid.K
     bar = Progress(params.seeds * (2 * K + 3 * (K - 1)), label="sample", enabled=progress, delay=1.0)
     timings: dict = {}
     try:
-        seeds = [_run_seed(params, k, bar, timings) for k in range(params.seeds)]
+        seeds = [_run_seed(params, k, bar, timings, keep_samples) for k in range(params.seeds)]
     finally:
         bar.close()
     memorization = {s: {m: _combine([out["metrics"][s][m] for out in seeds]) for m in SAMPLE_METRICS}
@@ -195,11 +201,12 @@ def run_sample(params: SampleParams, theory: bool = True, progress=None) -> Samp
         th = theory_along_grid(mo.psi_n, mo.psi_p, mo.m, mo.lam, mo.activation, params.grid)
         timings["theory"] = time.perf_counter() - t0
     return SampleResult(params=params, memorization=memorization, rows=tuple(rows),
-                        bound=_simulation_bound(params, seeds), theory=th, timings=timings)
+                        bound=_simulation_bound(params, seeds), theory=th, timings=timings,
+                        samples=tuple(out["samples"] for out in seeds) if keep_samples else None)
 
 
 def sample(d, psi_n, psi_p, m, lam=0.0, activation="tanh", t_min=0.01, t_max=3.0, steps=40, samples=1000,
-           sampler="sde", seeds=1, seed=0, theory=True, progress=None) -> SampleResult:
+           sampler="sde", seeds=1, seed=0, theory=True, progress=None, keep_samples=False) -> SampleResult:
     """Generate samples with the random-features score of docs/model.md and measure them.
 
     One random-features score per time of the log-spaced grid t_min = t_1 < ... < t_K = t_max
@@ -219,6 +226,8 @@ def sample(d, psi_n, psi_p, m, lam=0.0, activation="tanh", t_min=0.01, t_max=3.0
         Also compute :func:`rmt_dsm.errors` at the grid times and the theory's bound.
     progress
         Progress bar on stderr: True, False, or None (only on a terminal).
+    keep_samples
+        Keep the sample sets and the training points of every seed in ``SampleResult.samples``.
 
     Returns
     -------
@@ -238,4 +247,4 @@ def sample(d, psi_n, psi_p, m, lam=0.0, activation="tanh", t_min=0.01, t_max=3.0
     params = make_sample_params(d=d, psi_n=psi_n, psi_p=psi_p, m=m, lam=lam, activation=activation,
                                 t_min=t_min, t_max=t_max, steps=steps, samples=samples, sampler=sampler,
                                 seeds=seeds, seed=seed)
-    return run_sample(params, theory=theory, progress=progress)
+    return run_sample(params, theory=theory, progress=progress, keep_samples=keep_samples)
