@@ -104,7 +104,8 @@ def fit_scores(params: SampleParams, inst: Instance, progress=None) -> RandomFea
     At t_k: the simulator's training pairs y_ij = a_k x_i + sqrt(Delta_k) xi_ij with the noise
     from the stream ('fit', k) and C_k = V_k^T (U_k + lambda I)^{-1} (minimum norm at lambda = 0),
     as in ``rmt-dsm simulate``: from the sums U_k, V_k when N >= p, else from the N x N Gram
-    matrix of the design (the same C_k, cheaper).
+    matrix of the design (the same C_k, cheaper).  (A finite training time tau of docs/model.md
+    would replace the ridge readout here, grid time by grid time.)
     """
     Cts, trains = [], []
     for k in range(params.grid.K):
