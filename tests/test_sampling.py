@@ -280,6 +280,7 @@ def test_cli_saved_samples_reproduce_f_mem(tmp_path, capsys):
     (["--t-min", "0"], "t_min"), (["--steps", "1"], "steps"), (["--m", "inf"], "m = inf"),
     (["--m", "0"], "--m"), (["--psi-n", "nan"], "psi_n"), (["--sampler", "rk4"], "--sampler"),
     (["--samples", "1"], "samples"), (["--activation", "foo("], "activation"), (["--d", "0"], "d"),
+    (["--save-samples", "/nonexistent-dir/s.npz"], "--save-samples"),
 ])
 def test_cli_bad_input_one_line_exit_2(args, word, capsys):
     from rmt_dsm.cli import main

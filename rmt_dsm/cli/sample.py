@@ -97,6 +97,12 @@ def run(args) -> int:
     from rmt_dsm.engine import ConvergenceError
     from rmt_dsm.sampling import make_sample_params, run_sample
 
+    if args.save_samples is not None:
+        from pathlib import Path
+
+        folder = Path(args.save_samples).resolve().parent
+        if not folder.is_dir():
+            raise ValueError(f"--save-samples: no such directory {str(folder)!r}")
     params = make_sample_params(d=args.d, psi_n=args.psi_n, psi_p=args.psi_p, m=args.m, lam=args.lam,
                                 activation=args.activation, t_min=args.t_min, t_max=args.t_max,
                                 steps=args.steps, samples=args.samples, sampler=args.sampler,
