@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "latex": "latex",
     "phase": "phase",
     "spectrum": "spectrum",
+    "sample": "sample",
 }
 
 #: Python argument name (as in the ValueError messages of the API) -> command-line option
