@@ -1,9 +1,9 @@
 r"""The data covariance Sigma, given by the limiting distribution of its eigenvalues (docs/model.md).
 
-Shared by the theory and the finite-d simulator, like :mod:`rmt_dsm.model`: it holds the spectrum,
+Shared by the theory and the finite-d simulator, like `rmt_dsm.model`: it holds the spectrum,
 its validation and its parsing, and no formula of either side.
 
-A :class:`DataSpectrum` is a finite set of atoms: weight ``w_k >= 0`` (summing to 1) at eigenvalue
+A `DataSpectrum` is a finite set of atoms: weight ``w_k >= 0`` (summing to 1) at eigenvalue
 ``l_k >= 0``.  A zero eigenvalue puts the data on a subspace (fraction ``psi_D`` of the directions
 carries variance).  A continuous spectrum is given by its quantile function ``l(u)`` on (0, 1] and
 turned into atoms by Gauss-Legendre quadrature in ``t`` with ``u = t^power`` (the power clusters the
@@ -233,7 +233,7 @@ class _PowerLaw:
 
 def parse_sigma(text: str) -> DataSpectrum:
     """Parse the CLI form ``W1:L1,W2:L2,...`` (weights may be written ``1-X``), or
-    ``power:ALPHA[:ORDER]`` for :func:`power_law`.
+    ``power:ALPHA[:ORDER]`` for `power_law`.
 
     >>> parse_sigma("0.3:1,1-0.3:0").weights
     (0.3, 0.7)
@@ -273,7 +273,7 @@ def _parse_number(s: str) -> float:
 
 
 def as_spectrum(sigma) -> DataSpectrum:
-    """None (Sigma = I), a :class:`DataSpectrum`, or a sequence of pairs (w, l)."""
+    """None (Sigma = I), a `DataSpectrum`, or a sequence of pairs (w, l)."""
     if sigma is None:
         return isotropic()
     if isinstance(sigma, DataSpectrum):

@@ -3,7 +3,7 @@
     rmt-dsm latex --m {1,inf,M,symbolic} [--sigma symbolic|W1:L1,W2:L2,... | --psi-d X] [--document]
 
 Prints amsmath ``align`` blocks generated from the sympy objects of the theory
-(:mod:`rmt_dsm.dsm.latex`); --document wraps them into a complete ``article`` that
+(`rmt_dsm.dsm.latex`); --document wraps them into a complete ``article`` that
 compiles with pdflatex.  --sigma symbolic prints the system for a data spectrum of K atoms
 (w_k, l_k) (sums over k); --sigma W1:L1,... (or --psi-d X) the same with the given atoms listed.
 """

@@ -5,14 +5,14 @@ the data spectrum only through three such sums, each of a rational function of t
 placeholder :data:`l` of the form (p0 + p1 l)/(d0 + d1 l).  A *reduction* turns a per-atom
 expression into a sympy expression of the whole system; three reductions exist:
 
-* :class:`ExplicitAtoms` (K <= :data:`EXPLICIT_MAX` atoms): the sum written out, with the atoms as
+* `ExplicitAtoms` (K <= :data:`EXPLICIT_MAX` atoms): the sum written out, with the atoms as
   parameters ``w_k``, ``l_k`` of the system (compiled once per K; the one-atom case is the
   isotropic system of derivations/dsm_learning_curves.md with l_1 = 1);
-* :class:`BoundAtoms` (any number of atoms, e.g. the quadrature nodes of a continuous spectrum):
+* `BoundAtoms` (any number of atoms, e.g. the quadrature nodes of a continuous spectrum):
   each sum becomes a combination of the functions ``AtomSum(j, n, c0, c1) =
   sum_k w_k l_k^j / (c0 + c1 l_k)^n`` of one spectrum, evaluated as vectorized reductions over
   the atom arrays (numpy in double precision, mpmath ``fsum`` at any precision);
-* :class:`SymbolicAtoms`: a sympy ``Sum`` over k = 1..K with ``IndexedBase`` w_k, l_k (LaTeX).
+* `SymbolicAtoms`: a sympy ``Sum`` over k = 1..K with ``IndexedBase`` w_k, l_k (LaTeX).
 
 >>> import sympy as sp
 >>> c = sp.Symbol("c")
@@ -66,7 +66,7 @@ class AtomSum(sp.Function):
     r""":math:`\sum_k w_k l_k^j (c_0 + c_1 l_k)^{-n}` over the atoms of one data spectrum.
 
     Derivatives: d/dc0 = -n AtomSum(j, n+1), d/dc1 = -n AtomSum(j+1, n+1).  The numerical value
-    (``_imp_``) exists only on the subclasses bound to a spectrum by :class:`BoundAtoms`.
+    (``_imp_``) exists only on the subclasses bound to a spectrum by `BoundAtoms`.
     """
 
     nargs = 4

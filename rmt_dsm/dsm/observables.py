@@ -14,7 +14,7 @@ H' = dH/dlambda:
     E_test  = 1 - 2 mu1 sqrt(Delta) X1 - mu1^2 dQ/deps + (v^2 + s^2) H'       [S eq. (5.5)]
     F_pop   = sum_k w_k a^2 l_k / (a^2 l_k + Delta)                          [S eq. (5.6)]
 
-(the probe eps weights each atom by a^2 l + Delta, :func:`rmt_dsm.dsm.system.probe_weight`).
+(the probe eps weights each atom by a^2 l + Delta, `rmt_dsm.dsm.system.probe_weight`).
 Charts: primal (x = -1, y = lambda): H = -Q, H' = -dQ/dy;
 dual (x = lambda, y = -1): H = lambda Q, H' = Q + lambda dQ/dx.
 Derivatives of g are exact (implicit function theorem, in the engine).
@@ -32,7 +32,7 @@ from .system import UNKNOWNS, atom_blocks, g_u0, g_u1
 
 #: the quantities the error formulas are written in [D§6]
 Q, X1, dQ_deps, H, Hp = sp.symbols("Q X_1 dQ_deps H H_prime")
-#: the population floor, computed from the spectrum by :func:`floor`
+#: the population floor, computed from the spectrum by `floor`
 F_pop = sp.Symbol("F_pop")
 dQ_dx, dQ_dy = sp.symbols("dQ_dx dQ_dy")
 ERROR_NAMES = ("train", "test", "score", "gap", "floor")
@@ -42,6 +42,8 @@ def error_expressions() -> dict:
     """E_train, E_test, E_score, gap and F_pop in terms of H, H', Q, X1, dQ/deps, F_pop
     [D eq. (6.4), S eq. (5.5)].
 
+    Examples
+    --------
     >>> error_expressions()["train"]
     H - H_prime*lam
     """

@@ -35,7 +35,7 @@ def dsm_pencil(n_atoms: int = 1) -> Pencil:
     r"""Build the pencil [D§5, eq. (5.1)], enlarged to ``n_atoms`` atoms of the data spectrum [S§3].
 
     In the eigenbasis of Sigma the d input directions split into groups of sizes w_k d
-    (eigenvalue l_k; symbols of :class:`rmt_dsm.dsm.atoms.ExplicitAtoms`).  Each group has its own
+    (eigenvalue l_k; symbols of `rmt_dsm.dsm.atoms.ExplicitAtoms`).  Each group has its own
     blocks a0, b0, a1, b1, aW, bW (size w_k), its own slice Y_{p,k} of the inputs and W_k of the
     weights.  Block sizes use m = 1/kappa; the Gaussian coefficients are
     ``mu1 sqrt(kappa gamma_{p,k}^2 / psi_n)`` for Y_{p,k} (kappa gamma_{0,k}^2 = a^2 l_k + Delta kappa,

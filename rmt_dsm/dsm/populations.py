@@ -21,6 +21,8 @@ Structured data [S§2]: in the eigenbasis of Sigma, the directions of an atom wi
 have input variance m a^2 l + Delta in population 0 (``populations(l)``); population 1 does not
 depend on l.  ``populations()`` is the isotropic case l = 1.
 
+Examples
+--------
 >>> from rmt_dsm.dsm.symbols import kappa, a, delta
 >>> p0, p1 = populations()
 >>> import sympy as sp

@@ -32,7 +32,7 @@ z = sp.Symbol("z")
 
 def spectrum_system(sigma=None) -> FixedPointSystem:
     """System (5.7) at x = -1, y = -z, eps = 0, with g_v declared a Stieltjes transform in z,
-    for the data spectrum ``sigma`` (default Sigma = I; see :func:`rmt_dsm.dsm.system.dsm_system`)."""
+    for the data spectrum ``sigma`` (default Sigma = I; see `rmt_dsm.dsm.system.dsm_system`)."""
     return _spectrum_system(dsm_system(sigma))
 
 
@@ -60,6 +60,8 @@ def spectrum(psi_n, psi_p, m, energies, t=None, activation="tanh", a=None, delta
              sigma=None) -> Spectrum:
     """Limiting eigenvalue density of U = (1/N) sum phi phi^T at ``energies`` (double precision).
 
+    Examples
+    --------
     >>> sp_ = spectrum(1.0, 3.0, 1, [0.5], t=0.5)
     >>> round(sp_.atom_mass, 6)
     0.666667

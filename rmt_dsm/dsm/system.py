@@ -19,10 +19,10 @@ the model) and, for an atom of eigenvalue l [S eqs. (4.1)-(4.3)],
 with T_0 = v^2 + s^2 kappa, T_1' = s^2 kappa, T_1 = s^2 (1 - kappa) (here s^2 the SPEC's
 coefficient).  For one atom (1, 1) and eps -> eps/(a^2 + Delta) this is the isotropic system of
 derivations/dsm_learning_curves.md (5.4)-(5.7).  The atom sums are taken by a reduction of
-:mod:`rmt_dsm.dsm.atoms` (written out for a few atoms, vectorized for many).
+`rmt_dsm.dsm.atoms` (written out for a few atoms, vectorized for many).
 
 ``derivations/check_dsm.py`` and ``derivations/check_structured.py`` verify that these equations
-are exactly the engine's generic Dyson system of :func:`rmt_dsm.dsm.pencil.dsm_pencil` (1 and 2 atoms).
+are exactly the engine's generic Dyson system of `rmt_dsm.dsm.pencil.dsm_pencil` (1 and 2 atoms).
 """
 from __future__ import annotations
 
@@ -61,8 +61,8 @@ def atom_blocks(s=sp.Integer(1), lk=l):
 def fixed_point_map(s=sp.Integer(1), blocks=None, atoms=None) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """T_s(g) for g = (g_u0, g_u1, g_v) [S eqs. (4.2)-(4.3)].
 
-    ``atoms``: the reduction of the atom sums (:mod:`rmt_dsm.dsm.atoms`; default: one atom,
-    parameter l_1).  ``blocks``: per-atom (A, S, rho) to use instead of :func:`atom_blocks`, as
+    ``atoms``: the reduction of the atom sums (`rmt_dsm.dsm.atoms`; default: one atom,
+    parameter l_1).  ``blocks``: per-atom (A, S, rho) to use instead of `atom_blocks`, as
     expressions in the placeholder eigenvalue ``l`` (e.g. named symbols, for LaTeX).
     """
     atoms = atoms if atoms is not None else reduction_for_isotropic()
