@@ -44,7 +44,7 @@ def _theory_g(psi_n, psi_p, m, t, zval):
     pt = _point(psi_n, psi_p, m, t, 1.0, "tanh", None, None, None)
     c = _coefficients(pt)
     params = {"psi_n": psi_n, "psi_p": psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
-              "mu1": c.mu1, "v2": c.v2, "s2": c.s2, "z": zval, "l_1": 1}
+              "mu1": c.mu1, "v2": c.v2, "s2": c.s2, "z": zval}
     return complex(spectrum_system().solve(params)[g_v]), c
 
 

@@ -198,8 +198,11 @@ def run(args) -> int:
     if args.simulate_d is not None:  # validate the simulations (sizes, memory) before any work
         from rmt_dsm.simulate.params import make_params
 
+        sim_fixed = {k: v for k, v in fixed.items() if k != "sigma"}
+        eigs = None if fixed["sigma"] is None else fixed["sigma"].eigenvalues_for(args.simulate_d)
         for i in _sim_indices(len(grid), args.simulate_points):
-            make_params(d=args.simulate_d, seeds=args.seeds, seed=args.seed, **{**fixed, args.vary: grid[i]})
+            make_params(d=args.simulate_d, seeds=args.seeds, seed=args.seed, sigma_eigs=eigs,
+                        **{**sim_fixed, args.vary: grid[i]})
     if len(grid) < args.num:
         sys.stderr.write(f"rmt-dsm curve: note: {len(grid)} row(s), not {args.num}: the {args.num} grid values "
                          f"of m between {args.start:g} and {args.stop:g} round to {len(grid)} distinct integers\n")

@@ -2,10 +2,11 @@ r"""Sums over the atoms of the data spectrum [S§4]: sum_k w_k f(l_k) for a per-
 
 The reduced Dyson system of the structured-data pencil (derivations/structured_data.md) contains
 the data spectrum only through three such sums, each of a rational function of the eigenvalue
-placeholder :data:`l` of the form (p0 + p1 l)/(d0 + d1 l).  A *reduction* turns a per-atom
+placeholder `l` of the form (p0 + p1 l)/(d0 + d1 l).  A *reduction* turns a per-atom
 expression into a sympy expression of the whole system; three reductions exist:
 
-* `ExplicitAtoms` (K <= :data:`EXPLICIT_MAX` atoms): the sum written out, with the atoms as
+* `IsotropicAtoms` (Sigma = I): l = 1 substituted, no atom parameters;
+* `ExplicitAtoms` (K <= `EXPLICIT_MAX` atoms): the sum written out, with the atoms as
   parameters ``w_k``, ``l_k`` of the system (compiled once per K; the one-atom case is the
   isotropic system of derivations/dsm_learning_curves.md with l_1 = 1);
 * `BoundAtoms` (any number of atoms, e.g. the quadrature nodes of a continuous spectrum):
@@ -27,7 +28,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-__all__ = ["l", "EXPLICIT_MAX", "ExplicitAtoms", "BoundAtoms", "SymbolicAtoms", "AtomSum", "reduction_for"]
+__all__ = ["l", "EXPLICIT_MAX", "IsotropicAtoms", "ExplicitAtoms", "BoundAtoms", "SymbolicAtoms", "AtomSum",
+           "reduction_for"]
 
 #: the eigenvalue of one atom, as a placeholder in per-atom expressions
 l = sp.Symbol("l", nonnegative=True)
@@ -147,11 +149,36 @@ class SymbolicAtoms:
         return sp.Sum(self.w_k[self.k] * sp.sympify(expr).xreplace({l: self.l_k[self.k]}), (self.k, 1, self.K))
 
 
+class IsotropicAtoms(ExplicitAtoms):
+    """Sigma = I: the one atom (1, 1) substituted (no atom parameters: the system of
+    derivations/dsm_learning_curves.md, with the parameters it always had)."""
+
+    def __init__(self):
+        super().__init__(1)
+        self.key = ("isotropic",)
+
+    def sum(self, expr) -> sp.Expr:
+        return sp.sympify(expr).xreplace({l: sp.Integer(1)})
+
+    def values(self, spectrum, convert) -> dict:
+        return {}
+
+    names: dict = {}
+
+
 def reduction_for(spectrum):
-    """The reduction of a spectrum: explicit for at most EXPLICIT_MAX atoms, else bound."""
+    """The reduction of a spectrum: none for Sigma = I, explicit for at most EXPLICIT_MAX atoms,
+    else bound."""
+    if spectrum.is_identity:
+        return _isotropic()
     if spectrum.size <= EXPLICIT_MAX and spectrum.quantile is None:
         return _explicit(spectrum.size)
     return _bound(spectrum)
+
+
+@lru_cache(maxsize=None)
+def _isotropic():
+    return IsotropicAtoms()
 
 
 @lru_cache(maxsize=None)
