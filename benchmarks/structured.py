@@ -27,6 +27,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from theory import median_time  # noqa: E402
 
 POINT = dict(psi_n=1.0, psi_p=0.5, m=5, t=0.1)
 SPECTRA = {
@@ -35,15 +37,6 @@ SPECTRA = {
     "100 atoms": "[(0.01, 0.5 + k / 99) for k in range(100)]",
     "power law 0.5 (32+64)": "rmt_dsm.data_spectrum.power_law(0.5, order=32)",
 }
-
-
-def median_time(f, repeats):
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        f()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
 
 
 def first_call(expr, lam):

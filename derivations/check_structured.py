@@ -23,13 +23,8 @@ from rmt_dsm.dsm.pencil import atom_name, dsm_pencil  # noqa: E402
 from rmt_dsm.dsm.populations import populations  # noqa: E402
 from rmt_dsm.dsm.system import UNKNOWNS, atom_blocks, blocks_of_G, fixed_point_map  # noqa: E402
 
-FAILED = []
-
-
-def report(name, ok, detail=""):
-    print(("PASS " if ok else "FAIL ") + name + (f"  [{detail}]" if detail else ""))
-    if not ok:
-        FAILED.append(name)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_dsm import FAILED, report  # noqa: E402  (the same PASS/FAIL reporting)
 
 
 def check_populations():
