@@ -1,0 +1,308 @@
+r"""Gradient-flow learning curves: the errors of C(tau) = V^T g_tau(U) as contour integrals [T§1-§5].
+
+Derivation: derivations/training_time.md (cited [T eq. (k.j)]).  Gradient flow from C = 0,
+dC/dtau = -(C (U + lambda) - V^T), gives C(tau) = V^T g_tau(U) with
+
+    g_tau(u) = (1 - exp(-tau (u + lambda))) / (u + lambda)        (g_inf(u) = 1/(u + lambda)).
+
+Every error is a functional of g = g_tau of the *same* Dyson solution as the ridge errors
+[T eq. (2.3)]:
+
+    E_train = 1 - 2 F[g] + F[u g^2],
+    E_test  = 1 - 2 mu1 sqrt(Delta) X[g] + mu1^2 Gamma^2 B[g, g] + (v^2 + s^2) F[g^2],
+
+with F[f] = tr(V^T f(U) V)/d, X[f] = tr(V^T f(U) W)/d^{3/2}, B[f, f] = tr(V^T f(U) A f(U) V)/d.
+By Cauchy's formula on a contour Gamma around the support of the V-weighted spectral measure
+of U (which excludes the atom of U at 0: V lies in the range of U) [T eq. (4.1)],
+
+    F[f] = -(1/2 pi i) oint f(z) h(z) dz,     X[f] = -(1/2 pi i) oint f(z) X1(z) dz,
+    B[f, f] = (1/2 pi i)^2 oint oint f(z1) f(z2) T(z1, z2) dz1 dz2,
+
+where h(z) = 1 - x Q and X1(z) are [D eqs. (6.2)-(6.3)] at the ridge lambda = -z and T is the
+two-resolvent trace of :mod:`rmt_dsm.dsm.two_point`.
+
+Contour [T§4]: a Bernstein ellipse in zeta = log z around [log E_-, log E_+] (E_+- the edges
+of the support, found on the real axis as folds of the Dyson solution), with semi-minor axis
+below pi/2.  Then Re z > 0 on and inside the strip the trapezoidal rule needs, so
+|exp(-tau (z + lambda))| <= 1: the integrands are bounded uniformly in tau (no cancellation,
+no oscillation problem at large tau), the contour separates the support from 0 and from
+-lambda, and the same nodes serve every tau (tau = inf included).  The trapezoidal rule
+converges geometrically; the number of nodes is doubled until two successive sums agree.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from ..engine import ConvergenceError, FixedPointSystem
+from .observables import compiled
+from .system import dsm_system, g_u0, g_v
+from .two_point import full_G, two_point_matrix, two_point_structure
+
+__all__ = ["Contour", "SpectralData", "spectral_edges", "spectral_data", "g_tau", "training_errors",
+           "TrainingErrors"]
+
+#: agreement of two successive trapezoidal sums (M and 2M nodes) at which 2M is accepted;
+#: the error of the 2M sum is then ~ this squared (geometric convergence)
+_ACCEPT = 1e-9
+_M_START = 64
+_M_MAX = 4096
+
+
+def _xy(chart: str, z):
+    """Pencil scalars (x, y) at spectral argument z (ridge lambda = -z) [D§5.2]."""
+    return (-1.0, -z) if chart == "primal" else (-z, -1.0)
+
+
+def _stieltjes_sign(sol):
+    """Branch check off the real axis: the diagonal resolvent block read in the chart (g_v in the
+    primal chart, g_u0 in the dual one) is a Stieltjes transform in z, so Im g has the sign of Im z."""
+    p = {k.name: complex(v) for k, v in sol.params.items()}
+    primal = p["x"] == -1
+    z = -p["y"] if primal else -p["x"]
+    g = complex(sol.values[g_v if primal else g_u0])
+    if z.imag > 0 and g.imag < -1e-9 * (1 + abs(g)):
+        return f"Im g = {g.imag:.3g} < 0 at Im z = {z.imag:.3g} > 0"
+    return None
+
+
+@lru_cache(maxsize=1)
+def contour_system() -> FixedPointSystem:
+    """The DSM system (5.7) without the real-ridge branch checks (the contour has complex and
+    negative ridges lambda = -z), with the Stieltjes sign check off the real axis."""
+    base = dsm_system()
+    return FixedPointSystem(base.unknowns, None, base.equations, homotopy=base.homotopy,
+                            fixed_point_form=False, rhs=base.rhs, name="dsm_contour",
+                            symbol_names=base.symbol_names, checks=[_stieltjes_sign])
+
+
+def _solve(base: dict, chart: str, z, start=None):
+    x, y = _xy(chart, z)
+    return contour_system().solve({**base, "x": x, "y": y, "epsilon": 0.0}, start=start)
+
+
+def _ok(base, chart, z, start):
+    """The solution at real z continued from ``start``, or None when continuation fails."""
+    try:
+        sol = _solve(base, chart, z, start)
+    except ConvergenceError:
+        return None
+    if any(abs(complex(v).imag) > 1e-12 for v in sol.vector):
+        return None
+    return sol
+
+
+def _mean_eigenvalue(base: dict) -> float:
+    """tr(U)/p in the Gaussian-equivalent model, a scale for the search of the upper edge."""
+    return base["mu1"] ** 2 * (base["a"] ** 2 + base["delta"]) + base["v2"] + base["s2"]
+
+
+def spectral_edges(base: dict, chart: str, rel: float = 1e-7) -> tuple[float, float]:
+    """(a, b) with a <= E_- and b >= E_+: the edges of the V-weighted support of U [T§4].
+
+    Real z below the support (continued from z = -1) and above it (continued from a large
+    z reached by the engine's homotopy) have real Dyson solutions; the real branch folds at
+    the edges, where continuation fails.  Bisection keeps the last successful points, so the
+    bracket contains the support.  ``chart`` must be the one without an atom at 0 (primal
+    below the interpolation threshold and for m = inf, dual above it).
+    """
+    scale = _mean_eigenvalue(base) * (2 + base["psi_p"]) ** 2 * 4
+    hi_ok = hi_sol = None
+    for k in range(12):
+        try:
+            hi_sol = _solve(base, chart, scale * 2.0 ** k)
+            hi_ok = scale * 2.0 ** k
+            break
+        except ConvergenceError:
+            continue
+    if hi_sol is None:
+        raise ConvergenceError("training contour", "no real solution above the spectrum", base)
+    lo_bad = 0.0
+    for _ in range(200):
+        if hi_ok - lo_bad <= rel * hi_ok:
+            break
+        mid = 0.5 * (hi_ok + lo_bad)
+        sol = _ok(base, chart, mid, hi_sol)
+        if sol is None:
+            lo_bad = mid
+        else:
+            hi_ok, hi_sol = mid, sol
+    below = _solve(base, chart, -1.0)
+    zero = _ok(base, chart, 0.0, below)
+    if zero is None:
+        raise ConvergenceError("training contour", "no real solution at z = 0 (interpolation threshold?)", base,
+                               hint="at lam = 0 on the threshold psi_p = m psi_n the spectrum reaches 0")
+    lo_ok, lo_sol, hi_bad = None, zero, hi_ok
+    for k in range(1, 16):
+        z = hi_ok * 10.0 ** (-k)
+        sol = _ok(base, chart, z, zero)
+        if sol is not None:
+            lo_ok, lo_sol = z, sol
+            break
+        hi_bad = z
+    if lo_ok is None:
+        raise ConvergenceError("training contour", "the support of the spectrum reaches 0", base,
+                               hint="at the interpolation threshold psi_p = m psi_n the training-time "
+                                    "errors need a gap at the bottom of the spectrum")
+    while hi_bad / lo_ok > 1 + rel:
+        mid = math.sqrt(hi_bad * lo_ok)
+        sol = _ok(base, chart, mid, lo_sol)
+        if sol is None:
+            hi_bad = mid
+        else:
+            lo_ok, lo_sol = mid, sol
+    return lo_ok, hi_ok
+
+
+@dataclass(frozen=True)
+class Contour:
+    r"""Bernstein ellipse in zeta = log z with foci log a, log b and parameter rho [T§4]:
+
+    zeta(theta) = c + h (rho e^{i theta} + e^{-i theta}/rho)/2,  z = exp(zeta),
+    c = (log a + log b)/2, h = (log b - log a)/2.  rho = sqrt(rho_max), rho_max the ellipse of
+    semi-minor axis pi/2 (where Re z reaches 0).
+    """
+
+    a: float
+    b: float
+
+    @property
+    def center(self) -> float:
+        return 0.5 * (math.log(self.a) + math.log(self.b))
+
+    @property
+    def half(self) -> float:
+        return 0.5 * (math.log(self.b) - math.log(self.a))
+
+    @property
+    def rho(self) -> float:
+        s = math.pi / self.half  # rho_max - 1/rho_max = 2 (pi/2) / half
+        return math.sqrt(0.5 * (s + math.sqrt(s * s + 4)))
+
+    def nodes(self, M: int):
+        """(z, dz): M nodes theta_k = 2 pi k/M and trapezoidal weights z'(theta_k) 2 pi/M."""
+        th = 2 * np.pi * np.arange(M) / M
+        w = self.rho * np.exp(1j * th)
+        zeta = self.center + self.half * (w + 1 / w) / 2
+        dzeta = self.half * 1j * (w - 1 / w) / 2
+        z = np.exp(zeta)
+        return z, z * dzeta * (2 * np.pi / M)
+
+
+@dataclass(frozen=True)
+class SpectralData:
+    """Everything tau-independent on the contour: nodes, weights, h, X1 and T."""
+
+    contour: Contour
+    z: np.ndarray
+    dz: np.ndarray
+    h: np.ndarray
+    X1: np.ndarray
+    T: np.ndarray
+    solves: int = field(default=0, compare=False)
+
+
+def _node_solutions(base, chart, zs, start):
+    """Dyson solutions at the upper-half nodes zs (ordered from the left crossing), continued."""
+    out, prev = [], start
+    for z in zs:
+        sol = _solve(base, chart, complex(z) if abs(z.imag) > 0 else float(z.real), prev)
+        out.append(sol)
+        prev = sol
+    return out
+
+
+def spectral_data(base: dict, chart: str, contour: Contour, M: int) -> SpectralData:
+    """Solve the Dyson system at the M contour nodes (upper half; the lower half by conjugation)
+    and evaluate h, X1 and the two-point matrix T there."""
+    z, dz = contour.nodes(M)
+    upper = np.arange(M // 2, -1, -1)  # theta = pi (left crossing) ... 0 (right crossing)
+    start = _solve(base, chart, -1.0)
+    start = _solve(base, chart, float(z[M // 2].real), start)
+    sols = _node_solutions(base, chart, z[upper], start)
+    vals = np.empty((M, 3), dtype=complex)
+    for k, sol in zip(upper, sols):
+        vals[k] = [complex(v) for v in sol.vector]
+    for k in range(M // 2 + 1, M):
+        vals[k] = np.conj(vals[M - k])
+    c = compiled("numpy")
+    xs, ys = zip(*(_xy(chart, zk) for zk in z))
+    pv = {**base}
+    args = lambda k: [vals[k][0], vals[k][1], vals[k][2]] + [  # noqa: E731
+        {"x": xs[k], "y": ys[k], "epsilon": 0.0}.get(s.name, pv.get(s.name)) for s in c.args[3:]]
+    Q = np.array([complex(c.Q(*args(k))) for k in range(M)])
+    X1 = np.array([complex(c.X1(*args(k))) for k in range(M)])
+    h = 1 - np.asarray(xs, dtype=complex) * Q                                    # [D eq. (6.2)]
+    structure = two_point_structure()
+    G = full_G(structure, base, xs, ys, vals)
+    T = np.empty((M, M), dtype=complex)
+    step = 64
+    for i in range(0, M, step):
+        T[i:i + step] = two_point_matrix(structure, base, G[i:i + step], G)
+    return SpectralData(contour, z, dz, h, X1, T, solves=len(sols) + 2)
+
+
+def g_tau(z, tau, lam):
+    """g_tau(z) = (1 - exp(-tau (z + lam)))/(z + lam), tau = inf: 1/(z + lam) [T eq. (1.2)]."""
+    s = z + lam
+    if math.isinf(tau):
+        return 1 / s
+    return -tau * np.expm1(-tau * s) / (tau * s)
+
+
+@dataclass(frozen=True)
+class TrainingErrors:
+    """The five errors at one tau, and the estimated quadrature error of the larger one."""
+
+    train: float
+    test: float
+    score: float
+    gap: float
+    floor: float
+    accuracy: float
+
+
+def _errors(data: SpectralData, coef, a, delta, lam, tau) -> np.ndarray:
+    """(train, test, score, gap, floor) at tau [T eq. (2.3)] by the trapezoidal sums [T eq. (4.1)]."""
+    g = g_tau(data.z, tau, lam)
+    w = g * data.dz
+    c = -1 / (2j * np.pi)
+    F_g = (c * np.sum(w * data.h)).real
+    F_ug2 = (c * np.sum(data.z * g * w * data.h)).real
+    F_g2 = (c * np.sum(g * w * data.h)).real
+    X_g = (c * np.sum(w * data.X1)).real
+    B_gg = (c * c * (w @ data.T @ w)).real
+    train = 1 - 2 * F_g + F_ug2
+    gamma2 = a ** 2 + delta
+    test = 1 - 2 * coef.mu1 * math.sqrt(delta) * X_g + coef.mu1 ** 2 * gamma2 * B_gg + (coef.v2 + coef.s2) * F_g2
+    floor = 1 - delta / gamma2
+    return np.array([train, test, test - floor, test - train, floor])
+
+
+def training_errors(base: dict, chart: str, coef, a, delta, lam, taus, tol: float = _ACCEPT):
+    """Errors at each tau in ``taus`` (list) with accuracy estimates [T§4-§5].
+
+    Doubles the number of nodes from 64 until the sums with M and 2M nodes agree to ``tol``
+    (relative to 1 + |E|) at every tau; raises ConvergenceError beyond 4096 nodes.
+    """
+    edges = spectral_edges(base, chart)
+    contour = Contour(*edges)
+    M = _M_START
+    prev = spectral_data(base, chart, contour, M)
+    while True:
+        M *= 2
+        data = spectral_data(base, chart, contour, M)
+        old = np.array([_errors(prev, coef, a, delta, lam, t) for t in taus])
+        new = np.array([_errors(data, coef, a, delta, lam, t) for t in taus])
+        diff = np.max(np.abs(new - old) / (1 + np.abs(new)), axis=1)
+        if np.all(diff <= tol):
+            break
+        if M >= _M_MAX:
+            raise ConvergenceError("training contour", f"trapezoidal sums not converged with {M} nodes "
+                                   f"(difference {float(np.max(diff)):.2e})", base)
+        prev = data
+    acc = np.maximum(diff ** 2, 1e-15) * (1 + np.max(np.abs(new), axis=1))
+    return [TrainingErrors(*row, accuracy=float(e)) for row, e in zip(new, acc)], data
