@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import mpmath
 
-from .model import check_lam, check_m, check_ratio, schedule
+from .model import check_lam, check_m, check_ratio, check_tau, schedule
 
 __all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence"]
 
@@ -240,13 +240,42 @@ def _diverged(pt: _Point, coef) -> Errors:
                   info={"chart": "threshold", "coefficients": coef, "diverged": True})
 
 
-def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None) -> Errors:
+def _training(pt: _Point, coef, taus) -> list[Errors]:
+    """Errors of the gradient-flow readout C(tau) at each tau (finite or inf): contour integrals over
+    the same Dyson system [derivations/training_time.md], see :mod:`rmt_dsm.dsm.training`."""
+    from .dsm.training import training_errors
+
+    if pt.dps is not None:
+        raise ValueError("tau: training-time errors are computed in double precision only (drop dps)")
+    base = {k: v for k, v in _params(pt, coef, pt.lam).items() if k not in ("x", "y", "epsilon")}
+    try:
+        rows, curve = training_errors(base, pt.chart, coef, pt.a, pt.delta, pt.lam, list(taus))
+    except Exception as exc:  # ConvergenceError: name the public parameters
+        from .engine import ConvergenceError
+
+        if not isinstance(exc, ConvergenceError):
+            raise
+        raise ConvergenceError("rmt_dsm.errors (tau)", exc.reason, _public_params(pt), exc.residual,
+                               exc.iterations, exc.hint) from exc
+    out = []
+    for tau, row in zip(taus, rows):
+        params = {**_public_params(pt), "tau": tau}
+        info = {"chart": pt.chart, "coefficients": coef, "accuracy": row.accuracy, "nodes": len(curve.data.z),
+                "edges": curve.edges, "curve": curve}
+        out.append(Errors(row.train, row.test, row.score, row.gap, row.floor, params=params, info=info))
+    return out
+
+
+def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None,
+           tau=None) -> Errors:
     r"""Exact high-dimensional train, test and score errors of DSM (SPEC §2, §5).
 
     Parameters: ``psi_n = n/d``, ``psi_p = p/d`` (> 0); ``m`` noise draws per data
     point (int >= 1 or ``math.inf``); diffusion time ``t`` (OU schedule) or
     ``(a, delta)``; ridge ``lam >= 0`` (0 is the limit lambda -> 0+); activation name
-    or sympy expression in x; ``dps`` digits (mpmath) or None (double precision).
+    or sympy expression in x; ``dps`` digits (mpmath) or None (double precision); ``tau``
+    gradient-flow training time from C = 0 (None or inf: the converged ridge readout; finite
+    tau: double precision, ``info["accuracy"]`` the estimated quadrature error).
 
     At lambda = 0 and psi_p = m psi_n (finite m) the test error diverges: the result is
     +inf with a :class:`ThresholdDivergence` warning.  A solver that does not
@@ -257,7 +286,10 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     True
     """
     pt = _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps)
+    tau = check_tau(tau)
     coef = _coefficients(pt)
+    if not math.isinf(tau):
+        return _training(pt, coef, [tau])[0]
     if pt.at_threshold:
         return _diverged(pt, coef)
     with mpmath.workdps((pt.dps or 15) + 15):
@@ -265,18 +297,34 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
         return _observe(pt, coef, sol)
 
 
+def _training_curve(vary, values, base, tau) -> list[Errors]:
+    """learning_curve at finite training times: vary tau on one contour, or another parameter at fixed tau."""
+    if vary == "tau":
+        pt = _point(**{k: base[k] for k in ("psi_n", "psi_p", "m", "t", "lam", "activation", "a", "delta", "dps")})
+        return _training(pt, _coefficients(pt), [check_tau(v) for v in values])
+    out = []
+    for v in values:
+        kw = {**base, vary: v}
+        out.append(errors(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], kw["activation"], kw["a"],
+                          kw["delta"], kw["dps"], tau=tau))
+    return out
+
+
 def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0, activation="tanh",
-                   a=None, delta=None, dps=None) -> list[Errors]:
-    """Errors along ``vary`` in {psi_n, psi_p, t, lam, m} at ``values`` (others fixed),
-    each point warm-started from the previous one (continuation).
+                   a=None, delta=None, dps=None, tau=None) -> list[Errors]:
+    """Errors along ``vary`` in {psi_n, psi_p, t, lam, m, tau} at ``values`` (others fixed),
+    each point warm-started from the previous one (continuation).  ``vary="tau"``: one contour
+    quadrature serves every training time.
 
     >>> curve = learning_curve("psi_p", [0.5, 1.0, 2.0], psi_n=1.0, m=1, t=0.3, lam=0.1)
     >>> len(curve)
     3
     """
     base = dict(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation, a=a, delta=delta, dps=dps)
-    if vary not in ("psi_n", "psi_p", "t", "lam", "m"):
-        raise ValueError(f"vary must be one of psi_n, psi_p, t, lam, m; got {vary!r}")
+    if vary not in ("psi_n", "psi_p", "t", "lam", "m", "tau"):
+        raise ValueError(f"vary must be one of psi_n, psi_p, t, lam, m, tau; got {vary!r}")
+    if vary == "tau" or tau is not None:
+        return _training_curve(vary, values, base, tau)
     out, prev, prev_chart = [], None, None
     for v in values:
         kw = dict(base)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["Schedule", "schedule", "check_ratio", "check_m", "check_lam"]
+__all__ = ["Schedule", "schedule", "check_ratio", "check_m", "check_lam", "check_tau"]
 
 
 def _is_number(x) -> bool:
@@ -129,6 +129,24 @@ def check_lam(lam):
     if not lam >= 0 or math.isinf(float(lam)):
         raise ValueError(f"lam must be a finite ridge >= 0, got {lam!r}")
     return lam
+
+
+def check_tau(tau):
+    """Gradient-flow training time tau > 0; None or ``math.inf`` mean the converged (ridge) readout.
+
+    >>> check_tau(None), check_tau(math.inf), check_tau(2)
+    (inf, inf, 2)
+    >>> check_tau(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: tau must be a positive training time or inf, got 0
+    """
+    if tau is None:
+        return math.inf
+    _require_number("tau", tau)
+    if not tau > 0:
+        raise ValueError(f"tau must be a positive training time or inf, got {tau!r}")
+    return tau
 
 
 def parse_m(text: str):

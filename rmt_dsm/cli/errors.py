@@ -1,12 +1,14 @@
 """``rmt-dsm errors``: the exact high-dimensional errors at one parameter point (SPEC section 5).
 
     rmt-dsm errors --psi-n X --psi-p Y --m M (--t T | --a A --delta DELTA) [--lam L]
-                   [--activation NAME] [--dps D] [--json]
+                   [--activation NAME] [--dps D] [--tau TAU] [--json]
 
 With --json: one JSON object with keys train, test, score, gap, floor (JSON numbers; with
 --dps D, decimal strings of D significant digits), "params" (every parameter: psi_n, psi_p,
 m as an int or "inf", t, lam, a, delta, activation, dps) and "solver" (residual, iterations,
-chart).  Without --json: a readable table.
+chart; with --tau, "accuracy": the estimated quadrature error).  --tau T: the errors of the
+gradient-flow readout at training time T (default: inf, the converged readout).  Without
+--json: a readable table.
 
 Exit status: 0 when every printed number is a converged solution; 2 for bad input (one line
 on stderr naming the argument, nothing on stdout); 3 when the solver does not converge.
@@ -23,7 +25,7 @@ import warnings
 
 import mpmath
 
-from rmt_dsm.cli.options import add_dps_option, add_model_options, check_dps, json_m
+from rmt_dsm.cli.options import add_dps_option, add_model_options, add_tau_option, check_dps, json_m
 
 __all__ = ["add_parser", "run", "format_number", "errors_payload", "is_exact", "one_line"]
 
@@ -41,6 +43,7 @@ def add_parser(subparsers) -> None:
                               description=__doc__.splitlines()[0], epilog=_EPILOG)
     add_model_options(p, required=True)
     add_dps_option(p)
+    add_tau_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 
@@ -90,6 +93,7 @@ def errors_payload(res, dps=None) -> dict:
         "iterations": info.get("iterations"),
         "chart": info.get("chart"),
         "diverged": bool(info.get("diverged", False)),
+        "accuracy": info.get("accuracy"),
     }
     return out
 
@@ -132,7 +136,7 @@ def run(args) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ThresholdDivergence)
             res = errors(args.psi_n, args.psi_p, args.m, t=args.t, lam=args.lam, activation=args.activation,
-                         a=args.a, delta=args.delta, dps=dps)
+                         a=args.a, delta=args.delta, dps=dps, tau=args.tau)
     except ConvergenceError as exc:
         sys.stderr.write(f"rmt-dsm errors: no convergence: {one_line(exc)}\n")
         return 3

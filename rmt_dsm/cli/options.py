@@ -11,7 +11,7 @@ import math
 
 from rmt_dsm.model import parse_m
 
-__all__ = ["m_type", "add_model_options", "add_dps_option", "check_dps", "json_m"]
+__all__ = ["m_type", "add_model_options", "add_dps_option", "add_tau_option", "check_dps", "json_m"]
 
 
 def m_type(text: str):
@@ -48,6 +48,13 @@ def add_dps_option(parser) -> None:
     parser.add_argument("--dps", type=int, default=None,
                         help="compute with mpmath at D significant digits and print D-digit decimal "
                              "strings (default: double precision, JSON numbers)")
+
+
+def add_tau_option(parser) -> None:
+    """Add --tau T (gradient-flow training time from C = 0; default inf: the converged readout)."""
+    parser.add_argument("--tau", type=float, default=None,
+                        help="gradient-flow training time tau > 0 from C = 0 (default: inf, the converged "
+                             "ridge / minimum-norm readout)")
 
 
 def check_dps(dps):

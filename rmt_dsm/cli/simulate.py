@@ -2,7 +2,7 @@
 
     rmt-dsm simulate --d D --psi-n X --psi-p Y --m M --t T --lam L [--activation NAME]
                      [--seeds K] [--seed S] [--model true|equivalent] [--n-test N]
-                     [--a A --delta DELTA] [--json]
+                     [--a A --delta DELTA] [--tau TAU [--gd-step H]] [--json]
 
 With --json: one JSON object {"train": {"mean": .., "stderr": ..}, "test": .., "score": ..,
 "gap": .., "floor": .., "params": {...}}; a stderr is null when there is no estimate of it
@@ -14,7 +14,7 @@ import json
 import math
 import sys
 
-from rmt_dsm.cli.options import add_model_options
+from rmt_dsm.cli.options import add_model_options, add_tau_option
 
 __all__ = ["add_parser", "run"]
 
@@ -30,6 +30,9 @@ def add_parser(subparsers) -> None:
                    help="true nonlinear features or the Gaussian-equivalent model")
     p.add_argument("--n-test", type=int, default=None,
                    help="Monte-Carlo test pairs (activations without exact population statistics)")
+    add_tau_option(p)
+    p.add_argument("--gd-step", type=float, default=None,
+                   help="with --tau: plain gradient descent with this step size instead of the exact flow")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 
@@ -51,7 +54,7 @@ def run(args) -> int:
 
     res = simulate(d=args.d, psi_n=args.psi_n, psi_p=args.psi_p, m=args.m, t=args.t, lam=args.lam,
                    activation=args.activation, a=args.a, delta=args.delta, seeds=args.seeds,
-                   seed=args.seed, model=args.model, n_test=args.n_test)
+                   seed=args.seed, model=args.model, n_test=args.n_test, tau=args.tau, gd_step=args.gd_step)
     out = res.as_dict()
     numbers = [out[k]["mean"] for k in ("train", "test", "score", "gap", "floor")]
     numbers += [out[k]["stderr"] for k in ("train", "test", "score", "gap", "floor")

@@ -43,7 +43,7 @@ from .system import dsm_system, g_u0, g_v
 from .two_point import full_G, two_point_matrix, two_point_structure
 
 __all__ = ["Contour", "SpectralData", "spectral_edges", "spectral_data", "g_tau", "training_errors",
-           "TrainingErrors"]
+           "training_curve", "TrainingCurve", "TrainingErrors"]
 
 #: agreement of two successive trapezoidal sums (M and 2M nodes) at which 2M is accepted;
 #: the error of the 2M sum is then ~ this squared (geometric convergence)
@@ -279,30 +279,64 @@ def _errors(data: SpectralData, coef, a, delta, lam, tau) -> np.ndarray:
     gamma2 = a ** 2 + delta
     test = 1 - 2 * coef.mu1 * math.sqrt(delta) * X_g + coef.mu1 ** 2 * gamma2 * B_gg + (coef.v2 + coef.s2) * F_g2
     floor = 1 - delta / gamma2
-    return np.array([train, test, test - floor, test - train, floor])
+    return np.array([train, test, test - floor, test - train, floor], dtype=float)
 
 
-def training_errors(base: dict, chart: str, coef, a, delta, lam, taus, tol: float = _ACCEPT):
-    """Errors at each tau in ``taus`` (list) with accuracy estimates [T§4-§5].
+@dataclass(frozen=True)
+class TrainingCurve:
+    """Converged contour data of one parameter point: errors at any tau by :meth:`at` [T§4].
 
-    Doubles the number of nodes from 64 until the sums with M and 2M nodes agree to ``tol``
-    (relative to 1 + |E|) at every tau; raises ConvergenceError beyond 4096 nodes.
+    ``accuracy``: the estimated quadrature error (agreement of the M and M/2 sums, squared, as
+    the convergence is geometric), uniform in tau because the integrands are bounded uniformly.
     """
-    edges = spectral_edges(base, chart)
-    contour = Contour(*edges)
+
+    data: SpectralData
+    coef: object
+    a: float
+    delta: float
+    lam: float
+    accuracy: float
+
+    def at(self, tau) -> TrainingErrors:
+        row = _errors(self.data, self.coef, self.a, self.delta, self.lam, tau)
+        return TrainingErrors(*map(float, row), accuracy=self.accuracy * (1 + float(np.max(np.abs(row)))))
+
+    @property
+    def edges(self) -> tuple[float, float]:
+        """(a, b): the bracket of the support of the V-weighted spectral measure of U."""
+        return self.data.contour.a, self.data.contour.b
+
+
+#: training times at which the node doubling is checked (besides the requested ones), in units
+#: of the edges of the spectrum: from 0.01/E_+ to 100/E_-, and tau = inf
+def _check_taus(a: float, b: float) -> list:
+    return list(np.geomspace(0.01 / b, 100 / a, 25)) + [math.inf]
+
+
+def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: float = _ACCEPT) -> TrainingCurve:
+    """Contour data with node doubling from 64 until the sums with M and 2M nodes agree to
+    ``tol`` (relative to 1 + |E|) at every tau of ``taus`` and of a grid spanning the timescales
+    of the spectrum; ConvergenceError beyond 4096 nodes."""
+    contour = Contour(*spectral_edges(base, chart))
+    check = [t for t in taus] + _check_taus(contour.a, contour.b)
     M = _M_START
     prev = spectral_data(base, chart, contour, M)
+    old = np.array([_errors(prev, coef, a, delta, lam, t) for t in check])
     while True:
         M *= 2
         data = spectral_data(base, chart, contour, M)
-        old = np.array([_errors(prev, coef, a, delta, lam, t) for t in taus])
-        new = np.array([_errors(data, coef, a, delta, lam, t) for t in taus])
-        diff = np.max(np.abs(new - old) / (1 + np.abs(new)), axis=1)
-        if np.all(diff <= tol):
+        new = np.array([_errors(data, coef, a, delta, lam, t) for t in check])
+        diff = float(np.max(np.abs(new - old) / (1 + np.abs(new))))
+        if diff <= tol:
             break
         if M >= _M_MAX:
             raise ConvergenceError("training contour", f"trapezoidal sums not converged with {M} nodes "
-                                   f"(difference {float(np.max(diff)):.2e})", base)
-        prev = data
-    acc = np.maximum(diff ** 2, 1e-15) * (1 + np.max(np.abs(new), axis=1))
-    return [TrainingErrors(*row, accuracy=float(e)) for row, e in zip(new, acc)], data
+                                   f"(difference {diff:.2e})", base)
+        old = new
+    return TrainingCurve(data, coef, a, delta, lam, accuracy=max(diff ** 2, 1e-15))
+
+
+def training_errors(base: dict, chart: str, coef, a, delta, lam, taus, tol: float = _ACCEPT):
+    """Errors at each tau in ``taus`` with accuracy estimates, and the :class:`TrainingCurve`."""
+    curve = training_curve(base, chart, coef, a, delta, lam, taus, tol)
+    return [curve.at(t) for t in taus], curve

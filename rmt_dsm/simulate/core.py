@@ -14,7 +14,7 @@ from .params import SimulationParams, make_params
 from .population import (TestEstimate, equivalent_moments, errors_from_moments, exact_moments,
                          monte_carlo_errors)
 from ..progress import Progress
-from .readout import solve_readout, train_error
+from .readout import flow_readout, gradient_descent_readout, solve_readout, train_error
 
 __all__ = ["Estimate", "SeedResult", "Fit", "SimulationResult", "fit_seed", "simulate_seed",
            "simulate", "coefficients_for"]
@@ -91,6 +91,16 @@ def coefficients_for(params: SimulationParams) -> EquivalentCoefficients | None:
                                    float(np.mean(params.eigs())))
 
 
+def readout(params: SimulationParams, sums: Sums) -> np.ndarray:
+    """C^T: the ridge solution (tau = inf), the exact gradient flow at tau, or gradient descent
+    with step gd_step up to tau (simulator.md section 2)."""
+    if math.isinf(params.tau):
+        return solve_readout(sums.U, sums.V, params.lam, sums.N)
+    if params.gd_step is not None:
+        return gradient_descent_readout(sums.U, sums.V, params.lam, params.tau, params.gd_step)
+    return flow_readout(sums.U, sums.V, params.lam, params.tau)
+
+
 def fit_seed(params: SimulationParams, k: int, chunk_rows: int | None = None, progress=None,
              timings: dict | None = None) -> Fit:
     """Draw seed k, accumulate U and V over the N training pairs and solve for C."""
@@ -103,7 +113,7 @@ def fit_seed(params: SimulationParams, k: int, chunk_rows: int | None = None, pr
     else:
         sums = accumulate(training_chunks(params, inst, chunk_rows, co), params.p, params.d, progress)
     t1 = time.perf_counter()
-    Ct = solve_readout(sums.U, sums.V, params.lam, sums.N)
+    Ct = readout(params, sums)
     t2 = time.perf_counter()
     if timings is not None:
         timings["draw"] = timings.get("draw", 0.0) + t0 - tdraw
@@ -147,7 +157,7 @@ def _aggregate(per_seed, name: str) -> Estimate:
 
 def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, seeds=1,
              seed=0, model="true", n_test=None, sigma_eigs=None, basis="random", progress=None,
-             population="auto", chunk_rows=None) -> SimulationResult:
+             population="auto", chunk_rows=None, tau=None, gd_step=None) -> SimulationResult:
     """Simulate random-features denoising score matching at finite d (SPEC section 2).
 
     d: dimension; n = round(psi_n d) data points, p = round(psi_p d) features, m noise draws per
@@ -156,7 +166,9 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
     "equivalent" (Gaussian-equivalent features of SPEC section 3). Test and score errors are
     exact given W for erf and relu (and for the equivalent model), else Monte Carlo over n_test
     fresh pairs (population="mc" forces Monte Carlo). sigma_eigs: eigenvalues of Sigma (default
-    Sigma = I) in a Haar-random (basis="random") or the canonical basis. Seeds: seed index k of
+    Sigma = I) in a Haar-random (basis="random") or the canonical basis. tau: gradient-flow training
+    time from C = 0 (None or inf: the converged ridge readout); gd_step: plain gradient descent with
+    this step up to tau instead of the exact flow. Seeds: seed index k of
     base seed s uses SeedSequence(s, spawn_key=(k, stream)).
 
     >>> r = simulate(d=20, psi_n=1, psi_p=0.5, m=2, t=0.5, lam=0.1, activation="erf", seeds=2)
@@ -165,7 +177,7 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
     """
     params = make_params(d=d, psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation,
                          a=a, delta=delta, seeds=seeds, seed=seed, model=model, n_test=n_test,
-                         sigma_eigs=sigma_eigs, basis=basis, population=population)
+                         sigma_eigs=sigma_eigs, basis=basis, population=population, tau=tau, gd_step=gd_step)
     return run(params, progress=progress, chunk_rows=chunk_rows)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmt_dsm.activations import get_activation
-from rmt_dsm.model import check_lam, check_m, check_ratio, schedule
+from rmt_dsm.model import check_lam, check_m, check_ratio, check_tau, schedule
 
 __all__ = ["SimulationParams", "make_params", "MODELS", "BASES", "POPULATIONS"]
 
@@ -50,6 +50,8 @@ class SimulationParams:
     sigma_eigs: tuple | None
     basis: str
     exact_population: bool
+    tau: float = math.inf
+    gd_step: float | None = None
 
     @property
     def n(self) -> int:
@@ -93,6 +95,7 @@ class SimulationParams:
             "n_test": None if self.exact_population else self.n_test,
             "sigma": "identity" if self.sigma_eigs is None else "eigenvalues",
             "basis": self.basis,
+            "tau": inf(self.tau), "gd_step": self.gd_step,
         }
 
 
@@ -109,7 +112,7 @@ def _positive_int(name: str, v) -> int:
 
 def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None,
                 seeds=1, seed=0, model="true", n_test=None, sigma_eigs=None, basis="random",
-                population="auto") -> SimulationParams:
+                population="auto", tau=None, gd_step=None) -> SimulationParams:
     """Validate the arguments of :func:`rmt_dsm.simulate.simulate`.
 
     >>> make_params(d=100, psi_n=0.5, psi_p=2, m=3, t=1.0).p
@@ -124,6 +127,13 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
     psi_p = float(check_ratio("psi_p", psi_p))
     m = check_m(m)
     lam = float(check_lam(lam))
+    tau = float(check_tau(tau))
+    if gd_step is not None:
+        if isinstance(gd_step, bool) or not float(gd_step) > 0 or math.isinf(float(gd_step)):
+            raise ValueError(f"gd_step must be a finite positive step size, got {gd_step!r}")
+        if math.isinf(tau):
+            raise ValueError("gd_step needs a finite training time tau")
+        gd_step = float(gd_step)
     sch = schedule(t=t, a=a, delta=delta)
     act = get_activation(activation)
     if model not in MODELS:
@@ -166,4 +176,5 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
     return SimulationParams(
         d=d, psi_n=psi_n, psi_p=psi_p, m=m, lam=lam, a=float(sch.a), delta=float(sch.delta),
         t=None if sch.t is None else float(sch.t), activation=act.name, model=model, seeds=seeds,
-        seed=int(seed), n_test=n_test, sigma_eigs=sigma_eigs, basis=basis, exact_population=exact)
+        seed=int(seed), n_test=n_test, sigma_eigs=sigma_eigs, basis=basis, exact_population=exact,
+        tau=tau, gd_step=gd_step)
