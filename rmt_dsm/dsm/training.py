@@ -100,14 +100,16 @@ def _mean_eigenvalue(base: dict) -> float:
     return base["mu1"] ** 2 * (base["a"] ** 2 + base["delta"]) + base["v2"] + base["s2"]
 
 
-def spectral_edges(base: dict, chart: str, rel: float = 1e-7) -> tuple[float, float]:
+def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-7) -> tuple[float, float]:
     """(a, b) with a <= E_- and b >= E_+: the edges of the V-weighted support of U [T§4].
 
     Real z below the support (continued from z = -1) and above it (continued from a large
     z reached by the engine's homotopy) have real Dyson solutions; the real branch folds at
     the edges, where continuation fails.  Bisection keeps the last successful points, so the
     bracket contains the support.  ``chart`` must be the one without an atom at 0 (primal
-    below the interpolation threshold and for m = inf, dual above it).
+    below the interpolation threshold and for m = inf, dual above it).  When the support reaches 0
+    (the interpolation threshold) a <= 0 is returned: -lam/4 for lam > 0 (a ConvergenceError at
+    lam = 0), and the contour is shifted (:class:`Contour`).
     """
     scale = _mean_eigenvalue(base) * (2 + base["psi_p"]) ** 2 * 4
     hi_ok = hi_sol = None
@@ -132,9 +134,12 @@ def spectral_edges(base: dict, chart: str, rel: float = 1e-7) -> tuple[float, fl
             hi_ok, hi_sol = mid, sol
     below = _solve(base, chart, -1.0)
     zero = _ok(base, chart, 0.0, below)
-    if zero is None:
-        raise ConvergenceError("training contour", "no real solution at z = 0 (interpolation threshold?)", base,
-                               hint="at lam = 0 on the threshold psi_p = m psi_n the spectrum reaches 0")
+    if zero is None:  # the support reaches 0 (interpolation threshold): a point below it is enough
+        if lam > 0 and _ok(base, chart, -0.25 * lam, below) is not None:
+            return -0.25 * lam, hi_ok
+        raise ConvergenceError("training contour", "the support of the spectrum reaches 0", base,
+                               hint="at lam = 0 on the interpolation threshold psi_p = m psi_n the "
+                                    "training-time errors need a ridge lam > 0")
     lo_ok, lo_sol, hi_bad = None, zero, hi_ok
     for k in range(1, 16):
         z = hi_ok * 10.0 ** (-k)
@@ -144,9 +149,7 @@ def spectral_edges(base: dict, chart: str, rel: float = 1e-7) -> tuple[float, fl
             break
         hi_bad = z
     if lo_ok is None:
-        raise ConvergenceError("training contour", "the support of the spectrum reaches 0", base,
-                               hint="at the interpolation threshold psi_p = m psi_n the training-time "
-                                    "errors need a gap at the bottom of the spectrum")
+        return 0.0, hi_ok
     while hi_bad / lo_ok > 1 + rel:
         mid = math.sqrt(hi_bad * lo_ok)
         sol = _ok(base, chart, mid, lo_sol)
@@ -161,21 +164,28 @@ def spectral_edges(base: dict, chart: str, rel: float = 1e-7) -> tuple[float, fl
 class Contour:
     r"""Bernstein ellipse in zeta = log z with foci log a, log b and parameter rho [T§4]:
 
-    zeta(theta) = c + h (rho e^{i theta} + e^{-i theta}/rho)/2,  z = exp(zeta),
-    c = (log a + log b)/2, h = (log b - log a)/2.  rho = sqrt(rho_max), rho_max the ellipse of
-    semi-minor axis pi/2 (where Re z reaches 0).
+    zeta(theta) = c + h (rho e^{i theta} + e^{-i theta}/rho)/2,  z = exp(zeta) - shift,
+    c = (log(a + shift) + log(b + shift))/2, h = (log(b + shift) - log(a + shift))/2.
+    rho = sqrt(rho_max), rho_max the ellipse of semi-minor axis pi/2 (where Re z + shift reaches 0).
+    shift = lam/2 when the gap below the support is smaller than the ridge (a < lam), else 0:
+    Re z > -lam/2 keeps -lam outside and |exp(-tau (z + lam))| <= 1.
     """
 
     a: float
     b: float
+    shift: float = 0.0
+
+    @classmethod
+    def around(cls, a: float, b: float, lam: float) -> "Contour":
+        return cls(a, b, 0.5 * lam if (lam > 0 and a < lam) else 0.0)
 
     @property
     def center(self) -> float:
-        return 0.5 * (math.log(self.a) + math.log(self.b))
+        return 0.5 * (math.log(self.a + self.shift) + math.log(self.b + self.shift))
 
     @property
     def half(self) -> float:
-        return 0.5 * (math.log(self.b) - math.log(self.a))
+        return 0.5 * (math.log(self.b + self.shift) - math.log(self.a + self.shift))
 
     @property
     def rho(self) -> float:
@@ -188,8 +198,8 @@ class Contour:
         w = self.rho * np.exp(1j * th)
         zeta = self.center + self.half * (w + 1 / w) / 2
         dzeta = self.half * 1j * (w - 1 / w) / 2
-        z = np.exp(zeta)
-        return z, z * dzeta * (2 * np.pi / M)
+        ez = np.exp(zeta)
+        return ez - self.shift, ez * dzeta * (2 * np.pi / M)
 
 
 @dataclass(frozen=True)
@@ -310,14 +320,14 @@ class TrainingCurve:
 #: training times at which the node doubling is checked (besides the requested ones), in units
 #: of the edges of the spectrum: from 0.01/E_+ to 100/E_-, and tau = inf
 def _check_taus(a: float, b: float) -> list:
-    return list(np.geomspace(0.01 / b, 100 / a, 25)) + [math.inf]
+    return list(np.geomspace(0.01 / b, 100 / max(a, 1e-3 * b), 25)) + [math.inf]
 
 
 def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: float = _ACCEPT) -> TrainingCurve:
     """Contour data with node doubling from 64 until the sums with M and 2M nodes agree to
     ``tol`` (relative to 1 + |E|) at every tau of ``taus`` and of a grid spanning the timescales
     of the spectrum; ConvergenceError beyond 4096 nodes."""
-    contour = Contour(*spectral_edges(base, chart))
+    contour = Contour.around(*spectral_edges(base, chart, lam), lam)
     check = [t for t in taus] + _check_taus(contour.a, contour.b)
     M = _M_START
     prev = spectral_data(base, chart, contour, M)
