@@ -100,7 +100,7 @@ def _mean_eigenvalue(base: dict) -> float:
     return base["mu1"] ** 2 * (base["a"] ** 2 + base["delta"]) + base["v2"] + base["s2"]
 
 
-def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-7) -> tuple[float, float]:
+def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) -> tuple[float, float]:
     """(a, b) with a <= E_- and b >= E_+: the edges of the V-weighted support of U [T§4].
 
     Real z below the support (continued from z = -1) and above it (continued from a large
@@ -212,27 +212,31 @@ class SpectralData:
     h: np.ndarray
     X1: np.ndarray
     T: np.ndarray
-    solves: int = field(default=0, compare=False)
+    solutions: tuple = field(default=(), compare=False, repr=False)  # engine Solutions, theta = pi .. 0
 
 
-def _node_solutions(base, chart, zs, start):
-    """Dyson solutions at the upper-half nodes zs (ordered from the left crossing), continued."""
-    out, prev = [], start
-    for z in zs:
-        sol = _solve(base, chart, complex(z) if abs(z.imag) > 0 else float(z.real), prev)
-        out.append(sol)
-        prev = sol
-    return out
-
-
-def spectral_data(base: dict, chart: str, contour: Contour, M: int) -> SpectralData:
+def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: SpectralData | None = None) -> SpectralData:
     """Solve the Dyson system at the M contour nodes (upper half; the lower half by conjugation)
-    and evaluate h, X1 and the two-point matrix T there."""
+    and evaluate h, X1 and the two-point matrix T there.
+
+    The upper-half nodes are reached by continuation from the left real crossing (itself continued
+    from z = -1), node after node; ``previous`` (the data with M/2 nodes) supplies every other node.
+    """
     z, dz = contour.nodes(M)
     upper = np.arange(M // 2, -1, -1)  # theta = pi (left crossing) ... 0 (right crossing)
-    start = _solve(base, chart, -1.0)
-    start = _solve(base, chart, float(z[M // 2].real), start)
-    sols = _node_solutions(base, chart, z[upper], start)
+    reuse = previous is not None and len(previous.z) * 2 == M
+    sols = []
+    prev = None
+    for n, k in enumerate(upper):
+        if reuse and k % 2 == 0:
+            sol = previous.solutions[n // 2]
+        else:
+            if prev is None:
+                prev = _solve(base, chart, float(z[k].real), _solve(base, chart, -1.0))
+            zk = complex(z[k]) if abs(z[k].imag) > 0 else float(z[k].real)
+            sol = _solve(base, chart, zk, prev)
+        sols.append(sol)
+        prev = sol
     vals = np.empty((M, 3), dtype=complex)
     for k, sol in zip(upper, sols):
         vals[k] = [complex(v) for v in sol.vector]
@@ -240,19 +244,19 @@ def spectral_data(base: dict, chart: str, contour: Contour, M: int) -> SpectralD
         vals[k] = np.conj(vals[M - k])
     c = compiled("numpy")
     xs, ys = zip(*(_xy(chart, zk) for zk in z))
-    pv = {**base}
-    args = lambda k: [vals[k][0], vals[k][1], vals[k][2]] + [  # noqa: E731
-        {"x": xs[k], "y": ys[k], "epsilon": 0.0}.get(s.name, pv.get(s.name)) for s in c.args[3:]]
-    Q = np.array([complex(c.Q(*args(k))) for k in range(M)])
-    X1 = np.array([complex(c.X1(*args(k))) for k in range(M)])
-    h = 1 - np.asarray(xs, dtype=complex) * Q                                    # [D eq. (6.2)]
+    xs, ys = np.broadcast_to(np.asarray(xs, dtype=complex), (M,)), np.broadcast_to(np.asarray(ys, dtype=complex), (M,))
+    point = {**base, "x": xs, "y": ys, "epsilon": 0.0}
+    args = [vals[:, 0], vals[:, 1], vals[:, 2]] + [point[s.name] for s in c.args[3:]]
+    Q = np.broadcast_to(np.asarray(c.Q(*args), dtype=complex), (M,))
+    X1 = np.broadcast_to(np.asarray(c.X1(*args), dtype=complex), (M,))
+    h = 1 - xs * Q                                                                 # [D eq. (6.2)]
     structure = two_point_structure()
     G = full_G(structure, base, xs, ys, vals)
     T = np.empty((M, M), dtype=complex)
     step = 64
     for i in range(0, M, step):
         T[i:i + step] = two_point_matrix(structure, base, G[i:i + step], G)
-    return SpectralData(contour, z, dz, h, X1, T, solves=len(sols) + 2)
+    return SpectralData(contour, z, dz, h, X1, T, solutions=tuple(sols))
 
 
 def g_tau(z, tau, lam):
@@ -275,21 +279,22 @@ class TrainingErrors:
     accuracy: float
 
 
-def _errors(data: SpectralData, coef, a, delta, lam, tau) -> np.ndarray:
-    """(train, test, score, gap, floor) at tau [T eq. (2.3)] by the trapezoidal sums [T eq. (4.1)]."""
-    g = g_tau(data.z, tau, lam)
+def _errors(data: SpectralData, coef, a, delta, lam, taus) -> np.ndarray:
+    """(train, test, score, gap, floor) at each tau, shape (len(taus), 5) [T eq. (2.3)], by the
+    trapezoidal sums of [T eq. (4.1)] (all taus at once: one product with the two-point matrix)."""
+    g = np.array([g_tau(data.z, tau, lam) for tau in taus])          # (n_tau, M)
     w = g * data.dz
     c = -1 / (2j * np.pi)
-    F_g = (c * np.sum(w * data.h)).real
-    F_ug2 = (c * np.sum(data.z * g * w * data.h)).real
-    F_g2 = (c * np.sum(g * w * data.h)).real
-    X_g = (c * np.sum(w * data.X1)).real
-    B_gg = (c * c * (w @ data.T @ w)).real
+    F_g = (c * (w @ data.h)).real
+    F_ug2 = (c * ((w * g * data.z) @ data.h)).real
+    F_g2 = (c * ((w * g) @ data.h)).real
+    X_g = (c * (w @ data.X1)).real
+    B_gg = (c * c * np.einsum("tk,tk->t", w @ data.T, w)).real
     train = 1 - 2 * F_g + F_ug2
     gamma2 = a ** 2 + delta
     test = 1 - 2 * coef.mu1 * math.sqrt(delta) * X_g + coef.mu1 ** 2 * gamma2 * B_gg + (coef.v2 + coef.s2) * F_g2
-    floor = 1 - delta / gamma2
-    return np.array([train, test, test - floor, test - train, floor], dtype=float)
+    floor = np.full_like(test, 1 - delta / gamma2)
+    return np.stack([train, test, test - floor, test - train, floor], axis=1).astype(float)
 
 
 @dataclass(frozen=True)
@@ -308,8 +313,13 @@ class TrainingCurve:
     accuracy: float
 
     def at(self, tau) -> TrainingErrors:
-        row = _errors(self.data, self.coef, self.a, self.delta, self.lam, tau)
-        return TrainingErrors(*map(float, row), accuracy=self.accuracy * (1 + float(np.max(np.abs(row)))))
+        return self.many([tau])[0]
+
+    def many(self, taus) -> list[TrainingErrors]:
+        """:meth:`at` for a sequence of times (one matrix product for all of them)."""
+        rows = _errors(self.data, self.coef, self.a, self.delta, self.lam, list(taus))
+        return [TrainingErrors(*map(float, row), accuracy=self.accuracy * (1 + float(np.max(np.abs(row)))))
+                for row in rows]
 
     @property
     def edges(self) -> tuple[float, float]:
@@ -331,22 +341,22 @@ def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: fl
     check = [t for t in taus] + _check_taus(contour.a, contour.b)
     M = _M_START
     prev = spectral_data(base, chart, contour, M)
-    old = np.array([_errors(prev, coef, a, delta, lam, t) for t in check])
+    old = _errors(prev, coef, a, delta, lam, check)
     while True:
         M *= 2
-        data = spectral_data(base, chart, contour, M)
-        new = np.array([_errors(data, coef, a, delta, lam, t) for t in check])
+        data = spectral_data(base, chart, contour, M, prev)
+        new = _errors(data, coef, a, delta, lam, check)
         diff = float(np.max(np.abs(new - old) / (1 + np.abs(new))))
         if diff <= tol:
             break
         if M >= _M_MAX:
             raise ConvergenceError("training contour", f"trapezoidal sums not converged with {M} nodes "
                                    f"(difference {diff:.2e})", base)
-        old = new
+        old, prev = new, data
     return TrainingCurve(data, coef, a, delta, lam, accuracy=max(diff ** 2, 1e-15))
 
 
 def training_errors(base: dict, chart: str, coef, a, delta, lam, taus, tol: float = _ACCEPT):
     """Errors at each tau in ``taus`` with accuracy estimates, and the :class:`TrainingCurve`."""
     curve = training_curve(base, chart, coef, a, delta, lam, taus, tol)
-    return [curve.at(t) for t in taus], curve
+    return curve.many(taus), curve

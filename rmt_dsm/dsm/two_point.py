@@ -70,10 +70,6 @@ class TwoPointStructure:
     q: object
 
 
-def _linear_coefficients(expr, symbols):
-    return [sp.simplify(sp.diff(expr, s)) for s in symbols]
-
-
 @lru_cache(maxsize=1)
 def two_point_structure() -> TwoPointStructure:
     """Build eta, its factorization eta(X) = sum_l Chat_l <P_l, X>, Lambda and q from the pencil."""
@@ -82,30 +78,36 @@ def two_point_structure() -> TwoPointStructure:
     Xs = sp.Matrix(K, K, lambda i, j: sp.Symbol(f"X_{i}_{j}"))
     flat = list(Xs)
     E = pen.eta(Xs)
-    # group the outputs of eta by the linear form they read (up to a constant factor)
-    groups: list[tuple[list, list]] = []   # (form coefficients, [(i, j, scale)])
+    # eta as a linear map: coefficient of X_kl in eta_ij (kappa cancelled so that kappa = 0 is regular)
+    coeff = {}
     for i in range(K):
         for j in range(K):
-            if E[i, j] == 0:
-                continue
-            coeffs = _linear_coefficients(E[i, j], flat)
-            lead = next(c for c in coeffs if c != 0)
-            form = [sp.simplify(c / lead) for c in coeffs]
-            for fm, outs in groups:
-                if all(sp.simplify(f1 - f2) == 0 for f1, f2 in zip(fm, form)):
-                    outs.append((i, j, lead))
-                    break
-            else:
-                groups.append((form, [(i, j, lead)]))
+            if E[i, j] != 0:
+                coeff[(i, j)] = {flat.index(X): sp.factor(sp.cancel(sp.diff(E[i, j], X)))
+                                 for X in E[i, j].free_symbols if X in flat}
+    # group the outputs of eta by the linear form they read (up to a constant factor)
+    groups: list[tuple[dict, list]] = []   # (form {index: coefficient}, [(i, j, scale)])
+    for (i, j), row in coeff.items():
+        lead = row[min(row)]
+        form = {k: sp.cancel(c / lead) for k, c in row.items()}
+        for fm, outs in groups:
+            if fm.keys() == form.keys() and all(sp.cancel(fm[k] - form[k]) == 0 for k in form):
+                outs.append((i, j, lead))
+                break
+        else:
+            groups.append((form, [(i, j, lead)]))
     r = len(groups)
     P = sp.zeros(r, K * K)
     C = sp.zeros(r, K * K)
     for l, (form, outs) in enumerate(groups):
-        for k, c in enumerate(form):
+        for k, c in form.items():
             P[l, k] = c
-        for i, j, s in outs:
-            C[l, i * K + j] = s
-    Emat = sp.Matrix([[sp.simplify(sp.diff(E[i, j], f)) for f in flat] for i in range(K) for j in range(K)])
+        for i, j, sc in outs:
+            C[l, i * K + j] = sc
+    Emat = sp.zeros(K * K, K * K)
+    for (i, j), row in coeff.items():
+        for k, c in row.items():
+            Emat[i * K + j, k] = c
     # readout q of Q = sum_kl beta_k beta_l g_{b_k b_l} + sum_k omega_k^2 (N_k/N) g_{u_k}
     pops = populations()
     idx = {b: n for n, b in enumerate(pen.blocks)}
