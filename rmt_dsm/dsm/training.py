@@ -84,15 +84,18 @@ def _solve(base: dict, chart: str, z, start=None):
     return contour_system().solve({**base, "x": x, "y": y, "epsilon": 0.0}, start=start)
 
 
-def _ok(base, chart, z, start):
-    """The solution at real z continued from ``start``, or None when continuation fails."""
+def _ok(base, chart, z, start, side):
+    """The solution at real z continued from ``start``, or None when continuation fails or leaves
+    the physical branch.  ``side`` = +1 below the support, -1 above it: there the diagonal resolvent
+    block of the chart, int rho(u) du/(u - z), has the sign of ``side``."""
     try:
         sol = _solve(base, chart, z, start)
     except ConvergenceError:
         return None
     if any(abs(complex(v).imag) > 1e-12 for v in sol.vector):
         return None
-    return sol
+    g = complex(sol.values[g_v if chart == "primal" else g_u0]).real
+    return sol if side * g > 0 else None
 
 
 def _mean_eigenvalue(base: dict) -> float:
@@ -114,12 +117,10 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
     scale = _mean_eigenvalue(base) * (2 + base["psi_p"]) ** 2 * 4
     hi_ok = hi_sol = None
     for k in range(12):
-        try:
-            hi_sol = _solve(base, chart, scale * 2.0 ** k)
-            hi_ok = scale * 2.0 ** k
+        sol = _ok(base, chart, scale * 2.0 ** k, None, -1)
+        if sol is not None:
+            hi_ok, hi_sol = scale * 2.0 ** k, sol
             break
-        except ConvergenceError:
-            continue
     if hi_sol is None:
         raise ConvergenceError("training contour", "no real solution above the spectrum", base)
     lo_bad = 0.0
@@ -127,15 +128,15 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
         if hi_ok - lo_bad <= rel * hi_ok:
             break
         mid = 0.5 * (hi_ok + lo_bad)
-        sol = _ok(base, chart, mid, hi_sol)
+        sol = _ok(base, chart, mid, hi_sol, -1)
         if sol is None:
             lo_bad = mid
         else:
             hi_ok, hi_sol = mid, sol
     below = _solve(base, chart, -1.0)
-    zero = _ok(base, chart, 0.0, below)
+    zero = _ok(base, chart, 0.0, below, +1)
     if zero is None:  # the support reaches 0 (interpolation threshold): a point below it is enough
-        if lam > 0 and _ok(base, chart, -0.25 * lam, below) is not None:
+        if lam > 0 and _ok(base, chart, -0.25 * lam, below, +1) is not None:
             return -0.25 * lam, hi_ok
         raise ConvergenceError("training contour", "the support of the spectrum reaches 0", base,
                                hint="at lam = 0 on the interpolation threshold psi_p = m psi_n the "
@@ -143,7 +144,7 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
     lo_ok, lo_sol, hi_bad = None, zero, hi_ok
     for k in range(1, 16):
         z = hi_ok * 10.0 ** (-k)
-        sol = _ok(base, chart, z, zero)
+        sol = _ok(base, chart, z, zero, +1)
         if sol is not None:
             lo_ok, lo_sol = z, sol
             break
@@ -152,7 +153,7 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
         return 0.0, hi_ok
     while hi_bad / lo_ok > 1 + rel:
         mid = math.sqrt(hi_bad * lo_ok)
-        sol = _ok(base, chart, mid, lo_sol)
+        sol = _ok(base, chart, mid, lo_sol, +1)
         if sol is None:
             hi_bad = mid
         else:
@@ -232,7 +233,10 @@ def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: Sp
             sol = previous.solutions[n // 2]
         else:
             if prev is None:
-                prev = _solve(base, chart, float(z[k].real), _solve(base, chart, -1.0))
+                prev = _ok(base, chart, float(z[k].real), _solve(base, chart, -1.0), +1)
+                if prev is None:
+                    raise ConvergenceError("training contour", f"no physical real solution at the left crossing "
+                                           f"z = {float(z[k].real):.6g} of the contour", base)
             zk = complex(z[k]) if abs(z[k].imag) > 0 else float(z[k].real)
             sol = _solve(base, chart, zk, prev)
         sols.append(sol)
