@@ -111,8 +111,7 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
     the edges, where continuation fails.  Bisection keeps the last successful points, so the
     bracket contains the support.  ``chart`` must be the one without an atom at 0 (primal
     below the interpolation threshold and for m = inf, dual above it).  When the support reaches 0
-    (the interpolation threshold) a <= 0 is returned: -lam/4 for lam > 0 (a ConvergenceError at
-    lam = 0), and the contour is shifted (:class:`Contour`).
+    (the interpolation threshold) a = None is returned and the contour is shifted (:class:`Contour`).
     """
     scale = _mean_eigenvalue(base) * (2 + base["psi_p"]) ** 2 * 4
     hi_ok = hi_sol = None
@@ -135,12 +134,8 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
             hi_ok, hi_sol = mid, sol
     below = _solve(base, chart, -1.0)
     zero = _ok(base, chart, 0.0, below, +1)
-    if zero is None:  # the support reaches 0 (interpolation threshold): a point below it is enough
-        if lam > 0 and _ok(base, chart, -0.25 * lam, below, +1) is not None:
-            return -0.25 * lam, hi_ok
-        raise ConvergenceError("training contour", "the support of the spectrum reaches 0", base,
-                               hint="at lam = 0 on the interpolation threshold psi_p = m psi_n the "
-                                    "training-time errors need a ridge lam > 0")
+    if zero is None:  # the support reaches 0 (interpolation threshold)
+        return None, hi_ok
     lo_ok, lo_sol, hi_bad = None, zero, hi_ok
     for k in range(1, 16):
         z = hi_ok * 10.0 ** (-k)
@@ -169,7 +164,9 @@ class Contour:
     c = (log(a + shift) + log(b + shift))/2, h = (log(b + shift) - log(a + shift))/2.
     rho = sqrt(rho_max), rho_max the ellipse of semi-minor axis pi/2 (where Re z + shift reaches 0).
     shift = lam/2 when the gap below the support is smaller than the ridge (a < lam), else 0:
-    Re z > -lam/2 keeps -lam outside and |exp(-tau (z + lam))| <= 1.
+    Re z > -lam/2 keeps -lam outside and |exp(-tau (z + lam))| <= 1.  At lam = 0 with the support
+    reaching 0 (the interpolation threshold, a = None) only finite times exist: shift = 1/tau_max,
+    so that |exp(-tau z)| <= e for tau <= tau_max [T§5].
     """
 
     a: float
@@ -177,8 +174,16 @@ class Contour:
     shift: float = 0.0
 
     @classmethod
-    def around(cls, a: float, b: float, lam: float) -> "Contour":
-        return cls(a, b, 0.5 * lam if (lam > 0 and a < lam) else 0.0)
+    def around(cls, a, b: float, lam: float, tau_max: float = math.inf) -> "Contour":
+        if lam > 0 and (a is None or a < lam):
+            return cls(-0.25 * lam if a is None else a, b, 0.5 * lam)
+        if a is None:
+            if math.isinf(tau_max):
+                raise ConvergenceError("training contour", "the support of the spectrum reaches 0 at lam = 0 "
+                                       "(interpolation threshold): the converged errors diverge", {},
+                                       hint="ask for finite training times only, or lam > 0")
+            return cls(-0.5 / tau_max, b, 1.0 / tau_max)
+        return cls(a, b, 0.0)
 
     @property
     def center(self) -> float:
@@ -333,16 +338,20 @@ class TrainingCurve:
 
 #: training times at which the node doubling is checked (besides the requested ones), in units
 #: of the edges of the spectrum: from 0.01/E_+ to 100/E_-, and tau = inf
-def _check_taus(a: float, b: float) -> list:
-    return list(np.geomspace(0.01 / b, 100 / max(a, 1e-3 * b), 25)) + [math.inf]
+def _check_taus(contour: Contour, lam: float) -> list:
+    if lam == 0 and contour.shift > 0:  # threshold at lam = 0: finite times up to 1/shift only
+        return list(np.geomspace(0.01 / contour.b, 1 / contour.shift, 25))
+    return list(np.geomspace(0.01 / contour.b, 100 / max(contour.a, 1e-3 * contour.b), 25)) + [math.inf]
 
 
 def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: float = _ACCEPT) -> TrainingCurve:
     """Contour data with node doubling from 64 until the sums with M and 2M nodes agree to
     ``tol`` (relative to 1 + |E|) at every tau of ``taus`` and of a grid spanning the timescales
     of the spectrum; ConvergenceError beyond 4096 nodes."""
-    contour = Contour.around(*spectral_edges(base, chart, lam), lam)
-    check = [t for t in taus] + _check_taus(contour.a, contour.b)
+    finite = [t for t in taus if not math.isinf(t)]
+    tau_max = max(finite) if finite and len(finite) == len(taus) else math.inf
+    contour = Contour.around(*spectral_edges(base, chart, lam), lam, tau_max)
+    check = [t for t in taus] + _check_taus(contour, lam)
     M = _M_START
     prev = spectral_data(base, chart, contour, M)
     old = _errors(prev, coef, a, delta, lam, check)
