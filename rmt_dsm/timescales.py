@@ -9,7 +9,9 @@ Definitions (on the exact curves E(tau) of :func:`rmt_dsm.errors` with ``tau``):
   E_score(tau_mem) = (E_score(tau_gen) + E_score(inf))/2 (inf when the rise is below 1e-6:
   the flow does not memorize);
 * ``tau_floor`` -- a diagnostic: the first tau at which E_train crosses below the population
-  floor F_pop (inf if never).
+  floor F_pop (inf if never);
+* ``tau_edge`` -- the spectral scale 1/E_- (E_- the bottom of the spectrum of U seen by V: the
+  slowest mode of the flow; inf at the interpolation threshold).
 
 Early stopping versus ridge: ``best_score`` = E_score(tau_gen) is compared with the best ridge
 score over lambda (:func:`best_ridge`).
@@ -41,6 +43,7 @@ class Timescales:
     tau_gen: float
     tau_mem: float
     tau_floor: float
+    tau_edge: float
     best_score: float
     final_score: float
     params: dict
@@ -88,7 +91,8 @@ def timescales(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delt
     if below:
         i = list(grid).index(below[0])
         tau_floor = grid[0] if i == 0 else _log_root(gap_floor, grid[i - 1], grid[i])
-    return Timescales(tau_gen=tau_gen, tau_mem=tau_mem, tau_floor=tau_floor, best_score=best,
+    tau_edge = 1 / lo_edge if lo_edge > 0 and curve.data.contour.shift == 0 else math.inf
+    return Timescales(tau_gen=tau_gen, tau_mem=tau_mem, tau_floor=tau_floor, tau_edge=tau_edge, best_score=best,
                       final_score=final.score, params=dict(ref.params, tau=None))
 
 

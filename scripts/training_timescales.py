@@ -36,17 +36,17 @@ def main() -> None:
     def run(study, **kw):
         ts = timescales(activation=act, **{"t": t, **kw})
         row = {"study": study, **{"t": t}, **kw, "tau_gen": ts.tau_gen, "tau_mem": ts.tau_mem,
-               "ratio": ts.tau_mem / ts.tau_gen, "tau_floor": ts.tau_floor, "best_score": ts.best_score,
+               "ratio": ts.tau_mem / ts.tau_gen, "tau_floor": ts.tau_floor, "tau_edge": ts.tau_edge, "best_score": ts.best_score,
                "final_score": ts.final_score}
         rows.append(row)
         print(f"| {study} | {kw.get('psi_n')} | {kw.get('psi_p')} | {kw.get('m')} | {kw.get('t', t)} | "
-              f"{ts.tau_gen:.4g} | {ts.tau_mem:.4g} | {ts.tau_mem / ts.tau_gen:.4g} | {ts.tau_floor:.3g} | "
+              f"{ts.tau_gen:.4g} | {ts.tau_mem:.4g} | {ts.tau_mem / ts.tau_gen:.4g} | {ts.tau_floor:.3g} | {ts.tau_edge:.4g} | "
               f"{ts.best_score:.4f} | {ts.final_score:.4f} |", flush=True)
         return ts
 
-    print("| study | psi_n | psi_p | m | t | tau_gen | tau_mem | tau_mem/tau_gen | tau_floor | best E_score | E_score(inf) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for psi_n in (0.25, 0.5, 1.0, 2.0, 4.0):          # large psi_p: the published linear growth in n
+    print("| study | psi_n | psi_p | m | t | tau_gen | tau_mem | tau_mem/tau_gen | tau_floor | 1/E_- | best E_score | E_score(inf) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for psi_n in (0.25, 0.5, 1.0, 2.0, 4.0, 8.0):     # large psi_p: the published linear growth in n
         run("psi_n at psi_p = 32", psi_n=psi_n, psi_p=32.0, m=1)
     for psi_p in (2.0, 4.0, 8.0, 16.0):
         run("psi_p at psi_n = 1", psi_n=1.0, psi_p=psi_p, m=1)

@@ -88,7 +88,8 @@ def main() -> None:
                     mean, se = float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(len(vals)))
                     rows.append({**point, "tau": tau, "d": d, "seeds": len(vals), "error": key,
                                  "theory": getattr(th[j], key), "sim_mean": mean, "sim_stderr": se,
-                                 "rel_diff": (getattr(th[j], key) - mean) / abs(getattr(th[j], key)),
+                                 "diff": getattr(th[j], key) - mean,
+                                 "rel_diff": (getattr(th[j], key) - mean) / max(abs(getattr(th[j], key)), 1e-2),
                                  "wall_s": wall})
             print(f"# {point} d={d}: {wall:.1f}s", file=sys.stderr, flush=True)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +97,7 @@ def main() -> None:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(rows)
-    print("| activation | psi_n | psi_p | m | t | lam | tau | error | theory | rel. diff. at d = "
+    print("| activation | psi_n | psi_p | m | t | lam | tau | error | theory | rel. diff. (theory - sim)/max(|theory|, 0.01) at d = "
           + ", ".join(map(str, args.dims)) + " | fitted D = c d^-alpha |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     keyf = lambda r: (r["activation"], r["psi_n"], r["psi_p"], r["m"], r["t"], r["lam"], r["tau"], r["error"])  # noqa: E731
@@ -107,7 +108,7 @@ def main() -> None:
         rs.sort(key=lambda r: r["d"])
         D = [r["theory"] - r["sim_mean"] for r in rs]
         fit = fit_decay([r["d"] for r in rs], D, [r["sim_stderr"] for r in rs])
-        rel = ", ".join(f"{r['rel_diff']:+.1e} (±{r['sim_stderr'] / abs(r['theory']):.0e})" for r in rs)
+        rel = ", ".join(f"{r['rel_diff']:+.1e} (±{r['sim_stderr'] / max(abs(r['theory']), 1e-2):.0e})" for r in rs)
         fit_s = "within noise" if fit is None else f"c = {fit[0]:.2g}, alpha = {fit[1]:.2f}"
         print(f"| {' | '.join(str(x) for x in k)} | {rs[0]['theory']:.6f} | {rel} | {fit_s} |")
 

@@ -39,9 +39,9 @@ def test_tau_inf_on_the_contour_equals_the_ridge(point):
 def test_large_tau_tends_to_the_ridge_and_small_tau_to_the_start():
     point = dict(psi_n=1.0, psi_p=2.0, m=1, t=0.5, lam=0.05)
     ridge = rmt_dsm.errors(**point)
-    late = rmt_dsm.errors(**point, tau=1e5)          # exp(-tau lam) ~ 1e-217
+    early, late = rmt_dsm.learning_curve("tau", [1e-9, 1e5], **point)  # exp(-tau lam) ~ 1e-217
     assert late.test == pytest.approx(ridge.test, abs=1e-12)
-    early = rmt_dsm.errors(**point, tau=1e-9)          # C ~ tau V^T: errors ~ 1 - O(tau)
+    # C ~ tau V^T at small tau: errors ~ 1 - O(tau)
     assert early.train == pytest.approx(1.0, abs=1e-8) and early.test == pytest.approx(1.0, abs=1e-8)
 
 
@@ -75,8 +75,9 @@ def test_quadrature_is_converged():
 ])
 def test_theory_matches_exact_flow_of_the_equivalent_model(point):
     d, seeds = 200, 4
-    for tau in (1.0, 30.0):
-        th = rmt_dsm.errors(**point, tau=tau)
+    taus = (1.0, 30.0)
+    theory = rmt_dsm.learning_curve("tau", taus, **point)
+    for tau, th in zip(taus, theory):
         sim = simulate(d=d, model="equivalent", seeds=seeds, tau=tau, **point)
         for k in ("train", "test"):
             est = getattr(sim, k)
@@ -111,6 +112,15 @@ def test_bad_tau_raises_naming_it(tau):
 def _cli(*args):
     code = "import sys; from rmt_dsm.cli import main; sys.exit(main())"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600)
+
+
+def test_threshold_at_zero_ridge_has_finite_training_time_errors():
+    """p = N at lam = 0: the converged test error is +inf, at finite tau it is finite (exact flow)."""
+    point = dict(psi_n=0.5, psi_p=1.0, m=2, t=0.5, lam=0.0, activation="erf")
+    th = rmt_dsm.errors(**point, tau=30.0)
+    sim = simulate(d=200, model="equivalent", seeds=4, tau=30.0, **point)
+    assert abs(th.test - sim.test.mean) < 4 * sim.test.stderr + 3.0 / 200
+    assert abs(th.train - sim.train.mean) < 4 * sim.train.stderr + 3.0 / 200
 
 
 def test_cli_errors_tau_json():
