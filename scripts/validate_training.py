@@ -7,7 +7,8 @@ decomposition of U, ``rmt_dsm.simulate`` with ``tau``) of the *true* nonlinear m
 one fit per seed serves every tau. m = inf is represented by m = 64 in both (the true model cannot
 average the noise exactly; the theory at m = 64 is within O(1/m) of m = inf). The discrepancy
 D(d) = theory - mean is fitted by D = c d^(-alpha) (weighted least squares on log|D|, weights from
-the standard errors) when |D| exceeds 2 standard errors at every d, else reported as "within noise".
+the standard errors, rmt_dsm.validation.fit_power_law) when the data resolve it (Delta chi^2 >= 6
+against D = 0), else reported as "within noise".
 
 Writes docs/data/validation_training.csv (one row per point, tau, d) and prints a markdown table.
 
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rmt_dsm import errors  # noqa: E402
+from rmt_dsm.validation import fit_power_law  # noqa: E402
 from rmt_dsm.simulate import make_params  # noqa: E402
 from rmt_dsm.simulate.core import Fit, fit_seed, population_errors  # noqa: E402
 from rmt_dsm.simulate.readout import flow_readout, train_error  # noqa: E402
@@ -56,26 +58,22 @@ def simulate_taus(point, d, seeds, taus):
     return out
 
 
-def fit_decay(ds, D, se):
-    """(c, alpha) of D = c d^-alpha, or None when some |D| <= 2 se (within noise)."""
-    ds, D, se = map(np.asarray, (ds, D, se))
-    if len(ds) < 2 or np.any(np.abs(D) <= 2 * se) or np.any(np.sign(D) != np.sign(D[0])):
-        return None
-    w = np.abs(D) / np.maximum(se, 1e-12)
-    A = np.stack([np.ones_like(ds, dtype=float), -np.log(ds)], axis=1) * w[:, None]
-    c, alpha = np.linalg.lstsq(A, np.log(np.abs(D)) * w, rcond=None)[0]
-    return float(np.sign(D[0]) * math.exp(c)), float(alpha)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dims", type=int, nargs="+", default=[250, 500, 1000])
     ap.add_argument("--seeds", type=int, nargs="+", default=[6, 3, 2])
     ap.add_argument("--points", type=int, nargs="*", default=None, help="indices into POINTS")
     ap.add_argument("--out", default=str(ROOT / "docs" / "data" / "validation_training.csv"))
+    ap.add_argument("--table-only", action="store_true", help="print the table of an existing --out CSV")
     args = ap.parse_args()
     rows = []
     chosen = [POINTS[i] for i in args.points] if args.points else POINTS
+    if args.table_only:
+        with open(args.out) as fh:
+            rows = [{k: (v if k in ("activation", "error") else float(v)) for k, v in r.items()}
+                    for r in csv.DictReader(fh)]
+        chosen = []
+        args.dims = sorted({int(r["d"]) for r in rows})
     for point in chosen:
         th = [errors(**point, tau=tau) for tau in TAUS]
         for d, seeds in zip(args.dims, args.seeds):
@@ -100,16 +98,18 @@ def main() -> None:
     print("| activation | psi_n | psi_p | m | t | lam | tau | error | theory | rel. diff. (theory - sim)/max(|theory|, 0.01) at d = "
           + ", ".join(map(str, args.dims)) + " | fitted D = c d^-alpha |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    keyf = lambda r: (r["activation"], r["psi_n"], r["psi_p"], r["m"], r["t"], r["lam"], r["tau"], r["error"])  # noqa: E731
+    keyf = lambda r: (r["activation"], r["psi_n"], r["psi_p"], int(r["m"]), r["t"], r["lam"], r["tau"], r["error"])  # noqa: E731
     groups = {}
     for r in rows:
         groups.setdefault(keyf(r), []).append(r)
     for k, rs in groups.items():
         rs.sort(key=lambda r: r["d"])
         D = [r["theory"] - r["sim_mean"] for r in rs]
-        fit = fit_decay([r["d"] for r in rs], D, [r["sim_stderr"] for r in rs])
+        se = [max(r["sim_stderr"], 1e-12) for r in rs]
+        fit = fit_power_law([r["d"] for r in rs], D, se) if len(rs) >= 2 else None
         rel = ", ".join(f"{r['rel_diff']:+.1e} (±{r['sim_stderr'] / max(abs(r['theory']), 1e-2):.0e})" for r in rs)
-        fit_s = "within noise" if fit is None else f"c = {fit[0]:.2g}, alpha = {fit[1]:.2f}"
+        fit_s = ("within noise" if fit is None or not fit.resolved
+                 else f"c = {fit.c:+.2g}, alpha = {fit.alpha:.2f} [{fit.alpha_lo:.2f}, {fit.alpha_hi:.2f}]")
         print(f"| {' | '.join(str(x) for x in k)} | {rs[0]['theory']:.6f} | {rel} | {fit_s} |")
 
 
