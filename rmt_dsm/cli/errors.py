@@ -102,7 +102,8 @@ def _table(out: dict) -> str:
     pr, sv = out["params"], out["solver"]
     sched = f"t={pr['t']}" if pr.get("t") is not None else ""
     head = (f"psi_n={pr['psi_n']} psi_p={pr['psi_p']} m={pr['m']} {sched} a={pr['a']} delta={pr['delta']} "
-            f"lam={pr['lam']} activation={pr['activation']} dps={pr['dps']}")
+            f"lam={pr['lam']} activation={pr['activation']} dps={pr['dps']}"
+            + (f" tau={pr['tau']}" if pr.get("tau") is not None else ""))
     lines = [" ".join(head.split()), f"{'error':<8}{'value':>28}"]
     for k in ERROR_KEYS:
         v = out[k]
