@@ -22,13 +22,8 @@ from rmt_dsm.dsm.training import _solve, training_curve  # noqa: E402
 from rmt_dsm.dsm.two_point import full_G, two_point_matrix, two_point_structure  # noqa: E402
 from rmt_dsm.engine.claims import PencilClaim  # noqa: E402
 
-FAILED = []
-
-
-def report(name, ok, detail=""):
-    print(("PASS " if ok else "FAIL ") + name + (f"  [{detail}]" if detail else ""))
-    if not ok:
-        FAILED.append(name)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from check_dsm import FAILED, report  # noqa: E402  (the PASS/FAIL printer of the derivation checks)
 
 
 def check_flow():
