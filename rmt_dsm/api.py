@@ -245,9 +245,9 @@ def _training(pt: _Point, coef, taus) -> list[Errors]:
     the same Dyson system [derivations/training_time.md], see :mod:`rmt_dsm.dsm.training`."""
     from .dsm.training import training_errors
 
-    if pt.dps is not None:
-        raise ValueError("tau: training-time errors are computed in double precision only (drop dps)")
     base = {k: v for k, v in _params(pt, coef, pt.lam).items() if k not in ("x", "y", "epsilon")}
+    if pt.dps is not None:
+        return _training_precise(pt, coef, base, taus)
     try:
         rows, curve = training_errors(base, pt.chart, coef, pt.a, pt.delta, pt.lam, list(taus))
     except Exception as exc:  # ConvergenceError: name the public parameters
@@ -263,6 +263,31 @@ def _training(pt: _Point, coef, taus) -> list[Errors]:
         info = {"chart": pt.chart, "coefficients": coef, "accuracy": row.accuracy, "nodes": len(curve.data.z),
                 "edges": curve.edges, "curve": curve}
         out.append(Errors(row.train, row.test, row.score, row.gap, row.floor, params=params, info=info))
+    return out
+
+
+def _training_precise(pt: _Point, coef, base_mp: dict, taus) -> list[Errors]:
+    """:func:`_training` at ``pt.dps`` digits (:mod:`rmt_dsm.dsm.training_precise`; the contour is
+    found in double precision)."""
+    from .dsm.training import contour_for
+    from .dsm.training_precise import precise_errors
+    from .engine import ConvergenceError
+
+    base = {k: float(v) for k, v in base_mp.items()}
+    try:
+        contour = contour_for(base, pt.chart, float(pt.lam), [float(t) for t in taus])
+        with mpmath.workdps(pt.dps + 15):
+            taus_mp = [t if math.isinf(t) else mpmath.mpf(str(t)) for t in taus]
+            rows, acc, nodes = precise_errors(base, base_mp, pt.chart, coef, pt.a, pt.delta, pt.lam, taus_mp,
+                                              pt.dps, contour)
+    except ConvergenceError as exc:
+        raise ConvergenceError("rmt_dsm.errors (tau)", exc.reason, _public_params(pt), exc.residual,
+                               exc.iterations, exc.hint) from exc
+    out = []
+    for tau, row in zip(taus, rows):
+        info = {"chart": pt.chart, "coefficients": coef, "accuracy": acc, "nodes": nodes,
+                "edges": (contour.a, contour.b)}
+        out.append(Errors(*row, params={**_public_params(pt), "tau": tau}, info=info))
     return out
 
 

@@ -344,13 +344,18 @@ def _check_taus(contour: Contour, lam: float) -> list:
     return list(np.geomspace(0.01 / contour.b, 100 / max(contour.a, 1e-3 * contour.b), 25)) + [math.inf]
 
 
+def contour_for(base: dict, chart: str, lam, taus) -> Contour:
+    """The contour of a point (edges of the spectrum, shift at the interpolation threshold) [T§4-§5]."""
+    finite = [t for t in taus if not math.isinf(t)]
+    tau_max = max(finite) if finite and len(finite) == len(taus) else math.inf
+    return Contour.around(*spectral_edges(base, chart, lam), lam, tau_max)
+
+
 def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: float = _ACCEPT) -> TrainingCurve:
     """Contour data with node doubling from 64 until the sums with M and 2M nodes agree to
     ``tol`` (relative to 1 + |E|) at every tau of ``taus`` and of a grid spanning the timescales
     of the spectrum; ConvergenceError beyond 4096 nodes."""
-    finite = [t for t in taus if not math.isinf(t)]
-    tau_max = max(finite) if finite and len(finite) == len(taus) else math.inf
-    contour = Contour.around(*spectral_edges(base, chart, lam), lam, tau_max)
+    contour = contour_for(base, chart, lam, taus)
     check = [t for t in taus] + _check_taus(contour, lam)
     M = _M_START
     prev = spectral_data(base, chart, contour, M)

@@ -68,6 +68,7 @@ class TwoPointStructure:
     eta: object
     factors: object
     q: object
+    mp: dict  # the same four functions lambdified for mpmath (working precision): Lambda, eta, factors, q
 
 
 @lru_cache(maxsize=1)
@@ -120,12 +121,10 @@ def two_point_structure() -> TwoPointStructure:
     args = _PARAMS
     big = tuple(idx[b] for b in ("u0", "u1", "v"))
     small = tuple(n for n in range(K) if n not in big)
-    return TwoPointStructure(
-        blocks=tuple(pen.blocks), big=big, small=small, aW=idx["aW"],
-        Lambda=sp.lambdify((x, y) + args, lam_mat, modules="numpy"),
-        eta=sp.lambdify(args, Emat, modules="numpy"),
-        factors=sp.lambdify(args, (P, C), modules="numpy"),
-        q=sp.lambdify(args, q, modules="numpy"))
+    funcs = {"Lambda": ((x, y) + args, lam_mat), "eta": (args, Emat), "factors": (args, (P, C)), "q": (args, q)}
+    made = {mod: {k: sp.lambdify(a_, e, modules=mod) for k, (a_, e) in funcs.items()} for mod in ("numpy", "mpmath")}
+    return TwoPointStructure(blocks=tuple(pen.blocks), big=big, small=small, aW=idx["aW"], **made["numpy"],
+                             mp=made["mpmath"])
 
 
 def _param_values(params: dict) -> list:
