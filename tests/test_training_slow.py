@@ -46,3 +46,19 @@ def test_training_time_discrepancy_shrinks_with_d(point):
                 assert abs(D[-1]) <= 4 * se[-1] + fit.remainder(plan[-1][0]), (tau, key, D, se)
             else:
                 assert all(abs(x) <= 4 * e for x, e in zip(D, se)), (tau, key, D, se)
+
+
+def test_precision_contract_d_vs_d_plus_10():
+    """A value at D digits agrees with the same value at D + 10 digits to D - 5 digits (tau finite)."""
+    pytest.importorskip("flint")
+    import mpmath
+
+    from rmt_dsm import errors
+
+    point = dict(psi_n=1.0, psi_p=0.5, m=1, t=0.5, lam=0.01, tau=3.0)
+    lo, hi = errors(**point, dps=12), errors(**point, dps=22)
+    for key in ("train", "test", "score", "gap"):
+        a, b = getattr(lo, key), getattr(hi, key)
+        assert abs(a - b) <= mpmath.mpf(10) ** -7 * abs(b), key
+    ref = errors(1.0, 0.5, 1, t=0.5, lam=0.01, tau=3.0)  # the double-precision route
+    assert abs(float(hi.test) - ref.test) < 1e-12
