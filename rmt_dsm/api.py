@@ -300,7 +300,8 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     ``(a, delta)``; ridge ``lam >= 0`` (0 is the limit lambda -> 0+); activation name
     or sympy expression in x; ``dps`` digits (mpmath) or None (double precision); ``tau``
     gradient-flow training time from C = 0 (None or inf: the converged ridge readout; finite
-    tau: double precision, ``info["accuracy"]`` the estimated quadrature error).
+    tau: contour quadrature, ``info["accuracy"]`` the estimated quadrature error; with ``dps``
+    it needs python-flint).
 
     At lambda = 0 and psi_p = m psi_n (finite m) the test error diverges: the result is
     +inf with a :class:`ThresholdDivergence` warning.  A solver that does not
