@@ -29,6 +29,7 @@ import numpy as np
 from scipy import optimize
 
 from .api import errors
+from .engine import ConvergenceError
 
 __all__ = ["Timescales", "timescales", "best_ridge"]
 
@@ -69,7 +70,12 @@ def timescales(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delt
     ref = errors(psi_n, psi_p, m, t=t, lam=lam, activation=activation, a=a, delta=delta, tau=1.0)
     curve = ref.info["curve"]
     lo_edge, hi_edge = curve.edges
-    grid = np.geomspace(0.01 / hi_edge, 1000 / lo_edge, num)
+    if curve.data.contour.shift > 0 and curve.lam == 0:
+        raise ConvergenceError("rmt_dsm.timescales", "lam = 0 on the interpolation threshold: E_score(tau) "
+                               "diverges as tau -> inf, the timescales are not defined", ref.params,
+                               hint="use lam > 0")
+    # modes relax at rates u + lam >= E_- + lam: beyond 1000/(E_- + lam) the curve is flat
+    grid = np.geomspace(0.01 / hi_edge, 1000 / (max(lo_edge, 0.0) + lam), num)
     score = lambda tau: curve.at(tau).score  # noqa: E731
     vals = np.array([score(x) for x in grid])
     final = curve.at(math.inf)

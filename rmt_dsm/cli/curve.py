@@ -179,9 +179,14 @@ def _fixed_json(fixed: dict) -> dict:
 
 def _timescale_marks(fixed: dict) -> dict:
     """{label: time} of tau_gen and tau_mem at the fixed parameters (rmt_dsm.timescales)."""
+    from rmt_dsm.engine import ConvergenceError
     from rmt_dsm.timescales import timescales
 
-    ts = timescales(**{k: v for k, v in fixed.items() if k != "tau"})
+    try:
+        ts = timescales(**{k: v for k, v in fixed.items() if k != "tau"})
+    except ConvergenceError as exc:  # e.g. lam = 0 on the threshold: no converged curve to compare with
+        sys.stderr.write(f"rmt-dsm curve: note: timescales not marked: {one_line(exc)}\n")
+        return {}
     return {r"$\tau_{\rm gen}$": ts.tau_gen, r"$\tau_{\rm mem}$": ts.tau_mem}
 
 

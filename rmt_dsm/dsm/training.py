@@ -326,6 +326,12 @@ class TrainingCurve:
 
     def many(self, taus) -> list[TrainingErrors]:
         """:meth:`at` for a sequence of times (one matrix product for all of them)."""
+        shift = self.data.contour.shift
+        if self.lam == 0 and shift > 0 and any(t > (1 + 1e-9) / shift for t in taus):
+            raise ConvergenceError("training contour", f"this contour (interpolation threshold, lam = 0) serves "
+                                   f"times up to {1 / shift:.6g} only", {},
+                                   hint="compute the curve with all the times at once (its largest time sets "
+                                        "the contour); the converged errors are +inf there")
         rows = _errors(self.data, self.coef, self.a, self.delta, self.lam, list(taus))
         return [TrainingErrors(*map(float, row), accuracy=self.accuracy * (1 + float(np.max(np.abs(row)))))
                 for row in rows]
