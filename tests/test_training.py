@@ -132,3 +132,20 @@ def test_cli_errors_tau_json():
     assert data["solver"]["accuracy"] < 1e-12
     bad = _cli("errors", "--psi-n", "1", "--psi-p", "2", "--m", "1", "--t", "0.5", "--tau", "-3", "--json")
     assert bad.returncode == 2 and bad.stdout == "" and "tau" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+def test_cli_curve_vary_tau_and_simulate_tau(tmp_path):
+    out = _cli("curve", "--vary", "tau", "--from", "0.1", "--to", "100", "--num", "5", "--log", "--psi-n", "1",
+               "--psi-p", "2", "--m", "1", "--t", "0.5", "--out", str(tmp_path / "c"), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["vary"] == "tau" and len(data["rows"]) == 5
+    assert [r["tau"] for r in data["rows"]] == pytest.approx(list(np.geomspace(0.1, 100, 5)), rel=1e-12)
+    assert (tmp_path / "c.png").exists() and (tmp_path / "c.csv").read_text().startswith("tau,train")
+    sim = _cli("simulate", "--d", "30", "--psi-n", "1", "--psi-p", "2", "--m", "1", "--t", "0.5", "--activation",
+               "erf", "--tau", "5", "--json")
+    assert sim.returncode == 0, sim.stderr
+    assert json.loads(sim.stdout)["params"]["tau"] == 5.0
+    bad = _cli("simulate", "--d", "30", "--psi-n", "1", "--psi-p", "2", "--m", "1", "--t", "0.5", "--gd-step", "0.1",
+               "--json")
+    assert bad.returncode == 2 and bad.stdout == "" and "gd_step" in bad.stderr
