@@ -7,7 +7,8 @@ decomposition of U, ``rmt_dsm.simulate`` with ``tau``) of the *true* nonlinear m
 one fit per seed serves every tau. m = inf is represented by m = 64 in both (the true model cannot
 average the noise exactly; the theory at m = 64 is within O(1/m) of m = inf). The discrepancy
 D(d) = theory - mean is fitted by D = c d^(-alpha) (weighted least squares on log|D|, weights from
-the standard errors, rmt_dsm.validation.fit_power_law) when the data resolve it (Delta chi^2 >= 6
+the standard errors pooled along d as in rmt_dsm.validation.effective_stderr,
+rmt_dsm.validation.fit_power_law) when the data resolve it (Delta chi^2 >= 6
 against D = 0), else reported as "within noise".
 
 Writes docs/data/validation_training.csv (one row per point, tau, d) and prints a markdown table.
@@ -22,6 +23,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rmt_dsm import errors  # noqa: E402
-from rmt_dsm.validation import fit_power_law  # noqa: E402
+from rmt_dsm.validation import effective_stderr, fit_power_law  # noqa: E402
 from rmt_dsm.simulate import make_params  # noqa: E402
 from rmt_dsm.simulate.core import Fit, fit_seed, population_errors  # noqa: E402
 from rmt_dsm.simulate.readout import flow_readout, train_error  # noqa: E402
@@ -105,9 +107,11 @@ def main() -> None:
     for k, rs in groups.items():
         rs.sort(key=lambda r: r["d"])
         D = [r["theory"] - r["sim_mean"] for r in rs]
-        se = [max(r["sim_stderr"], 1e-12) for r in rs]
+        # standard errors pooled along the d-trend as in the project's validation protocol
+        se = [max(e, 1e-12) for e in effective_stderr(
+            [SimpleNamespace(d=int(r["d"]), seeds=int(r["seeds"]), stderr=r["sim_stderr"]) for r in rs])]
         fit = fit_power_law([r["d"] for r in rs], D, se) if len(rs) >= 2 else None
-        rel = ", ".join(f"{r['rel_diff']:+.1e} (±{r['sim_stderr'] / max(abs(r['theory']), 1e-2):.0e})" for r in rs)
+        rel = ", ".join(f"{r['rel_diff']:+.1e} (±{e / max(abs(r['theory']), 1e-2):.0e})" for r, e in zip(rs, se))
         fit_s = ("within noise" if fit is None or not fit.resolved
                  else f"c = {fit.c:+.2g}, alpha = {fit.alpha:.2f} [{fit.alpha_lo:.2f}, {fit.alpha_hi:.2f}]")
         print(f"| {' | '.join(str(x) for x in k)} | {rs[0]['theory']:.6f} | {rel} | {fit_s} |")
