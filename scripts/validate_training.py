@@ -67,15 +67,17 @@ def main() -> None:
     ap.add_argument("--points", type=int, nargs="*", default=None, help="indices into POINTS")
     ap.add_argument("--out", default=str(ROOT / "docs" / "data" / "validation_training.csv"))
     ap.add_argument("--table-only", action="store_true", help="print the table of an existing --out CSV")
+    ap.add_argument("--append", action="store_true", help="add the new rows to an existing --out CSV")
     args = ap.parse_args()
     rows = []
     chosen = [POINTS[i] for i in args.points] if args.points else POINTS
-    if args.table_only:
+    if args.table_only or args.append:
         with open(args.out) as fh:
             rows = [{k: (v if k in ("activation", "error") else float(v)) for k, v in r.items()}
                     for r in csv.DictReader(fh)]
+    if args.table_only:
         chosen = []
-        args.dims = sorted({int(r["d"]) for r in rows})
+    all_dims = sorted({int(r["d"]) for r in rows} | set(args.dims if not args.table_only else []))
     for point in chosen:
         th = [errors(**point, tau=tau) for tau in TAUS]
         for d, seeds in zip(args.dims, args.seeds):
@@ -98,7 +100,7 @@ def main() -> None:
             w.writeheader()
             w.writerows(rows)
     print("| activation | psi_n | psi_p | m | t | lam | tau | error | theory | rel. diff. (theory - sim)/max(|theory|, 0.01) at d = "
-          + ", ".join(map(str, args.dims)) + " | fitted D = c d^-alpha |")
+          + ", ".join(map(str, all_dims)) + " (where run) | fitted D = c d^-alpha |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     keyf = lambda r: (r["activation"], r["psi_n"], r["psi_p"], int(r["m"]), r["t"], r["lam"], r["tau"], r["error"])  # noqa: E731
     groups = {}
