@@ -128,7 +128,7 @@ def test_cli_errors_tau_json():
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     ref = rmt_dsm.errors(1.0, 2.0, 1, t=0.5, tau=7.0)
-    assert data["tau"] == 7.0 and data["test"] == pytest.approx(ref.test, abs=1e-13)
+    assert data["params"]["tau"] == 7.0 and data["test"] == pytest.approx(ref.test, abs=1e-13)
     assert data["solver"]["accuracy"] < 1e-12
     bad = _cli("errors", "--psi-n", "1", "--psi-p", "2", "--m", "1", "--t", "0.5", "--tau", "-3", "--json")
     assert bad.returncode == 2 and bad.stdout == "" and "tau" in bad.stderr and len(bad.stderr.splitlines()) == 1

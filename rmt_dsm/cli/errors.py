@@ -81,6 +81,7 @@ def errors_payload(res, dps=None) -> dict:
     params = {k: _param_value(v, dps) for k, v in res.params.items()}
     params["m"] = json_m(res.params["m"])
     params["dps"] = dps
+    params.setdefault("tau", "inf")  # the converged readout unless a training time was given
     out["params"] = params
     info = res.info
     residual = info.get("residual")
