@@ -11,8 +11,8 @@ from .equivalent_coefficients import EquivalentCoefficients, equivalent_coeffici
 from .features import Sums, accumulate, accumulation_flops, expected_sums_equivalent, training_chunks
 from .instance import Instance, draw_instance
 from .params import SimulationParams, make_params
-from .population import (TestEstimate, equivalent_moments, errors_from_moments, exact_moments,
-                         monte_carlo_errors)
+from .population import (TestEstimate, control_variate_errors, equivalent_moments, errors_from_moments,
+                         exact_moments, monte_carlo_errors)
 from ..progress import Progress
 from .readout import solve_readout, train_error
 
@@ -118,6 +118,8 @@ def population_errors(params: SimulationParams, fit: Fit, progress=None) -> Test
         return errors_from_moments(params, fit.Ct, equivalent_moments(params, fit.instance, fit.coeffs))
     if params.exact_population:
         return errors_from_moments(params, fit.Ct, exact_moments(params, fit.instance))
+    if params.control_variate:
+        return control_variate_errors(params, fit.instance, fit.Ct, progress=progress)
     return monte_carlo_errors(params, fit.instance, fit.Ct, progress=progress)
 
 
@@ -154,8 +156,10 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
     point (int >= 1; math.inf only with model="equivalent"). Schedule: t (Ornstein-Uhlenbeck) or
     (a, delta). lam >= 0 ridge (0: minimum-norm). model: "true" (sigma(W y/sqrt d)) or
     "equivalent" (Gaussian-equivalent features of SPEC section 3). Test and score errors are
-    exact given W for erf and relu (and for the equivalent model), else Monte Carlo over n_test
-    fresh pairs (population="mc" forces Monte Carlo). sigma_eigs: eigenvalues of Sigma (default
+    exact given W for erf and relu (and for the equivalent model), else Monte Carlo with a control
+    variate (an erf-plus-linear surrogate with exact statistics) using as many fresh pairs as the
+    plain estimator needs n_test for the same standard error (population="cv" forces it,
+    population="mc" forces plain Monte Carlo over n_test pairs). sigma_eigs: eigenvalues of Sigma (default
     Sigma = I) in a Haar-random (basis="random") or the canonical basis. Seeds: seed index k of
     base seed s uses SeedSequence(s, spawn_key=(k, stream)).
 
