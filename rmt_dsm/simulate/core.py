@@ -13,6 +13,7 @@ from .instance import Instance, draw_instance
 from .params import SimulationParams, make_params
 from .population import (TestEstimate, control_variate_errors, equivalent_moments, errors_from_moments,
                          exact_moments, monte_carlo_errors)
+from ..parallel import parallel_map
 from ..progress import Progress
 from .readout import solve_readout, train_error
 
@@ -149,7 +150,7 @@ def _aggregate(per_seed, name: str) -> Estimate:
 
 def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, seeds=1,
              seed=0, model="true", n_test=None, sigma_eigs=None, basis="random", progress=None,
-             population="auto", chunk_rows=None) -> SimulationResult:
+             population="auto", chunk_rows=None, jobs=1, backend="joblib", scheduler=None) -> SimulationResult:
     """Simulate random-features denoising score matching at finite d (SPEC section 2).
 
     d: dimension; n = round(psi_n d) data points, p = round(psi_p d) features, m noise draws per
@@ -159,9 +160,12 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
     exact given W for erf and relu (and for the equivalent model), else Monte Carlo with a control
     variate (an erf-plus-linear surrogate with exact statistics) using as many fresh pairs as the
     plain estimator needs n_test for the same standard error (population="cv" forces it,
-    population="mc" forces plain Monte Carlo over n_test pairs). sigma_eigs: eigenvalues of Sigma (default
-    Sigma = I) in a Haar-random (basis="random") or the canonical basis. Seeds: seed index k of
-    base seed s uses SeedSequence(s, spawn_key=(k, stream)).
+    population="mc" forces plain Monte Carlo over n_test pairs). sigma_eigs: eigenvalues of Sigma
+    (default Sigma = I) in a Haar-random (basis="random") or the canonical basis. Seeds: seed
+    index k of base seed s uses SeedSequence(s, spawn_key=(k, stream)), so the seeds may run in
+    parallel (``jobs`` worker processes with backend="joblib", or on a dask.distributed cluster
+    with backend="dask", scheduler=ADDRESS; see :func:`rmt_dsm.parallel.parallel_map`) with
+    results identical to the serial run.
 
     >>> r = simulate(d=20, psi_n=1, psi_p=0.5, m=2, t=0.5, lam=0.1, activation="erf", seeds=2)
     >>> r.params.N, round(r.test.mean - r.score.mean - r.floor.mean, 12)
@@ -170,19 +174,36 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
     params = make_params(d=d, psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation,
                          a=a, delta=delta, seeds=seeds, seed=seed, model=model, n_test=n_test,
                          sigma_eigs=sigma_eigs, basis=basis, population=population)
-    return run(params, progress=progress, chunk_rows=chunk_rows)
+    return run(params, progress=progress, chunk_rows=chunk_rows, jobs=jobs, backend=backend,
+               scheduler=scheduler)
 
 
-def run(params: SimulationParams, progress=None, chunk_rows=None) -> SimulationResult:
-    """Run all seeds of validated parameters."""
-    per_pass = (0 if math.isinf(params.m) else params.n * params.m) + \
-        (0 if params.exact_population else params.n_test)
-    bar = Progress(per_pass * params.seeds, label="simulate", enabled=progress, delay=2.0)
+def _seed_task(item) -> tuple:
+    """(SeedResult, timings) of one seed: the unit of work of a parallel run (picklable)."""
+    params, k, chunk_rows = item
     timings: dict = {}
-    try:
-        per_seed = tuple(simulate_seed(params, k, chunk_rows, bar, timings) for k in range(params.seeds))
-    finally:
-        bar.close()
+    return simulate_seed(params, k, chunk_rows, None, timings), timings
+
+
+def run(params: SimulationParams, progress=None, chunk_rows=None, jobs=1, backend="joblib",
+        scheduler=None) -> SimulationResult:
+    """Run all seeds of validated parameters (serially, or through :func:`parallel_map`)."""
+    timings: dict = {}
+    if jobs == 1 and backend == "joblib" and scheduler is None:
+        per_pass = (0 if math.isinf(params.m) else params.n * params.m) + \
+            (0 if params.exact_population else params.n_test)
+        bar = Progress(per_pass * params.seeds, label="simulate", enabled=progress, delay=2.0)
+        try:
+            per_seed = tuple(simulate_seed(params, k, chunk_rows, bar, timings) for k in range(params.seeds))
+        finally:
+            bar.close()
+    else:
+        outs = parallel_map(_seed_task, [(params, k, chunk_rows) for k in range(params.seeds)], jobs=jobs,
+                            backend=backend, scheduler=scheduler, progress=progress, label="simulate seeds")
+        per_seed = tuple(r for r, _ in outs)
+        for _, tm in outs:
+            for key, v in tm.items():
+                timings[key] = timings.get(key, 0.0) + v
     flops = 0.0 if math.isinf(params.m) else params.seeds * accumulation_flops(params.N, params.p, params.d)
     est = {name: _aggregate(per_seed, name) for name in ERRORS}
     return SimulationResult(**est, per_seed=per_seed, params=params, timings=timings,
