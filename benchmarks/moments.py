@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baseline import checkout, timed  # noqa: E402
+from _baseline import checkout, timed  # noqa: E402
 
 SNIPPET = """
 import math, time

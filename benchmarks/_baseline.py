@@ -1,6 +1,6 @@
 """Run a snippet against another git revision of rmt_dsm (for before/after tables in one run).
 
-``checkout(rev)`` extracts ``rmt_dsm/`` of ``rev`` (``git archive``) into a temporary directory;
+``checkout(rev)`` extracts ``rmt_dsm/`` (or other paths) of ``rev`` (``git archive``) into a temporary directory;
 ``timed(code, path)`` runs ``code`` in a fresh interpreter with that copy first on sys.path and
 returns the number it prints last (the snippet prints its own timing).
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def checkout(rev: str) -> Path | None:
-    """A temporary copy of rmt_dsm at ``rev``, or None (not a git checkout, unknown rev)."""
+def checkout(rev: str, paths=("rmt_dsm",)) -> Path | None:
+    """A temporary copy of ``paths`` at ``rev``, or None (not a git checkout, unknown rev)."""
     tmp = Path(tempfile.mkdtemp(prefix="rmt_dsm_baseline_"))
     try:
-        archive = subprocess.run(["git", "archive", rev, "rmt_dsm"], cwd=ROOT, capture_output=True, check=True)
+        archive = subprocess.run(["git", "archive", rev, *paths], cwd=ROOT, capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive.stdout, check=True)
     except (subprocess.CalledProcessError, FileNotFoundError):
         return None
