@@ -1,18 +1,18 @@
 r"""High-precision Gaussian quadrature for smooth activations: trapezoidal lattices and
-fixed-point sums (used by :mod:`rmt_dsm.moments` at ``dps`` digits).
+fixed-point sums (used by `rmt_dsm.moments` at ``dps`` digits).
 
-Method (the one of :mod:`rmt_dsm.moments`): the trapezoidal rule on the real line with the
+Method (the one of `rmt_dsm.moments`): the trapezoidal rule on the real line with the
 Gaussian weight, whose error for an integrand analytic in a strip decays like
-:math:`e^{-2\pi d/h}` (d the half-width of the strip), so that halving h squares the error;
+$e^{-2\pi d/h}$ (d the half-width of the strip), so that halving h squares the error;
 the steps are halved until two successive levels agree to ``10^(-0.6 w)`` (w the working
 digits), after which the last level is accurate to working precision.  At hundreds of
 digits two things make it fast:
 
 1. **lattices**: the activation is evaluated once per point of a lattice ``x_n = n * unit``
    (``unit`` a power-of-two fraction of the coarsest step) and reused by every level
-   (:func:`gauss_smooth`; the two-dimensional rule of :mod:`rmt_dsm.moments` does the same);
-2. **fixed-point sums** (:func:`to_fixed`, :func:`fixed_dot`): long inner sums
-   :math:`\sum_j w_j \sigma(x_j)` are computed as exact integer dot products of the values
+   (`gauss_smooth`; the two-dimensional rule of `rmt_dsm.moments` does the same);
+2. **fixed-point sums** (`to_fixed`, `fixed_dot`): long inner sums
+   $\sum_j w_j \sigma(x_j)$ are computed as exact integer dot products of the values
    and weights rounded to integers at scale ``2^P`` (P = working bits + 64; the mantissa
    integers of mpmath, gmpy2's when installed), instead of thousands of floating-point multiply-adds.  The
    rounding error is at most ``n 2^-P`` (relative to the largest value) for n terms.
@@ -35,7 +35,7 @@ _LEVELS = 14
 
 
 def fixed_bits() -> int:
-    """P for :func:`to_fixed` at the current working precision (64 guard bits)."""
+    """P for `to_fixed` at the current working precision (64 guard bits)."""
     return mpmath.mp.prec + 64
 
 

@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=900.0, help="per benchmark (seconds)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     args = ap.parse_args(argv)
-    scripts = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py"))
+    scripts = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
     selected = [s for s in scripts if args.only is None or s in args.only]
     sections = []
     for name in selected:

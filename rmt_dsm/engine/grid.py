@@ -8,9 +8,9 @@ solve), every stage below is one *vectorized* operation over all the points:
    solution ``g_0 = -F(0; theta, 0)`` at s = 0, fixed-point form);
 2. the eta ladder ``eta_0 > eta_1 > ... > eta``, rung by rung.
 
-Each path is followed by the predictor-corrector of :mod:`rmt_dsm.engine.solve`, applied
+Each path is followed by the predictor-corrector of `rmt_dsm.engine.solve`, applied
 point-wise with one step length per point: tangent predictor (implicit function theorem,
-:math:`J \dot g = -\partial_t F`), then a Newton corrector whose first step must be
+$J \dot g = -\partial_t F$), then a Newton corrector whose first step must be
 small compared to ``1 + |g|`` and whose steps must contract by half; a rejected step is
 halved, a quick acceptance doubles the next one.  A point whose step falls below 1e-7
 is marked *failed* (never returned as a plausible wrong number: the caller re-solves it
@@ -19,8 +19,8 @@ with the scalar continuation).  The tolerances are those of the scalar path.
 With ``dps``: the double-precision grid solution is polished point-wise in mpmath at
 ``dps + GUARD_DIGITS`` digits, still vectorized (numpy object arrays of mpmath numbers
 through the same lambdified expressions), by the simplified Newton iteration
-:math:`g \leftarrow g - M F(g)` with M the double-precision inverse of J at the double
-solution: the error contracts by :math:`\|I - MJ\| = O(10^{-16}\,\mathrm{cond}\,J)` per
+$g \leftarrow g - M F(g)$ with M the double-precision inverse of J at the double
+solution: the error contracts by $\|I - MJ\| = O(10^{-16}\,\mathrm{cond}\,J)$ per
 sweep, i.e. about 15 digits (no Jacobian in mpmath, no mpmath linear solve).
 
 Functions are lambdified once per (system, z) and cached on the system.

@@ -4,7 +4,9 @@ The test error of a fitted readout C (p x d) given the features W is the expecta
 fresh pair of ``e = ||xi - C phi(y)||^2 / d``, ``phi = sigma(h)``, ``h = W y / sqrt(d)``.  For a
 surrogate activation psi whose population statistics are exact, the same samples give
 
-.. math:: \hat E = \frac1n\sum_k \big(e_k - e^\psi_k\big) + E[e^\psi],
+$$
+\hat E = \frac1n\sum_k \big(e_k - e^\psi_k\big) + E[e^\psi],
+$$
 
 unbiased for any fixed psi (it is determined by W and the parameters only, never by the test
 samples), with variance Var(e - e^psi)/n instead of Var(e)/n: when psi is close to sigma the
