@@ -444,8 +444,9 @@ def write_report(P, quick, ge_rows, trends, ge_trends, runtime):
     A("")
     A("Conventions: errors per dimension (docs/model.md), OU schedule a = e^{-t}, Δ = 1 − e^{-2t}; "
       "`theory − sim` is the theory minus the mean over K seeds; SE = std(ddof=1)/√K over seeds "
-      "(for tanh each seed's test error is a Monte-Carlo estimate on max(20000, 4p) fresh pairs, "
-      "whose noise is included in the seed spread; erf and relu use exact population statistics "
+      "(for tanh each seed's test error is a Monte-Carlo estimate with a control variate of exact "
+      "mean, as precise as a plain estimate on max(20000, 4p) fresh pairs, whose noise is included "
+      "in the seed spread; erf and relu use exact population statistics "
       "given W, and so does the Gaussian-equivalent model). z = (theory − sim)/SE. Only train and "
       "test are tabulated: score = test − F_pop with a deterministic floor, so its discrepancy is "
       "the test one.")
