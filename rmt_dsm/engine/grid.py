@@ -4,11 +4,14 @@ The spectral density needs the same solution at hundreds of points ``z = x + i e
 that differ only in ``z``.  Instead of one continuation per point (Python overhead per
 solve), every stage below is one *vectorized* operation over all the points:
 
-1. cold start at ``eta_0``: the homotopy ``s: 0 -> 1`` of a pencil system (exact
-   solution ``g_0 = -F(0; theta, 0)`` at s = 0, fixed-point form);
-2. the eta ladder ``eta_0 > eta_1 > ... > eta``, rung by rung.
+1. cold start far from the spectrum, at ``eta_c = max(eta_0, 1, max |x|)``: the homotopy
+   ``s: 0 -> 1`` of a pencil system (exact solution ``g_0 = -F(0; theta, 0)`` at s = 0,
+   fixed-point form);
+2. the eta ladder ``eta_c > eta_0 > eta_1 > ... > eta``, rung by rung, eta decreasing
+   geometrically along each rung.
 
-Each path is followed by the predictor-corrector of `rmt_dsm.engine.solve`, applied
+Each path is followed by the predictor-corrector of `rmt_dsm.engine.solve`
+(derivations/pencil_dyson.md, section 5), applied
 point-wise with one step length per point: tangent predictor (implicit function theorem,
 $J \dot g = -\partial_t F$), then a Newton corrector whose first step must be
 small compared to ``1 + |g|`` and whose steps must contract by half; a rejected step is
@@ -142,7 +145,7 @@ def _solve(J, b, ok):
 def _newton(fns, g, th, ok, loose, maxit=8):
     """Point-wise strict Newton corrector (see module doc).
 
-    ``loose`` (bool per point): accept a residual <= 1e-9 (1 + |g|) (intermediate points of
+    ``loose`` (bool per point): accept a residual <= 1e-6 (1 + |g|) (intermediate points of
     a path, where the next predictor needs no more); else the tolerances of solve.py.
     Returns (g, ok, its, J at the returned g): ``ok`` the points that
     converged (among those given ok), ``its`` the iterations per point.
@@ -188,7 +191,7 @@ def _track(fns, base, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400
     Vectorized version of the adaptive predictor-corrector of solve.py: each point has
     its own t and step h (halved on rejection, doubled after a quick acceptance); only
     the points still on their way are evaluated.  Intermediate points are corrected to
-    a residual of 1e-9 (they only feed the next predictor), the end point fully unless
+    a residual of 1e-6 (they only feed the next predictor), the end point fully unless
     ``exact_end`` is False.
     """
     N = len(g)
@@ -264,7 +267,7 @@ def solve_grid(sysm, z, base_theta, x, etas):
     Returns
     -------
     (sols, J, ok): ``sols[k]`` the (N, n) solutions at ``etas[k]`` (to the full double
-    precision tolerances for the last two rungs, to a residual of 1e-9 before), J the
+    precision tolerances for the last two rungs, to a residual of 1e-6 before), J the
     Jacobians at the last rung, ``ok`` the (N,) mask of points that converged at every stage.
     """
     if sysm.homotopy is None or sysm.homotopy.start is not None:
