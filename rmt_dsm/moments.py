@@ -52,7 +52,7 @@ import numpy as np
 import sympy as sp
 
 from .activations import Activation, get_activation, x
-from .moments_hp import fixed_bits, fixed_dot, gauss_smooth, to_fixed
+from .moments_hp import correlate_fixed, fixed_bits, fixed_dot, from_fixed, gauss_smooth, to_fixed
 
 __all__ = ["mean", "slope", "second", "cross", "smoothed", "u", "GUARD", "split_double"]
 
@@ -533,7 +533,8 @@ def _mp_cross(act, s, b, negative, scale):
         if kg not in gw:
             hg = hg0 / 2**kg
             J = int(mpmath.ceil(L / hg))
-            gw[kg] = (J, [to_fixed(hg * sq * mpmath.exp(-(j * hg) ** 2 / 2), P) for j in range(-J, J + 1)])
+            half = [to_fixed(hg * sq * mpmath.exp(-(j * hg) ** 2 / 2), P) for j in range(J + 1)]
+            gw[kg] = (J, half[:0:-1] + half)  # even in j
         return gw[kg]
 
     def sbar(n_u, kg):
@@ -547,11 +548,27 @@ def _mp_cross(act, s, b, negative, scale):
             v = sbmemo[key] = fixed_dot(w, [fmemo[n] if n in fmemo else sigma_at(n) for n in idx], P)
         return v
 
+    def prefill(ku, kg, I):
+        """All missing sigmabar of level (ku, kg) by one correlation (moments_hp), when the
+        outer nodes fall on the inner sub-lattice of this level."""
+        J, w = gweights(kg)
+        hstep, step = 2 ** (K - ku), 2 ** (K - kg)
+        todo = sorted({n for i in range(0 if symmetric else -I, I + 1)
+                       for n in ((i * hstep, -i * hstep) if negative else (i * hstep,)) if (n, kg) not in sbmemo})
+        if len(todo) < 8 or any(n * m0 % step for n in todo) or (hstep * m0 // step) > 2 * J + 1:
+            return
+        q = [n * m0 // step for n in todo]
+        lo = q[0] - J
+        c = correlate_fixed(w, [sigma_at(r * step) for r in range(lo, q[-1] + J + 1)])
+        for n, qq in zip(todo, q):
+            sbmemo[(n, kg)] = from_fixed(c[qq - J - lo], P)
+
     umemo = {}
 
     def level(ku, kg):
         hu = hu0 / 2**ku
         I = int(mpmath.ceil(L / hu))
+        prefill(ku, kg, I)
         step = 2 ** (K - ku)
         tot = mpmath.mpf(0)
         for i in range(0 if symmetric else -I, I + 1):

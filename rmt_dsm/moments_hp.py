@@ -15,7 +15,9 @@ digits two things make it fast:
    $\sum_j w_j \sigma(x_j)$ are computed as exact integer dot products of the values
    and weights rounded to integers at scale ``2^P`` (P = working bits + 64; the mantissa
    integers of mpmath, gmpy2's when installed), instead of thousands of floating-point multiply-adds.  The
-   rounding error is at most ``n 2^-P`` (relative to the largest value) for n terms.
+   rounding error is at most ``n 2^-P`` (relative to the largest value) for n terms.  When a
+   whole level of inner sums is needed at once, they are the correlation of the weights with
+   the lattice values, computed by one big-integer product (`correlate_fixed`).
 
 (tanh-sinh, ``mpmath.quad``, needs a few times more evaluations per integral at these
 precisions, and each is a full multiprecision multiply-add.)
@@ -26,7 +28,12 @@ import operator
 
 import mpmath
 
-__all__ = ["gauss_smooth", "to_fixed", "fixed_dot", "fixed_bits"]
+try:  # GMP multiplication of very large integers (an installed dependency; plain ints otherwise)
+    from gmpy2 import mpz as _mpz
+except ImportError:  # pragma: no cover
+    _mpz = int
+
+__all__ = ["gauss_smooth", "to_fixed", "from_fixed", "fixed_dot", "fixed_bits", "correlate_fixed"]
 
 #: finest lattice: unit = (coarsest step) / 2^_K
 _K = 40
@@ -60,7 +67,35 @@ def fixed_dot(w, values, P: int):
     ...     mpmath.nstr(fixed_dot(w, [to_fixed(mpmath.mpf(2), P)] * 3, P), 20)
     '2.0'
     """
-    return mpmath.ldexp(mpmath.mpf(sum(map(operator.mul, w, values))), -2 * P)
+    return from_fixed(sum(map(operator.mul, w, values)), P)
+
+
+def from_fixed(v, P: int):
+    """The mpf of a product of two fixed-point numbers at scale 2^P (i.e. v 2^-2P)."""
+    return mpmath.ldexp(mpmath.mpf(v), -2 * P)
+
+
+def correlate_fixed(w, seq) -> list:
+    """c[r] = sum_j w[j] seq[r + j] for r = 0 .. len(seq) - len(w), exactly, for integers w >= 0.
+
+    One big-integer product (Kronecker substitution): with ``off >= |seq|``, the numbers
+    A = sum_k (seq[k] + off) 2^(kB) and W = sum_j w[n-1-j] 2^(jB) multiply to a number whose
+    B-bit slot r + n - 1 is c[r] + off sum(w), B large enough for no carry between slots.
+    gmpy2's multiplication (GMP, FFT-based) makes this far cheaper than the n len(seq) products.
+
+    >>> correlate_fixed([1, 2], [3, -1, 4])
+    [1, 7]
+    """
+    n = len(w)
+    off = max(abs(int(v)) for v in seq) + 1
+    sw = sum(int(x) for x in w)
+    nbytes = (sw.bit_length() + (2 * off).bit_length() + 9) // 8
+    A = int.from_bytes(b"".join((int(v) + off).to_bytes(nbytes, "little") for v in seq), "little")
+    W = int.from_bytes(b"".join(int(x).to_bytes(nbytes, "little") for x in reversed(w)), "little")
+    prod = int(_mpz(A) * _mpz(W))
+    raw = prod.to_bytes((len(seq) + n) * nbytes, "little")
+    return [int.from_bytes(raw[(r + n - 1) * nbytes:(r + n) * nbytes], "little") - off * sw
+            for r in range(len(seq) - n + 1)]
 
 
 def _half_width(wdps, Gamma):
