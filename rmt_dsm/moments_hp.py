@@ -103,6 +103,20 @@ def _half_width(wdps, Gamma):
     return mpmath.sqrt(2 * wdps * mpmath.log(10)) + 2 * Gamma + 1
 
 
+_VALUES: dict = {}
+
+
+def _lattice_values(f, Gamma) -> dict:
+    """Memo {n: (f(Gamma z_n), f(Gamma z_n) e^(-z_n^2/2))} for one (f, Gamma, precision), so that
+    mean, slope and second moment at the same Gamma evaluate f once per node (a few are kept)."""
+    key = (f, Gamma, mpmath.mp.prec)
+    if key not in _VALUES:
+        if len(_VALUES) >= 8:
+            _VALUES.pop(next(iter(_VALUES)))
+        _VALUES[key] = {}
+    return _VALUES[key]
+
+
 def gauss_smooth(f, Gamma, what, parity, scale=None):
     """E[f(Gamma z) k(z)], z ~ N(0, 1), at the working precision, for a smooth f.
 
@@ -121,15 +135,18 @@ def gauss_smooth(f, Gamma, what, parity, scale=None):
     h0 = mpmath.mpf(1) / 2 / max(1, Gamma)
     unit = h0 / 2**_K
     memo = {}
+    values = _lattice_values(f, Gamma)  # f(Gamma z) e^(-z^2/2), shared by the moments of one Gamma
     sq = 1 / mpmath.sqrt(2 * mpmath.pi)
 
     def term(n):  # integrand times the Gaussian weight at z = n * unit
         v = memo.get(n)
         if v is None:
             z = n * unit
-            fz = f(Gamma * z)
-            v = fz * fz if what == "second" else (fz * z / Gamma if what == "stein" else fz)
-            v = memo[n] = v * mpmath.exp(-z * z / 2)
+            if n not in values:
+                fz = f(Gamma * z)
+                values[n] = (fz, fz * mpmath.exp(-z * z / 2))
+            fz, fw = values[n]
+            v = memo[n] = fz * fw if what == "second" else (fw * z / Gamma if what == "stein" else fw)
         return v
 
     # the integrand f(.)k(.) is even when f is even (mean, second), odd (second) or (stein, odd f)
