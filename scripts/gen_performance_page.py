@@ -3,11 +3,13 @@
 
 Runs every ``benchmarks/*.py`` (in name order, with the modest arguments of ``ARGS``) and the
 60 x 60 ``rmt-dsm phase`` diagram, captures their standard output and wall times, and writes them
-with the machine description into docs/performance.md.
+with the machine description into docs/performance.md -- only with ``--write``; otherwise the
+page goes to stdout (or to ``--out FILE``), so that a trial run never rewrites a tracked file.
 
-    .venv/bin/python scripts/gen_performance_page.py [--only NAME ...] [--timeout SECONDS]
+    .venv/bin/python scripts/gen_performance_page.py [--only NAME ...] [--timeout SECONDS] [--write]
 
-With ``--only``, the sections of the other benchmarks are kept from the existing page.
+With ``--only``, the sections of the other benchmarks are kept from the existing page
+(docs/performance.md, or ``--out FILE``).
 """
 from __future__ import annotations
 
@@ -68,8 +70,12 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="*", default=None,
                     help="benchmark file names (default: all) or 'phase'; the other sections are kept")
     ap.add_argument("--timeout", type=float, default=900.0, help="per benchmark (seconds)")
-    ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    ap.add_argument("--write", action="store_true", help="write docs/performance.md (a tracked file)")
+    ap.add_argument("--out", default=None, help="write the page to this file (default: stdout, or "
+                                                "docs/performance.md with --write)")
     args = ap.parse_args(argv)
+    if args.write and args.out is None:
+        args.out = str(ROOT / "docs" / "performance.md")
     scripts = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
     selected = [s for s in scripts if args.only is None or s in args.only]
     sections = []
@@ -92,9 +98,10 @@ def main(argv=None) -> int:
                          "compilation of the theory and the figures.",
                          "rmt-dsm phase --m 1 --t 0.3 --lam 0 --num 60 --out phase", out.replace(tmp, "."),
                          status, wall))
-    if args.only is not None and Path(args.out).exists():  # keep the other sections of the page
+    previous = Path(args.out) if args.out else ROOT / "docs" / "performance.md"
+    if args.only is not None and previous.exists():  # keep the other sections of the page
         fresh = {title for title, *_ in sections}
-        for title, body in _old_sections(Path(args.out).read_text()):
+        for title, body in _old_sections(previous.read_text()):
             if title not in fresh:
                 sections.append((title, None, None, body, 0, None))
         sections.sort(key=lambda sec: (sec[0].startswith("`rmt-dsm"), sec[0]))  # benchmarks by name, phase last
@@ -112,6 +119,9 @@ def main(argv=None) -> int:
         lines += [f"Command: `{cmd}` — wall time {wall:.1f} s"
                   + ("" if status == 0 else f" (exit status {status})") + ".", "",
                   "```text", out or "(no output)", "```", ""]
+    if args.out is None:
+        sys.stdout.write("\n".join(lines))
+        return 0
     Path(args.out).write_text("\n".join(lines))
     sys.stderr.write(f"wrote {args.out}\n")
     return 0

@@ -43,6 +43,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..progress import track
 from .grid import polish_grid, solve_grid
 from .solve import GUARD_DIGITS, _to_double
 from .system import FixedPointSystem, _mp_ready
@@ -117,7 +118,7 @@ def spectral_density(sysm: FixedPointSystem, g, z, params: dict, x_values, eta=N
             out[i] = val
     todo = [i for i, v in enumerate(out) if v is None]
     top, last = None, None
-    for i in todo:
+    for i in track(todo, "spectrum"):
         sols = _solve_ladder(sysm, base, z, xs[i], ladder, dps, top if last == i - 1 else None)
         top, last = sols[0], i
         with mpmath.workdps(dps + GUARD_DIGITS) if dps is not None else nullcontext():
