@@ -1,5 +1,7 @@
 #!/usr/bin/env python
 """Regeneration of the validation report: this tree (all cores) against a baseline revision (serial).
+On a shared machine a run with J workers also gets a larger share of the CPU than a serial one, so
+the ratio overstates the parallel gain (at most 2x on an idle 2-core machine).
 
 Runs ``scripts/make_validation_report.py --quick`` (the reduced protocol: same sections, smaller
 d and fewer points) twice in this run, into temporary directories: first the baseline revision
