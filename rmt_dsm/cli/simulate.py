@@ -3,6 +3,7 @@
     rmt-dsm simulate --d D --psi-n X --psi-p Y --m M --t T --lam L [--activation NAME]
                      [--seeds K] [--seed S] [--model true|equivalent] [--n-test N]
                      [--a A --delta DELTA] [--tau TAU [--gd-step H]] [--json]
+                     [--jobs J] [--backend joblib|dask] [--scheduler ADDRESS]
 
 With --json: one JSON object {"train": {"mean": .., "stderr": ..}, "test": .., "score": ..,
 "gap": .., "floor": .., "params": {...}}; a stderr is null when there is no estimate of it
@@ -37,6 +38,11 @@ def add_parser(subparsers) -> None:
     p.add_argument("--gd-step", type=finite_float, default=None,
                    help="with --tau: plain gradient descent with this step size instead of the exact flow")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes for the seeds (default 1: serial)")
+    p.add_argument("--backend", choices=("joblib", "dask"), default="joblib",
+                   help="where the seeds run: local processes (joblib, default) or a dask.distributed cluster")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="address of the dask scheduler, e.g. tcp://127.0.0.1:8786 (with --backend dask)")
     p.set_defaults(run=run)
 
 
@@ -57,7 +63,9 @@ def run(args) -> int:
 
     res = simulate(d=args.d, psi_n=args.psi_n, psi_p=args.psi_p, m=args.m, t=args.t, lam=args.lam,
                    activation=args.activation, a=args.a, delta=args.delta, seeds=args.seeds,
-                   seed=args.seed, model=args.model, n_test=args.n_test, tau=args.tau, gd_step=args.gd_step)
+                   seed=args.seed, model=args.model, n_test=args.n_test, jobs=args.jobs,
+                   backend=args.backend, scheduler=args.scheduler,
+                   tau=args.tau, gd_step=args.gd_step)
     out = res.as_dict()
     numbers = [out[k]["mean"] for k in ("train", "test", "score", "gap", "floor")]
     numbers += [out[k]["stderr"] for k in ("train", "test", "score", "gap", "floor")

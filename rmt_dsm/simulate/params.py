@@ -24,7 +24,7 @@ __all__ = ["SimulationParams", "make_params", "MODELS", "BASES", "POPULATIONS", 
 
 MODELS = ("true", "equivalent")
 BASES = ("random", "canonical")
-POPULATIONS = ("auto", "exact", "mc")
+POPULATIONS = ("auto", "exact", "cv", "mc")
 #: activations whose population statistics (given W) have a closed form
 EXACT_ACTIVATIONS = ("erf", "relu")
 
@@ -35,7 +35,9 @@ class SimulationParams:
 
     ``sigma_eigs`` is None for Sigma = I, else a tuple of the d eigenvalues of Sigma.
     ``exact_population`` says whether E_test and E_score are computed from exact
-    population statistics (True) or from a Monte-Carlo test set of size n_test.
+    population statistics (True) or from a Monte-Carlo test set; ``control_variate`` whether
+    that test set uses the surrogate control variate (as many pairs as the plain estimator
+    needs n_test for the same standard error) or is plain (n_test pairs).
     """
 
     d: int
@@ -54,6 +56,7 @@ class SimulationParams:
     sigma_eigs: tuple | None
     basis: str
     exact_population: bool
+    control_variate: bool = False
     tau: float = math.inf
     gd_step: float | None = None
 
@@ -139,7 +142,8 @@ class SimulationParams:
             "psi_n": self.psi_n, "psi_p": self.psi_p, "t": self.t, "a": self.a, "delta": self.delta,
             "lam": self.lam, "activation": self.activation, "model": self.model,
             "seeds": self.seeds, "seed": self.seed,
-            "population": "exact" if self.exact_population else "monte-carlo",
+            "population": "exact" if self.exact_population else (
+                "control-variate" if self.control_variate else "monte-carlo"),
             "n_test": None if self.exact_population else self.n_test,
             "sigma": "identity" if self.sigma_eigs is None else "eigenvalues",
             "basis": self.basis,
@@ -278,6 +282,7 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
         exact = True
     else:
         exact = population == "auto" and act.name in EXACT_ACTIVATIONS
+    cv = not exact and population in ("auto", "cv")
     if n_test is None:
         n_test = max(20000, 4 * p)
     n_test = _positive_int("n_test", n_test)
@@ -287,6 +292,6 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
         d=d, psi_n=psi_n, psi_p=psi_p, m=m, lam=lam, a=float(sch.a), delta=float(sch.delta),
         t=None if sch.t is None else float(sch.t), activation=act.name, model=model, seeds=seeds,
         seed=int(seed), n_test=n_test, sigma_eigs=sigma_eigs, basis=basis, exact_population=exact,
-        tau=tau, gd_step=gd_step)
+        control_variate=cv, tau=tau, gd_step=gd_step)
     _check_size(params)
     return params
