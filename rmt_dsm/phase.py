@@ -107,7 +107,7 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
     parameters are checked once in this process (``ValueError`` naming the bad one) before
     any worker starts.  Raises :class:`PhaseFailure` if some point did not converge.
     """
-    from rmt_dsm.api import _point
+    from rmt_dsm.point import point
     from rmt_dsm.parallel import parallel_map
 
     psi_n_values = [float(v) for v in psi_n_values]
@@ -116,7 +116,7 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
         raise ValueError("the psi_n and psi_p grids must not be empty")
     for pn in (psi_n_values[0], psi_n_values[-1]):
         for pp in (psi_p_values[0], psi_p_values[-1]):
-            _point(pn, pp, m, t, lam, activation, a, delta, None)  # validation only
+            point(pn, pp, m, t, lam, activation, a, delta, None)  # validation only
     for name, vals in (("psi_n", psi_n_values), ("psi_p", psi_p_values)):
         for v in vals:
             if not (math.isfinite(v) and v > 0):

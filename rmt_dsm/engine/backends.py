@@ -39,6 +39,15 @@ class Compiled:
         self.ft = sp.lambdify(args, Ft.tolist(), modules=mods, cse=True)
         self.n = len(unknowns)
         self.p = len(theta)
+        self._args, self._mods, self._Ft, self._columns = args, mods, Ft, {}
+
+    def ft_column(self, k):
+        """Lambdified column k of ``F_theta`` (built on first use): one derivative dF/dtheta_k
+        costs a fraction of the whole parameter Jacobian."""
+        f = self._columns.get(k)
+        if f is None:
+            f = self._columns[k] = sp.lambdify(self._args, list(self._Ft[:, k]), modules=self._mods, cse=True)
+        return f
 
 
 class NumpyBackend:
@@ -97,6 +106,12 @@ class NumpyBackend:
     def Ft(self, g, th):
         try:
             return self._arr(self.c.ft(*g.tolist(), *th)).reshape(self.c.n, self.c.p)
+        except (ZeroDivisionError, OverflowError, FloatingPointError) as e:
+            raise Singular(str(e)) from e
+
+    def Ft_column(self, g, th, k):
+        try:
+            return self._arr(self.c.ft_column(k)(*g.tolist(), *th))
         except (ZeroDivisionError, OverflowError, FloatingPointError) as e:
             raise Singular(str(e)) from e
 
@@ -174,6 +189,13 @@ class MpmathBackend:
         except (ZeroDivisionError, OverflowError) as e:
             raise Singular(str(e)) from e
         return mpmath.matrix(ft) if self.c.p else mpmath.matrix(self.c.n, 0)
+
+    def Ft_column(self, g, th, k):
+        try:
+            col = self.c.ft_column(k)(*self.tolist(g), *th)
+        except (ZeroDivisionError, OverflowError) as e:
+            raise Singular(str(e)) from e
+        return mpmath.matrix(col)
 
     def solve(self, A, b):
         try:

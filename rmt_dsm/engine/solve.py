@@ -32,13 +32,14 @@ from typing import Any
 
 import mpmath
 
+from ..precision import GUARD
 from .backends import Singular
 from .errors import ConvergenceError
 
 __all__ = ["Solution", "GUARD_DIGITS", "solve_system"]
 
-#: extra digits carried internally by the mpmath path
-GUARD_DIGITS = 15
+#: extra digits carried internally by the mpmath path (the one guard constant of the theory)
+GUARD_DIGITS = GUARD
 
 _HINT_PATH = ("the continuation path crosses a point where the Jacobian (or L) is singular; "
               "move the spectral variable off the real axis (Im z > 0), increase the ridge, "
@@ -60,8 +61,10 @@ class Solution:
         kind ``"homotopy"`` (t = s, Gaussian couplings scaled by s) or
         ``"parameters"`` (t along the straight segment from the warm start),
         ``"polish"`` (mpmath Newton at the end point), ``"fixed-point"`` (averaged iteration fallback).
-    success : always True (failures raise :class:`ConvergenceError`).
     dps : requested decimal digits, or None for double precision.
+
+    There is no ``success`` flag: a Solution is always converged (failures raise
+    :class:`ConvergenceError`).
     """
 
     values: dict
@@ -69,9 +72,9 @@ class Solution:
     residual: Any
     iterations: int
     path: tuple
-    success: bool
     dps: int | None
     system: Any = field(repr=False, compare=False)
+    _jacobian: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, key):
         return self.values[self.system._key(key)]
@@ -87,17 +90,16 @@ class Solution:
         :math:`\partial_\theta g = -J^{-1}\,\partial_\theta F` with the symbolic
         Jacobians evaluated at the solution, at the working precision.
         """
-        sysm = self.system
-        k = sysm._param_index(param)
+        system = self.system
+        k = system._param_index(param)
         with _precision(self.dps):
-            be, th = sysm._backend_for(self.dps, self.params, self.vector)
+            be, th = system._backend_for(self.dps, self.params, self.vector)
             g = be.vec(self.vector)
-            _, J = be.FJ(g, th)
-            Ft = be.Ft(g, th)
-            rhs = be.column(Ft, k)
-            dg = be.solve(J, -rhs)
+            if "J" not in self._jacobian:  # evaluated once per solution
+                self._jacobian["J"] = be.FJ(g, th)[1]
+            dg = be.solve(self._jacobian["J"], -be.Ft_column(g, th, k))
             out = [be.number(v) for v in be.tolist(dg)]
-        return dict(zip(sysm.unknowns, out))
+        return dict(zip(system.unknowns, out))
 
     def derivatives(self) -> dict:
         """``{param: derivative(param)}`` for every parameter of the system."""
@@ -329,7 +331,7 @@ def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
         else:
             pv = {k: be.convert(v) for k, v in pvals.items()}
         sol = Solution(values=values, params=pv, residual=be.number(residual) if dps is None else residual,
-                       iterations=its_total, path=tuple(path), success=True, dps=dps, system=sysm)
+                       iterations=its_total, path=tuple(path), dps=dps, system=sysm)
         sysm._run_checks(sol, checks)
     return sol
 
