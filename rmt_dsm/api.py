@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import mpmath
 
 from .point import Point, coefficients_of, point
-from .precision import WARN_RELATIVE, PrecisionWarning, rounded, working_precision
+from .precision import GUARD, WARN_RELATIVE, PrecisionWarning, rounded, working_dps, working_precision
 
 __all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence", "PrecisionWarning"]
 
@@ -33,8 +33,12 @@ _CHECK_DPS = 15
 #: relative error assumed for the double-precision inputs of the system (a, delta, mu1, v2, s2;
 #: measured <= 1.5e-15 against dps = 50 on the test grid)
 _INPUT_REL = 8 * _EPS
-#: relative step of the finite difference that measures the sensitivity to those inputs
-_STEP = 1e-4
+#: the inputs of the system that carry that error
+_INPUTS = frozenset(("a", "delta", "mu1", "v2", "s2"))
+#: relative step of the finite difference (at >= 30 digits) that measures the sensitivity to them
+_STEP = mpmath.mpf("1e-10")
+#: at most this many precision raises when score or gap cancel
+_MAX_RAISES = 3
 ERROR_NAMES = ("train", "test", "score", "gap", "floor")
 
 
@@ -198,36 +202,71 @@ def _evaluate(sol, chart) -> list:
     return list(out)
 
 
+def _cancelled_digits(values, digits) -> float:
+    """Digits lost in the differences score = test - floor and gap = test - train, out of the
+    ``digits`` they were computed with (all of them when a difference came out as 0)."""
+    train, test, score, gap, floor = values
+    lost = 0.0
+    for diff, terms in ((score, (test, floor)), (gap, (test, train))):
+        big = max(abs(v) for v in terms)
+        if big == 0 or not mpmath.isfinite(big):
+            continue
+        lost = max(lost, digits if diff == 0 else float(mpmath.log10(big / abs(diff))))
+    return lost
+
+
+def _evaluate_precisely(sol, chart):
+    """(values, solution): :func:`_evaluate` at the solution's working precision, solved and
+    evaluated again with more digits while score or gap lose more than GUARD - 5 digits to
+    cancellation (e.g. the gap ~ a^4 at m = inf and large t)."""
+    values = _evaluate(sol, chart)
+    for _ in range(_MAX_RAISES):
+        lost = _cancelled_digits(values, working_dps(sol.dps))
+        if lost <= GUARD - 5:
+            break
+        dps = sol.dps + int(math.ceil(lost))
+        with mpmath.workdps(working_dps(dps)):
+            sol = sol.system.solve(sol.params, dps=dps, start=sol)
+            values = _evaluate(sol, chart)
+    return values, sol
+
+
 def _refine(pt: Point, coef, sol, chart):
     """Second evaluation of a double-precision result, and its accuracy.
 
-    The double solution is polished by Newton at ``_CHECK_DPS + GUARD`` digits with the point's
-    ratios read as decimals (as ``dps`` does) and the observables are evaluated there: near the
-    interpolation threshold this removes the rounding errors of the double solve (amplified by
-    ~1/distance).  What is left is the error of the double inputs of the system (a, delta and
-    the coefficients mu1, v2, s2: <= 1.5e-15 relative against dps = 50, taken as 8 eps): its
-    effect is the sensitivity of each value to a relative change of all of them, measured by a
-    double-precision difference with step ``_STEP``, times 8 eps; plus the final rounding.
+    The double solution is polished by Newton at ``_CHECK_DPS + GUARD`` digits (more if score
+    or gap cancel, :func:`_evaluate_precisely`) with the point's ratios read as decimals (as
+    ``dps`` does), and the observables are evaluated there: this removes the rounding errors of
+    the double solve (near the interpolation threshold they grow like 1/distance).  What is
+    left is the error of the double inputs of the system (a, delta and the coefficients mu1,
+    v2, s2: <= 1.5e-15 relative against dps = 50; taken as ``_INPUT_REL`` = 8 eps): its effect
+    is the sensitivity of each value to a relative change ``_STEP`` of all of them (a third
+    evaluation at the same precision), scaled to ``_INPUT_REL``; plus the final rounding.
 
     Returns (values, accuracy): the five floats and their estimated relative errors.
     """
     from .dsm.system import dsm_system
+    from .engine import ConvergenceError
 
     system = dsm_system()
-    double = _params(pt, coef, pt.lam)
-    moved = {k: v * (1 + _STEP) if k in ("a", "delta", "mu1", "v2", "s2") else v for k, v in double.items()}
-    base, alt = _evaluate(sol, chart), _evaluate(system.solve(moved, start=sol), chart)
     with working_precision(_CHECK_DPS):
-        params = {**double, **{k: mpmath.mpf(str(getattr(pt, k))) for k in ("psi_n", "psi_p")}}
+        params = {**_params(pt, coef, pt.lam), **{k: mpmath.mpf(str(getattr(pt, k))) for k in ("psi_n", "psi_p")}}
         params["kappa"] = 0 if pt.m == math.inf else mpmath.mpf(1) / pt.m
         if pt.lam != 0:
             params["x" if chart == "dual" else "y"] = mpmath.mpf(str(pt.lam))
-        values = [float(v) for v in _evaluate(system.solve(params, dps=_CHECK_DPS, start=sol), chart)]
-    accuracy = {}
-    for name, v, b, w in zip(ERROR_NAMES, values, base, alt):
-        err = abs(w - b) / _STEP * _INPUT_REL + _EPS * abs(v)
-        accuracy[name] = 0.0 if v == 0 else err / abs(v)
-    return values, accuracy
+        try:
+            values, ref = _evaluate_precisely(system.solve(params, dps=_CHECK_DPS, start=sol), chart)
+            with mpmath.workdps(working_dps(ref.dps)):
+                moved = {k: mpmath.mpf(v) * (1 + _STEP) if getattr(k, "name", k) in _INPUTS else v
+                         for k, v in ref.params.items()}
+                alt, _ = _evaluate_precisely(system.solve(moved, dps=ref.dps, start=ref), chart)
+                accuracy = {}
+                for name, v, w in zip(ERROR_NAMES, values, alt):
+                    err = abs(w - v) / _STEP * _INPUT_REL + _EPS * abs(v)
+                    accuracy[name] = 0.0 if v == 0 else float(err / abs(v))
+        except ConvergenceError:  # the double values stand, with an unknown accuracy
+            return _evaluate(sol, chart), dict.fromkeys(ERROR_NAMES, 1.0)
+    return [float(v) for v in values], accuracy
 
 
 def _observe(pt: Point, coef, sol, chart=None) -> Errors:
@@ -236,7 +275,7 @@ def _observe(pt: Point, coef, sol, chart=None) -> Errors:
     if pt.dps is None:
         values, accuracy = _refine(pt, coef, sol, chart)
     else:
-        values = [rounded(v, pt.dps) for v in _evaluate(sol, chart)]
+        values = [rounded(v, pt.dps) for v in _evaluate_precisely(sol, chart)[0]]
         accuracy = dict.fromkeys(ERROR_NAMES, 10.0 ** (5 - pt.dps))
     return Errors(*values, params=pt.public(), residual=sol.residual, iterations=sol.iterations, chart=chart,
                   accuracy=accuracy, coefficients=coef, solution=sol)

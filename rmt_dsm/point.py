@@ -30,12 +30,12 @@ class Point:
         n/d and p/d.
     m : int or math.inf
         Noise draws per data point.
+    t : float, mpf or None
+        Diffusion time of the OU schedule (None when (a, delta) were given).
     lam : float or mpf
         Ridge (0 means lambda -> 0+).
     a, delta : float or mpf
         Signal scale and noise variance of the forward process.
-    t : float, mpf or None
-        Diffusion time of the OU schedule (None when (a, delta) were given).
     activation : str
         Activation name or sympy expression in x.
     dps : int or None
@@ -45,10 +45,10 @@ class Point:
     psi_n: object
     psi_p: object
     m: object
+    t: object
     lam: object
     a: object
     delta: object
-    t: object
     activation: str
     dps: int | None
 
@@ -156,7 +156,8 @@ def point(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=Non
         sch = schedule(t=t, a=a, delta=delta)
         psi_n, psi_p, lam = float(psi_n), float(psi_p), float(lam)
         sch = replace(sch, a=float(sch.a), delta=float(sch.delta))
-    return Point(psi_n, psi_p, m, lam, sch.a, sch.delta, sch.t, activation, dps)
+    return Point(psi_n=psi_n, psi_p=psi_p, m=m, t=sch.t, lam=lam, a=sch.a, delta=sch.delta, activation=activation,
+                 dps=dps)
 
 
 def coefficients_of(pt: Point):
