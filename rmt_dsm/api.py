@@ -35,7 +35,9 @@ _CHECK_DPS = 15
 _INPUT_REL = 8 * _EPS
 #: the inputs of the system that carry that error
 _INPUTS = frozenset(("a", "delta", "mu1", "v2", "s2"))
-#: relative step of the finite difference (at >= 30 digits) that measures the sensitivity to them
+#: relative steps of the finite differences that measure the sensitivity to them, in double
+#: precision (noise ~ 1e-8 relative near the threshold / 1e-4 stays far below eps) and at >= 30 digits
+_STEP_DOUBLE = 1e-4
 _STEP = mpmath.mpf("1e-10")
 #: at most this many precision raises when score or gap cancel
 _MAX_RAISES = 3
@@ -231,6 +233,11 @@ def _evaluate_precisely(sol, chart):
     return values, sol
 
 
+def _moved(params: dict, step) -> dict:
+    """The system's parameters with the inputs a, delta, mu1, v2, s2 scaled by 1 + step."""
+    return {k: v * (1 + step) if getattr(k, "name", k) in _INPUTS else v for k, v in params.items()}
+
+
 def _refine(pt: Point, coef, sol, chart):
     """Second evaluation of a double-precision result, and its accuracy.
 
@@ -240,8 +247,9 @@ def _refine(pt: Point, coef, sol, chart):
     the double solve (near the interpolation threshold they grow like 1/distance).  What is
     left is the error of the double inputs of the system (a, delta and the coefficients mu1,
     v2, s2: <= 1.5e-15 relative against dps = 50; taken as ``_INPUT_REL`` = 8 eps): its effect
-    is the sensitivity of each value to a relative change ``_STEP`` of all of them (a third
-    evaluation at the same precision), scaled to ``_INPUT_REL``; plus the final rounding.
+    is the sensitivity of each value to a relative change of all of them (a difference of two
+    double solves with step ``_STEP_DOUBLE``; when score or gap cancel, of two evaluations at
+    the raised precision with step ``_STEP``), scaled to ``_INPUT_REL``; plus the final rounding.
 
     Returns (values, accuracy): the five floats and their estimated relative errors.
     """
@@ -249,23 +257,29 @@ def _refine(pt: Point, coef, sol, chart):
     from .engine import ConvergenceError
 
     system = dsm_system()
+    double = _params(pt, coef, pt.lam)
     with working_precision(_CHECK_DPS):
-        params = {**_params(pt, coef, pt.lam), **{k: mpmath.mpf(str(getattr(pt, k))) for k in ("psi_n", "psi_p")}}
+        params = {**double, **{k: mpmath.mpf(str(getattr(pt, k))) for k in ("psi_n", "psi_p")}}
         params["kappa"] = 0 if pt.m == math.inf else mpmath.mpf(1) / pt.m
         if pt.lam != 0:
             params["x" if chart == "dual" else "y"] = mpmath.mpf(str(pt.lam))
         try:
             values, ref = _evaluate_precisely(system.solve(params, dps=_CHECK_DPS, start=sol), chart)
-            with mpmath.workdps(working_dps(ref.dps)):
-                moved = {k: mpmath.mpf(v) * (1 + _STEP) if getattr(k, "name", k) in _INPUTS else v
-                         for k, v in ref.params.items()}
-                alt, _ = _evaluate_precisely(system.solve(moved, dps=ref.dps, start=ref), chart)
-                accuracy = {}
-                for name, v, w in zip(ERROR_NAMES, values, alt):
-                    err = abs(w - v) / _STEP * _INPUT_REL + _EPS * abs(v)
-                    accuracy[name] = 0.0 if v == 0 else float(err / abs(v))
+            if ref.dps == _CHECK_DPS:  # no cancellation: the sensitivity by a double difference
+                step = _STEP_DOUBLE
+                base = _evaluate(sol, chart)
+                alt = _evaluate(system.solve(_moved(double, step), start=sol), chart)
+            else:  # score or gap cancel: the sensitivity at the precision that resolves them
+                step, base = _STEP, values
+                with mpmath.workdps(working_dps(ref.dps)):
+                    alt, _ = _evaluate_precisely(system.solve(_moved(ref.params, step), dps=ref.dps, start=ref),
+                                                 chart)
         except ConvergenceError:  # the double values stand, with an unknown accuracy
             return _evaluate(sol, chart), dict.fromkeys(ERROR_NAMES, 1.0)
+        accuracy = {}
+        for name, v, b, w in zip(ERROR_NAMES, values, base, alt):
+            err = abs(w - b) / step * _INPUT_REL + _EPS * abs(v)
+            accuracy[name] = 0.0 if v == 0 else float(err / abs(v))
     return [float(v) for v in values], accuracy
 
 

@@ -188,8 +188,12 @@ def _mp(act, ka, kd, kq, w):
             s2 = mpmath.mpf(0)
         tiny = mpmath.mpf(10) ** (-w + 2) * max(n2, mpmath.mpf(10) ** (-w))
         lost = 0.0
-        checks = ((s2, max(n2, t_d)),) if series else ((v2, max(e2, t_lin)), (s2, max(n2, t_d)))
-        for val, scale in checks:
+        checks = [] if series or C == 0 else [(v2, max(e2, t_lin))]
+        checks += [(s2, max(n2, t_d))] if D != 0 else []
+        for val, scale in checks:  # a difference that came out as 0 lost every digit
+            if val == 0:
+                lost = 2.0 * w
+                continue
             if val < -tiny * 10:
                 raise ArithmeticError(
                     f"negative nonlinear variance {mpmath.nstr(val, 5)} for {act.name} (a, delta, q) = "
