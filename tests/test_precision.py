@@ -51,16 +51,23 @@ def _check_against(ref_dps, psi_n, psi_p, m, t, lam, activation="tanh"):
     return worst, ratio
 
 
-@pytest.mark.parametrize("t", [1e-3, 50])
+@pytest.mark.parametrize("t", [0.1, 50])
 @pytest.mark.parametrize("psi_n,psi_p,m,lam", [(0.7, 1.3, 3, 0.0), (0.5, 1.7, math.inf, 0.01)])
 def test_double_vs_dps50(psi_n, psi_p, m, lam, t):
     _check_against(50, psi_n, psi_p, m, t, lam)
 
 
+def test_near_threshold():
+    # psi_p = 0.7 (1 + 1e-5): the double solve alone is off by 1.6e-10
+    worst, _ = _check_against(30, 0.7, 0.7 * (1 + 1e-5), 1, 0.4, 0.0)
+    assert worst <= 1e-14
+
+
+@pytest.mark.slow
 def test_issue_point_near_threshold():
     # psi_p = 0.7 (1 + 1e-7): the double solve alone was off by 2.5e-8 with no warning
     worst, _ = _check_against(30, 0.7, 0.7 * (1 + 1e-7), 1, 0.4, 0.0)
-    assert worst <= 1e-10
+    assert worst <= 1e-14
 
 
 @pytest.mark.slow
@@ -81,16 +88,30 @@ def test_double_vs_dps50_activations(activation, t):
     _check_against(50, 0.5, 0.4, math.inf, t, 0.1, activation)
 
 
-@pytest.mark.parametrize("activation", ["tanh", "erf", "relu", "x*exp(-x**2)"])
-def test_coefficients_double_vs_dps50(activation):
+def _coefficients_agree(activation, t):
     # the accuracy estimate of errors() assumes the double coefficients within 8 eps
-    for t in T_GRID:
-        lo = coefficients(activation, math.exp(-t), -math.expm1(-2 * t))
-        with mpmath.workdps(70):
-            a, delta = mpmath.exp(-mpmath.mpf(t)), -mpmath.expm1(-2 * mpmath.mpf(t))
-        hi = coefficients(activation, a, delta, dps=50)
-        for f in ("mu0", "mu1", "v2", "s2", "norm2"):
-            assert _rel(getattr(lo, f), getattr(hi, f)) <= 8 * EPS, (t, f)
+    lo = coefficients(activation, math.exp(-t), -math.expm1(-2 * t))
+    with mpmath.workdps(70):
+        a, delta = mpmath.exp(-mpmath.mpf(t)), -mpmath.expm1(-2 * mpmath.mpf(t))
+    hi = coefficients(activation, a, delta, dps=50)
+    for f in ("mu0", "mu1", "v2", "s2", "norm2"):
+        assert _rel(getattr(lo, f), getattr(hi, f)) <= 8 * EPS, (t, f)
+
+
+#: quadrature at 65 digits takes seconds for these (slow suite)
+_SLOW_COEFFICIENTS = [(act, t) for act in ("tanh", "x*exp(-x**2)") for t in (1e-3, 0.1, 1)]
+
+
+@pytest.mark.parametrize("activation,t", [(act, t) for act in ("tanh", "erf", "relu", "x*exp(-x**2)")
+                                          for t in T_GRID if (act, t) not in _SLOW_COEFFICIENTS])
+def test_coefficients_double_vs_dps50(activation, t):
+    _coefficients_agree(activation, t)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("activation,t", _SLOW_COEFFICIENTS)
+def test_coefficients_double_vs_dps50_small_t(activation, t):
+    _coefficients_agree(activation, t)
 
 
 @pytest.mark.parametrize("t", [30, 50])
