@@ -54,11 +54,17 @@ class Errors:
 
     Attributes
     ----------
-    train, test, score, gap, floor : float or mpmath.mpf
-        E_train, E_test, E_score = E_test - F_pop, the generalization gap E_test - E_train and
-        the population floor F_pop.  Floats in double precision; with ``dps`` mpmath numbers
-        rounded to ``dps`` significant digits.  The exact +inf of the threshold divergence is
-        ``math.inf`` / ``mpmath.inf``.
+    train : float or mpmath.mpf
+        E_train.  Floats in double precision; with ``dps`` mpmath numbers rounded to ``dps``
+        significant digits (the same for every error).
+    test : float or mpmath.mpf
+        E_test; the exact +inf of the threshold divergence is ``math.inf`` / ``mpmath.inf``.
+    score : float or mpmath.mpf
+        E_score = E_test - F_pop.
+    gap : float or mpmath.mpf
+        The generalization gap E_test - E_train.
+    floor : float or mpmath.mpf
+        The population floor F_pop.
     params : dict
         Every parameter of the point (psi_n, psi_p, m, t, lam, a, delta, activation, dps).
     residual : float or mpf or None

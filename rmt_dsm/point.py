@@ -26,16 +26,20 @@ class Point:
 
     Attributes
     ----------
-    psi_n, psi_p : float or mpf
-        n/d and p/d.
+    psi_n : float or mpf
+        n/d.
+    psi_p : float or mpf
+        p/d.
     m : int or math.inf
         Noise draws per data point.
     t : float, mpf or None
         Diffusion time of the OU schedule (None when (a, delta) were given).
     lam : float or mpf
         Ridge (0 means lambda -> 0+).
-    a, delta : float or mpf
-        Signal scale and noise variance of the forward process.
+    a : float or mpf
+        Signal scale of the forward process.
+    delta : float or mpf
+        Noise variance Delta of the forward process.
     activation : str
         Activation name or sympy expression in x.
     dps : int or None

@@ -63,7 +63,9 @@ class Solution:
         ``"polish"`` (mpmath Newton at the end point), ``"fixed-point"`` (averaged iteration fallback).
     dps : requested decimal digits, or None for double precision.
 
-    There is no ``success`` flag: a Solution is always converged (failures raise
+    Notes
+    -----
+    There is no ``success`` flag, since a Solution is always converged (failures raise
     :class:`ConvergenceError`).
     """
 
