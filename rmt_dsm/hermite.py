@@ -27,10 +27,10 @@ __all__ = ["hermite_coefficients", "hermite_coefficients_double", "terms_needed"
 
 
 def terms_needed(rho, digits) -> int:
-    """Number of terms K such that |rho|^K <= 10^-digits (at least 3).
+    """Number of terms K: |rho|^(K-3) <= 10^-digits, i.e. three terms to spare.
 
     >>> terms_needed(0.1, 15)
-    18
+    19
     """
     r = abs(float(rho))
     if r == 0:

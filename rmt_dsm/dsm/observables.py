@@ -37,7 +37,7 @@ def error_expressions() -> dict:
     >>> error_expressions()["train"]
     H - H_prime*lam
     >>> error_expressions()["floor"]
-    a**2/(a**2 + Delta)
+    a**2/(a**2 + delta)
     """
     Gamma2 = a**2 + delta
     train = H - lam * Hp
