@@ -1,13 +1,13 @@
 r"""Public API: exact high-dimensional errors of DSM with random features (docs/model.md).
 
 ``errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None)``
-returns :class:`Errors` with attributes train, test, score, gap, floor.
+returns `Errors` with attributes train, test, score, gap, floor.
 
-Pipeline (one module per step): parameters (:mod:`rmt_dsm.point`) -> activation ->
-Gaussian moments (:mod:`rmt_dsm.moments`) -> Gaussian-equivalent coefficients
-(:mod:`rmt_dsm.equivalence`) -> the DSM Dyson system (:mod:`rmt_dsm.dsm.system`,
-solved by :mod:`rmt_dsm.engine`) -> observables (:mod:`rmt_dsm.dsm.observables`).
-Precision: :mod:`rmt_dsm.precision` (one guard constant; results rounded to ``dps``).
+Pipeline (one module per step): parameters (`rmt_dsm.point`) -> activation ->
+Gaussian moments (`rmt_dsm.moments`) -> Gaussian-equivalent coefficients
+(`rmt_dsm.equivalence`) -> the DSM Dyson system (`rmt_dsm.dsm.system`,
+solved by `rmt_dsm.engine`) -> observables (`rmt_dsm.dsm.observables`).
+Precision: `rmt_dsm.precision` (one guard constant; results rounded to ``dps``).
 Derivation: derivations/dsm_learning_curves.md.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence", "Precisi
 _LAM_START = 1.0
 #: unit roundoff of a double
 _EPS = 2.0**-52
-#: digits of the second evaluation that checks a double-precision result (see :func:`_refine`)
+#: digits of the second evaluation that checks a double-precision result (see `_refine`)
 _CHECK_DPS = 15
 #: relative error assumed for the double-precision inputs of the system (a, delta, mu1, v2, s2;
 #: measured <= 1.5e-15 against dps = 50 on the test grid)
@@ -76,7 +76,7 @@ class Errors:
         (the exact divergence, nothing solved) [D§5.2].
     accuracy : dict
         Estimated relative error of each of train, test, score, gap, floor (floats).  Double
-        precision: from a second evaluation (see Notes of :func:`errors`); ``dps=D``: the
+        precision: from a second evaluation (see Notes of `errors`); ``dps=D``: the
         precision contract 10^-(D-5).
     coefficients : rmt_dsm.equivalence.Coefficients
         The Gaussian-equivalent coefficients mu0, mu1, v2, s2 used.
@@ -183,7 +183,7 @@ def _solve(pt: Point, coef, start=None):
 
 def _evaluate(sol, chart) -> list:
     """[train, test, score, gap, floor] from a Dyson solution at its own parameters and
-    precision: the formulas of :func:`rmt_dsm.dsm.observables.error_expressions`
+    precision: the formulas of `rmt_dsm.dsm.observables.error_expressions`
     [D eqs. (6.4)-(6.5)] at Q, X1 and the exact derivatives of Q (implicit function theorem)."""
     from .dsm.observables import compiled
 
@@ -224,7 +224,7 @@ def _cancelled_digits(values, digits) -> float:
 
 
 def _evaluate_precisely(sol, chart):
-    """(values, solution): :func:`_evaluate` at the solution's working precision, solved and
+    """(values, solution): `_evaluate` at the solution's working precision, solved and
     evaluated again with more digits while score or gap lose more than GUARD - 5 digits to
     cancellation (e.g. the gap ~ a^4 at m = inf and large t)."""
     values = _evaluate(sol, chart)
@@ -248,7 +248,7 @@ def _refine(pt: Point, coef, sol, chart):
     """Second evaluation of a double-precision result, and its accuracy.
 
     The double solution is polished by Newton at ``_CHECK_DPS + GUARD`` digits (more if score
-    or gap cancel, :func:`_evaluate_precisely`) with the point's ratios read as decimals (as
+    or gap cancel, `_evaluate_precisely`) with the point's ratios read as decimals (as
     ``dps`` does), and the observables are evaluated there: this removes the rounding errors of
     the double solve (near the interpolation threshold they grow like 1/distance).  What is
     left is the error of the double inputs of the system (a, delta and the coefficients mu1,
@@ -355,7 +355,7 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     a, delta : float, optional
         The schedule given directly (instead of ``t``): y = a x + sqrt(Delta) xi.
     dps : int, optional
-        Decimal digits: the result is computed at ``dps`` + :data:`rmt_dsm.precision.GUARD`
+        Decimal digits: the result is computed at ``dps`` + `rmt_dsm.precision.GUARD`
         digits and rounded to ``dps`` digits (mpmath numbers).  None: double precision (floats).
 
     Returns
@@ -383,14 +383,15 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     -----
     With H = x Q and H' = dH/dlambda from the Dyson solution [D eqs. (6.2)-(6.5)],
 
-    .. math::
-        E_\mathrm{train} = H - \lambda H', \qquad
-        E_\mathrm{test} = 1 - 2\mu_1\sqrt{\Delta}\,X_1 - \mu_1^2\Gamma^2\,\partial_\varepsilon Q
-                          + (v^2 + s^2) H',
+    $$
+    E_\mathrm{train} = H - \lambda H', \qquad
+    E_\mathrm{test} = 1 - 2\mu_1\sqrt{\Delta}\,X_1 - \mu_1^2\Gamma^2\,\partial_\varepsilon Q
+                      + (v^2 + s^2) H',
+    $$
 
-    :math:`F_\mathrm{pop} = a^2/\Gamma^2` (:math:`= 1 - \Delta/\Gamma^2`, written without the
-    subtraction), :math:`E_\mathrm{score} = E_\mathrm{test} - F_\mathrm{pop}` and
-    gap = :math:`E_\mathrm{test} - E_\mathrm{train}`.  With ``dps`` every difference is taken at
+    $F_\mathrm{pop} = a^2/\Gamma^2$ ($= 1 - \Delta/\Gamma^2$, written without the
+    subtraction), $E_\mathrm{score} = E_\mathrm{test} - F_\mathrm{pop}$ and
+    gap = $E_\mathrm{test} - E_\mathrm{train}$.  With ``dps`` every difference is taken at
     the working precision before rounding.  In double precision the solution of the Newton
     solve is polished and the observables evaluated again at 30 digits (from the double
     coefficients), which removes the rounding errors of the double solve (near the threshold
@@ -424,12 +425,12 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
     values : iterable
         Its values, in the order they are solved (continuation follows this order).
     psi_n, psi_p, m, t, lam, activation, a, delta, dps
-        The other parameters, as in :func:`errors`.
+        The other parameters, as in `errors`.
 
     Returns
     -------
     list of Errors
-        One result per value; at the threshold divergence the +inf result of :func:`errors`.
+        One result per value; at the threshold divergence the +inf result of `errors`.
 
     Raises
     ------
@@ -441,7 +442,7 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
     Notes
     -----
     Continuation: the solution at one value starts Newton at the next (same chart); a failed
-    warm start falls back to the cold solve of :func:`errors`.  Warnings as in :func:`errors`.
+    warm start falls back to the cold solve of `errors`.  Warnings as in `errors`.
 
     Examples
     --------

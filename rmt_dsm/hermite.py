@@ -1,18 +1,20 @@
 r"""Hermite coefficients of an activation: the weakly correlated cross moment without cancellation.
 
-With the normalized (probabilists') Hermite polynomials :math:`\psi_k = He_k/\sqrt{k!}` and
-:math:`h_k = E[\sigma(\Gamma z)\,\psi_k(z)]`, Mehler's formula gives for two centered Gaussians of
-variance :math:`\Gamma^2` and correlation :math:`\rho`
+With the normalized (probabilists') Hermite polynomials $\psi_k = He_k/\sqrt{k!}$ and
+$h_k = E[\sigma(\Gamma z)\,\psi_k(z)]$, Mehler's formula gives for two centered Gaussians of
+variance $\Gamma^2$ and correlation $\rho$
 
-.. math::  E[\sigma(h)\sigma(h')] = \sum_{k\ge 0} h_k^2 \rho^k, \qquad
-           v^2 = \sum_{k\ge 2} h_k^2 \rho^k \quad (\rho = a^2 q/\Gamma^2)
+$$
+E[\sigma(h)\sigma(h')] = \sum_{k\ge 0} h_k^2 \rho^k, \qquad
+v^2 = \sum_{k\ge 2} h_k^2 \rho^k \quad (\rho = a^2 q/\Gamma^2)
+$$
 
-(derivations/gaussian_equivalence.md).  For small :math:`|\rho|` (large diffusion times,
-:math:`\rho = e^{-2t}` for the OU schedule) the series converges geometrically and each term is
-positive, while the defining subtraction :math:`E_u[\bar\sigma^2] - \mu_0^2 - \mu_1^2 a^2 q`
-cancels :math:`2\log_{10}(1/\rho)` digits.
+(derivations/gaussian_equivalence.md).  For small $|\rho|$ (large diffusion times,
+$\rho = e^{-2t}$ for the OU schedule) the series converges geometrically and each term is
+positive, while the defining subtraction $E_u[\bar\sigma^2] - \mu_0^2 - \mu_1^2 a^2 q$
+cancels $2\log_{10}(1/\rho)$ digits.
 
-The :math:`h_k` are computed at the current ``mpmath.mp.dps`` (or in double precision): for
+The $h_k$ are computed at the current ``mpmath.mp.dps`` (or in double precision): for
 smooth activations by the trapezoidal rule in z (spectrally accurate for integrands analytic in a
 strip), step halved until two levels agree; for kinked ones by ``mpmath.quad`` split at the kinks.
 """
@@ -47,7 +49,7 @@ def _info(act):
 def hermite_coefficients(act, vkey, rho) -> list:
     """[h_0, ..., h_K] at the current mpmath precision, K large enough for sum h_k^2 rho^k.
 
-    ``vkey``: the variance Gamma^2 as a key of :mod:`rmt_dsm.moments`.
+    ``vkey``: the variance Gamma^2 as a key of `rmt_dsm.moments`.
     """
     from .moments import _mp_fun, _mpk, _num
 

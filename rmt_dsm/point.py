@@ -1,11 +1,11 @@
 """One validated parameter point of the model and its Gaussian-equivalent coefficients.
 
-The public entry points (:func:`rmt_dsm.errors`, :func:`rmt_dsm.learning_curve`,
-:func:`rmt_dsm.dsm.spectrum.spectrum`, the phase diagram) all start here: :func:`point`
+The public entry points (`rmt_dsm.errors`, `rmt_dsm.learning_curve`,
+`rmt_dsm.dsm.spectrum.spectrum`, the phase diagram) all start here: `point`
 checks every argument (``ValueError`` naming it, SPEC conventions in docs/model.md) and
-converts the numbers to the requested precision; :func:`coefficients_of` gives mu1, v2, s2
+converts the numbers to the requested precision; `coefficients_of` gives mu1, v2, s2
 [D§3] at that point.  The point is a frozen dataclass: a new model parameter is one more
-field, one more check in :func:`point`, and one more entry in :meth:`Point.public`.
+field, one more check in `point`, and one more entry in `Point.public`.
 """
 from __future__ import annotations
 

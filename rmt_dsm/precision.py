@@ -6,9 +6,11 @@ rounded back to ``D`` digits on exit, like mpmath's own ``PrecisionManager``: ev
 add digits of its own.  ``dps = None`` is the double-precision fast path: floats, no mpmath
 context.
 
-:class:`PrecisionWarning` is raised (as a warning) when a double-precision result is estimated
-to be less accurate than :data:`WARN_RELATIVE`.
+`PrecisionWarning` is raised (as a warning) when a double-precision result is estimated
+to be less accurate than `WARN_RELATIVE`.
 
+Examples
+--------
 >>> import mpmath
 >>> with working_precision(20):
 ...     inside, third = mpmath.mp.dps, mpmath.mpf(1) / 3
@@ -33,7 +35,7 @@ WARN_RELATIVE = 1e-10
 
 class PrecisionWarning(UserWarning):
     """A double-precision result is estimated to carry fewer digits than the 10 promised by
-    :data:`WARN_RELATIVE`; ask for more digits (``dps=30``, ``--dps 30``)."""
+    `WARN_RELATIVE`; ask for more digits (``dps=30``, ``--dps 30``)."""
 
 
 def working_dps(dps: int) -> int:

@@ -76,7 +76,7 @@ def _param_value(v, dps):
 
 
 def errors_payload(res, dps=None) -> dict:
-    """The JSON object of one :class:`rmt_dsm.api.Errors` result."""
+    """The JSON object of one `rmt_dsm.api.Errors` result."""
     out = {k: format_number(getattr(res, k), dps) for k in ERROR_KEYS}
     params = {k: _param_value(v, dps) for k, v in res.params.items()}
     params["m"] = json_m(res.params["m"])
