@@ -2,7 +2,7 @@
 
 The public entry points (`rmt_dsm.errors`, `rmt_dsm.learning_curve`,
 `rmt_dsm.dsm.spectrum.spectrum`, the phase diagram) all start here: `point`
-checks every argument (``ValueError`` naming it, SPEC conventions in docs/model.md) and
+checks every argument (``ValueError`` naming it; conventions in docs/model.md) and
 converts the numbers to the requested precision; `coefficients_of` gives mu1, v2, s2
 [D§3] at that point.  The point is a frozen dataclass: a new model parameter is one more
 field, one more check in `point`, and one more entry in `Point.public`.
@@ -22,7 +22,7 @@ __all__ = ["Point", "point", "coefficients_of"]
 
 @dataclass(frozen=True)
 class Point:
-    """Validated parameters of one point (SPEC §2 names).
+    """Validated parameters of one point (names as in docs/model.md).
 
     Attributes
     ----------
@@ -92,7 +92,7 @@ class Point:
         return point(**{**self.public(), "dps": dps})
 
     def public(self) -> dict:
-        """Every parameter by its SPEC name (the ``params`` of a result)."""
+        """Every parameter by its name in docs/model.md (the ``params`` of a result)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 

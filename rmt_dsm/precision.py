@@ -1,4 +1,4 @@
-"""One precision wrapper for the whole theory (SPEC §4 numerical contract, docs/model.md).
+"""One precision wrapper for the whole theory (numerical contract: docs/model.md).
 
 A result asked for at ``dps = D`` digits is computed at ``D + GUARD`` digits (mpmath), then
 rounded back to ``D`` digits on exit, like mpmath's own ``PrecisionManager``: every layer below
