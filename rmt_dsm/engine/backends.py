@@ -125,6 +125,22 @@ class NumpyBackend:
             raise Singular("non-finite solve")
         return x
 
+    def factor(self, A):
+        """LU factors of A, for several right-hand sides (`solve_factored`)."""
+        from scipy.linalg import lu_factor
+
+        if not np.all(np.isfinite(A)):
+            raise Singular("non-finite matrix")
+        return lu_factor(A, check_finite=False)
+
+    def solve_factored(self, lu, b):
+        from scipy.linalg import lu_solve
+
+        x = lu_solve(lu, np.asarray(b), check_finite=False)
+        if not np.all(np.isfinite(x)):
+            raise Singular("non-finite solve")
+        return x
+
     @staticmethod
     def matvec(A, v):
         return A @ np.asarray(v)
@@ -202,6 +218,19 @@ class MpmathBackend:
             x = mpmath.lu_solve(A, b)
         except ZeroDivisionError as e:
             raise Singular(str(e)) from e
+        self._check(self.tolist(x))
+        return x
+
+    def factor(self, A):
+        """LU factors of A (mpmath's Gauss elimination with pivoting), for `solve_factored`."""
+        try:
+            return mpmath.mp.LU_decomp(A, use_cache=False)
+        except ZeroDivisionError as e:
+            raise Singular(str(e)) from e
+
+    def solve_factored(self, lu, b):
+        LU, p = lu
+        x = mpmath.mp.U_solve(LU, mpmath.mp.L_solve(LU, mpmath.matrix(b), p))
         self._check(self.tolist(x))
         return x
 
