@@ -183,8 +183,8 @@ def test_results_rounded_to_dps():
 @pytest.mark.slow
 def test_precision_contract_near_threshold():
     D = 20
-    lo = rmt_dsm.errors(0.7, "0.70000007", 1, t=0.4, lam=0.0, dps=D)
-    hi = rmt_dsm.errors(0.7, "0.70000007", 1, t=0.4, lam=0.0, dps=D + 10)
+    lo = rmt_dsm.errors(0.7, 0.70000007, 1, t=0.4, lam=0.0, dps=D)
+    hi = rmt_dsm.errors(0.7, 0.70000007, 1, t=0.4, lam=0.0, dps=D + 10)
     for f in FIELDS:
         a, b = getattr(lo, f), getattr(hi, f)
         assert abs(a - b) <= mpmath.mpf(10) ** (-(D - 5)) * max(abs(b), mpmath.mpf(10) ** -300), f
