@@ -21,6 +21,7 @@ import mpmath
 
 from .point import Point, coefficients_of, point
 from .precision import GUARD, WARN_RELATIVE, PrecisionWarning, rounded, working_dps, working_precision
+from .progress import track
 
 __all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence", "PrecisionWarning"]
 
@@ -167,7 +168,7 @@ def _solve(pt: Point, coef, start=None):
             sol = system.solve(_params(pt, coef, lam_h), dps=pt.dps)
             if lam_h == pt.lam:
                 return sol
-            for lam in _lam_ladder(lam_h, pt.lam, pt.dps, scale=pt.threshold_distance ** 2):
+            for lam in track(_lam_ladder(lam_h, pt.lam, pt.dps, scale=pt.threshold_distance ** 2), "lambda ladder"):
                 sol = system.solve(_params(pt, coef, lam), dps=pt.dps, start=sol)
             return sol
         except ConvergenceError as exc:
@@ -453,8 +454,12 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
     base = dict(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation, a=a, delta=delta, dps=dps)
     if vary not in ("psi_n", "psi_p", "t", "lam", "m"):
         raise ValueError(f"vary must be one of psi_n, psi_p, t, lam, m; got {vary!r}")
+    try:
+        values = list(values)
+    except TypeError:
+        raise ValueError(f"values must be an iterable of {vary} values, got {values!r}") from None
     out, prev, prev_chart = [], None, None
-    for v in values:
+    for v in track(values, "learning curve"):
         pt = point(**{**base, vary: v})
         res, sol = _errors_at(pt, start=prev if prev_chart == pt.chart else None)
         out.append(res)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields, replace
 
 import mpmath
 
-from .model import check_lam, check_m, check_ratio, schedule
+from .model import check_dps, check_lam, check_m, check_ratio, schedule
 from .precision import working_precision
 
 __all__ = ["Point", "point", "coefficients_of"]
@@ -147,17 +147,16 @@ def point(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=Non
     psi_p = check_ratio("psi_p", psi_p)
     m = check_m(m)
     lam = check_lam(lam)
-    if dps is not None and (isinstance(dps, bool) or not isinstance(dps, int) or dps < 1):
-        raise ValueError(f"dps must be a positive integer number of digits, got {dps!r}")
-    from .activations import get_activation
+    dps = check_dps(dps)
+    from .activations import check_gaussian_moments
 
-    get_activation(activation)  # raises ValueError naming 'activation'
+    sch = schedule(t=t, a=a, delta=delta)  # validation (ValueError naming the argument)
+    check_gaussian_moments(activation, float(sch.a) ** 2 + float(sch.delta))  # ValueError naming 'activation'
     if dps is not None:
         with working_precision(dps):
             sch = schedule(t=_exact(t), a=_exact(a), delta=_exact(delta))
             psi_n, psi_p, lam = _exact(psi_n), _exact(psi_p), _exact(lam)
     else:
-        sch = schedule(t=t, a=a, delta=delta)
         psi_n, psi_p, lam = float(psi_n), float(psi_p), float(lam)
         sch = replace(sch, a=float(sch.a), delta=float(sch.delta))
     return Point(psi_n=psi_n, psi_p=psi_p, m=m, t=sch.t, lam=lam, a=sch.a, delta=sch.delta, activation=activation,

@@ -3,9 +3,10 @@
 
 Runs every ``benchmarks/*.py`` (in name order, with the modest arguments of ``ARGS``) and the
 60 x 60 ``rmt-dsm phase`` diagram, captures their standard output and wall times, and writes them
-with the machine description into docs/performance.md.
+with the machine description into docs/performance.md -- only with ``--write``; otherwise the
+page goes to stdout (or to ``--out FILE``), so that a trial run never rewrites a tracked file.
 
-    .venv/bin/python scripts/gen_performance_page.py [--only NAME ...] [--timeout SECONDS]
+    .venv/bin/python scripts/gen_performance_page.py [--only NAME ...] [--timeout SECONDS] [--write]
 """
 from __future__ import annotations
 
@@ -54,8 +55,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", default=None, help="benchmark file names (default: all) or 'phase'")
     ap.add_argument("--timeout", type=float, default=900.0, help="per benchmark (seconds)")
-    ap.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    ap.add_argument("--write", action="store_true", help="write docs/performance.md (a tracked file)")
+    ap.add_argument("--out", default=None, help="write the page to this file (default: stdout, or "
+                                                "docs/performance.md with --write)")
     args = ap.parse_args(argv)
+    if args.write and args.out is None:
+        args.out = str(ROOT / "docs" / "performance.md")
     scripts = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py"))
     selected = [s for s in scripts if args.only is None or s in args.only]
     sections = []
@@ -89,6 +94,9 @@ def main(argv=None) -> int:
         lines += [f"Command: `{cmd}` — wall time {wall:.1f} s"
                   + ("" if status == 0 else f" (exit status {status})") + ".", "",
                   "```text", out or "(no output)", "```", ""]
+    if args.out is None:
+        sys.stdout.write("\n".join(lines))
+        return 0
     Path(args.out).write_text("\n".join(lines))
     sys.stderr.write(f"wrote {args.out}\n")
     return 0

@@ -1,8 +1,11 @@
 #!/usr/bin/env python
 """Regenerate docs/validation.md, docs/figures/validation_*.{png,pdf} and docs/data/validation_*.csv.
 
-    .venv/bin/python scripts/make_validation_report.py           # full protocol (~30-40 min, 2 cores)
-    .venv/bin/python scripts/make_validation_report.py --quick   # reduced protocol (a few minutes)
+    .venv/bin/python scripts/make_validation_report.py --write           # full protocol (~30-40 min, 2 cores)
+    .venv/bin/python scripts/make_validation_report.py --quick --out DIR # reduced protocol (a few minutes)
+
+The tracked files under docs/ are rewritten only with --write; otherwise everything goes to
+--out DIR (default: a new temporary directory, printed at the end).
 
 Sections (machinery in rmt_dsm/validation.py):
   1. Gaussian-equivalent simulator vs theory at d = 1000 on the whole grid (m = inf exact).
@@ -18,6 +21,7 @@ import math
 import os
 import platform
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -622,13 +626,18 @@ def main(argv=None):
     global DOCS, FIG, DATA
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="reduced protocol (a few minutes)")
-    ap.add_argument("--out", default=DOCS, help="docs directory (default: docs/)")
+    ap.add_argument("--write", action="store_true", help="write into docs/ (tracked files)")
+    ap.add_argument("--out", default=None, help="output docs directory (default: docs/ with --write, "
+                                                "else a new temporary directory)")
     ap.add_argument("--from-data", action="store_true",
                     help="re-render validation.md and the trend / m figures from docs/data/*.csv "
                          "without simulating (the learning-curve figure is kept)")
     args = ap.parse_args(argv)
-    DOCS = args.out
+    source_data = DATA  # the tracked data, read by --from-data
+    DOCS = args.out or (DOCS if args.write else tempfile.mkdtemp(prefix="rmt_dsm_validation_"))
     FIG, DATA = os.path.join(DOCS, "figures"), os.path.join(DOCS, "data")
+    if not args.write and args.out is None:
+        log(f"output directory (use --write to update docs/): {DOCS}")
     os.makedirs(FIG, exist_ok=True)
     os.makedirs(DATA, exist_ok=True)
     P = protocol(args.quick)
@@ -636,12 +645,12 @@ def main(argv=None):
     if args.from_data:
         import json
 
-        with open(meta_path) as fh:
+        with open(os.path.join(source_data, "validation_meta.json")) as fh:
             meta = json.load(fh)
         P = protocol(meta["quick"])
-        ge_rows = V.read_csv(os.path.join(DATA, "validation_ge.csv"))
-        ge_trends = trends_from_rows(V.read_csv(os.path.join(DATA, "validation_ge_trends.csv")))
-        trends = trends_from_rows(V.read_csv(os.path.join(DATA, "validation_true.csv")))
+        ge_rows = V.read_csv(os.path.join(source_data, "validation_ge.csv"))
+        ge_trends = trends_from_rows(V.read_csv(os.path.join(source_data, "validation_ge_trends.csv")))
+        trends = trends_from_rows(V.read_csv(os.path.join(source_data, "validation_true.csv")))
         write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends)
         fig_trends(trends, ge_trends)
         fig_m_approach(trends, ge_rows)

@@ -1,13 +1,13 @@
-"""``rmt-dsm errors``: the exact high-dimensional errors at one parameter point (SPEC section 5).
+"""``rmt-dsm errors``: the exact high-dimensional errors at one parameter point (docs/model.md).
 
     rmt-dsm errors --psi-n X --psi-p Y --m M (--t T | --a A --delta DELTA) [--lam L]
                    [--activation NAME] [--dps D] [--json]
 
 With --json: one JSON object with keys train, test, score, gap, floor (JSON numbers; with
---dps D, decimal strings of D significant digits), "params" (every parameter: psi_n, psi_p,
-m as an int or "inf", t, lam, a, delta, activation, dps), "solver" (residual, iterations,
-chart) and "accuracy" (estimated relative error of each value, and the estimated number of
-correct digits of the least accurate one).  Without --json: a readable table.  When a
+--dps D, decimal strings of D significant digits), "params" (every parameter, once: psi_n,
+psi_p, m as an int or "inf", t, lam, a, delta, activation, dps), "solver" (residual,
+iterations, chart) and "accuracy" (estimated relative error of each value, and the estimated
+number of correct digits of the least accurate one).  Without --json: a readable table.  When a
 double-precision value is estimated less accurate than 1e-10 (relative), one line on stderr
 names the estimated digits and suggests --dps.
 
@@ -82,10 +82,6 @@ def errors_payload(res, dps=None) -> dict:
     params["m"] = json_m(res.params["m"])
     params["dps"] = dps
     out["params"] = params
-    # SPEC §5: "keys train, test, score, gap, floor ... and the parameters": the parameters
-    # are also top-level keys, for scripts that read them there
-    for k, v in params.items():
-        out.setdefault(k, v)
     residual = res.residual
     out["solver"] = {
         "residual": None if residual is None else float(abs(residual)),
@@ -142,8 +138,8 @@ def run(args) -> int:
         sys.stderr.write(f"rmt-dsm errors: no convergence: {one_line(exc)}\n")
         return 3
     if not is_exact(res):
-        sys.stderr.write(f"rmt-dsm errors: error: non-finite result {res.as_dict()} at {res.params}\n")
-        return 1
+        sys.stderr.write(f"rmt-dsm errors: no convergence: non-finite result {res.as_dict()} at {res.params}\n")
+        return 3
     out = errors_payload(res, dps)
     print(json.dumps(out) if args.json else _table(out))
     for w in caught:

@@ -36,6 +36,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..progress import track
 from .system import FixedPointSystem
 
 __all__ = ["spectral_density", "support_edges", "atom_mass"]
@@ -95,7 +96,7 @@ def spectral_density(sysm: FixedPointSystem, g, z, params: dict, x_values, eta=N
     top = None
     pi = mpmath.pi if dps is not None else np.pi
     base = {sysm._param_symbol(k): v for k, v in params.items()}
-    for x in x_values:
+    for x in track(x_values, "spectrum"):
         sols = _solve_ladder(sysm, base, z, x, ladder, dps, top)
         top = sols[0]
         f1 = _im(sols[-1][g])
