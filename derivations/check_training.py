@@ -20,6 +20,7 @@ from rmt_dsm.dsm.observables import compiled  # noqa: E402
 from rmt_dsm.dsm.pencil import dsm_pencil  # noqa: E402
 from rmt_dsm.dsm.training import _solve, training_curve  # noqa: E402
 from rmt_dsm.dsm.two_point import full_G, two_point_matrix, two_point_structure  # noqa: E402
+from rmt_dsm.point import coefficients_of, point  # noqa: E402
 from rmt_dsm.engine.claims import PencilClaim  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -99,8 +100,8 @@ def check_read_off():
 
 
 def _base(psi_n, psi_p, m, t, lam=0.0, activation="tanh"):
-    pt = api._point(psi_n, psi_p, m, t, lam, activation, None, None, None)
-    coef = api._coefficients(pt)
+    pt = point(psi_n, psi_p, m, t, lam, activation, None, None, None)
+    coef = coefficients_of(pt)
     base = {k: v for k, v in api._params(pt, coef, lam).items() if k not in ("x", "y", "epsilon")}
     return pt, coef, base
 
