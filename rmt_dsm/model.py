@@ -13,7 +13,7 @@ import math
 import numbers
 from dataclasses import dataclass
 
-__all__ = ["Schedule", "schedule", "check_ratio", "check_m", "check_lam", "check_dps", "MAX_DPS"]
+__all__ = ["Schedule", "schedule", "check_ratio", "check_m", "check_lam", "check_dps", "check_tau", "MAX_DPS"]
 
 #: largest working precision (significant digits) accepted: at 100 digits one point takes a
 #: few seconds, at 150 about a minute and at 300 several minutes (the Gaussian quadratures)
@@ -178,6 +178,24 @@ def check_dps(dps, name: str = "dps"):
     if isinstance(dps, bool) or not isinstance(dps, numbers.Integral) or not 1 <= dps <= MAX_DPS:
         raise ValueError(f"{name} must be an integer number of digits from 1 to {MAX_DPS}, got {dps!r}")
     return int(dps)
+
+
+def check_tau(tau):
+    """Gradient-flow training time tau > 0; None or ``math.inf`` mean the converged (ridge) readout.
+
+    >>> check_tau(None), check_tau(math.inf), check_tau(2)
+    (inf, inf, 2)
+    >>> check_tau(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: tau must be a positive training time or inf, got 0
+    """
+    if tau is None:
+        return math.inf
+    _require_number("tau", tau)
+    if not tau > 0:
+        raise ValueError(f"tau must be a positive training time or inf, got {tau!r}")
+    return tau
 
 
 def parse_m(text: str):

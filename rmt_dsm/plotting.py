@@ -19,9 +19,9 @@ COLORS = {"train": "tab:blue", "test": "tab:red", "score": "tab:green", "floor":
 LABELS = {"train": r"$E_{\rm train}$", "test": r"$E_{\rm test}$", "score": r"$E_{\rm score}$",
           "floor": r"floor $F_{\rm pop}$"}
 AXIS_LABELS = {"psi_p": r"$\psi_p = p/d$", "psi_n": r"$\psi_n = n/d$", "m": r"$m$ (noise draws per point)",
-               "t": r"diffusion time $t$", "lam": r"ridge $\lambda$"}
+               "t": r"diffusion time $t$", "lam": r"ridge $\lambda$", "tau": r"training time $\tau$"}
 _PARAM_TEX = {"psi_n": r"\psi_n", "psi_p": r"\psi_p", "m": "m", "t": "t", "lam": r"\lambda",
-              "a": "a", "delta": r"\Delta"}
+              "a": "a", "delta": r"\Delta", "tau": r"\tau"}
 #: the threshold line is drawn only for ridges up to this value (a visible peak)
 SMALL_LAM = 0.05
 
@@ -60,8 +60,8 @@ def threshold_location(vary: str, params: dict):
 def _format_param(name: str, v) -> str:
     if v is None:
         return ""
-    if name == "m" and v == math.inf:
-        return r"m=\infty"
+    if name in ("m", "tau") and v == math.inf:
+        return rf"{_PARAM_TEX[name]}=\infty"
     num = f"{_float(v):.4g}" if not isinstance(v, int) else str(v)
     return f"{_PARAM_TEX[name]}={num}"
 
@@ -74,7 +74,7 @@ def curve_title(vary: str, params: dict) -> str:
     >>> curve_title("psi_p", {"psi_n": 1.0, "m": 1, "t": 0.1, "lam": 0.001, "activation": "tanh"})
     '$\\\\psi_n=1,\\\\ m=1,\\\\ t=0.1,\\\\ \\\\lambda=0.001$, tanh'
     """
-    names = ["psi_n", "psi_p", "m", "t", "a", "delta", "lam"]
+    names = ["psi_n", "psi_p", "m", "t", "a", "delta", "lam", "tau"]
     if params.get("t") is not None:
         names = [n for n in names if n not in ("a", "delta")]
     parts = [_format_param(n, params.get(n)) for n in names if n != vary]
@@ -97,13 +97,14 @@ def _series(rows, vary, key):
 
 
 def plot_curve(rows, vary: str, params: dict, sim_rows=None, log: bool = False, logy: bool = False,
-               sim_label: str | None = None):
+               sim_label: str | None = None, marks: dict | None = None):
     """Train, test and score errors and the floor versus ``vary``.
 
     ``params``: the fixed parameters (psi_n, psi_p, m, t or a/delta, lam, activation); they
     make the title and locate the threshold psi_p = m psi_n, drawn as a vertical dashed
     line when it lies in the plotted range and lam <= SMALL_LAM.  ``sim_rows``: simulation
     points drawn as markers with standard-error bars in the colours of the theory lines.
+    ``marks``: {mathtext label: x} drawn as vertical dotted lines (e.g. tau_gen and tau_mem).
     Returns a `matplotlib.figure.Figure` (not attached to any display).
     """
     from matplotlib.figure import Figure
@@ -128,6 +129,9 @@ def plot_curve(rows, vary: str, params: dict, sim_rows=None, log: bool = False, 
     thr = threshold_location(vary, params)
     if thr is not None and allx and min(allx) <= thr <= max(allx):
         ax.axvline(thr, color="k", ls="--", lw=0.9, label=r"threshold $\psi_p = m\,\psi_n$")
+    for (label, x), style in zip((marks or {}).items(), ("-.", ":", "--")):
+        if math.isfinite(_float(x)):
+            ax.axvline(_float(x), color="0.2", ls=style, lw=1.0, label=f"{label} = {_float(x):.3g}")
     if log:
         ax.set_xscale("log")
     if logy:

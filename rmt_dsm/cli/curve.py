@@ -1,13 +1,15 @@
 """``rmt-dsm curve``: a learning curve (theory, optionally with finite-d simulation points).
 
-    rmt-dsm curve --vary {psi_p,psi_n,t,lam,m} --from A --to B --num K [--log]
-                  [--psi-n X] [--psi-p Y] [--m M] (--t T | --a A --delta DELTA) [--lam L]
+    rmt-dsm curve --vary {psi_p,psi_n,t,lam,m,tau} --from A --to B --num K [--log]
+                  [--psi-n X] [--psi-p Y] [--m M] (--t T | --a A --delta DELTA) [--lam L] [--tau TAU]
                   [--activation NAME] [--sigma W1:L1,... | --psi-d X] [--dps D] [--out PREFIX] [--json]
                   [--simulate-d D --seeds K [--simulate-points P] [--seed S]]
 
 Every parameter except the varied one must be given.  The sweep uses
 `rmt_dsm.learning_curve` (each point warm-started from the previous one) on a linear
 grid, or a log-spaced grid with --log; for --vary m the grid is rounded to distinct integers.
+--vary tau: errors of the gradient-flow readout versus training time (one contour quadrature for
+the whole curve); the figure marks the timescales tau_gen and tau_mem (rmt_dsm.timescales).
 
 Writes PREFIX.csv (columns: the varied parameter, train, test, score, gap, floor, and
 sim_<error>_mean / sim_<error>_stderr when simulating), PREFIX.png and PREFIX.pdf (figure of
@@ -28,16 +30,16 @@ import warnings
 import numpy as np
 
 from rmt_dsm.cli.errors import ERROR_KEYS, format_number, is_exact, one_line
-from rmt_dsm.cli.options import (add_dps_option, add_model_options, check_dps, check_out, finite_float, json_m,
-                                 sigma_from_args)
+from rmt_dsm.cli.options import (add_dps_option, add_model_options, add_tau_option, check_dps, check_out,
+                                 finite_float, json_m, sigma_from_args)
 from rmt_dsm.progress import track
 
 __all__ = ["add_parser", "run", "make_grid", "fixed_params"]
 
-VARY = ("psi_p", "psi_n", "t", "lam", "m")
+VARY = ("psi_p", "psi_n", "t", "lam", "m", "tau")
 #: most grid points of one curve
 MAX_NUM = 10000
-_FLAG = {"psi_p": "--psi-p", "psi_n": "--psi-n", "t": "--t", "lam": "--lam", "m": "--m"}
+_FLAG = {"psi_p": "--psi-p", "psi_n": "--psi-n", "t": "--t", "lam": "--lam", "m": "--m", "tau": "--tau"}
 
 
 def add_parser(subparsers) -> None:
@@ -53,6 +55,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--log", action="store_true", help="log-spaced grid and log x-axis")
     add_model_options(p, required=False, lam_default=None)
     add_dps_option(p)
+    add_tau_option(p)
     p.add_argument("--out", default="rmt_dsm_curve", help="output prefix: writes PREFIX.csv, .png, .pdf (.json)")
     p.add_argument("--json", action="store_true", help="also write PREFIX.json and print it on stdout")
     p.add_argument("--logy", action="store_true", help="log y-axis in the figure")
@@ -92,7 +95,8 @@ def make_grid(vary: str, start: float, stop: float, num: int, log: bool = False)
 
 def fixed_params(args) -> dict:
     """The non-varied parameters from the command line (each one required)."""
-    given = {"psi_n": args.psi_n, "psi_p": args.psi_p, "m": args.m, "t": args.t, "lam": args.lam}
+    given = {"psi_n": args.psi_n, "psi_p": args.psi_p, "m": args.m, "t": args.t, "lam": args.lam,
+             "tau": getattr(args, "tau", None)}
     if given[args.vary] is not None:
         raise ValueError(f"{_FLAG[args.vary]} cannot be given together with --vary {args.vary}")
     if args.vary == "t" and (args.a is not None or args.delta is not None):
@@ -183,6 +187,19 @@ def _fixed_json(fixed: dict) -> dict:
     return out
 
 
+def _timescale_marks(fixed: dict) -> dict:
+    """{label: time} of tau_gen and tau_mem at the fixed parameters (rmt_dsm.timescales)."""
+    from rmt_dsm.engine import ConvergenceError
+    from rmt_dsm.timescales import timescales
+
+    try:
+        ts = timescales(**{k: v for k, v in fixed.items() if k not in ("tau", "sigma")})
+    except ConvergenceError as exc:  # e.g. lam = 0 on the threshold: no converged curve to compare with
+        sys.stderr.write(f"rmt-dsm curve: note: timescales not marked: {one_line(exc)}\n")
+        return {}
+    return {r"$\tau_{\rm gen}$": ts.tau_gen, r"$\tau_{\rm mem}$": ts.tau_mem}
+
+
 def run(args) -> int:
     """Sweep, simulate if asked, write the files; see the module docstring."""
     from rmt_dsm.api import ThresholdDivergence, learning_curve
@@ -225,8 +242,10 @@ def run(args) -> int:
     table = [_printable(r, args.vary, dps) for r in _merge(rows, sim_rows, args.vary)]
     files = [f"{args.out}.csv"]
     write_csv(files[0], table, _columns(args.vary, sim_rows is not None))
+    marks = _timescale_marks(fixed) if args.vary == "tau" else None
     fig = plot_curve(rows, args.vary, fixed, sim_rows=sim_rows, log=args.log, logy=args.logy,
-                     sim_label=None if sim_rows is None else f"simulation, $d={args.simulate_d}$, {args.seeds} seeds")
+                     sim_label=None if sim_rows is None else f"simulation, $d={args.simulate_d}$, {args.seeds} seeds",
+                     marks=marks)
     files += save_figure(fig, args.out)
     report = sys.stdout
     if args.json:

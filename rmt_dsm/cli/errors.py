@@ -1,12 +1,17 @@
 """``rmt-dsm errors``: the exact high-dimensional errors at one parameter point (docs/model.md).
 
     rmt-dsm errors --psi-n X --psi-p Y --m M (--t T | --a A --delta DELTA) [--lam L]
-                   [--activation NAME] [--sigma W1:L1,... | --psi-d X] [--dps D] [--json]
+                   [--activation NAME] [--sigma W1:L1,... | --psi-d X] [--dps D] [--tau TAU] [--json]
 
 With --json: one JSON object with keys train, test, score, gap, floor (JSON numbers; with
 --dps D, decimal strings of D significant digits), "params" (every parameter, once: psi_n,
-psi_p, m as an int or "inf", t, lam, a, delta, activation, dps) and "solver" (residual,
-iterations, chart).  Without --json: a readable table.
+psi_p, m as an int or "inf", t, lam, a, delta, activation, dps, tau), "solver" (residual,
+iterations, chart) and "accuracy" (estimated relative error of each value, and the estimated
+number of correct digits of the least accurate one; with --tau, from the quadrature error
+estimate).  --tau T: the errors of the gradient-flow readout at training time T (default: inf,
+the converged readout).  Without --json: a readable table.  When a double-precision value is
+estimated less accurate than 1e-10 (relative), one line on stderr names the estimated digits
+and suggests --dps.
 
 Exit status: 0 when every printed number is a converged solution; 2 for bad input (one line
 on stderr naming the argument, nothing on stdout); 3 when the solver does not converge.
@@ -23,7 +28,7 @@ import warnings
 
 import mpmath
 
-from rmt_dsm.cli.options import add_dps_option, add_model_options, check_dps, json_m, sigma_from_args
+from rmt_dsm.cli.options import add_dps_option, add_model_options, add_tau_option, check_dps, json_m, sigma_from_args
 
 __all__ = ["add_parser", "run", "format_number", "errors_payload", "is_exact", "one_line"]
 
@@ -41,6 +46,7 @@ def add_parser(subparsers) -> None:
                               description=__doc__.splitlines()[0], epilog=_EPILOG)
     add_model_options(p, required=True)
     add_dps_option(p)
+    add_tau_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=run)
 
@@ -78,17 +84,18 @@ def errors_payload(res, dps=None) -> dict:
     params = {k: _param_value(v, dps) for k, v in res.params.items()}
     params["m"] = json_m(res.params["m"])
     params["dps"] = dps
+    params.setdefault("tau", "inf")  # the converged readout unless a training time was given
     out["params"] = params
-    info = res.info
-    residual = info.get("residual")
+    residual = res.residual
     out["solver"] = {
         "residual": None if residual is None else float(abs(residual)),
-        "iterations": info.get("iterations"),
-        "chart": info.get("chart"),
-        "diverged": bool(info.get("diverged", False)),
+        "iterations": res.iterations,
+        "chart": res.chart,
+        "diverged": bool(res.diverged),
     }
-    if "quadrature_error" in info:
-        out["solver"]["quadrature_error"] = float(info["quadrature_error"])
+    if res.quadrature and "quadrature_error" in res.quadrature:
+        out["solver"]["quadrature_error"] = float(res.quadrature["quadrature_error"])
+    out["accuracy"] = {"relative": {k: float(v) for k, v in res.accuracy.items()}, "digits": res.digits}
     return out
 
 
@@ -96,7 +103,8 @@ def _table(out: dict) -> str:
     pr, sv = out["params"], out["solver"]
     sched = f"t={pr['t']}" if pr.get("t") is not None else ""
     head = (f"psi_n={pr['psi_n']} psi_p={pr['psi_p']} m={pr['m']} {sched} a={pr['a']} delta={pr['delta']} "
-            f"lam={pr['lam']} activation={pr['activation']} dps={pr['dps']} sigma={pr.get('sigma', '1:1')}")
+            f"lam={pr['lam']} activation={pr['activation']} dps={pr['dps']} sigma={pr.get('sigma', '1:1')}"
+            + (f" tau={pr['tau']}" if pr.get("tau") is not None else ""))
     lines = [" ".join(head.split()), f"{'error':<8}{'value':>28}"]
     for k in ERROR_KEYS:
         v = out[k]
@@ -107,7 +115,7 @@ def _table(out: dict) -> str:
 
 def is_exact(res) -> bool:
     """Every value is finite, except the exact +inf of the threshold divergence."""
-    diverged = res.info.get("diverged", False)
+    diverged = res.diverged
     for k in ERROR_KEYS:
         v = getattr(res, k)
         if mpmath.isnan(v) or (mpmath.isinf(v) and not (diverged and v > 0)):
@@ -124,14 +132,16 @@ def run(args) -> int:
     """Compute and print; see the module docstring for the exit statuses."""
     from rmt_dsm.api import ThresholdDivergence, errors
     from rmt_dsm.engine import ConvergenceError
+    from rmt_dsm.precision import PrecisionWarning
 
     dps = check_dps(args.dps)
     sigma = sigma_from_args(args)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ThresholdDivergence)
+            warnings.simplefilter("always", PrecisionWarning)
             res = errors(args.psi_n, args.psi_p, args.m, t=args.t, lam=args.lam, activation=args.activation,
-                         a=args.a, delta=args.delta, dps=dps, sigma=sigma)
+                         a=args.a, delta=args.delta, dps=dps, tau=args.tau, sigma=sigma)
     except ConvergenceError as exc:
         sys.stderr.write(f"rmt-dsm errors: no convergence: {one_line(exc)}\n")
         return 3
@@ -143,4 +153,8 @@ def run(args) -> int:
     for w in caught:
         if issubclass(w.category, ThresholdDivergence):
             sys.stderr.write(f"rmt-dsm errors: note: {one_line(w.message)}\n")
+    if any(issubclass(w.category, PrecisionWarning) for w in caught):
+        worst = max(res.accuracy.values())
+        sys.stderr.write(f"rmt-dsm errors: warning: estimated relative error {worst:.1e} (about {res.digits} "
+                         "correct digits) in double precision; rerun with --dps 30 for more digits\n")
     return 0

@@ -16,7 +16,7 @@ import tempfile
 from rmt_dsm.model import MAX_DPS, check_dps as _check_dps, parse_m
 
 __all__ = ["m_type", "finite_float", "dps_type", "add_model_options", "add_sigma_options", "sigma_from_args",
-           "add_dps_option", "check_dps", "check_out", "json_m"]
+           "add_dps_option", "add_tau_option", "tau_type", "check_dps", "check_out", "json_m"]
 
 
 def m_type(text: str):
@@ -130,6 +130,24 @@ def add_dps_option(parser) -> None:
     parser.add_argument("--dps", type=dps_type, default=None,
                         help=f"compute with mpmath at D significant digits (1 to {MAX_DPS}) and print D-digit "
                              "decimal strings (default: double precision, JSON numbers)")
+
+
+def tau_type(text: str) -> float:
+    """argparse type of ``--tau``: a finite number or ``inf`` (its sign is checked by the API).
+
+    >>> tau_type("inf"), tau_type("2.5")
+    (inf, 2.5)
+    """
+    if text.strip().lower() in ("inf", "infinity"):
+        return math.inf
+    return finite_float(text)
+
+
+def add_tau_option(parser) -> None:
+    """Add --tau T (gradient-flow training time from C = 0; default inf: the converged readout)."""
+    parser.add_argument("--tau", type=tau_type, default=None,
+                        help="gradient-flow training time tau > 0 from C = 0 (default: inf, the converged "
+                             "ridge / minimum-norm readout)")
 
 
 def check_dps(dps):

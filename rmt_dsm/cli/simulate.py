@@ -2,7 +2,8 @@
 
     rmt-dsm simulate --d D --psi-n X --psi-p Y --m M --t T --lam L [--activation NAME]
                      [--seeds K] [--seed S] [--model true|equivalent] [--n-test N]
-                     [--a A --delta DELTA] [--sigma W1:L1,... | --psi-d X] [--json]
+                     [--a A --delta DELTA] [--sigma W1:L1,... | --psi-d X] [--tau TAU [--gd-step H]] [--json]
+                     [--jobs J] [--backend joblib|dask] [--scheduler ADDRESS]
 
 --sigma / --psi-d give the limiting eigenvalue distribution of Sigma, as for ``rmt-dsm errors``;
 the simulation uses d eigenvalues with that distribution (round(w_k d) copies of l_k, largest
@@ -20,7 +21,7 @@ import json
 import math
 import sys
 
-from rmt_dsm.cli.options import add_model_options, sigma_from_args
+from rmt_dsm.cli.options import add_model_options, add_tau_option, finite_float, sigma_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -37,7 +38,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("--n-test", type=int, default=None,
                    help="Monte-Carlo test pairs for activations without exact population statistics "
                         "(default: max(20000, 4p))")
+    add_tau_option(p)
+    p.add_argument("--gd-step", type=finite_float, default=None,
+                   help="with --tau: plain gradient descent with this step size instead of the exact flow")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes for the seeds (default 1: serial)")
+    p.add_argument("--backend", choices=("joblib", "dask"), default="joblib",
+                   help="where the seeds run: local processes (joblib, default) or a dask.distributed cluster")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="address of the dask scheduler, e.g. tcp://127.0.0.1:8786 (with --backend dask)")
     p.set_defaults(run=run)
 
 
@@ -61,7 +70,9 @@ def run(args) -> int:
         raise ValueError(f"d must be a positive integer, got {args.d}")
     res = simulate(d=args.d, psi_n=args.psi_n, psi_p=args.psi_p, m=args.m, t=args.t, lam=args.lam,
                    activation=args.activation, a=args.a, delta=args.delta, seeds=args.seeds,
-                   seed=args.seed, model=args.model, n_test=args.n_test,
+                   seed=args.seed, model=args.model, n_test=args.n_test, jobs=args.jobs,
+                   backend=args.backend, scheduler=args.scheduler,
+                   tau=args.tau, gd_step=args.gd_step,
                    sigma_eigs=None if sigma is None else sigma.eigenvalues_for(args.d))
     out = res.as_dict()
     out["params"]["sigma"] = "1:1" if sigma is None else sigma.describe()

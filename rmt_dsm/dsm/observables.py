@@ -46,6 +46,8 @@ def error_expressions() -> dict:
     --------
     >>> error_expressions()["train"]
     H - H_prime*lam
+    >>> error_expressions()["floor"]
+    a**2/(a**2 + delta)
     """
     train = H - lam * Hp
     test = 1 - 2 * mu1 * sp.sqrt(delta) * X1 - mu1**2 * dQ_deps + (v2 + s2) * Hp

@@ -66,12 +66,12 @@ def spectrum(psi_n, psi_p, m, energies, t=None, activation="tanh", a=None, delta
     >>> round(sp_.atom_mass, 6)
     0.666667
     """
-    from ..api import _coefficients, _point
+    from ..point import coefficients_of, point
 
     from .atoms import reduction_for
 
-    pt = _point(psi_n, psi_p, m, t, 1.0, activation, a, delta, None, sigma)
-    coef = _coefficients(pt)
+    pt = point(psi_n, psi_p, m, t, 1.0, activation, a, delta, None, sigma)
+    coef = coefficients_of(pt)
     params = {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
               "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2, **reduction_for(pt.sigma).values(pt.sigma, pt.number)}
     rho = spectral_density(spectrum_system(pt.sigma), g_v, z, params, list(energies), eta=eta)

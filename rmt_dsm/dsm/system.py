@@ -16,7 +16,7 @@ the model) and, for an atom of eigenvalue l [S eqs. (4.1)-(4.3)],
     g_{u1} = 1 / (x - s^2 [mu1^2 Delta kappa sum_k w_k rho(l_k) + T_1' psi_p g_v] / psi_n)
     g_v    = 1 / (y - s^2 [T_0 g_{u0} + T_1 g_{u1} + sum_k w_k S(l_k) / (1 - s^2 psi_p g_v S(l_k))])
 
-with T_0 = v^2 + s^2 kappa, T_1' = s^2 kappa, T_1 = s^2 (1 - kappa) (here s^2 the SPEC's
+with T_0 = v^2 + s^2 kappa, T_1' = s^2 kappa, T_1 = s^2 (1 - kappa) (here s^2 the docs/model.md
 coefficient).  For one atom (1, 1) and eps -> eps/(a^2 + Delta) this is the isotropic system of
 derivations/dsm_learning_curves.md (5.4)-(5.7).  The atom sums are taken by a reduction of
 `rmt_dsm.dsm.atoms` (written out for a few atoms, vectorized for many).

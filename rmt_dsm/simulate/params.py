@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rmt_dsm.activations import check_gaussian_moments
-from rmt_dsm.model import check_lam, check_m, check_ratio, schedule
+from rmt_dsm.model import check_lam, check_m, check_ratio, check_tau, schedule
 
 __all__ = ["SimulationParams", "make_params", "MODELS", "BASES", "POPULATIONS", "available_memory", "MAX_FLOPS"]
 
 MODELS = ("true", "equivalent")
 BASES = ("random", "canonical")
-POPULATIONS = ("auto", "exact", "mc")
+POPULATIONS = ("auto", "exact", "cv", "mc")
 #: activations whose population statistics (given W) have a closed form
 EXACT_ACTIVATIONS = ("erf", "relu")
 
@@ -35,7 +35,9 @@ class SimulationParams:
 
     ``sigma_eigs`` is None for Sigma = I, else a tuple of the d eigenvalues of Sigma.
     ``exact_population`` says whether E_test and E_score are computed from exact
-    population statistics (True) or from a Monte-Carlo test set of size n_test.
+    population statistics (True) or from a Monte-Carlo test set; ``control_variate`` whether
+    that test set uses the surrogate control variate (as many pairs as the plain estimator
+    needs n_test for the same standard error) or is plain (n_test pairs).
     """
 
     d: int
@@ -54,6 +56,9 @@ class SimulationParams:
     sigma_eigs: tuple | None
     basis: str
     exact_population: bool
+    control_variate: bool = False
+    tau: float = math.inf
+    gd_step: float | None = None
 
     @property
     def n(self) -> int:
@@ -99,6 +104,8 @@ class SimulationParams:
         Measured (d = 1500, psi_n = 1, psi_p = 2, m = 2): peak 0.67 GB for tanh, 0.46 GB for
         erf, against an estimate of 0.72 GB.
 
+        Examples
+        --------
         >>> pr = make_params(d=1000, psi_n=1, psi_p=2, m=1, t=1.0)
         >>> pr.memory_bytes() > 8 * 7 * pr.p ** 2  # at least the p x p arrays
         True
@@ -137,10 +144,12 @@ class SimulationParams:
             "psi_n": self.psi_n, "psi_p": self.psi_p, "t": self.t, "a": self.a, "delta": self.delta,
             "lam": self.lam, "activation": self.activation, "model": self.model,
             "seeds": self.seeds, "seed": self.seed,
-            "population": "exact" if self.exact_population else "monte-carlo",
+            "population": "exact" if self.exact_population else (
+                "control-variate" if self.control_variate else "monte-carlo"),
             "n_test": None if self.exact_population else self.n_test,
             "sigma": "identity" if self.sigma_eigs is None else "eigenvalues",
             "basis": self.basis,
+            "tau": inf(self.tau), "gd_step": self.gd_step,
         }
 
 
@@ -213,7 +222,7 @@ def _check_size(params: SimulationParams) -> None:
 
 def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None,
                 seeds=1, seed=0, model="true", n_test=None, sigma_eigs=None, basis="random",
-                population="auto") -> SimulationParams:
+                population="auto", tau=None, gd_step=None) -> SimulationParams:
     """Validate the arguments of `rmt_dsm.simulate.simulate`.
 
     Examples
@@ -230,6 +239,13 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
     psi_p = float(check_ratio("psi_p", psi_p))
     m = check_m(m)
     lam = float(check_lam(lam))
+    tau = float(check_tau(tau))
+    if gd_step is not None:
+        if isinstance(gd_step, bool) or not float(gd_step) > 0 or math.isinf(float(gd_step)):
+            raise ValueError(f"gd_step must be a finite positive step size, got {gd_step!r}")
+        if math.isinf(tau):
+            raise ValueError("gd_step needs a finite training time tau")
+        gd_step = float(gd_step)
     sch = schedule(t=t, a=a, delta=delta)
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
@@ -268,6 +284,7 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
         exact = True
     else:
         exact = population == "auto" and act.name in EXACT_ACTIVATIONS
+    cv = not exact and population in ("auto", "cv")
     if n_test is None:
         n_test = max(20000, 4 * p)
     n_test = _positive_int("n_test", n_test)
@@ -276,6 +293,7 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
     params = SimulationParams(
         d=d, psi_n=psi_n, psi_p=psi_p, m=m, lam=lam, a=float(sch.a), delta=float(sch.delta),
         t=None if sch.t is None else float(sch.t), activation=act.name, model=model, seeds=seeds,
-        seed=int(seed), n_test=n_test, sigma_eigs=sigma_eigs, basis=basis, exact_population=exact)
+        seed=int(seed), n_test=n_test, sigma_eigs=sigma_eigs, basis=basis, exact_population=exact,
+        control_variate=cv, tau=tau, gd_step=gd_step)
     _check_size(params)
     return params

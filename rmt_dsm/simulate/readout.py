@@ -9,15 +9,22 @@ lambda = 0: minimum-norm solution C^T = U^+ V from the eigendecomposition U = Q 
 keeping the eigenvalues e_k > max(p, N) eps max(e) (the usual pseudo-inverse cut-off).
 This is the limit lambda -> 0+ of the ridge solution, because V lies in the range of U
 (V = Phi^T Xi / N and range(Phi^T) = range(U)).
+
+Training time tau (gradient flow from C = 0): C^T(tau) = g_tau(U) V with
+g_tau(u) = (1 - exp(-tau (u + lambda)))/(u + lambda), exactly from the eigendecomposition of U,
+or by plain gradient descent with a given step (to show that descent follows the flow).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy import linalg
 
 from .features import Sums
 
-__all__ = ["solve_readout", "solve_readout_dual", "train_error", "pinv_cutoff"]
+__all__ = ["solve_readout", "solve_readout_dual", "flow_readout", "gradient_descent_readout", "train_error",
+           "pinv_cutoff"]
 
 
 def pinv_cutoff(e: np.ndarray, N) -> float:
@@ -72,6 +79,49 @@ def solve_readout_dual(Phi: np.ndarray, Xi: np.ndarray, lam: float) -> np.ndarra
         Qk = Q[:, keep]
         alpha = Qk @ ((Qk.T @ Xi) / e[keep, None])
     return Phi.T @ alpha
+
+
+def flow_multiplier(e: np.ndarray, lam: float, tau: float) -> np.ndarray:
+    """g_tau(e) = (1 - exp(-tau (e + lambda)))/(e + lambda), equal to tau at e + lambda = 0.
+
+    >>> flow_multiplier(np.array([0.0, 1.0]), 0.0, 2.0).round(12).tolist()
+    [2.0, 0.864664716763]
+    """
+    s = e + lam
+    x = tau * s
+    safe = np.where(x == 0, 1.0, x)
+    return np.where(x == 0, tau, -np.expm1(-safe) / np.where(s == 0, 1.0, s))
+
+
+def flow_readout(U: np.ndarray, V: np.ndarray, lam: float, tau: float) -> np.ndarray:
+    """C^T(tau) = g_tau(U) V: gradient flow dC/dtau = -(C (U + lambda) - V^T) from C = 0, solved
+    exactly by the eigendecomposition U = Q diag(e) Q^T (simulator.md section 2b).
+
+    >>> U = np.diag([2.0, 0.0]); V = np.array([[1.0], [0.0]])
+    >>> np.round(flow_readout(U, V, 0.0, 1e6).ravel(), 12).tolist()
+    [0.5, 0.0]
+    """
+    e, Q = linalg.eigh(U, check_finite=False)
+    e = np.maximum(e, 0.0)  # U is positive semi-definite; clip rounding below 0
+    return Q @ (flow_multiplier(e, lam, tau)[:, None] * (Q.T @ V))
+
+
+def gradient_descent_readout(U: np.ndarray, V: np.ndarray, lam: float, tau: float, step: float) -> np.ndarray:
+    """Plain gradient descent C <- C - eta (C (U + lambda) - V^T) from C = 0 for K = ceil(tau/step)
+    steps of size eta = tau/K (<= step): the Euler scheme of the flow, written for C^T.
+
+    >>> U = np.diag([2.0, 1.0]); V = np.array([[1.0], [1.0]])
+    >>> np.round(gradient_descent_readout(U, V, 0.0, 50.0, 0.1).ravel(), 10).tolist()
+    [0.5, 1.0]
+    """
+    if not step > 0:
+        raise ValueError(f"gd_step must be a positive step size, got {step!r}")
+    K = max(1, math.ceil(tau / step))
+    eta = tau / K
+    Ct = np.zeros_like(V)
+    for _ in range(K):
+        Ct -= eta * (U @ Ct + lam * Ct - V)
+    return Ct
 
 
 def train_error(sums: Sums, Ct: np.ndarray) -> float:

@@ -1,0 +1,386 @@
+r"""Gradient-flow learning curves: the errors of C(tau) = V^T g_tau(U) as contour integrals [T§1-§5].
+
+Derivation: derivations/training_time.md (cited [T eq. (k.j)]).  Gradient flow from C = 0,
+dC/dtau = -(C (U + lambda) - V^T), gives C(tau) = V^T g_tau(U) with
+
+    g_tau(u) = (1 - exp(-tau (u + lambda))) / (u + lambda)        (g_inf(u) = 1/(u + lambda)).
+
+Every error is a functional of g = g_tau of the *same* Dyson solution as the ridge errors
+[T eq. (2.3)]:
+
+    E_train = 1 - 2 F[g] + F[u g^2],
+    E_test  = 1 - 2 mu1 sqrt(Delta) X[g] + mu1^2 Gamma^2 B[g, g] + (v^2 + s^2) F[g^2],
+
+with F[f] = tr(V^T f(U) V)/d, X[f] = tr(V^T f(U) W)/d^{3/2}, B[f, f] = tr(V^T f(U) A f(U) V)/d.
+By Cauchy's formula on a contour Gamma around the support of the V-weighted spectral measure
+of U (which excludes the atom of U at 0: V lies in the range of U) [T eq. (4.1)],
+
+    F[f] = -(1/2 pi i) oint f(z) h(z) dz,     X[f] = -(1/2 pi i) oint f(z) X1(z) dz,
+    B[f, f] = (1/2 pi i)^2 oint oint f(z1) f(z2) T(z1, z2) dz1 dz2,
+
+where h(z) = 1 - x Q and X1(z) are [D eqs. (6.2)-(6.3)] at the ridge lambda = -z and T is the
+two-resolvent trace of :mod:`rmt_dsm.dsm.two_point`.
+
+Contour [T§4]: a Bernstein ellipse in zeta = log z around [log E_-, log E_+] (E_+- the edges
+of the support, found on the real axis as folds of the Dyson solution), with semi-minor axis
+below pi/2.  Then Re z > 0 on and inside the strip the trapezoidal rule needs, so
+|exp(-tau (z + lambda))| <= 1: the integrands are bounded uniformly in tau (no cancellation,
+no oscillation problem at large tau), the contour separates the support from 0 and from
+-lambda, and the same nodes serve every tau (tau = inf included).  The trapezoidal rule
+converges geometrically; the number of nodes is doubled until two successive sums agree.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from ..engine import ConvergenceError, FixedPointSystem
+from .observables import compiled
+from .system import dsm_system, g_u0, g_v
+from .two_point import full_G, two_point_matrix, two_point_structure
+
+__all__ = ["Contour", "SpectralData", "spectral_edges", "spectral_data", "g_tau", "training_errors",
+           "training_curve", "TrainingCurve", "TrainingErrors"]
+
+#: agreement of two successive trapezoidal sums (M and 2M nodes) at which 2M is accepted;
+#: the error of the 2M sum is then ~ this squared (geometric convergence)
+_ACCEPT = 1e-9
+_M_START = 64
+_M_MAX = 4096
+
+
+def _xy(chart: str, z):
+    """Pencil scalars (x, y) at spectral argument z (ridge lambda = -z) [D§5.2]."""
+    return (-1.0, -z) if chart == "primal" else (-z, -1.0)
+
+
+def _stieltjes_sign(sol):
+    """Branch check off the real axis: the diagonal resolvent block read in the chart (g_v in the
+    primal chart, g_u0 in the dual one) is a Stieltjes transform in z, so Im g has the sign of Im z."""
+    p = {k.name: complex(v) for k, v in sol.params.items()}
+    primal = p["x"] == -1
+    z = -p["y"] if primal else -p["x"]
+    g = complex(sol.values[g_v if primal else g_u0])
+    if z.imag > 0 and g.imag < -1e-9 * (1 + abs(g)):
+        return f"Im g = {g.imag:.3g} < 0 at Im z = {z.imag:.3g} > 0"
+    return None
+
+
+@lru_cache(maxsize=1)
+def contour_system() -> FixedPointSystem:
+    """The DSM system (5.7) without the real-ridge branch checks (the contour has complex and
+    negative ridges lambda = -z), with the Stieltjes sign check off the real axis."""
+    base = dsm_system()
+    return FixedPointSystem(base.unknowns, None, base.equations, homotopy=base.homotopy,
+                            fixed_point_form=False, rhs=base.rhs, name="dsm_contour",
+                            symbol_names=base.symbol_names, checks=[_stieltjes_sign])
+
+
+def _solve(base: dict, chart: str, z, start=None):
+    x, y = _xy(chart, z)
+    return contour_system().solve({**base, "x": x, "y": y, "epsilon": 0.0}, start=start)
+
+
+def _ok(base, chart, z, start, side):
+    """The solution at real z continued from ``start``, or None when continuation fails or leaves
+    the physical branch.  ``side`` = +1 below the support, -1 above it: there the diagonal resolvent
+    block of the chart, int rho(u) du/(u - z), has the sign of ``side``."""
+    try:
+        sol = _solve(base, chart, z, start)
+    except ConvergenceError:
+        return None
+    if any(abs(complex(v).imag) > 1e-12 for v in sol.vector):
+        return None
+    g = complex(sol.values[g_v if chart == "primal" else g_u0]).real
+    return sol if side * g > 0 else None
+
+
+def _mean_eigenvalue(base: dict) -> float:
+    """tr(U)/p in the Gaussian-equivalent model, a scale for the search of the upper edge."""
+    return base["mu1"] ** 2 * (base["a"] ** 2 + base["delta"]) + base["v2"] + base["s2"]
+
+
+def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) -> tuple[float, float]:
+    """(a, b) with a <= E_- and b >= E_+: the edges of the V-weighted support of U [T§4].
+
+    Real z below the support (continued from z = -1) and above it (continued from a large
+    z reached by the engine's homotopy) have real Dyson solutions; the real branch folds at
+    the edges, where continuation fails.  Bisection keeps the last successful points, so the
+    bracket contains the support.  ``chart`` must be the one without an atom at 0 (primal
+    below the interpolation threshold and for m = inf, dual above it).  When the support reaches 0
+    (the interpolation threshold) a = None is returned and the contour is shifted (:class:`Contour`).
+    """
+    scale = _mean_eigenvalue(base) * (2 + base["psi_p"]) ** 2 * 4
+    hi_ok = hi_sol = None
+    for k in range(12):
+        sol = _ok(base, chart, scale * 2.0 ** k, None, -1)
+        if sol is not None:
+            hi_ok, hi_sol = scale * 2.0 ** k, sol
+            break
+    if hi_sol is None:
+        raise ConvergenceError("training contour", "no real solution above the spectrum", base)
+    lo_bad = 0.0
+    for _ in range(200):
+        if hi_ok - lo_bad <= rel * hi_ok:
+            break
+        mid = 0.5 * (hi_ok + lo_bad)
+        sol = _ok(base, chart, mid, hi_sol, -1)
+        if sol is None:
+            lo_bad = mid
+        else:
+            hi_ok, hi_sol = mid, sol
+    below = _solve(base, chart, -1.0)
+    zero = _ok(base, chart, 0.0, below, +1)
+    if zero is None:  # the support reaches 0 (interpolation threshold)
+        return None, hi_ok
+    lo_ok, lo_sol, hi_bad = None, zero, hi_ok
+    for k in range(1, 16):
+        z = hi_ok * 10.0 ** (-k)
+        sol = _ok(base, chart, z, zero, +1)
+        if sol is not None:
+            lo_ok, lo_sol = z, sol
+            break
+        hi_bad = z
+    if lo_ok is None:
+        return 0.0, hi_ok
+    while hi_bad / lo_ok > 1 + rel:
+        mid = math.sqrt(hi_bad * lo_ok)
+        sol = _ok(base, chart, mid, lo_sol, +1)
+        if sol is None:
+            hi_bad = mid
+        else:
+            lo_ok, lo_sol = mid, sol
+    return lo_ok, hi_ok
+
+
+@dataclass(frozen=True)
+class Contour:
+    r"""Bernstein ellipse in zeta = log z with foci log a, log b and parameter rho [T§4]:
+
+    zeta(theta) = c + h (rho e^{i theta} + e^{-i theta}/rho)/2,  z = exp(zeta) - shift,
+    c = (log(a + shift) + log(b + shift))/2, h = (log(b + shift) - log(a + shift))/2.
+    rho = sqrt(rho_max), rho_max the ellipse of semi-minor axis pi/2 (where Re z + shift reaches 0).
+    shift = lam/2 when the gap below the support is smaller than the ridge (a < lam), else 0:
+    Re z > -lam/2 keeps -lam outside and |exp(-tau (z + lam))| <= 1.  At lam = 0 with the support
+    reaching 0 (the interpolation threshold, a = None) only finite times exist: shift = 1/tau_max,
+    so that |exp(-tau z)| <= e for tau <= tau_max [T§5].
+    """
+
+    a: float
+    b: float
+    shift: float = 0.0
+
+    @classmethod
+    def around(cls, a, b: float, lam: float, tau_max: float = math.inf) -> "Contour":
+        if lam > 0 and (a is None or a < lam):
+            return cls(-0.25 * lam if a is None else a, b, 0.5 * lam)
+        if a is None:
+            if math.isinf(tau_max):
+                raise ConvergenceError("training contour", "the support of the spectrum reaches 0 at lam = 0 "
+                                       "(interpolation threshold): the converged errors diverge", {},
+                                       hint="ask for finite training times only, or lam > 0")
+            return cls(-0.5 / tau_max, b, 1.0 / tau_max)
+        return cls(a, b, 0.0)
+
+    @property
+    def center(self) -> float:
+        return 0.5 * (math.log(self.a + self.shift) + math.log(self.b + self.shift))
+
+    @property
+    def half(self) -> float:
+        return 0.5 * (math.log(self.b + self.shift) - math.log(self.a + self.shift))
+
+    @property
+    def rho(self) -> float:
+        s = math.pi / self.half  # rho_max - 1/rho_max = 2 (pi/2) / half
+        return math.sqrt(0.5 * (s + math.sqrt(s * s + 4)))
+
+    def nodes(self, M: int):
+        """(z, dz): M nodes theta_k = 2 pi k/M and trapezoidal weights z'(theta_k) 2 pi/M."""
+        th = 2 * np.pi * np.arange(M) / M
+        w = self.rho * np.exp(1j * th)
+        zeta = self.center + self.half * (w + 1 / w) / 2
+        dzeta = self.half * 1j * (w - 1 / w) / 2
+        ez = np.exp(zeta)
+        return ez - self.shift, ez * dzeta * (2 * np.pi / M)
+
+
+@dataclass(frozen=True)
+class SpectralData:
+    """Everything tau-independent on the contour: nodes, weights, h, X1 and T."""
+
+    contour: Contour
+    z: np.ndarray
+    dz: np.ndarray
+    h: np.ndarray
+    X1: np.ndarray
+    T: np.ndarray
+    solutions: tuple = field(default=(), compare=False, repr=False)  # engine Solutions, theta = pi .. 0
+
+
+def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: SpectralData | None = None) -> SpectralData:
+    """Solve the Dyson system at the M contour nodes (upper half; the lower half by conjugation)
+    and evaluate h, X1 and the two-point matrix T there.
+
+    The upper-half nodes are reached by continuation from the left real crossing (itself continued
+    from z = -1), node after node; ``previous`` (the data with M/2 nodes) supplies every other node.
+    """
+    z, dz = contour.nodes(M)
+    upper = np.arange(M // 2, -1, -1)  # theta = pi (left crossing) ... 0 (right crossing)
+    reuse = previous is not None and len(previous.z) * 2 == M
+    sols = []
+    prev = None
+    for n, k in enumerate(upper):
+        if reuse and k % 2 == 0:
+            sol = previous.solutions[n // 2]
+        else:
+            if prev is None:
+                prev = _ok(base, chart, float(z[k].real), _solve(base, chart, -1.0), +1)
+                if prev is None:
+                    raise ConvergenceError("training contour", f"no physical real solution at the left crossing "
+                                           f"z = {float(z[k].real):.6g} of the contour", base)
+            zk = complex(z[k]) if abs(z[k].imag) > 0 else float(z[k].real)
+            sol = _solve(base, chart, zk, prev)
+        sols.append(sol)
+        prev = sol
+    vals = np.empty((M, 3), dtype=complex)
+    for k, sol in zip(upper, sols):
+        vals[k] = [complex(v) for v in sol.vector]
+    for k in range(M // 2 + 1, M):
+        vals[k] = np.conj(vals[M - k])
+    c = compiled("numpy")
+    xs, ys = zip(*(_xy(chart, zk) for zk in z))
+    xs, ys = np.broadcast_to(np.asarray(xs, dtype=complex), (M,)), np.broadcast_to(np.asarray(ys, dtype=complex), (M,))
+    point = {**base, "x": xs, "y": ys, "epsilon": 0.0}
+    args = [vals[:, 0], vals[:, 1], vals[:, 2]] + [point[s.name] for s in c.args[3:]]
+    Q = np.broadcast_to(np.asarray(c.Q(*args), dtype=complex), (M,))
+    X1 = np.broadcast_to(np.asarray(c.X1(*args), dtype=complex), (M,))
+    h = 1 - xs * Q                                                                 # [D eq. (6.2)]
+    structure = two_point_structure()
+    G = full_G(structure, base, xs, ys, vals)
+    T = np.empty((M, M), dtype=complex)
+    step = 64
+    for i in range(0, M, step):
+        T[i:i + step] = two_point_matrix(structure, base, G[i:i + step], G)
+    return SpectralData(contour, z, dz, h, X1, T, solutions=tuple(sols))
+
+
+def g_tau(z, tau, lam):
+    """g_tau(z) = (1 - exp(-tau (z + lam)))/(z + lam), tau = inf: 1/(z + lam) [T eq. (1.2)]."""
+    s = z + lam
+    if math.isinf(tau):
+        return 1 / s
+    return -tau * np.expm1(-tau * s) / (tau * s)
+
+
+@dataclass(frozen=True)
+class TrainingErrors:
+    """The five errors at one tau, and the estimated quadrature error of the larger one."""
+
+    train: float
+    test: float
+    score: float
+    gap: float
+    floor: float
+    accuracy: float
+
+
+def _errors(data: SpectralData, coef, a, delta, lam, taus) -> np.ndarray:
+    """(train, test, score, gap, floor) at each tau, shape (len(taus), 5) [T eq. (2.3)], by the
+    trapezoidal sums of [T eq. (4.1)] (all taus at once: one product with the two-point matrix)."""
+    g = np.array([g_tau(data.z, tau, lam) for tau in taus])          # (n_tau, M)
+    w = g * data.dz
+    c = -1 / (2j * np.pi)
+    F_g = (c * (w @ data.h)).real
+    F_ug2 = (c * ((w * g * data.z) @ data.h)).real
+    F_g2 = (c * ((w * g) @ data.h)).real
+    X_g = (c * (w @ data.X1)).real
+    B_gg = (c * c * np.einsum("tk,tk->t", w @ data.T, w)).real
+    train = 1 - 2 * F_g + F_ug2
+    gamma2 = a ** 2 + delta
+    test = 1 - 2 * coef.mu1 * math.sqrt(delta) * X_g + coef.mu1 ** 2 * gamma2 * B_gg + (coef.v2 + coef.s2) * F_g2
+    floor = np.full_like(test, 1 - delta / gamma2)
+    return np.stack([train, test, test - floor, test - train, floor], axis=1).astype(float)
+
+
+@dataclass(frozen=True)
+class TrainingCurve:
+    """Converged contour data of one parameter point: errors at any tau by :meth:`at` [T§4].
+
+    ``accuracy``: the estimated quadrature error (agreement of the M and M/2 sums, squared, as
+    the convergence is geometric), uniform in tau because the integrands are bounded uniformly.
+    """
+
+    data: SpectralData
+    coef: object
+    a: float
+    delta: float
+    lam: float
+    accuracy: float
+
+    def at(self, tau) -> TrainingErrors:
+        return self.many([tau])[0]
+
+    def many(self, taus) -> list[TrainingErrors]:
+        """:meth:`at` for a sequence of times (one matrix product for all of them)."""
+        shift = self.data.contour.shift
+        if self.lam == 0 and shift > 0 and any(t > (1 + 1e-9) / shift for t in taus):
+            raise ConvergenceError("training contour", f"this contour (interpolation threshold, lam = 0) serves "
+                                   f"times up to {1 / shift:.6g} only", {},
+                                   hint="compute the curve with all the times at once (its largest time sets "
+                                        "the contour); the converged errors are +inf there")
+        rows = _errors(self.data, self.coef, self.a, self.delta, self.lam, list(taus))
+        return [TrainingErrors(*map(float, row), accuracy=self.accuracy * (1 + float(np.max(np.abs(row)))))
+                for row in rows]
+
+    @property
+    def edges(self) -> tuple[float, float]:
+        """(a, b): the bracket of the support of the V-weighted spectral measure of U."""
+        return self.data.contour.a, self.data.contour.b
+
+
+#: training times at which the node doubling is checked (besides the requested ones), in units
+#: of the edges of the spectrum: from 0.01/E_+ to 100/E_-, and tau = inf
+def _check_taus(contour: Contour, lam: float) -> list:
+    if lam == 0 and contour.shift > 0:  # threshold at lam = 0: finite times up to 1/shift only
+        return list(np.geomspace(0.01 / contour.b, 1 / contour.shift, 25))
+    return list(np.geomspace(0.01 / contour.b, 100 / max(contour.a, 1e-3 * contour.b), 25)) + [math.inf]
+
+
+def contour_for(base: dict, chart: str, lam, taus) -> Contour:
+    """The contour of a point (edges of the spectrum, shift at the interpolation threshold) [T§4-§5]."""
+    finite = [t for t in taus if not math.isinf(t)]
+    tau_max = max(finite) if finite and len(finite) == len(taus) else math.inf
+    return Contour.around(*spectral_edges(base, chart, lam), lam, tau_max)
+
+
+def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: float = _ACCEPT) -> TrainingCurve:
+    """Contour data with node doubling from 64 until the sums with M and 2M nodes agree to
+    ``tol`` (relative to 1 + |E|) at every tau of ``taus`` and of a grid spanning the timescales
+    of the spectrum; ConvergenceError beyond 4096 nodes."""
+    contour = contour_for(base, chart, lam, taus)
+    check = [t for t in taus] + _check_taus(contour, lam)
+    M = _M_START
+    prev = spectral_data(base, chart, contour, M)
+    old = _errors(prev, coef, a, delta, lam, check)
+    while True:
+        M *= 2
+        data = spectral_data(base, chart, contour, M, prev)
+        new = _errors(data, coef, a, delta, lam, check)
+        diff = float(np.max(np.abs(new - old) / (1 + np.abs(new))))
+        if diff <= tol:
+            break
+        if M >= _M_MAX:
+            raise ConvergenceError("training contour", f"trapezoidal sums not converged with {M} nodes "
+                                   f"(difference {diff:.2e})", base)
+        old, prev = new, data
+    return TrainingCurve(data, coef, a, delta, lam, accuracy=max(diff ** 2, 1e-15))
+
+
+def training_errors(base: dict, chart: str, coef, a, delta, lam, taus, tol: float = _ACCEPT):
+    """Errors at each tau in ``taus`` with accuracy estimates, and the :class:`TrainingCurve`."""
+    curve = training_curve(base, chart, coef, a, delta, lam, taus, tol)
+    return curve.many(taus), curve
