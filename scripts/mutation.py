@@ -13,14 +13,16 @@ copied into a temporary directory, the snippet is replaced there (it must occur 
 in the file: otherwise the script stops with an error, so that the list is updated after the
 code changes), and the default suite runs in the copy:
 
-    python -m pytest -x -q -p no:cacheprovider <test files, fast sensitive ones first> rmt_dsm
+    python -m pytest -x -q -p no:cacheprovider <PRIORITY test files>             (stage 1)
+    python -m pytest -x -q -p no:cacheprovider <PRIORITY files> <other tests> rmt_dsm   (stage 2)
 
 with ``PYTHONPATH`` set to the copy (the package, the console script and every subprocess then
-import the mutated code). The arguments name exactly the files of the default suite
+import the mutated code). Stage 2 names exactly the files of the default suite
 (``testpaths = tests, rmt_dsm``; the ``addopts`` of pyproject.toml apply: no slow tests,
-doctests), only in another order: the derivation checks and the theory tests first, so that
-``-x`` stops early. A mutant is *killed* when the suite fails (the first failing test is
-recorded), *survived* when it passes; the wall time is recorded. Before the mutants, the
+doctests), only in another order; stage 1 is a part of it (the derivation checks, the theory
+and simulator tests), run first because collecting the whole suite costs more than most kills.
+Stage 2 runs only if stage 1 passes. A mutant is *killed* when a stage fails (the first failing
+test is recorded), *survived* when both pass; the wall time is recorded. Before the mutants, the
 unmutated copy must pass (otherwise the run stops).
 """
 from __future__ import annotations
@@ -41,9 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "mutation.md"
 
 #: test files run first (fast and sensitive); the rest of the default suite follows in name order
-PRIORITY = ("tests/test_derivations.py", "tests/test_dsm_theory.py", "tests/test_schedules.py",
-            "tests/test_mei_montanari.py", "tests/test_equivalence.py", "tests/test_moments.py",
-            "tests/test_simulate.py", "tests/test_simulate_population.py", "tests/test_simulate_equivalent.py")
+PRIORITY = ("tests/test_derivations.py", "tests/test_dsm_theory.py", "tests/test_mei_montanari.py",
+            "tests/test_equivalence.py", "tests/test_moments.py", "tests/test_simulate.py",
+            "tests/test_simulate_population.py", "tests/test_simulate_equivalent.py", "tests/test_finite_m.py",
+            "tests/test_schedules.py")
 
 
 @dataclass(frozen=True)
@@ -185,44 +188,48 @@ def _repo_files(root=ROOT) -> list[str]:
     return [f for f in out.split("\0") if f and (root / f).is_file()]
 
 
-def _copy_repo(dest: Path, files) -> None:
+def _copy_repo(dest: Path, files, source: Path = ROOT) -> None:
     for f in files:
         target = dest / f
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, target)
+        shutil.copy2(source / f, target)
 
 
-def suite_args(root: Path) -> list[str]:
-    """The default suite's paths, priority files first (pytest de-duplicates repeated paths)."""
+def suite_args(root: Path) -> tuple[list[str], list[str]]:
+    """(priority files, the whole default suite with the priority files first)."""
     rest = sorted(str(p.relative_to(root)) for p in (root / "tests").rglob("test_*.py"))
     first = [f for f in PRIORITY if (root / f).exists()]
-    return first + [f for f in rest if f not in first] + ["rmt_dsm"]
+    return first, first + [f for f in rest if f not in first] + ["rmt_dsm"]
 
 
 _FAIL_RE = re.compile(r"^(FAILED|ERROR) (\S+)", re.M)
 
 
 def run_suite(root: Path, timeout: float) -> tuple[str, str, float]:
-    """(status, first failing test or '', seconds) of the default suite in ``root``."""
-    env = dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg")
-    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE", *suite_args(root)]
+    """(status, first failing test or '', seconds) of the default suite in ``root`` (one BLAS thread
+    per run, so that parallel runs on a shared machine do not oversubscribe the cores)."""
+    env = dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg", OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE"]
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "killed (timeout)", f"no result within {timeout:.0f} s", time.perf_counter() - t0
-    sec = time.perf_counter() - t0
-    if proc.returncode == 0:
-        return "survived", "", sec
-    m = _FAIL_RE.search(proc.stdout)
-    first = m.group(2) if m else (proc.stdout.strip().splitlines() or ["?"])[-1]
-    return "killed", first, sec
+    for stage in suite_args(root):  # stage 1: the priority files (quick kills); stage 2: the whole suite
+        try:
+            proc = subprocess.run(cmd + stage, cwd=root, env=env, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "killed (timeout)", f"no result within {timeout:.0f} s", time.perf_counter() - t0
+        if proc.returncode != 0:
+            m = _FAIL_RE.search(proc.stdout)
+            first = m.group(2) if m else (proc.stdout.strip().splitlines() or ["?"])[-1]
+            return "killed", first, time.perf_counter() - t0
+    return "survived", "", time.perf_counter() - t0
 
 
-def run_one(mu: Mutant | None, files, timeout: float, keep: bool = False):
+def run_one(mu: Mutant | None, files, snapshot: Path, timeout: float):
+    """Copy the snapshot, apply the mutant (None: unmutated), run the suite."""
     tmp = Path(tempfile.mkdtemp(prefix="rmt_dsm_mut_"))
     try:
-        _copy_repo(tmp, files)
+        _copy_repo(tmp, files, snapshot)
         if mu is not None:
             path = tmp / mu.file
             text = path.read_text()
@@ -231,8 +238,7 @@ def run_one(mu: Mutant | None, files, timeout: float, keep: bool = False):
             path.write_text(text.replace(mu.original, mu.replacement))
         return run_suite(tmp, timeout)
     finally:
-        if not keep:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def markdown(results, baseline_sec: float) -> str:
@@ -244,10 +250,11 @@ def markdown(results, baseline_sec: float) -> str:
         "",
         "Each mutant below is a plausible one-line bug in a formula of the theory, the Gaussian",
         "moments or the simulator. The script applies it to a temporary copy of the repository and",
-        "runs the default test suite there (`python -m pytest -x -q -p no:cacheprovider`, the files of",
-        "`tests/` and the doctests of `rmt_dsm/`, with the derivation checks and the theory tests",
-        "first so that `-x` stops early). A mutant is *killed* when the suite fails; the first failing",
-        "test is listed. A snippet that no longer occurs exactly once in its file stops the script:",
+        "runs the default test suite there (`python -m pytest -x -q -p no:cacheprovider`: the files of",
+        "`tests/` and the doctests of `rmt_dsm/`; the derivation checks, theory and simulator tests",
+        "first, as a separate first stage, so that `-x` stops early). A mutant is *killed* when the",
+        "suite fails; the first failing test is listed, and the wall time of the run (one BLAS thread,",
+        "on a shared 2-core machine). A snippet that no longer occurs exactly once in its file stops the script:",
         "the list (`scripts/mutation.py`, `_M`) must then be updated to the code.",
         "",
         f"**{killed} of {len(results)} mutants killed.** Unmutated suite in the same setting: "
@@ -291,27 +298,36 @@ def main(argv=None) -> int:
     if args.write and args.only:
         raise SystemExit("mutation: --write needs the whole list (no --only)")
     files = _repo_files()
-    base_sec = 0.0
-    if not args.no_baseline:
-        status, first, base_sec = run_one(None, files, args.timeout)
-        print(f"baseline (unmutated): {status} in {base_sec:.0f} s", flush=True)
-        if status != "survived":
-            raise SystemExit(f"mutation: the unmutated suite fails ({first}); fix it first")
-
-    def job(mu):
-        status, first, sec = run_one(mu, files, args.timeout)
-        print(f"{mu.id} {status:9s} {sec:6.0f} s  {mu.file}: {mu.description}" + (f"  <- {first}" if first else ""),
-              flush=True)
-        return mu, status, first, sec
-
-    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-        results = list(ex.map(job, mutants))
+    snapshot = Path(tempfile.mkdtemp(prefix="rmt_dsm_mut_snapshot_"))  # the tree as it is now
+    try:
+        _copy_repo(snapshot, files)
+        results, base_sec = _run_all(mutants, files, snapshot, args)
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
     killed = sum(r[1].startswith("killed") for r in results)
     print(f"{killed} of {len(results)} mutants killed; total {sum(r[3] for r in results):.0f} s")
     if args.write:
         DOC.write_text(markdown(results, base_sec))
         print(f"wrote {DOC.relative_to(ROOT)}")
     return 0 if killed == len(results) else 1
+
+
+def _run_all(mutants, files, snapshot, args):
+    base_sec = 0.0
+    if not args.no_baseline:
+        status, first, base_sec = run_one(None, files, snapshot, args.timeout)
+        print(f"baseline (unmutated): {status} in {base_sec:.0f} s", flush=True)
+        if status != "survived":
+            raise SystemExit(f"mutation: the unmutated suite fails ({first}); fix it first")
+
+    def job(mu):
+        status, first, sec = run_one(mu, files, snapshot, args.timeout)
+        print(f"{mu.id} {status:9s} {sec:6.0f} s  {mu.file}: {mu.description}" + (f"  <- {first}" if first else ""),
+              flush=True)
+        return mu, status, first, sec
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        return list(ex.map(job, mutants)), base_sec
 
 
 if __name__ == "__main__":

@@ -43,14 +43,14 @@ def _run(mod, fn):
     assert not mod.FAILED, mod.FAILED
 
 
-@pytest.mark.parametrize("name", ["check_rotation", "check_populations", "check_reduction", "check_m_inf_route"])
-def test_dsm_derivation_checks(check_dsm, name):
-    _run(check_dsm, getattr(check_dsm, name))
-
-
-@pytest.mark.parametrize("name", ["check_Q_X1", "check_error_formulas"])
+@pytest.mark.parametrize("name", ["check_error_formulas", "check_Q_X1"])
 def test_observable_checks(check_observables, name):
     _run(check_observables, getattr(check_observables, name))
+
+
+@pytest.mark.parametrize("name", ["check_populations", "check_reduction", "check_m_inf_route", "check_rotation"])
+def test_dsm_derivation_checks(check_dsm, name):
+    _run(check_dsm, getattr(check_dsm, name))
 
 
 def test_observable_checks_can_fail(check_observables, monkeypatch):
