@@ -26,9 +26,8 @@ instances (any matrices: these are finite-d identities, no limit is taken):
 Run:  python derivations/check_observables.py     (exit status 1 on any failure)
 """
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from checklib import FAILED, report
 
 import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
@@ -36,14 +35,6 @@ import sympy as sp  # noqa: E402
 from rmt_dsm.dsm import observables as O  # noqa: E402
 from rmt_dsm.dsm import symbols as S  # noqa: E402
 from rmt_dsm.dsm.system import g_u0, g_u1  # noqa: E402
-
-FAILED = []
-
-
-def report(name, ok, detail=""):
-    print(("PASS " if ok else "FAIL ") + name + (f"  [{detail}]" if detail else ""))
-    if not ok:
-        FAILED.append(name)
 
 
 def _int_matrix(rng, rows, cols, lo=-3, hi=4):

@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/mutation.py                 # run every mutant, print the table
     .venv/bin/python scripts/mutation.py --write         # ... and regenerate docs/mutation.md
+    .venv/bin/python scripts/mutation.py --only M03 --write   # rerun some, update their rows
     .venv/bin/python scripts/mutation.py --only M03 M17  # selected mutants
     .venv/bin/python scripts/mutation.py --check         # only check that every snippet is found once
     .venv/bin/python scripts/mutation.py --list          # list the mutants
@@ -28,6 +29,7 @@ unmutated copy must pass (otherwise the run stops).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -41,6 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "mutation.md"
+DATA = ROOT / "docs" / "data" / "mutation.json"
 
 #: test files run first (fast and sensitive); the rest of the default suite follows in name order
 PRIORITY = ("tests/test_derivations.py", "tests/test_dsm_theory.py", "tests/test_mei_montanari.py",
@@ -162,6 +165,24 @@ _M = [
      "s2 = norm2 - sbar2 - mu1 ** 2 * c", "simulator GE coefficients: s^2 subtracts mu1^2 c instead of mu1^2 Delta"),
     ("rmt_dsm/simulate/readout.py", "return (sums.xi2 - 2.0 * cv + cuc) / d", "return (sums.xi2 - cv + cuc) / d",
      "simulator train error: factor 2 of the cross term dropped"),
+    # ---- more formulas (appended: ids stay stable) ------------------------------------------------
+    ("rmt_dsm/dsm/populations.py", "beta=1 / sp.sqrt(delta), omega2", "beta=sp.sqrt(delta), omega2",
+     "population 1: beta_1 = 1/sqrt(Delta) replaced by sqrt(Delta)"),
+    ("rmt_dsm/dsm/system.py", "eta_u = (mu1**2 * pop.kgamma2 * rho + pop.ktau2 * psi_p * g_v) / psi_n",
+     "eta_u = (mu1**2 * pop.kgamma2 * rho + pop.ktau2 * g_v) / psi_n", "eta_u: factor psi_p of the Z term dropped"),
+    ("rmt_dsm/dsm/observables.py", "Q += sum(p.omega2 * p.weight * g", "Q -= sum(p.omega2 * p.weight * g",
+     "Q: sign of the label-noise term"),
+    ("rmt_dsm/moments.py", '"mean": G / mpmath.sqrt(2 * mpmath.pi)', '"mean": G / mpmath.sqrt(mpmath.pi)',
+     "relu: mu0 = Gamma/sqrt(pi) instead of Gamma/sqrt(2 pi)"),
+    ("rmt_dsm/simulate/population.py", "return (s[0] / d) * (inst.W @ inst.W.T)", "return (1.0 / d) * (inst.W @ inst.W.T)",
+     "simulator: feature covariance K = W W^T/d without a^2 + Delta (right only when a^2 + Delta = 1)"),
+    ("rmt_dsm/simulate/population.py", "y = params.a * x + sd * xi", "y = x + sd * xi",
+     "simulator Monte-Carlo test set: factor a of the data dropped"),
+    ("rmt_dsm/simulate/features.py", "Y += sd * xi", "Y += xi", "simulator training pairs: factor sqrt(Delta) dropped"),
+    ("rmt_dsm/simulate/features.py", "V = (coeffs.mu1 * math.sqrt(params.delta / d)) * W",
+     "V = (coeffs.mu1 * math.sqrt(1.0 / d)) * W", "simulator m = inf average: V without sqrt(Delta)"),
+    ("rmt_dsm/simulate/equivalent_coefficients.py", "mu1 = (w @ (z * fz)) / gam", "mu1 = (w @ (z * fz)) / g2",
+     "simulator GE coefficients: Stein's mu1 divided by Gamma^2 instead of Gamma"),
 ]
 
 MUTANTS = tuple(Mutant(f"M{i + 1:02d}", f, o, r, desc) for i, (f, o, r, desc) in enumerate(_M))
@@ -274,7 +295,9 @@ def markdown(results, baseline_sec: float) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", metavar="ID", help="run only these mutants (e.g. M01 M17)")
-    ap.add_argument("--write", action="store_true", help="write the table to docs/mutation.md")
+    ap.add_argument("--write", action="store_true",
+                    help="record the results in docs/data/mutation.json (merged with earlier runs when --only "
+                         "is given) and regenerate docs/mutation.md")
     ap.add_argument("--check", action="store_true", help="only check that every snippet is found once")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
     ap.add_argument("--jobs", type=int, default=1, help="mutants run in parallel (default 1)")
@@ -295,8 +318,6 @@ def main(argv=None) -> int:
     if args.check:
         print(f"all {len(mutants)} snippets found exactly once")
         return 0
-    if args.write and args.only:
-        raise SystemExit("mutation: --write needs the whole list (no --only)")
     files = _repo_files()
     snapshot = Path(tempfile.mkdtemp(prefix="rmt_dsm_mut_snapshot_"))  # the tree as it is now
     try:
@@ -307,9 +328,27 @@ def main(argv=None) -> int:
     killed = sum(r[1].startswith("killed") for r in results)
     print(f"{killed} of {len(results)} mutants killed; total {sum(r[3] for r in results):.0f} s")
     if args.write:
-        DOC.write_text(markdown(results, base_sec))
-        print(f"wrote {DOC.relative_to(ROOT)}")
+        write_docs(results, base_sec)
     return 0 if killed == len(results) else 1
+
+
+def write_docs(results, base_sec) -> None:
+    """Merge the results into docs/data/mutation.json (a run with --only updates its mutants) and
+    regenerate docs/mutation.md from it for every mutant of the list."""
+    old = json.loads(DATA.read_text()) if DATA.exists() else {"mutants": {}}
+    store = {k: v for k, v in old["mutants"].items() if k in {m.id for m in MUTANTS}}
+    for mu, status, first, sec in results:
+        store[mu.id] = {"file": mu.file, "description": mu.description, "status": status, "first": first,
+                        "seconds": round(sec, 1)}
+    base = round(base_sec, 1) if base_sec else old.get("baseline_seconds", 0.0)
+    DATA.write_text(json.dumps({"baseline_seconds": base, "mutants": store}, indent=1) + "\n")
+    rows = []
+    for mu in MUTANTS:
+        r = store.get(mu.id)
+        rows.append((mu, r["status"], r["first"], r["seconds"]) if r and r["description"] == mu.description
+                    else (mu, "not run", "", 0.0))
+    DOC.write_text(markdown(rows, base))
+    print(f"wrote {DOC.relative_to(ROOT)} and {DATA.relative_to(ROOT)}")
 
 
 def _run_all(mutants, files, snapshot, args):

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 DERIVATIONS = Path(__file__).resolve().parents[1] / "derivations"
+if str(DERIVATIONS) not in sys.path:  # the check scripts import derivations/checklib.py
+    sys.path.insert(0, str(DERIVATIONS))
 
 
 def _load(name):
