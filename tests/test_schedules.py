@@ -46,6 +46,7 @@ def test_floor_is_one_minus_delta_over_gamma2(a, delta):
     with pytest.warns(ThresholdDivergence):
         div = rmt_dsm.errors(1.0, 2.0, 2, a=a, delta=delta, lam=0.0)
     assert div.test == math.inf and div.floor == pytest.approx(want, rel=1e-14)
+    assert div.train == 0 and div.gap == math.inf  # p = N pairs and lambda -> 0+: the fit interpolates
     assert make_params(d=10, psi_n=1, psi_p=1, m=1, a=a, delta=delta).floor() == pytest.approx(want, rel=1e-14)
 
 

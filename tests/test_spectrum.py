@@ -74,8 +74,15 @@ def test_atoms_are_the_rank_deficits():
     assert s1.atom_mass == pytest.approx(1 - 2 / 3)
     ev = np.linalg.eigvalsh(_U_true(200, 1.0, 3.0, 2, 0.5, 0))
     assert np.mean(ev < 1e-9 * ev.max()) == pytest.approx(s1.atom_mass, abs=1 / 600)
+    assert s1.atom_at == 0.0
     s2 = spectrum(0.5, 2.0, math.inf, [1.0], t=0.1)
     assert s2.atom_mass == pytest.approx(0.25)
+    # m = inf: U >= s^2 I with equality on the complement of the rank-(n + d) part; s^2 from the
+    # simulator's own quadrature
+    from rmt_dsm.simulate import equivalent_coefficients
+
+    assert s2.atom_at == pytest.approx(equivalent_coefficients("tanh", math.exp(-0.1), -math.expm1(-0.2)).s2,
+                                       rel=1e-9)
 
 
 def test_density_is_nonnegative_and_positive_in_the_bulk():
