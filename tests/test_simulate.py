@@ -114,7 +114,7 @@ def test_m1_agrees_with_direct_least_squares(lam):
     np.testing.assert_allclose(fit.Ct, direct, rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.parametrize("a,delta", [(math.exp(-0.7), -math.expm1(-1.4)), (1.0, 0.5)])
+@pytest.mark.parametrize("a,delta", [(math.exp(-0.7), -math.expm1(-1.4)), (1.0, 0.5)], ids=["OU", "a1-delta0.5"])
 def test_floor_score_and_gap_by_direct_routes(a, delta):
     """Floor against its formula; the exact E_score (from Q, B and F_pop) against a direct Monte
     Carlo of ||C phi - sqrt(Delta) S^{-1} y||^2/d; the gap against the Monte-Carlo test error minus
