@@ -3,11 +3,11 @@
 At build time they
 
 - generate ``cli.md`` from the argparse parser of ``rmt-dsm``: the ``--help`` text of every
-  sub-command registered in :data:`rmt_dsm.cli.SUBCOMMANDS`, so the reference cannot drift
+  sub-command registered in `rmt_dsm.cli.SUBCOMMANDS`, so the reference cannot drift
   from the code;
 - replace ``<!-- rmt-dsm:readme-commands -->`` by the first ``bash`` block of README.md (the
   two commands that install, draw a learning curve and run the tests);
-- replace ``<!-- rmt-dsm:latex m=M -->`` by the LaTeX of :func:`rmt_dsm.dsm.latex.dsm_latex`
+- replace ``<!-- rmt-dsm:latex m=M -->`` by the LaTeX of `rmt_dsm.dsm.latex.dsm_latex`
   (the function behind ``rmt-dsm latex``), converted for MathJax;
 - add a short placeholder for a page of the navigation whose file does not exist (yet), so
   that ``mkdocs build --strict`` passes while other pages are being written.

@@ -1,5 +1,5 @@
 """rmt_dsm: exact high-dimensional learning curves of denoising score matching
-with a random-features score (see the SPEC conventions in docs/ and derivations/)."""
+with a random-features score (conventions: docs/model.md; derivations: derivations/)."""
 __version__ = "0.1.0"
 
 __all__ = ["errors", "learning_curve", "Errors", "__version__"]

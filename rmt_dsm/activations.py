@@ -4,7 +4,7 @@ An activation is one sympy expression in the symbol ``x``; everything else
 (numpy evaluation, derivative) is derived from it.  Named activations:
 ``tanh``, ``erf``, ``relu``; any other string is parsed as a sympy expression in
 ``x`` (e.g. ``"x*exp(-x**2)"``).  Adding a named activation touches only
-``NAMED`` below; its Gaussian moments live in :mod:`rmt_dsm.moments`.
+``NAMED`` below; its Gaussian moments live in `rmt_dsm.moments`.
 
 This module is shared by the theory and by the finite-d simulator.
 """
@@ -51,6 +51,8 @@ def _np_erf(v):
 class Activation:
     """An entrywise activation sigma(x), given by a sympy expression in ``x``.
 
+    Examples
+    --------
     >>> act = get_activation("erf")
     >>> float(act(np.array([0.0]))[0])
     0.0
@@ -83,6 +85,8 @@ class Activation:
 def get_activation(name: str) -> Activation:
     """The activation called ``name``: one of NAMED, or a sympy expression in x.
 
+    Examples
+    --------
     >>> get_activation("x*exp(-x**2)").expr
     x*exp(-x**2)
     >>> get_activation("sin(y)")

@@ -1,4 +1,4 @@
-"""Gaussian-equivalent coefficients of SPEC section 3.
+"""Gaussian-equivalent coefficients (derivations/gaussian_equivalence.md; docs/theory.md, section 1).
 
 For one pre-activation h = a u + sqrt(Delta) g with u ~ N(0, q), q = tr(Sigma)/d, g ~ N(0, 1)
 independent (u = w.x/sqrt(d) is shared by all noise draws of the same x, g = w.xi/sqrt(d) is
@@ -19,7 +19,7 @@ v2 = sum_{k>=2} c_k^2 rho^k / k! and s2 = sum_{k>=2} c_k^2 (1 - rho^k) / k!
 (derivations/gaussian_equivalence.md).
 
 Numerics.  At ``dps=D`` every moment is computed with ``D + 5`` digits (plus the guard digits of
-:mod:`rmt_dsm.moments`); if the subtractions defining v2 or s2 cancel k digits, the computation
+`rmt_dsm.moments`); if the subtractions defining v2 or s2 cancel k digits, the computation
 is repeated with ``k`` more digits, so that v2 and s2 carry D significant digits.  In double
 precision v2 and s2 of activations without closed forms are computed directly as the
 nonnegative integrals E_u[(sigmabar - mu0 - mu1 a u)^2] and E[(sigma(h) - sigmabar(u) - mu1
@@ -68,12 +68,14 @@ class Coefficients:
 
 
 def coefficients(activation="tanh", a=None, delta=None, q=1, dps=None) -> Coefficients:
-    """Gaussian-equivalent coefficients (SPEC section 3) of ``activation`` at (a, delta, q).
+    """Gaussian-equivalent coefficients (derivations/gaussian_equivalence.md) of ``activation`` at (a, delta, q).
 
     mu0 = E sigma(Gamma z), mu1 = E sigma'(Gamma z), norm2 = E sigma(Gamma z)^2,
     v2 = E_u[sigmabar^2] - mu0^2 - mu1^2 a^2 q, s2 = norm2 - E_u[sigmabar^2] - mu1^2 delta,
     Gamma^2 = a^2 q + delta.  Invariant: mu0^2 + mu1^2 Gamma^2 + v2 + s2 = norm2.
 
+    Examples
+    --------
     >>> c = coefficients("relu", a=1.0, delta=1.0)
     >>> c.mu1, c.norm2
     (0.5, 1.0)

@@ -1,4 +1,4 @@
-"""The model's parameters and their validation (SPEC section 2).
+"""The model's parameters and their validation (docs/model.md).
 
 This module is shared by the theory and by the finite-d simulator: it holds no
 formula of either, only the diffusion schedule and the checks every public entry
@@ -32,6 +32,8 @@ def _require_number(name: str, x) -> float:
 class Schedule:
     """Signal scale ``a`` and noise variance ``delta`` (Delta) at one diffusion time.
 
+    Examples
+    --------
     >>> s = Schedule.from_t(0.5)
     >>> round(s.a ** 2 + s.delta, 12)
     1.0
@@ -60,6 +62,8 @@ class Schedule:
 def schedule(t=None, a=None, delta=None) -> Schedule:
     """Build the schedule from ``t`` (OU) or from ``(a, delta)`` given directly.
 
+    Examples
+    --------
     >>> schedule(a=1.0, delta=0.25)
     Schedule(a=1.0, delta=0.25, t=None)
     >>> schedule(t=1.0, a=1.0)
@@ -85,6 +89,8 @@ def schedule(t=None, a=None, delta=None) -> Schedule:
 def check_ratio(name: str, x):
     """A positive finite aspect ratio such as psi_n = n/d or psi_p = p/d.
 
+    Examples
+    --------
     >>> check_ratio("psi_n", 0)
     Traceback (most recent call last):
     ...
@@ -99,6 +105,8 @@ def check_ratio(name: str, x):
 def check_m(m):
     """Number of noise draws per data point: an integer >= 1 or ``math.inf``.
 
+    Examples
+    --------
     >>> check_m(math.inf)
     inf
     >>> check_m(0)
@@ -120,6 +128,8 @@ def check_m(m):
 def check_lam(lam):
     """Ridge lambda >= 0 (0 means the limit lambda -> 0+).
 
+    Examples
+    --------
     >>> check_lam(-1)
     Traceback (most recent call last):
     ...
@@ -134,6 +144,8 @@ def check_lam(lam):
 def parse_m(text: str):
     """Parse the CLI form of m: an integer or 'inf'.
 
+    Examples
+    --------
     >>> parse_m("inf"), parse_m("3")
     (inf, 3)
     """

@@ -12,7 +12,7 @@ With ``z ~ N(0, 1)`` and ``Gamma = sqrt(Gamma2)`` this module computes
 * ``smoothed(act, a, delta)`` sigmabar(u) = E_g sigma(a u + sqrt(delta) g), symbolically when a
   closed form is known or found by sympy, otherwise a callable evaluated by quadrature.
 
-Precision convention (SPEC section 4).  ``dps=None`` -> Python floats (double-precision fast path);
+Precision convention (docs/model.md, "Numerical contract").  ``dps=None`` -> Python floats (double-precision fast path);
 ``dps=D`` (int) -> ``mpmath.mpf`` computed under ``mpmath.workdps(D + GUARD)`` and rounded to D
 digits.  Numeric inputs may be int, float, str (exact decimal, e.g. ``"0.1"``), ``mpmath.mpf``,
 ``fractions.Fraction`` or a sympy number; they are converted with ``mpmath.mpf`` at the working
@@ -57,7 +57,7 @@ __all__ = ["mean", "slope", "second", "cross", "smoothed", "u", "GUARD", "split_
 
 #: guard digits added to the requested precision
 GUARD = 10
-#: symbol of the argument of :func:`smoothed`
+#: symbol of the argument of `smoothed`
 u = sp.Symbol("u", real=True)
 
 _KINKED = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling)
@@ -273,6 +273,8 @@ def _gamma_key(Gamma2, name="Gamma2"):
 def mean(act, Gamma2, dps=None):
     """mu0 = E sigma(Gamma z), z ~ N(0,1), Gamma^2 = Gamma2.
 
+    Examples
+    --------
     >>> mean("relu", 1.0)                       # Gamma / sqrt(2 pi)
     0.3989422804014327
     >>> mean("tanh", "0.5", dps=20)
@@ -289,6 +291,8 @@ def mean(act, Gamma2, dps=None):
 def slope(act, Gamma2, dps=None):
     """mu1 = E sigma'(Gamma z) (= E[z sigma(Gamma z)]/Gamma by Stein's lemma).
 
+    Examples
+    --------
     >>> slope("erf", 1.0)                       # 2/sqrt(3 pi)
     0.6514700158705599
     >>> slope("relu", "2", dps=15)
@@ -301,6 +305,8 @@ def slope(act, Gamma2, dps=None):
 def second(act, Gamma2, dps=None):
     """||sigma||^2 = E sigma(Gamma z)^2.
 
+    Examples
+    --------
     >>> second("relu", 3.0)                     # Gamma^2 / 2
     1.5
     >>> round(second("tanh", 1.0), 12)
@@ -366,6 +372,8 @@ def cross(act, var, cov, dps=None):
 
     Equals E_u[sigmabar(u) sigmabar(sign(cov) u)], sigmabar(u) = E_g sigma(sqrt|cov| u + sqrt(var-|cov|) g).
 
+    Examples
+    --------
     >>> import math
     >>> abs(cross("erf", 1.0, 0.5) - 2 / math.pi * math.asin(1 / 3)) < 1e-15
     True
@@ -569,6 +577,8 @@ def split_double(act, c, delta, mu0, mu1):
         v2 = E_u[(sigmabar(u) - mu0 - mu1 sqrt(c) u)^2],
         s2 = E_{u,g}[(sigma(h) - sigmabar(u) - mu1 sqrt(delta) g)^2].
 
+    Examples
+    --------
     >>> from rmt_dsm.activations import get_activation
     >>> e, v2, s2 = split_double(get_activation("erf"), 0.5, 0.5, 0.0, slope("erf", 1.0))
     >>> abs(e - cross("erf", 1.0, 0.5)) < 1e-14
@@ -679,10 +689,12 @@ def _sym(value, name):
 def smoothed(act, a, delta, dps=None):
     """sigmabar(u) = E_g sigma(a u + sqrt(delta) g), g ~ N(0, 1).
 
-    Returns a sympy expression in :data:`u` when a closed form is known (erf, relu) or sympy
+    Returns a sympy expression in `u` when a closed form is known (erf, relu) or sympy
     finds one (activations built from polynomials and exp), else a callable u -> value computed
     by quadrature (float, or mpf at ``dps`` digits).
 
+    Examples
+    --------
     >>> smoothed("erf", 1, "0.5")
     erf(sqrt(2)*u/2)
     >>> smoothed("x*exp(-x**2)", 1, 1)

@@ -1,6 +1,6 @@
 """One parallel map for every sweep of the toolkit (phase diagrams, benchmarks, reports).
 
-:func:`parallel_map` applies a picklable function to a list of items and returns the results
+`parallel_map` applies a picklable function to a list of items and returns the results
 **in the order of the items**, whatever the backend and whatever order the workers finish in,
 so that a sweep gives the same output on 1 core, on all cores or on a cluster.
 
@@ -36,6 +36,8 @@ BACKENDS = ("joblib", "dask")
 def default_jobs() -> int:
     """Number of cores available to this process.
 
+    Examples
+    --------
     >>> default_jobs() >= 1
     True
     """

@@ -1,27 +1,47 @@
 r"""Phase diagram of DSM in the (psi_n, psi_p) plane at fixed m, t (or a, Delta), lambda.
 
-At every grid point the exact asymptotic errors of :func:`rmt_dsm.errors` are computed;
-the point *memorizes* when the train error falls below the population floor,
-E_train < F_pop (SPEC section 2).  The figure (:func:`plot_phase`) shows two heatmaps,
-the score error E_score and the generalization gap E_test - E_train, with the
-memorization region outlined, the diagonal psi_p = psi_n and, for finite m, the
-interpolation threshold psi_p = m psi_n.
+At every grid point the exact asymptotic errors of `rmt_dsm.errors` are computed, and two
+regions are marked (definitions: docs/model.md, "Regimes: memorization, generalization and
+the floor diagnostic"):
 
-Computation (:func:`phase_grid`): one task per row of the grid (fixed psi_n), solved along
-psi_p by :func:`rmt_dsm.learning_curve` (each point warm-started from the previous one);
-the rows go through :func:`rmt_dsm.parallel.parallel_map`, so they run on all cores or on
+* **memorization**, in the sense of the papers (George, Veiga, Macris, arXiv:2502.00336;
+  Bonnaire et al., arXiv:2505.17638): the learned score approaches the score of the empirical
+  training distribution, which fits its training draws exactly in high dimension (zero train
+  error) while its test error stays large; in the learning curves, the generalization gap
+  E_test - E_train opens up to the whole test error.  The toolkit measures this by the
+  *relative gap* `relative_gap` = (E_test - E_train)/E_test (0: the train error predicts
+  the test error; 1: zero train error) and flags a point as memorizing when it is at least
+  `MEMORIZATION_GAP` = 1/2, i.e. when the training error hides at least half the test error
+  (the threshold is the toolkit's convention);
+* **below the floor**, E_train < F_pop: a diagnostic only ("fits below the population
+  floor").  It is not memorization: at m = 1 it already holds for very small psi_p/psi_n,
+  where the model merely fits part of the noise of its training draws.
+
+The figure (`plot_phase`) shows two heatmaps, the score error E_score and the relative
+gap, each with the memorization region hatched (boundary: relative gap = 1/2), the boundary
+E_train = F_pop of the diagnostic dashed, the diagonal psi_p = psi_n and, for finite m, the
+interpolation threshold psi_p = m psi_n.  Finite m other than 1 and infinity is this project's
+own extension of the published results (docs/theory.md).
+
+Computation (`phase_grid`): one task per row of the grid (fixed psi_n), solved along
+psi_p by `rmt_dsm.learning_curve` (each point warm-started from the previous one);
+the rows go through `rmt_dsm.parallel.parallel_map`, so they run on all cores or on
 a dask cluster, and the result does not depend on how they were scheduled.
 
 At lambda = 0 the points on the threshold psi_p = m psi_n have test = score = gap = +inf
-(:class:`rmt_dsm.api.ThresholdDivergence`); they are kept as +inf in the table and drawn in
-dark grey (the "over" colour of the heatmaps).  A grid point within a relative 1e-12 of the
-threshold (rounding of the grid) counts as lying on it (:func:`rmt_dsm.errors` detects this).
+(`rmt_dsm.api.ThresholdDivergence`); they are kept as +inf in the table and drawn in
+dark grey (the "over" colour of the heatmaps); their relative gap is 1.  A grid point within
+a relative 1e-12 of the threshold (rounding of the grid) counts as lying on it
+(`rmt_dsm.errors` detects this).
 
 Examples
 --------
->>> rows = phase_grid([1.0], [0.2, 2.0], m=1, t=0.3, lam=0.1, jobs=1, progress=False)
->>> [r["memorizes"] for r in rows]
-[False, True]
+At m = 1 a small model already fits below the floor, without memorizing; beyond the
+threshold psi_p = psi_n it memorizes:
+
+>>> rows = phase_grid([1.0], [0.05, 2.0], m=1, t=0.01, lam=0.0, jobs=1, progress=False)
+>>> [(r["below_floor"], r["memorizes"]) for r in rows]
+[(True, False), (True, True)]
 """
 from __future__ import annotations
 
@@ -31,11 +51,29 @@ import warnings
 import numpy as np
 
 __all__ = ["phase_grid", "phase_row", "make_axis", "plot_phase", "write_phase_csv", "save_deterministic",
-           "COLUMNS", "PhaseFailure"]
+           "relative_gap", "COLUMNS", "MEMORIZATION_GAP", "PhaseFailure"]
 
-#: CSV columns, in order
-COLUMNS = ("psi_n", "psi_p", "train", "test", "score", "gap", "floor", "memorizes")
+#: CSV columns, in order: the errors, then the two flags (0/1) of the module docstring
+COLUMNS = ("psi_n", "psi_p", "train", "test", "score", "gap", "floor", "below_floor", "memorizes")
 _KEYS = ("train", "test", "score", "gap", "floor")
+#: a point memorizes when its relative gap (E_test - E_train)/E_test is at least this
+MEMORIZATION_GAP = 0.5
+
+
+def relative_gap(train, test) -> float:
+    """The generalization gap as a fraction of the test error, (E_test - E_train)/E_test.
+
+    0 when the train error equals the test error, 1 when the train error is zero (as for the
+    empirical score in high dimension); 1 at the threshold, where E_test = +inf and E_train is
+    finite; NaN when either error is NaN.
+
+    Examples
+    --------
+    >>> relative_gap(0.25, 1.0), relative_gap(0.0, math.inf), relative_gap(1.0, 1.0)
+    (0.75, 1.0, 0.0)
+    """
+    train, test = float(train), float(test)
+    return 1.0 - train / test
 
 
 class PhaseFailure(RuntimeError):
@@ -49,6 +87,8 @@ class PhaseFailure(RuntimeError):
 def make_axis(start: float, stop: float, num: int, log: bool = True, name: str = "psi") -> list[float]:
     """Grid values of one axis: log-spaced (default) or linear, both ends included.
 
+    Examples
+    --------
     >>> make_axis(0.1, 10, 3)
     [0.1, 1.0, 10.0]
     >>> make_axis(1, 2, 3, log=False)
@@ -94,7 +134,9 @@ def phase_row(task: dict) -> dict:
         row = {"psi_n": psi_n, "psi_p": v}
         for k in _KEYS:
             row[k] = math.nan if res is None else float(getattr(res, k))
-        row["memorizes"] = bool(row["train"] < row["floor"])  # False for NaN
+        # both flags are False at NaN (no convergence)
+        row["below_floor"] = bool(row["train"] < row["floor"])
+        row["memorizes"] = bool(relative_gap(row["train"], row["test"]) >= MEMORIZATION_GAP)
         rows.append(row)
     return {"rows": rows, "failures": failures}
 
@@ -103,9 +145,34 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
                jobs=None, backend="joblib", scheduler=None, progress=True) -> list[dict]:
     """Errors on the grid psi_n_values x psi_p_values, rows of psi_n in the given order.
 
-    Returns a list of dicts with keys :data:`COLUMNS` (psi_n major, psi_p minor).  The
-    parameters are checked once in this process (``ValueError`` naming the bad one) before
-    any worker starts.  Raises :class:`PhaseFailure` if some point did not converge.
+    Parameters
+    ----------
+    psi_n_values, psi_p_values : sequence of float
+        The grid axes (positive ratios n/d and p/d).
+    m, t, lam, activation, a, delta
+        The model parameters, as in `rmt_dsm.errors`.
+    jobs : int, optional
+        Worker processes (None: all cores; 1: serial in this process).
+    backend : {"joblib", "dask"}
+        Local processes, or a running dask.distributed cluster at ``scheduler``.
+    scheduler : str or distributed.Client, optional
+        The dask scheduler (with ``backend="dask"``).
+    progress : bool
+        Progress bar on stderr.
+
+    Returns
+    -------
+    list of dict
+        One dict per grid point with the keys `COLUMNS` (psi_n major, psi_p minor): the errors,
+        ``below_floor`` and ``memorizes``.
+
+    Raises
+    ------
+    ValueError
+        A bad parameter, named in the message; checked once in this process before any worker
+        starts.
+    PhaseFailure
+        Some point did not converge; its ``rows`` hold the whole grid, NaN at those points.
     """
     from rmt_dsm.api import _point
     from rmt_dsm.parallel import parallel_map
@@ -137,6 +204,8 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
 def _fmt(v) -> str:
     """A CSV cell: shortest round-trip repr of a float, inf/nan spelled out, flags as 0/1.
 
+    Examples
+    --------
     >>> _fmt(0.1), _fmt(math.inf), _fmt(True)
     ('0.1', 'inf', '1')
     """
@@ -146,7 +215,7 @@ def _fmt(v) -> str:
 
 
 def write_phase_csv(path: str, rows: list[dict]) -> None:
-    """PREFIX.csv: header :data:`COLUMNS`, one line per grid point, ``memorizes`` as 0/1."""
+    """PREFIX.csv: header `COLUMNS`, one line per grid point, the flags as 0/1."""
     with open(path, "w", newline="") as fh:
         fh.write(",".join(COLUMNS) + "\n")
         for r in rows:
@@ -206,15 +275,29 @@ def _title(params: dict) -> str:
 
 
 def plot_phase(rows: list[dict], params: dict, log: bool = True):
-    """Two heatmaps over (psi_n, psi_p): E_score (left) and the gap E_test - E_train (right).
+    """Two heatmaps over (psi_n, psi_p): E_score (left) and the relative gap (right).
 
-    Both panels outline the memorization region (E_train < F_pop: hatched, bounded by the
-    black contour E_train = F_pop interpolated between grid points),
-    and draw the diagonal psi_p = psi_n and, for finite m != 1, the threshold
-    psi_p = m psi_n.  Non-finite values (+inf at the threshold for lambda = 0) get the
-    colour map's "over" colour; NaN (no convergence) is left white.  ``params`` holds m and
-    t (or a, delta), lam, activation for the title and the threshold line.  Returns a
-    :class:`matplotlib.figure.Figure` not attached to any display.
+    The right panel shows `relative_gap` = (E_test - E_train)/E_test on a linear scale from
+    0 to 1.  Both panels hatch the memorization region, relative gap >= `MEMORIZATION_GAP`
+    (bounded by the black contour where it equals 1/2, interpolated between grid points),
+    draw the boundary E_train = F_pop of the below-the-floor diagnostic as a dashed contour,
+    the diagonal psi_p = psi_n and, for finite m != 1, the threshold psi_p = m psi_n.
+    Non-finite values (+inf at the threshold for lambda = 0) get the colour map's "over"
+    colour; NaN (no convergence) is left white.
+
+    Parameters
+    ----------
+    rows : list of dict
+        A full rectangular grid, as returned by `phase_grid` (keys `COLUMNS`).
+    params : dict
+        m and t (or a, delta), lam, activation: for the title and the threshold line.
+    log : bool
+        Logarithmic axes (default) or linear.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not attached to any display.
     """
     import matplotlib
 
@@ -224,44 +307,53 @@ def plot_phase(rows: list[dict], params: dict, log: bool = True):
     rows = sorted(rows, key=lambda r: (r["psi_n"], r["psi_p"]))
     if len(rows) != n_n * n_p:
         raise ValueError("plot_phase needs a full rectangular grid of (psi_n, psi_p) points")
+    rows = [dict(r, rel_gap=relative_gap(r["train"], r["test"])) for r in rows]
     xe, ye = _edges(psi_n, log), _edges(psi_p, log)
-    mem = _matrix([{"memorizes": float(r["memorizes"])} for r in rows], "memorizes", n_n, n_p) > 0.5
-    excess = _matrix(rows, "train", n_n, n_p) - _matrix(rows, "floor", n_n, n_p)  # < 0: memorization
+    excess = _matrix(rows, "train", n_n, n_p) - _matrix(rows, "floor", n_n, n_p)  # < 0: below the floor
+    margin = _matrix(rows, "rel_gap", n_n, n_p) - MEMORIZATION_GAP  # >= 0: memorization
     m = params.get("m")
 
     with matplotlib.rc_context({"hatch.color": "0.85", "hatch.linewidth": 0.6}):
-        return _draw_phase(rows, params, log, psi_n, psi_p, n_n, n_p, xe, ye, mem, excess, m)
+        return _draw_phase(rows, params, log, psi_n, psi_p, n_n, n_p, xe, ye, margin, excess, m)
 
 
-def _draw_phase(rows, params, log, psi_n, psi_p, n_n, n_p, xe, ye, mem, excess, m):
+def _region(ax, psi_n, psi_p, z, hatch, **line):
+    """Hatch where z >= 0 and draw the contour z = 0 (both interpolated between grid points)."""
+    z = np.ma.masked_invalid(z)
+    if min(len(psi_n), len(psi_p)) < 2 or z.count() == 0:
+        return
+    if hatch and (z >= 0).any():
+        ax.contourf(psi_n, psi_p, z, levels=[0.0, float(z.max()) + 1.0], colors="none", hatches=[hatch])
+    if (z >= 0).any() and (z < 0).any():
+        ax.contour(psi_n, psi_p, z, levels=[0.0], **line)
+
+
+def _draw_phase(rows, params, log, psi_n, psi_p, n_n, n_p, xe, ye, margin, excess, m):
     import matplotlib
+    from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    fig = Figure(figsize=(11.0, 4.6), layout="constrained")
+    fig = Figure(figsize=(11.0, 5.0), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True, sharey=True)
     panels = (("score", r"score error $E_{\rm score}$", "viridis"),
-              ("gap", r"generalization gap $E_{\rm test}-E_{\rm train}$", "magma"))
+              ("rel_gap", r"relative gap $(E_{\rm test}-E_{\rm train})/E_{\rm test}$", "magma"))
     lo, hi = min(xe[0], ye[0]), max(xe[-1], ye[-1])
     line = np.geomspace(lo, hi, 200) if log else np.linspace(lo, hi, 200)
     for ax, (key, label, cmap_name) in zip(axes, panels):
         z = _matrix(rows, key, n_n, n_p)
         cmap = matplotlib.colormaps[cmap_name].with_extremes(over="0.15", bad="white")
-        norm = _norm(z)
+        norm = Normalize(0.0, 1.0) if key == "rel_gap" else _norm(z)
         mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(z), cmap=cmap, norm=norm, shading="flat",
                              rasterized=True)
         if np.isposinf(z).any():  # +inf cells: the "over" colour
             ax.pcolormesh(xe, ye, np.ma.masked_where(~np.isposinf(z), np.ones_like(z)),
                           cmap=matplotlib.colors.ListedColormap(["0.15"]), shading="flat", rasterized=True)
         fig.colorbar(mesh, ax=ax, label=label, extend="max" if np.isposinf(z).any() else "neither")
-        if mem.any() and min(n_n, n_p) >= 2:  # boundary E_train = F_pop, interpolated between points
-            low = float(np.nanmin(excess))
-            ax.contourf(psi_n, psi_p, np.ma.masked_invalid(excess), levels=[low - 1.0, 0.0], colors="none",
-                        hatches=["/"])
-            if not mem.all():
-                ax.contour(psi_n, psi_p, np.ma.masked_invalid(excess), levels=[0.0], colors="k",
-                           linewidths=1.4)
+        _region(ax, psi_n, psi_p, margin, "/", colors="k", linewidths=1.4)  # memorization
+        _region(ax, psi_n, psi_p, -excess, None, colors="tab:cyan", linewidths=1.3,
+                linestyles="--")  # diagnostic: E_train = F_pop
         ax.plot(line, line, color="white", ls="--", lw=1.2)
         if m is not None and m != math.inf and m != 1:
             ax.plot(line, m * line, color="tab:red", ls=":", lw=1.6)
@@ -273,7 +365,10 @@ def _draw_phase(rows, params, log, psi_n, psi_p, n_n, n_p, xe, ye, mem, excess, 
         ax.set_xlabel(r"$\psi_n = n/d$")
         ax.set_title(label, fontsize=10)
     axes[0].set_ylabel(r"$\psi_p = p/d$")
-    handles = [Patch(facecolor="none", edgecolor="k", hatch="/", label=r"memorization $E_{\rm train}<F_{\rm pop}$"),
+    handles = [Patch(facecolor="none", edgecolor="k", hatch="/",
+                     label=r"memorization: $E_{\rm test}-E_{\rm train} \geq E_{\rm test}/2$"),
+               Line2D([], [], color="tab:cyan", ls="--", lw=1.3,
+                      label=r"$E_{\rm train}=F_{\rm pop}$ (floor diagnostic)"),
                Line2D([], [], color="white", ls="--", lw=1.2, label=r"$\psi_p=\psi_n$")]
     if m is not None and m != math.inf:
         if m == 1:
@@ -282,8 +377,8 @@ def _draw_phase(rows, params, log, psi_n, psi_p, n_n, n_p, xe, ye, mem, excess, 
         else:
             handles.append(Line2D([], [], color="tab:red", ls=":", lw=1.6,
                                   label=rf"threshold $\psi_p={m}\,\psi_n$"))
-    leg = axes[1].legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.85)
-    leg.get_frame().set_facecolor("0.8")
+    leg = fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8.5)
+    leg.get_frame().set_facecolor("0.8")  # the white line of psi_p = psi_n stays visible
     fig.suptitle(_title(params), fontsize=11)
     return fig
 

@@ -2,7 +2,7 @@
 
 Pure functions returning matplotlib figures; nothing is shown or saved here, so the CLI,
 the docs and the validation scripts share one drawing.  The Agg backend is selected by the
-callers that save files (:func:`save_figure`), never a display.
+callers that save files (`save_figure`), never a display.
 
 Rows are dicts with the varied parameter's name and the keys train, test, score, floor
 (values: float, mpmath number or +inf; non-finite points are left out of the lines).
@@ -36,6 +36,8 @@ def _float(v) -> float:
 def threshold_location(vary: str, params: dict):
     """Where the interpolation threshold psi_p = m psi_n lies on the varied axis, or None.
 
+    Examples
+    --------
     >>> threshold_location("psi_p", {"psi_n": 2.0, "m": 3, "lam": 0.0})
     6.0
     >>> threshold_location("psi_n", {"psi_p": 2.0, "m": 4, "lam": 1e-3})
@@ -67,6 +69,8 @@ def _format_param(name: str, v) -> str:
 def curve_title(vary: str, params: dict) -> str:
     """Title listing the fixed parameters (mathtext).
 
+    Examples
+    --------
     >>> curve_title("psi_p", {"psi_n": 1.0, "m": 1, "t": 0.1, "lam": 0.001, "activation": "tanh"})
     '$\\\\psi_n=1,\\\\ m=1,\\\\ t=0.1,\\\\ \\\\lambda=0.001$, tanh'
     """
@@ -100,7 +104,7 @@ def plot_curve(rows, vary: str, params: dict, sim_rows=None, log: bool = False, 
     make the title and locate the threshold psi_p = m psi_n, drawn as a vertical dashed
     line when it lies in the plotted range and lam <= SMALL_LAM.  ``sim_rows``: simulation
     points drawn as markers with standard-error bars in the colours of the theory lines.
-    Returns a :class:`matplotlib.figure.Figure` (not attached to any display).
+    Returns a `matplotlib.figure.Figure` (not attached to any display).
     """
     from matplotlib.figure import Figure
 
@@ -139,7 +143,7 @@ def plot_curve(rows, vary: str, params: dict, sim_rows=None, log: bool = False, 
 def plot_spectrum(spec, params: dict):
     """Bulk density of U with its atom drawn as a vertical bar labelled by its mass.
 
-    ``spec``: :class:`rmt_dsm.dsm.spectrum.Spectrum`.
+    ``spec``: `rmt_dsm.dsm.spectrum.Spectrum`.
     """
     from matplotlib.figure import Figure
 

@@ -1,22 +1,22 @@
 r"""Validation of the asymptotic theory against finite-d simulations (shared machinery).
 
-This module is a third party to the theory (:func:`rmt_dsm.errors`) and to the simulator
-(:func:`rmt_dsm.simulate.simulate`): it imports both, evaluates them on the same parameter
+This module is a third party to the theory (`rmt_dsm.errors`) and to the simulator
+(`rmt_dsm.simulate.simulate`): it imports both, evaluates them on the same parameter
 points and quantifies their difference.  It is used by ``tests/test_validation.py`` (fast),
 ``tests/test_validation_slow.py`` (``pytest -m slow``) and ``scripts/make_validation_report.py``
 (which regenerates ``docs/validation.md``).
 
 Protocol
 --------
-* :data:`GRID_LIMITS` (m in {1, inf}) and :data:`GRID_FINITE_M` (m in {2, 3, 5, 10, 50}) are a
+* `GRID_LIMITS` (m in {1, inf}) and `GRID_FINITE_M` (m in {2, 3, 5, 10, 50}) are a
   spread design over psi_p < psi_n / psi_p > psi_n, t in {0.05, 1}, lambda in {1e-3, 0.5} and the
   activations tanh, erf, relu.
-* Gaussian-equivalent (GE) check: the GE simulator (SPEC §3, exact noise average for m = inf)
+* Gaussian-equivalent (GE) check: the GE simulator (derivations/gaussian_equivalence.md, exact noise average for m = inf)
   at d = 1000 against the theory: pass when the relative difference is <= 0.3 % or the
-  difference is within 3 standard errors (:func:`ge_passes`).
+  difference is within 3 standard errors (`ge_passes`).
 * True nonlinear model: the discrepancy D(d) = theory - simulation mean is measured at several d
   with its standard error; ``D(d) = c d^{-alpha}`` is fitted by weighted least squares
-  (:func:`fit_power_law`).  Points with m = inf are simulated at m = 16, 64, 256 and compared
+  (`fit_power_law`).  Points with m = inf are simulated at m = 16, 64, 256 and compared
   with the theory at the *same* finite m; the m = inf theory is their limit.
 * Compared quantities: ``train`` and ``test``.  ``score = test - floor`` with the deterministic
   floor F_pop, so its discrepancy equals the test one (exactly for erf/relu and the GE model,
@@ -217,7 +217,7 @@ def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: in
             quantities=QUANTITIES) -> list:
     """Simulate the point at dimension d and compare each quantity with the theory.
 
-    m: the simulated m (default: the point's m).  Returns one :class:`Row` per quantity.
+    m: the simulated m (default: the point's m).  Returns one `Row` per quantity.
     """
     from rmt_dsm.simulate import simulate
 
@@ -278,6 +278,8 @@ class PowerFit:
 def fit_power_law(ds, diffs, ses, alphas=None) -> PowerFit:
     """Fit D(d) = c d^{-alpha} (c signed) by weighted least squares, profiling alpha on a grid.
 
+    Examples
+    --------
     >>> ds = np.array([250., 500., 1000., 2000.])
     >>> f = fit_power_law(ds, 3.0 / ds, 0.01 / ds)
     >>> round(f.alpha, 3), round(f.c, 3)
@@ -389,7 +391,7 @@ def compare_two_sizes(pt: Point, small, big, model: str = "true", m=None, quanti
 @dataclass
 class Trend:
     """Discrepancies of one point / simulated m / quantity over d, with the power-law fit
-    (weighted by :func:`effective_stderr`)."""
+    (weighted by `effective_stderr`)."""
 
     label: str
     m_sim: str
@@ -438,7 +440,7 @@ def write_csv(path, rows) -> None:
 
 
 def read_csv(path) -> list:
-    """Rows written by :func:`write_csv`."""
+    """Rows written by `write_csv`."""
     out = []
     types = {f.name: f.type for f in Row.__dataclass_fields__.values()}
     with open(path) as fh:

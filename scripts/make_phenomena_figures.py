@@ -4,7 +4,8 @@
 Writes docs/figures/phenomena_*.png and .pdf and docs/figures/phenomena_numbers.json:
 
 - phenomena_threshold_m1      (a) m = 1: divergence of E_test at psi_p = psi_n (lambda -> 0), rates
-- phenomena_memorization      (b) m = inf: E_train vs floor, E_score minimum, small vs large t
+- phenomena_memorization      (b) m = inf: memorization onset (relative gap 1/2) vs the floor diagnostic
+                                (E_train = F_pop), E_score minimum, small vs large t
 - phenomena_m1_vs_minf        (c) E_score for m = 1 and m = inf on both sides of psi_p = psi_n
 - phenomena_crossover         (c) where E_score(m = 1) = E_score(m = inf), and the sign of dE_score/dm
 - phenomena_finite_m_threshold (d) the threshold moves to psi_p = m psi_n
@@ -163,7 +164,9 @@ def argmin_loglinear(x, f):
 
 
 def crossing_and_min(t, psi_n=1.0, lam=0.0):
-    """m = inf: psi_p where E_train = floor, argmin of E_score over psi_p, and E_score there.
+    """m = inf: psi_p where E_train = floor (the floor diagnostic), where the relative gap
+    (E_test - E_train)/E_test reaches 1/2 (memorization onset, docs/model.md), argmin of E_score over
+    psi_p, and E_score there.
 
     Located by interpolation on a warm-started grid (~80 points per decade).
     """
@@ -172,6 +175,7 @@ def crossing_and_min(t, psi_n=1.0, lam=0.0):
     out = {}
     xc = root_loglinear(r * psi_n, e["train"] - e["floor"])
     out["train_crosses_floor_at_psi_p"] = xc
+    out["relative_gap_half_at_psi_p"] = root_loglinear(r * psi_n, 0.5 - e["train"] / e["test"])
     out["score_argmin_psi_p"], out["score_min"] = argmin_loglinear(r * psi_n, e["score"])
     out["score_at_psi_p=psi_n"] = float(np.interp(0.0, np.log(r), e["score"]))
     out["floor"] = float(e["floor"][0])
@@ -191,7 +195,12 @@ def fig_memorization():
         cm = cms[t] = crossing_and_min(t)
         if cm["train_crosses_floor_at_psi_p"]:
             x = cm["train_crosses_floor_at_psi_p"]
-            ax[k].plot([x], [cm["floor"]], "o", color=C["train"], label=rf"$E_{{\rm train}}=F_{{\rm pop}}$ at $\psi_p={x:.3g}$")
+            ax[k].plot([x], [cm["floor"]], "o", color=C["train"],
+                       label=rf"$E_{{\rm train}}=F_{{\rm pop}}$ (floor diagnostic) at $\psi_p={x:.3g}$")
+        if cm["relative_gap_half_at_psi_p"]:
+            x = cm["relative_gap_half_at_psi_p"]
+            ax[k].axvline(x, color="k", lw=1.2, ls="-.",
+                          label=rf"memorization onset $E_{{\rm train}}=E_{{\rm test}}/2$ at $\psi_p={x:.3g}$")
         if cm["score_argmin_psi_p"]:
             x = cm["score_argmin_psi_p"]
             ax[k].plot([x], [cm["score_min"]], "s", color=C["score"], label=rf"min $E_{{\rm score}}$ at $\psi_p={x:.3g}$")
@@ -206,12 +215,14 @@ def fig_memorization():
         table[f"psi_n={psi_n}"] = {f"{t:.4g}": r for t, r in zip(ts, rows)}
         xc = [r["train_crosses_floor_at_psi_p"] / psi_n if r["train_crosses_floor_at_psi_p"] else np.nan for r in rows]
         xm = [r["score_argmin_psi_p"] / psi_n if r["score_argmin_psi_p"] else np.nan for r in rows]
-        ax[2].plot(ts, xc, mk + "-", color=C["train"], ms=4, label=rf"$E_{{\rm train}}=F_{{\rm pop}}$, $\psi_n={psi_n}$")
+        xg = [r["relative_gap_half_at_psi_p"] / psi_n if r["relative_gap_half_at_psi_p"] else np.nan for r in rows]
+        ax[2].plot(ts, xg, mk + "-.", color="k", ms=4, label=rf"memorization $E_{{\rm train}}=E_{{\rm test}}/2$, $\psi_n={psi_n}$")
+        ax[2].plot(ts, xc, mk + "-", color=C["train"], ms=4, label=rf"$E_{{\rm train}}=F_{{\rm pop}}$ (diagnostic), $\psi_n={psi_n}$")
         ax[2].plot(ts, xm, mk + "--", color=C["score"], ms=4, label=rf"argmin $E_{{\rm score}}$, $\psi_n={psi_n}$")
     ax[2].axhline(1.0, color="k", lw=0.8, ls=":")
     ax[2].set(xscale="log", yscale="log", xlabel=r"diffusion time $t$", ylabel=r"$\psi_p/\psi_n$",
-              title=r"$m=\infty$, $\lambda\to0^+$: floor crossing and $E_{\rm score}$ minimum")
-    ax[2].legend(fontsize=6.5, ncol=2)
+              title=r"$m=\infty$, $\lambda\to0^+$: the three points against $t$")
+    ax[2].legend(fontsize=6, ncol=2, loc="upper left")
     NUM["b_crossing_min"] = table
     NUM["b_t=0.01"] = cms[0.01]
     NUM["b_t=1"] = cms[1.0]
@@ -307,7 +318,7 @@ def fig_crossover():
     ax[2].legend(handles=[Patch(color="#9ecae1", label=r"decreasing at $m=1$ and $m\to\infty$ (m helps)"),
                           Patch(color="#fdd0a2", label=r"increasing at $m=1$, decreasing at $m\to\infty$"),
                           Patch(color="#c7e9c0", label=r"decreasing at $m=1$, increasing at $m\to\infty$"),
-                          Patch(color="#fc9272", label=r"increasing at both (m amplifies memorization)")],
+                          Patch(color="#fc9272", label=r"increasing at both (more draws raise $E_{\rm score}$)")],
                  fontsize=6.5, loc="lower left")
     ax[2].set(xscale="log", yscale="log", xlabel=r"$\psi_p/\psi_n$", ylabel=r"diffusion time $t$",
               title="sign of $\\partial E_{\\rm score}/\\partial m$, $\\lambda=0.01$\n(zero lines: blue at $m=1$, red dashed as $m\\to\\infty$)")

@@ -430,12 +430,12 @@ def write_report(P, quick, ge_rows, trends, ge_trends, runtime):
         A("> **Quick protocol** (reduced grid, small d): a smoke run, not the full validation.")
     A("")
     A("The asymptotic errors returned by `rmt_dsm.errors` (the solution of the Dyson fixed-point "
-      "system, SPEC §4) are compared with the finite-d simulator `rmt_dsm.simulate.simulate`, which "
+      "system, docs/model.md) are compared with the finite-d simulator `rmt_dsm.simulate.simulate`, which "
       "fits the random-features readout on actual random matrices and never imports the theory. "
       "The machinery (grid, comparisons, fits) is `rmt_dsm/validation.py`; the fast checks are "
       "`tests/test_validation.py` and the slow ones `tests/test_validation_slow.py` (`pytest -m slow`).")
     A("")
-    A("Conventions: errors per dimension (SPEC §2), OU schedule a = e^{-t}, Δ = 1 − e^{-2t}; "
+    A("Conventions: errors per dimension (docs/model.md), OU schedule a = e^{-t}, Δ = 1 − e^{-2t}; "
       "`theory − sim` is the theory minus the mean over K seeds; SE = std(ddof=1)/√K over seeds "
       "(for tanh each seed's test error is a Monte-Carlo estimate on max(20000, 4p) fresh pairs, "
       "whose noise is included in the seed spread; erf and relu use exact population statistics "
@@ -487,7 +487,7 @@ def write_report(P, quick, ge_rows, trends, ge_trends, runtime):
     A("")
     A("## 2. Gaussian-equivalent simulator vs theory")
     A("")
-    A(f"The GE model (SPEC §3) at d = {P['ge_d']} (m = ∞ with the exact noise average). The theory is "
+    A(f"The GE model (derivations/gaussian_equivalence.md) at d = {P['ge_d']} (m = ∞ with the exact noise average). The theory is "
       "derived from this model, so the only expected difference is the finite-d correction. "
       "Criterion: |rel. diff| ≤ 0.3 % or |diff| ≤ 3 SE.")
     A("")

@@ -1,4 +1,4 @@
-"""rmt-dsm phase: CSV layout, memorization flag, threshold handling, lines drawn, byte-identical output."""
+"""rmt-dsm phase: CSV layout, memorization and floor flags, threshold handling, lines drawn, byte-identical output."""
 import csv
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rmt_dsm.cli import main
-from rmt_dsm.phase import COLUMNS, make_axis, phase_grid, plot_phase
+from rmt_dsm.phase import COLUMNS, make_axis, phase_grid, plot_phase, relative_gap
 
 
 def _read(path):
@@ -34,14 +34,17 @@ def test_csv_shape_flag_and_determinism(tmp_path, capsys):
     assert [float(r["psi_n"]) for r in rows[::3]] == make_axis(0.5, 2, 3) == [0.5, 1.0, 2.0]
     assert [float(r["psi_p"]) for r in rows[:3]] == make_axis(0.25, 4, 3) == [0.25, 1.0, 4.0]
     for r in rows:
-        assert r["memorizes"] in ("0", "1")
-        assert (r["memorizes"] == "1") == (float(r["train"]) < float(r["floor"]))
+        assert r["memorizes"] in ("0", "1") and r["below_floor"] in ("0", "1")
+        assert (r["below_floor"] == "1") == (float(r["train"]) < float(r["floor"]))
+        # memorization: the train error hides at least half the test error
+        assert (r["memorizes"] == "1") == (float(r["train"]) <= float(r["test"]) / 2)
         assert math.isclose(float(r["gap"]), float(r["test"]) - float(r["train"]), rel_tol=1e-12, abs_tol=1e-12)
         assert math.isclose(float(r["floor"]), math.exp(-0.6), rel_tol=1e-12)  # a^2, OU schedule
     # the grid has psi_p = 2 psi_n exactly at (0.5, 1) and (2, 4): +inf there
     inf_points = {(float(r["psi_n"]), float(r["psi_p"])) for r in rows if r["score"] == "inf"}
     assert inf_points == {(0.5, 1.0), (2.0, 4.0)}
-    assert all(r["train"] == "0.0" and r["memorizes"] == "1" for r in rows if r["score"] == "inf")
+    assert all(r["train"] == "0.0" and r["memorizes"] == r["below_floor"] == "1"
+               for r in rows if r["score"] == "inf")
     assert {r["memorizes"] for r in rows} == {"0", "1"}  # both phases appear
     for ext in ("csv", "png", "pdf"):
         assert open(f"{a}.{ext}", "rb").read() == open(f"{b}.{ext}", "rb").read(), ext
@@ -61,6 +64,24 @@ def test_figure_draws_threshold_diagonal_and_memorization_contour():
     assert any(type(c).__name__ in ("ContourSet", "QuadContourSet") for c in ax.collections)
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert len([a for a in fig.axes if a.get_label() != "<colorbar>"]) >= 2
+
+
+def test_below_the_floor_is_a_diagnostic_not_memorization():
+    """E_train < F_pop is not memorization: at m = 1 a model with p = 0.05 n fits below the floor at
+    small t. For ridgeless least squares with p < N the train error is (1 - p/N)^2 times the test error
+    (the identity behind generalized cross-validation), so the relative gap is 1 - (1 - r)^2, about
+    0.1 at r = p/N = 0.05: such a model does not memorize. Beyond the threshold it interpolates its N
+    pairs (E_train = 0, relative gap 1). At m = inf and large t a large model also falls below the
+    floor while its gap stays a small part of the test error (the published 'generalization at large
+    t'); at small t the same model memorizes (the gap opens beyond p ~ n)."""
+    (small, large) = phase_grid([1.0], [0.05, 2.0], m=1, t=0.01, lam=0.0, jobs=1, progress=False)
+    assert small["below_floor"] and not small["memorizes"]
+    assert math.isclose(relative_gap(small["train"], small["test"]), 1 - (1 - 0.05) ** 2, rel_tol=1e-9)
+    assert large["train"] == 0.0 and large["memorizes"] and relative_gap(large["train"], large["test"]) == 1.0
+    (late,) = phase_grid([1.0], [10.0], m=math.inf, t=1.0, lam=0.0, jobs=1, progress=False)
+    (early,) = phase_grid([1.0], [10.0], m=math.inf, t=0.01, lam=0.0, jobs=1, progress=False)
+    assert late["below_floor"] and not late["memorizes"]
+    assert early["below_floor"] and early["memorizes"]
 
 
 def test_infinite_m_has_no_threshold_and_linear_axes():
@@ -106,3 +127,24 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_memorization_onset_at_p_near_n_for_infinite_m_and_small_t():
+    """The papers' crossover: at m = inf and small t the gap opens at p ~ n, whatever psi_n, while
+    the floor crossing E_train = F_pop (the diagnostic) sits well below n and depends on psi_n."""
+    import rmt_dsm
+
+    ratios = np.geomspace(0.3, 3.0, 41)
+    onset, crossing = {}, {}
+    for psi_n in (0.5, 1.0, 2.0):
+        curve = rmt_dsm.learning_curve("psi_p", list(ratios * psi_n), psi_n=psi_n, m=math.inf, t=0.005,
+                                       lam=0.0)
+        rel = np.array([relative_gap(e.train, e.test) for e in curve])
+        below = np.array([e.train < e.floor for e in curve])
+        assert np.all(np.diff(rel) > 0)
+        onset[psi_n] = ratios[int(np.argmax(rel >= 0.5))]
+        crossing[psi_n] = ratios[int(np.argmax(below))]
+    assert all(0.8 < r < 1.1 for r in onset.values()), onset
+    assert max(onset.values()) / min(onset.values()) < 1.15, onset
+    assert all(crossing[k] < 0.8 * onset[k] for k in onset), (crossing, onset)
+    assert crossing[0.5] > 1.5 * crossing[2.0], crossing

@@ -108,7 +108,8 @@ def test_m_inf_large_t_generalizes():
 
 
 def test_m_inf_floor_crossing_moves_to_larger_p_with_t():
-    """The memorization onset (E_train = floor) moves to larger psi_p/psi_n as t grows."""
+    """The floor crossing E_train = F_pop (a diagnostic, not the memorization onset) moves to larger
+    psi_p/psi_n as t grows."""
     onsets = []
     for t in (0.01, 0.1, 1.0):
         e = _curve("psi_p", PP, psi_n=1.0, m=INF, t=t, lam=0.0)

@@ -1,21 +1,23 @@
 r"""LaTeX of the DSM fixed-point system and of the error formulas, generated from sympy.
 
-Every formula printed here is a sympy object of :mod:`rmt_dsm.dsm.system` or
-:mod:`rmt_dsm.dsm.observables` (only the prose around the formulas is literal text):
+Every formula printed here is a sympy object of `rmt_dsm.dsm.system` or
+`rmt_dsm.dsm.observables` (only the prose around the formulas is literal text):
 
-* the fixed-point maps ``g = T(g)`` of :func:`rmt_dsm.dsm.system.fixed_point_map`, written
+* the fixed-point maps ``g = T(g)`` of `rmt_dsm.dsm.system.fixed_point_map`, written
   with the size-1 helper quantities A_0, A_1, S, rho as named symbols.  Their definitions
-  are the expressions of :func:`rmt_dsm.dsm.system._blocks`; the maps and the observables
+  are the expressions of `rmt_dsm.dsm.system._blocks`; the maps and the observables
   are obtained by calling the same builder functions with ``blocks=NAMED_BLOCKS`` (so
   substituting the definitions back gives ``dsm_system().rhs`` exactly -- the tests check this);
-* Q and X1 of :func:`rmt_dsm.dsm.observables.Q_expr` / ``X1_expr``;
-* E_train, E_test, F_pop of :func:`rmt_dsm.dsm.observables.error_expressions` (the formulas
+* Q and X1 of `rmt_dsm.dsm.observables.Q_expr` / ``X1_expr``;
+* E_train, E_test, F_pop of `rmt_dsm.dsm.observables.error_expressions` (the formulas
   the API evaluates), with H = x Q.
 
 kappa = 1/m is substituted (1 for m = 1, 0 for m = inf, 1/M for an integer M) or kept
 symbolic; every expression is then simplified.  Helper quantities that vanish (A_1 for
 m = 1) are removed, and so are unknowns that no longer enter anything (g_{u_1} for m = 1).
 
+Examples
+--------
 >>> tex = dsm_latex(1)
 >>> tex.count(r"\begin{align}") == tex.count(r"\end{align}") >= 3
 True
@@ -43,7 +45,7 @@ H, Hp, Q, X1, dQ_deps = observables.H, observables.Hp, observables.Q, observable
 dH_dlam, Gamma2, F_pop = sp.symbols("dH_dlam Gamma2 F_pop")
 E_train, E_test, E_score, E_gap = sp.symbols("E_train E_test E_score E_gap")
 
-#: LaTeX names (SPEC symbol names) of every symbol printed here
+#: LaTeX names (the symbol names of docs/model.md) of every symbol printed here
 LATEX_NAMES = {
     **SYMBOL_NAMES, **system._NAMES,
     "A_0": "A_0", "A_1": "A_1", "S": "S", "rho": r"\rho", "m": "m",
@@ -57,6 +59,8 @@ LATEX_NAMES = {
 def kappa_value(m):
     """kappa = 1/m as a sympy number, or the symbol kappa for m = "symbolic".
 
+    Examples
+    --------
     >>> kappa_value(1), kappa_value(math.inf), kappa_value(4), kappa_value("symbolic")
     (1, 0, 1/4, kappa)
     """
@@ -97,7 +101,7 @@ class DsmEquations:
 
 
 def nested_definitions() -> dict:
-    """A_k, S and rho of :func:`rmt_dsm.dsm.system._blocks`, each written with the earlier ones
+    """A_k, S and rho of `rmt_dsm.dsm.system._blocks`, each written with the earlier ones
     (S with A_0, A_1; rho with S)."""
     (a0, a1), s_def, rho_def = system._blocks()
     s_nested = s_def.xreplace({a0: A0, a1: A1})
@@ -146,7 +150,7 @@ def dsm_equations(m) -> DsmEquations:
 
 
 def tex(expr) -> str:
-    """LaTeX of one sympy expression with the SPEC symbol names."""
+    """LaTeX of one sympy expression with the symbol names of docs/model.md."""
     return render(expr, LATEX_NAMES)
 
 

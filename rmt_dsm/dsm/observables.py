@@ -34,6 +34,8 @@ ERROR_NAMES = ("train", "test", "score", "gap", "floor")
 def error_expressions() -> dict:
     """E_train, E_test, E_score, gap and F_pop in terms of H, H', Q, X1, dQ/deps [D eqs. (6.4)-(6.5)].
 
+    Examples
+    --------
     >>> error_expressions()["train"]
     H - H_prime*lam
     """

@@ -17,6 +17,8 @@ so that m = infinity is the regular point kappa = 0.  For population k:
 * ``beta``    : target = beta * input + label noise
 * ``omega2``  : label-noise variance (so that beta^2 gamma^2 + omega^2 = 1)
 
+Examples
+--------
 >>> from rmt_dsm.dsm.symbols import kappa, a, delta
 >>> p0, p1 = populations()
 >>> import sympy as sp

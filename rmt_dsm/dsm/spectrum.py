@@ -55,6 +55,8 @@ class Spectrum:
 def spectrum(psi_n, psi_p, m, energies, t=None, activation="tanh", a=None, delta=None, eta=1e-7) -> Spectrum:
     """Limiting eigenvalue density of U = (1/N) sum phi phi^T at ``energies`` (double precision).
 
+    Examples
+    --------
     >>> sp_ = spectrum(1.0, 3.0, 1, [0.5], t=0.5)
     >>> round(sp_.atom_mass, 6)
     0.666667

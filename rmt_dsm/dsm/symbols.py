@@ -1,4 +1,4 @@
-"""The sympy symbols of the DSM theory, named as in the SPEC.
+"""The sympy symbols of the DSM theory, named as in docs/model.md.
 
 Derivation: derivations/dsm_learning_curves.md (section numbers cited as [D§k]).
 """
@@ -10,7 +10,7 @@ kappa = sp.Symbol("kappa", nonnegative=True)
 a = sp.Symbol("a", real=True)
 delta = sp.Symbol("delta", positive=True)
 lam = sp.Symbol("lam", nonnegative=True)
-#: Gaussian-equivalent coefficients (SPEC §3)
+#: Gaussian-equivalent coefficients (derivations/gaussian_equivalence.md)
 mu1 = sp.Symbol("mu1", real=True)
 v2, s2 = sp.symbols("v2 s2", nonnegative=True)
 #: the pencil's two diagonal scalars; lambda = -x y [D§5]

@@ -14,13 +14,13 @@ couplings scaled by s; s = 1 is the model):
     g_{u_k} = 1 / (x - s^2 [mu1^2 kappa gamma_k^2 rho + kappa tau_k^2 psi_p g_v] / psi_n)
     g_v     = 1 / (y - s^2 [T_0 g_{u0} + T_1 g_{u1} + S / (1 - s^2 psi_p g_v S)])
 
-with T_0 = v^2 + s^2 kappa, T_1 = s^2 (1 - kappa) (here s^2 the SPEC's coefficient),
+with T_0 = v^2 + s^2 kappa, T_1 = s^2 (1 - kappa) (here s^2 the coefficient of derivations/gaussian_equivalence.md),
 and the remaining blocks of G
 
     g_{b_k b_l} = (delta_kl A_k + rho A_k A_l) / mu1^2,     g_{b_k a_k} = -(1 + rho A_k) / mu1.
 
 ``derivations/check_dsm.py`` verifies that these equations are exactly the
-engine's generic Dyson system of :func:`rmt_dsm.dsm.pencil.dsm_pencil`.
+engine's generic Dyson system of `rmt_dsm.dsm.pencil.dsm_pencil`.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def _blocks(s=sp.Integer(1)):
 def fixed_point_map(s=sp.Integer(1), blocks=None) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """T_s(g) for g = (g_u0, g_u1, g_v) [D eq. (5.7)].
 
-    ``blocks``: (A, S, rho) to use instead of :func:`_blocks` (e.g. named symbols, for LaTeX).
+    ``blocks``: (A, S, rho) to use instead of `_blocks` (e.g. named symbols, for LaTeX).
     """
     A, S, rho = blocks if blocks is not None else _blocks(s)
     pops = populations()

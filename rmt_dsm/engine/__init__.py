@@ -1,4 +1,4 @@
-"""Generic symbolic fixed-point engine (SPEC section 4).
+"""Generic symbolic fixed-point engine (docs/model.md, "Numerical contract").
 
 Linear pencils with Gaussian blocks -> matrix Dyson equation -> sympy system ->
 LaTeX, double-precision (numpy) and arbitrary-precision (mpmath) solvers with

@@ -1,13 +1,13 @@
 """Numerical back ends of the engine: double precision (numpy) and mpmath.
 
 Both evaluate the *same* lambdified sympy objects, built once per system and
-cached (:class:`Compiled`): the residual ``F(g; theta)``, its symbolic Jacobian
+cached (`Compiled`): the residual ``F(g; theta)``, its symbolic Jacobian
 ``J = dF/dg`` and the parameter Jacobian ``F_theta = dF/dtheta``.  ``theta`` is
 the extended parameter vector (the system's parameters, then the homotopy
 parameter ``s`` when the system has one).
 
 A back end only knows vectors and small dense linear solves; the continuation
-logic in :mod:`rmt_dsm.engine.solve` is written once against this interface.
+logic in `rmt_dsm.engine.solve` is written once against this interface.
 """
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
-r"""Exact checks that a pencil's block of :math:`L^{-1}` is the intended matrix.
+r"""Exact checks that a pencil's block of $L^{-1}$ is the intended matrix.
 
-A :class:`PencilClaim` states: for the pencil at exact (rational) parameter
+A `PencilClaim` states: for the pencil at exact (rational) parameter
 values and *any* matrices X_r of the right shapes, the block ``read = (a, b)``
-of :math:`L^{-1}` equals ``intended(matrices, values, d)``.  The check draws
+of $L^{-1}$ equals ``intended(matrices, values, d)``.  The check draws
 small random integer matrices and compares in exact rational arithmetic
 (sympy), so a wrong Schur complement fails deterministically.
 
-Other modules register their pencils with :func:`register_claim` at import
-time and add the module to :data:`CLAIM_MODULES` (or pass it to
-``derivations/check_pencils.py --module``); :func:`check_all` imports those modules
+Other modules register their pencils with `register_claim` at import
+time and add the module to `CLAIM_MODULES` (or pass it to
+``derivations/check_pencils.py --module``); `check_all` imports those modules
 and checks every registered claim.
 """
 from __future__ import annotations
@@ -81,7 +81,7 @@ def registered_claims() -> list[PencilClaim]:
 
 
 def check_all(modules=None, seed: int = 0, verbose: bool = True) -> bool:
-    """Import ``modules`` (default :data:`CLAIM_MODULES`) and check every registered claim."""
+    """Import ``modules`` (default `CLAIM_MODULES`) and check every registered claim."""
     for mod in list(CLAIM_MODULES) + list(modules or []):
         importlib.import_module(mod)
     ok = True

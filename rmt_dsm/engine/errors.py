@@ -1,4 +1,4 @@
-"""The one exception of the engine (SPEC section 4: never a silently wrong number)."""
+"""The one exception of the engine (docs/model.md, "Numerical contract": never a silently wrong number)."""
 from __future__ import annotations
 
 import mpmath
@@ -9,6 +9,8 @@ __all__ = ["ConvergenceError", "format_params"]
 def format_params(params) -> str:
     """``name=value`` pairs of a parameter dict, shortest readable form.
 
+    Examples
+    --------
     >>> import sympy as sp
     >>> format_params({sp.Symbol("z"): -1.0, sp.Symbol("alpha"): 2})
     'alpha=2, z=-1.0'

@@ -1,5 +1,7 @@
-r"""LaTeX export of fixed-point systems with the SPEC's symbol names.
+r"""LaTeX export of fixed-point systems with the symbol names of docs/model.md.
 
+Examples
+--------
 >>> import sympy as sp
 >>> print(render(sp.Symbol("lam") + sp.Symbol("psi_n")))
 \lambda + \psi_n

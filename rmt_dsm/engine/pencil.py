@@ -2,15 +2,17 @@ r"""Symmetric linear pencils with Gaussian blocks and their matrix Dyson equatio
 
 Derivation and conventions: derivations/pencil_dyson.md.  Summary:
 
-* blocks k = 1..K of sizes :math:`n_k = \alpha_k d`;
-* :math:`L = \Lambda\otimes I + S`, :math:`\Lambda` symmetric K x K (entries only
+* blocks k = 1..K of sizes $n_k = \alpha_k d$;
+* $L = \Lambda\otimes I + S$, $\Lambda$ symmetric K x K (entries only
   between equal-size blocks), S made of ``coef * X_r / sqrt(d)`` at (i, j) and its
   transpose at (j, i), the same X_r possibly at several positions;
-* unknowns :math:`g_{ij} = n_i^{-1}\operatorname{tr}(L^{-1})_{ij}` for equal-size,
+* unknowns $g_{ij} = n_i^{-1}\operatorname{tr}(L^{-1})_{ij}$ for equal-size,
   structurally non-zero pairs (i <= j);
-* matrix Dyson equation :math:`G = (\Lambda - \eta(G))^{-1}` per size class with
+* matrix Dyson equation $G = (\Lambda - \eta(G))^{-1}$ per size class with
 
-  .. math:: \eta(G)_{ij} = \sum c\,c'\,\alpha_k\,g_{kl}
+  $$
+  \eta(G)_{ij} = \sum c\,c'\,\alpha_k\,g_{kl}
+  $$
 
   over ordered pairs of placements of the same X_r, [X_r at (i,k), X_r^T at (l,j)]
   or [X_r^T at (i,k), X_r at (l,j)].
@@ -22,6 +24,8 @@ s = 0 the solution is ``Lambda^{-1}`` exactly.
 
 Marchenko-Pastur (c = 1/alpha): m = g_aa solves c z m^2 + (z + c - 1) m + 1 = 0.
 
+Examples
+--------
 >>> import sympy as sp
 >>> alpha, z = sp.symbols("alpha z")
 >>> p = Pencil("mp")
@@ -89,7 +93,7 @@ class Pencil:
         return sp.simplify(self.sizes[a] - self.sizes[b]) == 0
 
     def deterministic(self, a: str, b: str, value) -> None:
-        """Set :math:`\\Lambda_{ab} = \\Lambda_{ba}` = value (times the identity); equal sizes only."""
+        """Set $\\Lambda_{ab} = \\Lambda_{ba}$ = value (times the identity); equal sizes only."""
         i, j = self._idx(a), self._idx(b)
         if not self.same_size(a, b):
             raise ValueError(f"{self.name}: deterministic entry ({a}, {b}) couples blocks of different "
@@ -208,7 +212,7 @@ class Pencil:
 
     # --------------------------------------------------------------- system
     def eta(self, G: sp.Matrix) -> sp.Matrix:
-        """Symbolic :math:`\\eta(G)` (K x K) for a symbolic block-trace matrix G."""
+        """Symbolic $\\eta(G)$ (K x K) for a symbolic block-trace matrix G."""
         K = len(self.blocks)
         E = sp.zeros(K, K)
         for i, j, k, l, c in self._eta_terms():
@@ -223,7 +227,7 @@ class Pencil:
         return L
 
     def dyson_system(self, symbol_names: dict | None = None) -> FixedPointSystem:
-        """The matrix Dyson equation as a :class:`FixedPointSystem` (fixed-point form, with homotopy)."""
+        """The matrix Dyson equation as a `FixedPointSystem` (fixed-point form, with homotopy)."""
         if not self.blocks:
             raise ValueError(f"{self.name}: no blocks")
         classes = self._classes()  # sympy size comparisons: once per build

@@ -1,21 +1,23 @@
 r"""Pencils shipped with the engine (each with an exact block claim, see claims.py).
 
-* :func:`marchenko_pastur` -- :math:`(XX^\top/n - z)^{-1}`, X d x n, n = alpha d.
-  Blocks a (size 1), b (size alpha); :math:`\Lambda = \mathrm{diag}(-z, -1)`,
-  X at (a, b) with coef :math:`1/\sqrt{\alpha}`.  Schur complement:
-  :math:`(L^{-1})_{aa} = (-z + XX^\top/(\alpha d))^{-1}`.
+* `marchenko_pastur` -- $(XX^\top/n - z)^{-1}$, X d x n, n = alpha d.
+  Blocks a (size 1), b (size alpha); $\Lambda = \mathrm{diag}(-z, -1)$,
+  X at (a, b) with coef $1/\sqrt{\alpha}$.  Schur complement:
+  $(L^{-1})_{aa} = (-z + XX^\top/(\alpha d))^{-1}$.
 
-* :func:`product_wishart` -- :math:`(A - z)^{-1}`, :math:`A = W X X^\top W^\top/(d n)`,
+* `product_wishart` -- $(A - z)^{-1}$, $A = W X X^\top W^\top/(d n)$,
   W p x d, X d x n, p = psi_p d, n = psi_n d.  Blocks u (psi_p), y (1), w (psi_n), v (1):
 
-  .. math::
-
-     L = \begin{pmatrix} -z & W/\sqrt d & 0 & 0\\ W^\top/\sqrt d & 0 & 0 & -I\\
-         0 & 0 & -I & X^\top/\sqrt n\\ 0 & -I & X/\sqrt n & 0\end{pmatrix}
+  $$
+  L = \begin{pmatrix} -z & W/\sqrt d & 0 & 0\\ W^\top/\sqrt d & 0 & 0 & -I\\
+  0 & 0 & -I & X^\top/\sqrt n\\ 0 & -I & X/\sqrt n & 0\end{pmatrix}
+  $$
 
   Eliminating y, w, v (rows y: v = W^T u/sqrt d; w: w = X^T v/sqrt n;
-  v: y = X w/sqrt n) gives :math:`(L^{-1})_{uu} = (A - z)^{-1}`.
+  v: y = X w/sqrt n) gives $(L^{-1})_{uu} = (A - z)^{-1}$.
 
+Examples
+--------
 >>> p, sym = marchenko_pastur()
 >>> sysm = p.dyson_system()
 >>> [s.name for s in sysm.unknowns]

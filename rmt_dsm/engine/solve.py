@@ -6,12 +6,14 @@ in the extended parameter space (parameters, then the homotopy parameter s).
 
 * cold start of a pencil system: ``theta_0 = (params, s=0)``,
   ``theta_1 = (params, s=1)``; at s = 0 the solution is ``G = Lambda^{-1}`` exactly;
-* warm start from a previous :class:`Solution`: ``theta_0 = (old params, 1)``,
+* warm start from a previous `Solution`: ``theta_0 = (old params, 1)``,
   ``theta_1 = (new params, 1)``.
 
 Each step: predictor along the tangent given by the implicit function theorem,
 
-.. math::  J\,\dot g = -F_\theta\,(\theta_1-\theta_0),
+$$
+J\,\dot g = -F_\theta\,(\theta_1-\theta_0),
+$$
 
 then a Newton corrector ``g <- g - J^{-1} F`` that must contract (a Newton step
 larger than the predictor scale or a step that does not shrink by half rejects
@@ -47,7 +49,7 @@ _HINT_PATH = ("the continuation path crosses a point where the Jacobian (or L) i
 
 @dataclass(frozen=True)
 class Solution:
-    """Converged solution of a :class:`FixedPointSystem` (frozen, like scipy's OptimizeResult).
+    """Converged solution of a `FixedPointSystem` (frozen, like scipy's OptimizeResult).
 
     Attributes
     ----------
@@ -60,7 +62,7 @@ class Solution:
         kind ``"homotopy"`` (t = s, Gaussian couplings scaled by s) or
         ``"parameters"`` (t along the straight segment from the warm start),
         ``"polish"`` (mpmath Newton at the end point), ``"fixed-point"`` (averaged iteration fallback).
-    success : always True (failures raise :class:`ConvergenceError`).
+    success : always True (failures raise `ConvergenceError`).
     dps : requested decimal digits, or None for double precision.
     """
 
@@ -84,7 +86,7 @@ class Solution:
     def derivative(self, param) -> dict:
         r"""``dg/dparam`` for every unknown, by the implicit function theorem.
 
-        :math:`\partial_\theta g = -J^{-1}\,\partial_\theta F` with the symbolic
+        $\partial_\theta g = -J^{-1}\,\partial_\theta F$ with the symbolic
         Jacobians evaluated at the solution, at the working precision.
         """
         sysm = self.system
@@ -277,7 +279,7 @@ def _fail(sysm, pvals, e, hint=_HINT_PATH):
 
 
 def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
-    """Solve ``sysm`` at ``params``; see :meth:`FixedPointSystem.solve`."""
+    """Solve ``sysm`` at ``params``; see `FixedPointSystem.solve`."""
     pvals = sysm._param_values(params)
     path: list = []
     if dps is not None:

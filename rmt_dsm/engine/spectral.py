@@ -1,25 +1,29 @@
 r"""Spectral densities and support edges from a Stieltjes-transform unknown.
 
 Convention: if ``g(z) = sign * \int rho(x) dx / (x - z)`` (``sign = +1`` for the
-resolvent :math:`(A - z)^{-1}`, which is what the shipped pencils read off), then
+resolvent $(A - z)^{-1}$, which is what the shipped pencils read off), then
 
-.. math:: \rho(x) = \frac{\text{sign}}{\pi}\lim_{\eta\to 0^+}\operatorname{Im} g(x + i\eta)
+$$
+\rho(x) = \frac{\text{sign}}{\pi}\lim_{\eta\to 0^+}\operatorname{Im} g(x + i\eta)
+$$
 
 (Stieltjes inversion).  ``sign`` defaults to the one declared with
-:meth:`Pencil.stieltjes` for ``g`` (else +1).
+`Pencil.stieltjes` for ``g`` (else +1).
 
 Limit eta -> 0+: for each x the solution is continued from ``x + i eta_start``
 (warm-started from the previous x) down a geometric ladder of eta to
 ``x + 2 eta`` and ``x + i eta``; Richardson extrapolation
-:math:`\rho \approx 2 f(\eta) - f(2\eta)` removes the O(eta) term
+$\rho \approx 2 f(\eta) - f(2\eta)$ removes the O(eta) term
 (``Im g(x+i eta) = pi rho(x) + eta Re g'(x) + O(eta^2)`` where rho is smooth).
 Near a square-root edge the error is O(sqrt(eta)) instead.  Atoms (e.g. at 0)
-are not part of rho; :func:`atom_mass` measures them.
+are not part of rho; `atom_mass` measures them.
 
-Support edges (:func:`support_edges`): coarse grid of rho, bisection of
+Support edges (`support_edges`): coarse grid of rho, bisection of
 ``rho > threshold`` on each sign change, then Newton on the fold system
 
-.. math:: F(g; x) = 0,\qquad J(g; x)\,v = 0,\qquad \ell\cdot v = 1
+$$
+F(g; x) = 0,\qquad J(g; x)\,v = 0,\qquad \ell\cdot v = 1
+$$
 
 for (g, v, x) real: at a square-root edge the real solution branch of the
 (real-z) equations folds, i.e. the Jacobian J = dF/dg is singular.  The fold is

@@ -1,10 +1,12 @@
 r"""Symbolic fixed-point systems ``F(g; theta) = 0`` and their solver front end.
 
-A :class:`FixedPointSystem` holds sympy objects only (unknowns, parameters,
+A `FixedPointSystem` holds sympy objects only (unknowns, parameters,
 equations, optionally a homotopy); the lambdified numerical functions are built
 on first use and cached on the object (one set for numpy, one for mpmath).
 
-Example: the Marchenko-Pastur equation written directly (c = 1/alpha),
+Examples
+--------
+The Marchenko-Pastur equation written directly (c = 1/alpha),
 ``m = 1/(-z + 1/(1 + c m))``, solved from a user guess:
 
 >>> import sympy as sp
@@ -50,7 +52,7 @@ class Homotopy:
 class StieltjesCondition:
     r"""Declared sign condition: ``g`` is ``sign`` times a Stieltjes transform in ``z``.
 
-    With :math:`g(z) = \text{sign}\int \rho(x)\,dx/(x - z)`, :math:`\rho \ge 0`:
+    With $g(z) = \text{sign}\int \rho(x)\,dx/(x - z)$, $\rho \ge 0$:
 
     * Im z > 0  =>  sign * Im g >= 0;  Im z < 0  =>  sign * Im g <= 0;
     * z real    =>  g real (|Im g| <= tol);
@@ -97,12 +99,12 @@ class FixedPointSystem:
     equations : sequence of sympy expressions, ``len(equations) == len(unknowns)``.
     start : callable ``params -> guess`` (dict Symbol/name -> value or sequence
         in the order of ``unknowns``), used when there is no homotopy.
-    homotopy : :class:`Homotopy` (pencil systems carry one: Gaussian couplings scaled by s).
+    homotopy : `Homotopy` (pencil systems carry one: Gaussian couplings scaled by s).
     checks : callables ``check(solution)`` returning None/True when fine, False or a
-        violation message (str) otherwise; run on every solution; plus declared :class:`StieltjesCondition`.
+        violation message (str) otherwise; run on every solution; plus declared `StieltjesCondition`.
     fixed_point_form : True if ``F = g - T(g)`` (enables the averaged fixed-point
         fallback ``g <- g - w F(g)``).
-    rhs : for fixed-point form, the expressions ``T(g)`` (used by :meth:`latex`).
+    rhs : for fixed-point form, the expressions ``T(g)`` (used by `latex`).
     """
 
     def __init__(self, unknowns: Sequence, parameters, equations: Sequence, start=None, *,
@@ -259,9 +261,9 @@ class FixedPointSystem:
         ``dps=None``: double precision (numpy; float or complex); ``dps=int``:
         mpmath with ``dps`` + guard digits.  ``start``: None (homotopy from the
         exact s = 0 solution, or the system's ``start``), a previous
-        :class:`Solution` (continuation along the straight parameter segment),
+        `Solution` (continuation along the straight parameter segment),
         or a guess (dict / sequence / callable).  ``checks``: extra branch checks.
-        Raises :class:`ConvergenceError` on failure.
+        Raises `ConvergenceError` on failure.
         """
         from .solve import solve_system
 
@@ -287,7 +289,7 @@ class FixedPointSystem:
 
     # ------------------------------------------------------------- display
     def latex(self, symbol_names: dict | None = None) -> str:
-        """An ``align`` environment with the equations (SPEC symbol names)."""
+        """An ``align`` environment with the equations (symbol names of docs/model.md)."""
         names = dict(self.symbol_names)
         names.update(symbol_names or {})
         return latex_system(self, names)

@@ -2,11 +2,13 @@
 
 It draws W, the data and the noise, accumulates U and V over the N = n m training pairs,
 solves for the readout C = V^T (U + lambda I)^{-1} and reports E_train, E_test, E_score,
-the gap and the floor (SPEC section 2), for the true nonlinear model or for the
-Gaussian-equivalent model (SPEC section 3). It never imports the theory code; its only
-project imports are :mod:`rmt_dsm.model` and :mod:`rmt_dsm.activations`.
+the gap and the floor (as defined in docs/model.md), for the true nonlinear model or for the
+Gaussian-equivalent model (derivations/gaussian_equivalence.md). It never imports the theory code; its only
+project imports are `rmt_dsm.model` and `rmt_dsm.activations`.
 Formulas: derivations/simulator.md.
 
+Examples
+--------
 >>> from rmt_dsm.simulate import simulate
 >>> r = simulate(d=30, psi_n=1, psi_p=1, m=1, t=1.0, lam=0.5, activation="relu")
 >>> r.train.mean < r.test.mean

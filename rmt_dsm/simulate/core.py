@@ -61,7 +61,7 @@ class Fit:
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Errors of a finite-d simulation (per dimension, SPEC section 2)."""
+    """Errors of a finite-d simulation (per dimension, as defined in docs/model.md)."""
 
     train: Estimate
     test: Estimate
@@ -148,17 +148,62 @@ def _aggregate(per_seed, name: str) -> Estimate:
 def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, seeds=1,
              seed=0, model="true", n_test=None, sigma_eigs=None, basis="random", progress=None,
              population="auto", chunk_rows=None) -> SimulationResult:
-    """Simulate random-features denoising score matching at finite d (SPEC section 2).
+    """Simulate random-features denoising score matching at finite d (docs/model.md).
 
-    d: dimension; n = round(psi_n d) data points, p = round(psi_p d) features, m noise draws per
-    point (int >= 1; math.inf only with model="equivalent"). Schedule: t (Ornstein-Uhlenbeck) or
-    (a, delta). lam >= 0 ridge (0: minimum-norm). model: "true" (sigma(W y/sqrt d)) or
-    "equivalent" (Gaussian-equivalent features of SPEC section 3). Test and score errors are
-    exact given W for erf and relu (and for the equivalent model), else Monte Carlo over n_test
-    fresh pairs (population="mc" forces Monte Carlo). sigma_eigs: eigenvalues of Sigma (default
-    Sigma = I) in a Haar-random (basis="random") or the canonical basis. Seeds: seed index k of
-    base seed s uses SeedSequence(s, spawn_key=(k, stream)).
+    Draws W, the data and the noise, fits the readout C = V^T (U + lambda I)^{-1} on the N = n m
+    training pairs, and measures the errors of that fit, once per seed.
 
+    Parameters
+    ----------
+    d : int
+        Dimension.
+    psi_n, psi_p : float
+        Ratios n/d and p/d; n = round(psi_n d) data points, p = round(psi_p d) features.
+    m : int or math.inf
+        Noise draws per data point (math.inf only with ``model="equivalent"``).
+    t : float, optional
+        Diffusion time of the Ornstein-Uhlenbeck schedule; or give ``a`` and ``delta``.
+    lam : float
+        Ridge lambda >= 0 (0: minimum-norm readout).
+    activation : str
+        tanh, erf, relu or a sympy expression in x.
+    a, delta : float, optional
+        Signal scale and noise variance, instead of ``t``.
+    seeds : int
+        Number of independent draws; seed index k of base seed ``seed`` uses
+        ``SeedSequence(seed, spawn_key=(k, stream))``.
+    seed : int
+        Base seed (>= 0).
+    model : {"true", "equivalent"}
+        The true features sigma(W y / sqrt d), or the Gaussian-equivalent features of
+        derivations/gaussian_equivalence.md.
+    n_test : int, optional
+        Fresh test pairs of the Monte-Carlo population errors (default max(20000, 4 p)).
+    sigma_eigs : sequence of float, optional
+        The d eigenvalues of Sigma (default: Sigma = I).
+    basis : {"random", "canonical"}
+        Eigenbasis of Sigma: Haar-random or the canonical basis.
+    progress : bool, optional
+        Progress bar on stderr (None: when stderr is a terminal, after 2 s).
+    population : {"auto", "exact", "mc"}
+        Test and score errors exact given W ("exact": erf and relu, and the equivalent model;
+        "auto" uses them when available) or by Monte Carlo over ``n_test`` fresh pairs ("mc").
+    chunk_rows : int, optional
+        Training rows accumulated per chunk (memory bound; the result does not depend on it).
+
+    Returns
+    -------
+    SimulationResult
+        ``train``, ``test``, ``score``, ``gap``, ``floor``: each the mean over seeds and its
+        standard error; ``per_seed`` values, the validated ``params`` and timings.
+
+    Raises
+    ------
+    ValueError
+        A bad argument, named in the message.
+
+    Examples
+    --------
     >>> r = simulate(d=20, psi_n=1, psi_p=0.5, m=2, t=0.5, lam=0.1, activation="erf", seeds=2)
     >>> r.params.N, abs(r.floor.mean - math.exp(-1.0)) < 1e-15     # F_pop = a^2 for the OU schedule
     (40, True)

@@ -1,4 +1,4 @@
-"""Coefficients of the Gaussian-equivalent model (SPEC section 3), by quadrature.
+"""Coefficients of the Gaussian-equivalent model (derivations/gaussian_equivalence.md), by quadrature.
 
 With c = a^2 tr(Sigma)/d (signal variance of one pre-activation), Gamma^2 = c + Delta
 and z, u, g independent N(0, 1):
@@ -71,6 +71,8 @@ class EquivalentCoefficients:
 def gauss_hermite(n: int):
     """Nodes and weights for E f(z), z ~ N(0,1): sum_k w_k f(z_k) (weights sum to 1).
 
+    Examples
+    --------
     >>> z, w = gauss_hermite(10)
     >>> round(float(w @ z ** 4), 12)
     3.0
@@ -89,6 +91,8 @@ def kinks(name: str) -> tuple:
     """Real points where the activation may fail to be smooth (zeros of the arguments of
     Max/Min/Abs/Heaviside/sign; empty when none are found).
 
+    Examples
+    --------
     >>> kinks("relu")
     (0.0,)
     """
@@ -160,6 +164,8 @@ def equivalent_coefficients(activation: str, a: float, delta: float, tr_sigma_ov
     ``method``: "auto" (Gauss-Hermite for smooth activations if its n -> 2n check passes,
     adaptive quadrature otherwise), "gauss-hermite" or "quad".
 
+    Examples
+    --------
     >>> co = equivalent_coefficients("erf", 0.6, 0.64)
     >>> abs(co.mu0) < 1e-15, abs(co.mu1 - 2 / math.sqrt(math.pi) / math.sqrt(1 + 2 * co.gamma2)) < 1e-13
     (True, True)

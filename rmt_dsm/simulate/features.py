@@ -1,4 +1,4 @@
-"""Training features phi(y_ij) and the accumulated sums U, V (SPEC section 2).
+"""Training features phi(y_ij) and the accumulated sums U, V (docs/model.md).
 
 Pairs are ordered r = i m + j (data point i, noise draw j); the noise draw of pair r is
 row r of one virtual N x d standard-normal matrix generated sequentially from the 'xi'

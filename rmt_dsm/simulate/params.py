@@ -1,8 +1,8 @@
-"""Validated parameters of one finite-d simulation (SPEC section 2).
+"""Validated parameters of one finite-d simulation (docs/model.md).
 
-All checks of the public entry point happen here, through :mod:`rmt_dsm.model`
-(schedule, ratios, m, lambda) and :mod:`rmt_dsm.activations`; the rest of the
-simulator receives a :class:`SimulationParams` that is known to be valid.
+All checks of the public entry point happen here, through `rmt_dsm.model`
+(schedule, ratios, m, lambda) and `rmt_dsm.activations`; the rest of the
+simulator receives a `SimulationParams` that is known to be valid.
 
 Sizes: n = round(psi_n d), p = round(psi_p d), N = n m pairs (N = inf for m = inf).
 """
@@ -75,6 +75,8 @@ class SimulationParams:
     def floor(self) -> float:
         """Population floor F_pop = 1 - (Delta/d) tr((a^2 Sigma + Delta I)^{-1}).
 
+        Examples
+        --------
         >>> pr = make_params(d=10, psi_n=1, psi_p=1, m=1, t=0.5)
         >>> abs(pr.floor() - pr.a ** 2) < 1e-15
         True
@@ -110,8 +112,10 @@ def _positive_int(name: str, v) -> int:
 def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None,
                 seeds=1, seed=0, model="true", n_test=None, sigma_eigs=None, basis="random",
                 population="auto") -> SimulationParams:
-    """Validate the arguments of :func:`rmt_dsm.simulate.simulate`.
+    """Validate the arguments of `rmt_dsm.simulate.simulate`.
 
+    Examples
+    --------
     >>> make_params(d=100, psi_n=0.5, psi_p=2, m=3, t=1.0).p
     200
     >>> make_params(d=10.5, psi_n=1, psi_p=1, m=1, t=1.0)

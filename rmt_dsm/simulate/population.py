@@ -65,6 +65,8 @@ def feature_covariance(inst: Instance, a: float, delta: float) -> np.ndarray:
 def arcsine_kernel(K: np.ndarray) -> np.ndarray:
     """E[erf(h_i) erf(h_j)] for h ~ N(0, K): (2/pi) arcsin(2 K_ij / sqrt((1+2K_ii)(1+2K_jj))).
 
+    Examples
+    --------
     >>> abs(float(arcsine_kernel(np.array([[1.0]]))[0, 0]) - 2 / math.pi * math.asin(2 / 3)) < 1e-15
     True
     """
@@ -75,6 +77,8 @@ def arcsine_kernel(K: np.ndarray) -> np.ndarray:
 def arccosine_kernel(K: np.ndarray) -> np.ndarray:
     """E[relu(h_i) relu(h_j)] for h ~ N(0, K): sqrt(K_ii K_jj)/(2 pi) (sin th + (pi - th) cos th).
 
+    Examples
+    --------
     >>> round(float(arccosine_kernel(np.array([[2.0]]))[0, 0]), 14)  # K_ii / 2 on the diagonal
     1.0
     """

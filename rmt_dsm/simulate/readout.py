@@ -1,6 +1,6 @@
-"""The ridge readout C = V^T (U + lambda I)^{-1} and the training error (SPEC section 2).
+"""The ridge readout C = V^T (U + lambda I)^{-1} and the training error (docs/model.md).
 
-C minimises (1/(dN)) sum ||xi - C phi||^2 + (lambda/d) ||C||_F^2 (the SPEC loss written for
+C minimises (1/(dN)) sum ||xi - C phi||^2 + (lambda/d) ||C||_F^2 (the loss of docs/model.md written for
 C = -sqrt(Delta) A / sqrt(p)); its gradient (2/d)(C U - V^T + lambda C) vanishes at C.
 The simulator stores C^T = (U + lambda I)^{-1} V  (p x d).
 
@@ -30,6 +30,8 @@ def pinv_cutoff(e: np.ndarray, N) -> float:
 def solve_readout(U: np.ndarray, V: np.ndarray, lam: float, N=np.inf) -> np.ndarray:
     """C^T = (U + lambda I)^{-1} V, or U^+ V for lambda = 0.
 
+    Examples
+    --------
     >>> U = np.diag([2.0, 0.0]); V = np.array([[1.0], [0.0]])
     >>> solve_readout(U, V, 0.0).ravel().tolist()
     [0.5, 0.0]
