@@ -262,7 +262,7 @@ def run_one(mu: Mutant | None, files, snapshot: Path, timeout: float):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def markdown(results, baseline_sec: float) -> str:
+def markdown(results, baseline_sec: float, commits=()) -> str:
     killed = sum(r[1].startswith("killed") for r in results)
     lines = [
         "# Mutation check of the test suite",
@@ -279,7 +279,8 @@ def markdown(results, baseline_sec: float) -> str:
         "the list (`scripts/mutation.py`, `_M`) must then be updated to the code.",
         "",
         f"**{killed} of {len(results)} mutants killed.** Unmutated suite in the same setting: "
-        f"{baseline_sec:.0f} s.",
+        f"{baseline_sec:.0f} s. Code and tests at commit {', '.join(commits) or '?'} (the working tree "
+        "as committed when the script ran).",
         "",
         "| id | file | mutant | result | first failing test | time (s) |",
         "|---|---|---|---|---|---|",
@@ -337,9 +338,11 @@ def write_docs(results, base_sec) -> None:
     regenerate docs/mutation.md from it for every mutant of the list."""
     old = json.loads(DATA.read_text()) if DATA.exists() else {"mutants": {}}
     store = {k: v for k, v in old["mutants"].items() if k in {m.id for m in MUTANTS}}
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
     for mu, status, first, sec in results:
         store[mu.id] = {"file": mu.file, "description": mu.description, "status": status, "first": first,
-                        "seconds": round(sec, 1)}
+                        "seconds": round(sec, 1), "commit": head}
     base = round(base_sec, 1) if base_sec else old.get("baseline_seconds", 0.0)
     DATA.write_text(json.dumps({"baseline_seconds": base, "mutants": store}, indent=1) + "\n")
     rows = []
@@ -347,7 +350,8 @@ def write_docs(results, base_sec) -> None:
         r = store.get(mu.id)
         rows.append((mu, r["status"], r["first"], r["seconds"]) if r and r["description"] == mu.description
                     else (mu, "not run", "", 0.0))
-    DOC.write_text(markdown(rows, base))
+    commits = sorted({r.get("commit", "?") for r in store.values()})
+    DOC.write_text(markdown(rows, base, commits))
     print(f"wrote {DOC.relative_to(ROOT)} and {DATA.relative_to(ROOT)}")
 
 
