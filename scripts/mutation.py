@@ -223,7 +223,7 @@ def suite_args(root: Path) -> tuple[list[str], list[str]]:
     return first, first + [f for f in rest if f not in first] + ["rmt_dsm"]
 
 
-_FAIL_RE = re.compile(r"^(FAILED|ERROR) (\S+)", re.M)
+_FAIL_RE = re.compile(r"^(FAILED|ERROR) (.+?)(?: - .*)?$", re.M)
 
 
 #: pytest node ids deselected in every run (--deselect): failures of the unmutated code that are
