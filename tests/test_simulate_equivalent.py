@@ -43,10 +43,11 @@ def test_relu_coefficients_closed_form(a, delta, tr):
     assert co.v2 == pytest.approx(_arccos(g2, g2, c) - g2 / (2 * math.pi) - c / 4, rel=1e-8, abs=1e-12)
 
 
-def test_gauss_hermite_and_adaptive_quadrature_agree_for_smooth_activations():
+@pytest.mark.parametrize("a,delta", [(0.7, 0.51), (1.0, 0.5), (0.5, 2.0)])  # Gamma^2 = 1, 1.5, 2.25
+def test_gauss_hermite_and_adaptive_quadrature_agree_for_smooth_activations(a, delta):
     for act in ("tanh", "erf", "x*exp(-x**2)"):
-        gh = equivalent_coefficients(act, 0.7, 0.51, 1.0, method="gauss-hermite")
-        qd = equivalent_coefficients(act, 0.7, 0.51, 1.0, method="quad")
+        gh = equivalent_coefficients(act, a, delta, 1.0, method="gauss-hermite")
+        qd = equivalent_coefficients(act, a, delta, 1.0, method="quad")
         for f in ("mu0", "mu1", "norm2", "sbar2"):
             assert getattr(gh, f) == pytest.approx(getattr(qd, f), rel=1e-9, abs=1e-13), (act, f)
 
