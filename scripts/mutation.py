@@ -285,8 +285,8 @@ def markdown(results, baseline_sec: float, commits=(), deselected=()) -> str:
         "the list (`scripts/mutation.py`, `_M`) must then be updated to the code.",
         "",
         f"**{killed} of {len(results)} mutants killed.** Unmutated suite in the same setting: "
-        f"{baseline_sec:.0f} s. Code and tests at commit {', '.join(commits) or '?'} (the working tree "
-        "as committed when the script ran).",
+        f"{baseline_sec:.0f} s. Code and tests at commit {', '.join(commits) or '?'} (HEAD when the "
+        "script copied the working tree; a run with `--only` updates its rows).",
         "",
         "| id | file | mutant | result | first failing test | time (s) |",
         "|---|---|---|---|---|---|",
@@ -332,7 +332,7 @@ def main(argv=None) -> int:
     if args.check:
         print(f"all {len(mutants)} snippets found exactly once")
         return 0
-    files = _repo_files()
+    files, head = _repo_files(), _head()
     snapshot = Path(tempfile.mkdtemp(prefix="rmt_dsm_mut_snapshot_"))  # the tree as it is now
     try:
         _copy_repo(snapshot, files)
@@ -342,17 +342,20 @@ def main(argv=None) -> int:
     killed = sum(r[1].startswith("killed") for r in results)
     print(f"{killed} of {len(results)} mutants killed; total {sum(r[3] for r in results):.0f} s")
     if args.write:
-        write_docs(results, base_sec)
+        write_docs(results, base_sec, head)
     return 0 if killed == len(results) else 1
 
 
-def write_docs(results, base_sec) -> None:
+def _head() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def write_docs(results, base_sec, head) -> None:
     """Merge the results into docs/data/mutation.json (a run with --only updates its mutants) and
     regenerate docs/mutation.md from it for every mutant of the list."""
     old = json.loads(DATA.read_text()) if DATA.exists() else {"mutants": {}}
     store = {k: v for k, v in old["mutants"].items() if k in {m.id for m in MUTANTS}}
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True).stdout.strip()
     for mu, status, first, sec in results:
         store[mu.id] = {"file": mu.file, "description": mu.description, "status": status, "first": first,
                         "seconds": round(sec, 1), "commit": head}
