@@ -2,21 +2,28 @@
 
 An activation is one sympy expression in the symbol ``x``; everything else
 (numpy evaluation, derivative) is derived from it.  Named activations:
-``tanh``, ``erf``, ``relu``; any other string is parsed as a sympy expression in
-``x`` (e.g. ``"x*exp(-x**2)"``).  Adding a named activation touches only
-``NAMED`` below; its Gaussian moments live in `rmt_dsm.moments`.
+``tanh``, ``erf``, ``relu``; any other string is a formula in ``x`` (e.g.
+``"x*exp(-x**2)"``) read by `rmt_dsm.expression.parse_expression`, which
+never evaluates the text (a whitelist of numbers, ``x``, ``+ - * / **`` and named
+functions).  Adding a named activation touches only ``NAMED`` below; its Gaussian
+moments live in `rmt_dsm.moments`.  `check_gaussian_moments` refuses an
+activation whose Gaussian moments do not exist at a given variance.
 
 This module is shared by the theory and by the finite-d simulator.
 """
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 import sympy as sp
 
-__all__ = ["Activation", "get_activation", "x", "NAMED"]
+from .expression import parse_expression
+
+__all__ = ["Activation", "get_activation", "check_gaussian_moments", "x", "NAMED"]
 
 x = sp.Symbol("x", real=True)
 
@@ -83,7 +90,23 @@ class Activation:
 
 @lru_cache(maxsize=64)
 def get_activation(name: str) -> Activation:
-    """The activation called ``name``: one of NAMED, or a sympy expression in x.
+    """The activation called ``name``: one of NAMED, or a formula in x.
+
+    Parameters
+    ----------
+    name : str
+        ``tanh``, ``erf``, ``relu`` or a formula in ``x`` built from numbers, ``+ - * / **``
+        and the functions of `rmt_dsm.expression.FUNCTIONS`.
+
+    Returns
+    -------
+    Activation
+
+    Raises
+    ------
+    ValueError
+        Naming ``activation``: a text outside that grammar (never evaluated), a formula that
+        does not depend on x, or one that is not a finite real number on the real line.
 
     Examples
     --------
@@ -92,7 +115,7 @@ def get_activation(name: str) -> Activation:
     >>> get_activation("sin(y)")
     Traceback (most recent call last):
     ...
-    ValueError: activation must be one of tanh, erf, relu or a sympy expression in x, got 'sin(y)'
+    ValueError: activation: unknown name 'y' (allowed: x, pi, E and the functions Abs, Heaviside, Max, Min, abs, asinh, atan, cos, cosh, erf, erfc, exp, gelu, log, max, min, relu, sigmoid, sign, sin, sinh, softplus, sqrt, tan, tanh)
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"activation must be a non-empty string, got {name!r}")
@@ -100,16 +123,129 @@ def get_activation(name: str) -> Activation:
     if key in NAMED:
         expr = NAMED[key]
     else:
-        bad = ValueError(
-            "activation must be one of " + ", ".join(NAMED) + f" or a sympy expression in x, got {name!r}"
-        )
-        try:
-            expr = sp.sympify(key, locals={"x": x, "relu": lambda e: sp.Max(e, 0)})
-        except (sp.SympifyError, SyntaxError, TypeError, AttributeError):
-            raise bad from None
-        if not isinstance(expr, sp.Expr) or expr.free_symbols - {x} or not expr.has(x):
-            raise bad
+        expr = parse_expression(key, x)
+        if not expr.has(x):
+            raise ValueError(f"activation: {key!r} does not depend on x")
     act = Activation(name=key, expr=expr)
     object.__setattr__(act, "_f", _numpy_function(expr))
     object.__setattr__(act, "_df", _numpy_function(act.derivative_expr))
+    if key not in NAMED:
+        _check_real(act)
+    return act
+
+
+#: the grid on which a custom activation must be a finite real number: [-10, 10], shifted by
+#: an irrational offset so that removable singularities (sin(x)/x at 0) are not hit exactly
+_REAL_GRID = np.linspace(-10.0, 10.0, 2001) + 1.0 / (7.0 * math.pi)
+
+
+def _values(f, v):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            out = np.asarray(f(v))
+        except (ValueError, TypeError, ArithmeticError):
+            return np.full(np.shape(v), np.nan)
+    if np.iscomplexobj(out):
+        out = np.where(np.abs(out.imag) > 0, np.nan, out.real)
+    return np.broadcast_to(out.astype(float, copy=False), np.shape(v))
+
+
+#: points where the Gaussian quadratures evaluate sigma: 0 (every split) and the dyadic
+#: grid of step 1/16 on [-12, 12] (the nodes of the trapezoidal rules)
+_SAMPLED = np.arange(-12 * 16, 12 * 16 + 1) / 16.0
+
+
+def _check_real(act: Activation) -> None:
+    """sigma(x) must be a real number at every x (except isolated points) of [-10, 10], and a
+    finite one at the points where the quadratures evaluate it."""
+    vals = _values(act, _REAL_GRID)
+    bad = np.flatnonzero(np.isnan(vals))
+    if bad.size:
+        raise ValueError(f"activation {act.name!r} is not a real number at x = {_REAL_GRID[bad[0]]:.4g} "
+                         "(an activation must be real on the whole real line)")
+    vals = _values(act, _SAMPLED)
+    bad = np.flatnonzero(~np.isfinite(vals))
+    if bad.size:
+        where = _SAMPLED[bad[np.argmin(np.abs(_SAMPLED[bad]))]]
+        raise ValueError(f"activation {act.name!r} is not finite at x = {where:g}, where the Gaussian "
+                         "quadratures evaluate it (a singularity, 0/0 or an overflow there)")
+
+
+#: |z| up to which the Gaussian integrals of `check_gaussian_moments` are taken
+#: (exp(-z^2/2) < 1e-190 beyond: any activation whose moments are computable is negligible there)
+_Z_MAX = 30.0
+
+
+@lru_cache(maxsize=256)
+def _moments_problem(act: Activation, gamma2: float) -> str | None:
+    """Why E sigma(Gamma z)^2 does not exist (numerically), or None."""
+    from scipy.integrate import quad
+
+    G = math.sqrt(gamma2)
+
+    def log_integrand(z):  # log(sigma(G z)^2 exp(-z^2/2)), overflow-free
+        with np.errstate(divide="ignore"):
+            return 2 * np.log(np.abs(_values(act, G * np.asarray(z, dtype=float)))) - z * z / 2
+
+    grid = np.linspace(-_Z_MAX, _Z_MAX, 6001) + 1.0 / (7.0 * math.pi)
+    lw = log_integrand(grid)
+    if np.any(np.isnan(lw)):
+        return f"sigma(x) is not a real number at x = {G * grid[np.isnan(lw)][0]:.4g}"
+    if np.any(lw[np.abs(grid) > _Z_MAX - 5] > math.log(1e-12)):
+        return ("sigma(x)^2 grows too fast for its Gaussian integral to converge "
+                "(like exp(x^2/(2 Gamma^2)) or faster)")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = quad(lambda z: float(np.exp(log_integrand(np.array([z]))[0])), -_Z_MAX, _Z_MAX,
+                   points=[0.0], limit=400, full_output=1)
+    if len(res) != 3 or not math.isfinite(res[0]):  # quadpack's ier != 0: no convergence
+        return ("the adaptive quadrature of E sigma(Gamma z)^2 does not converge (a non-integrable "
+                "singularity, or oscillations too fast to resolve)")
+    return None
+
+
+def check_gaussian_moments(activation, gamma2) -> Activation:
+    """The activation, if its Gaussian moments exist at variance ``gamma2``.
+
+    The theory and the simulator need E sigma(Gamma z)^2 < inf for z ~ N(0, 1) and
+    Gamma^2 = a^2 tr(Sigma)/d + Delta (then mu0, mu1 = E[z sigma(Gamma z)]/Gamma and every
+    cross moment exist, by Cauchy-Schwarz).  This is checked numerically in
+    double precision: sigma must be real, its squared values times exp(-z^2/2) must decay in
+    the tails (|z| near 30), and an adaptive quadrature on [-30, 30] must converge (it does
+    not at a non-integrable singularity such as 1/x, nor for oscillations too fast to resolve,
+    such as sin(1000 x): such an activation is refused although its moments exist).  The named
+    activations always pass.
+
+    Parameters
+    ----------
+    activation : str or Activation
+    gamma2 : float
+        Gamma^2 > 0.
+
+    Returns
+    -------
+    Activation
+
+    Raises
+    ------
+    ValueError
+        Naming ``activation`` and saying which moment does not exist.
+
+    Examples
+    --------
+    >>> check_gaussian_moments("x*exp(-x**2)", 1.0).name
+    'x*exp(-x**2)'
+    >>> check_gaussian_moments("exp(x**2)", 1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: activation 'exp(x**2)' has no Gaussian moments at Gamma^2 = 1: sigma(x)^2 grows too fast for its Gaussian integral to converge (like exp(x^2/(2 Gamma^2)) or faster)
+    """
+    act = activation if isinstance(activation, Activation) else get_activation(activation)
+    if act.name in NAMED:
+        return act
+    problem = _moments_problem(act, float(gamma2))
+    if problem is not None:
+        raise ValueError(f"activation {act.name!r} has no Gaussian moments at Gamma^2 = "
+                         f"{float(gamma2):.6g}: {problem}")
     return act

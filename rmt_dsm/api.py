@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 
 import mpmath
 
-from .model import check_lam, check_m, check_ratio, schedule
+from .model import check_dps, check_lam, check_m, check_ratio, schedule
+from .progress import track
 
 __all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence"]
 
@@ -102,12 +103,11 @@ def _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps) -> _Point:
     psi_p = check_ratio("psi_p", psi_p)
     m = check_m(m)
     lam = check_lam(lam)
-    if dps is not None:
-        if isinstance(dps, bool) or not isinstance(dps, int) or dps < 1:
-            raise ValueError(f"dps must be a positive integer number of digits, got {dps!r}")
-    from .activations import get_activation
+    dps = check_dps(dps)
+    from .activations import check_gaussian_moments
 
-    get_activation(activation)  # raises ValueError naming 'activation'
+    sch = schedule(t=t, a=a, delta=delta)  # validation (ValueError naming the argument)
+    check_gaussian_moments(activation, float(sch.a) ** 2 + float(sch.delta))  # ValueError naming 'activation'
     if dps is not None:
         with mpmath.workdps(dps + 20):
             conv = lambda v: None if v is None else mpmath.mpf(str(v)) if not isinstance(v, mpmath.mpf) else v  # noqa: E731
@@ -175,7 +175,7 @@ def _solve(pt: _Point, coef, start=None):
             sol = sysm.solve(_params(pt, coef, lam_h), dps=pt.dps)
             if lam_h == pt.lam:
                 return sol
-            for lam in _lam_ladder(lam_h, pt.lam, pt.dps, scale=pt.threshold_distance ** 2):
+            for lam in track(_lam_ladder(lam_h, pt.lam, pt.dps, scale=pt.threshold_distance ** 2), "lambda ladder"):
                 sol = sysm.solve(_params(pt, coef, lam), dps=pt.dps, start=sol)
             return sol
         except ConvergenceError as exc:
@@ -277,8 +277,12 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
     base = dict(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation, a=a, delta=delta, dps=dps)
     if vary not in ("psi_n", "psi_p", "t", "lam", "m"):
         raise ValueError(f"vary must be one of psi_n, psi_p, t, lam, m; got {vary!r}")
+    try:
+        values = list(values)
+    except TypeError:
+        raise ValueError(f"values must be an iterable of {vary} values, got {values!r}") from None
     out, prev, prev_chart = [], None, None
-    for v in values:
+    for v in track(values, "learning curve"):
         kw = dict(base)
         kw[vary] = v
         pt = _point(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], activation, kw["a"], kw["delta"], dps)

@@ -110,7 +110,7 @@ def _coefficients(act, ka, kd, kq, dps):
             c = _coefficients(act, ka, kd, kq, 20)
             return Coefficients(*(float(getattr(c, f)) for f in Coefficients.__dataclass_fields__))
         return _double(act, ka, kd, kq)
-    extra = 5
+    extra = 10  # digits beyond dps: covers the usual cancellation in v2, s2 without a second pass
     for _ in range(4):
         res, lost = _mp(act, ka, kd, kq, dps + extra)
         if lost <= extra - 3:

@@ -10,20 +10,35 @@ a = exp(-t), Delta = 1 - exp(-2 t).
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
-__all__ = ["Schedule", "schedule", "check_ratio", "check_m", "check_lam"]
+__all__ = ["Schedule", "schedule", "check_ratio", "check_m", "check_lam", "check_dps", "MAX_DPS"]
+
+#: largest working precision (significant digits) accepted: at 100 digits one point takes a
+#: few seconds, at 150 about a minute and at 300 several minutes (the Gaussian quadratures)
+MAX_DPS = 100
 
 
-def _is_number(x) -> bool:
+def _require_number(name: str, x):
+    """``x`` itself if it is a real number (int, float, numpy, Fraction, mpmath or sympy
+    number) and not NaN; a string, bool, complex or other object is refused.
+
+    >>> _require_number("psi_n", "2")
+    Traceback (most recent call last):
+    ...
+    ValueError: psi_n must be a real number, got '2' (a str)
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        shown = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
+        raise ValueError(f"{name} must be a real number, got {shown} (a {type(x).__name__})")
     try:
-        return not math.isnan(float(x))
+        nan = math.isnan(float(x))
+    except OverflowError:
+        raise ValueError(f"{name} must be a finite number, got one too large for a float") from None
     except (TypeError, ValueError):
-        return False
-
-
-def _require_number(name: str, x) -> float:
-    if isinstance(x, bool) or not _is_number(x):
+        nan = True
+    if nan:
         raise ValueError(f"{name} must be a real number, got {x!r}")
     return x
 
@@ -83,6 +98,10 @@ def schedule(t=None, a=None, delta=None) -> Schedule:
         raise ValueError(f"a must be finite, got {a!r}")
     if not delta > 0 or math.isinf(float(delta)):
         raise ValueError(f"delta (Delta) must be a finite positive noise variance, got {delta!r}")
+    try:  # Gamma^2 = a^2 + Delta, the variance of the pre-activations, must be a float
+        float(a) ** 2 + float(delta)
+    except OverflowError:
+        raise ValueError(f"a is too large: a^2 + Delta overflows a double, got a={a!r}") from None
     return Schedule(a=a, delta=delta)
 
 
@@ -120,6 +139,8 @@ def check_m(m):
         raise ValueError(f"m must be an integer >= 1 or inf, got {m!r}")
     if isinstance(m, float) and m.is_integer():
         m = int(m)
+    if isinstance(m, numbers.Integral) and not isinstance(m, int):
+        m = int(m)  # numpy and sympy integers
     if not isinstance(m, int) or m < 1:
         raise ValueError(f"m must be an integer >= 1 or inf, got {m!r}")
     return m
@@ -139,6 +160,24 @@ def check_lam(lam):
     if not lam >= 0 or math.isinf(float(lam)):
         raise ValueError(f"lam must be a finite ridge >= 0, got {lam!r}")
     return lam
+
+
+def check_dps(dps, name: str = "dps"):
+    """Working precision: None (double precision) or an integer number of significant digits
+    in 1..MAX_DPS.
+
+    >>> check_dps(30), check_dps(None)
+    (30, None)
+    >>> check_dps(100000)
+    Traceback (most recent call last):
+    ...
+    ValueError: dps must be an integer number of digits from 1 to 100, got 100000
+    """
+    if dps is None:
+        return None
+    if isinstance(dps, bool) or not isinstance(dps, numbers.Integral) or not 1 <= dps <= MAX_DPS:
+        raise ValueError(f"{name} must be an integer number of digits from 1 to {MAX_DPS}, got {dps!r}")
+    return int(dps)
 
 
 def parse_m(text: str):

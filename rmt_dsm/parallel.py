@@ -14,8 +14,9 @@ Backends:
   its address (``tcp://host:8786``) or a ``distributed.Client``.  Needs the optional extra
   ``pip install 'rmt_dsm[dask]'``.
 
-A progress bar (``label [#####.....] 42% eta 3.1s``) is drawn on stderr while the results
-arrive; ``progress=False`` silences it.
+A progress bar (`rmt_dsm.progress`) is drawn on stderr while the results arrive, when
+stderr is a terminal; ``progress=False`` silences it.  An unreachable dask scheduler is
+refused after `DASK_CONNECT_TIMEOUT` seconds with a ``ValueError`` naming ``scheduler``.
 
 Examples
 --------
@@ -28,9 +29,11 @@ import os
 
 from .progress import Progress
 
-__all__ = ["parallel_map", "Progress", "BACKENDS", "default_jobs"]
+__all__ = ["parallel_map", "Progress", "BACKENDS", "default_jobs", "DASK_CONNECT_TIMEOUT"]
 
 BACKENDS = ("joblib", "dask")
+#: seconds to wait for a dask scheduler to answer before giving up
+DASK_CONNECT_TIMEOUT = 5
 
 
 def default_jobs() -> int:
@@ -85,7 +88,7 @@ def _dask_map(func, items, scheduler, bar):
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise ImportError("backend 'dask' needs dask.distributed: pip install 'rmt_dsm[dask]'") from exc
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    client = _connect(Client, scheduler) if own else scheduler
     try:
         # pure=False: every call is a task of its own, even for equal items
         futures = client.map(func, items, pure=False)
@@ -95,6 +98,27 @@ def _dask_map(func, items, scheduler, bar):
     finally:
         if own:
             client.close()
+
+
+def _connect(Client, address):
+    """A client of the scheduler at ``address``, or a one-line ValueError naming ``scheduler``."""
+    import logging
+
+    quiet = [logging.getLogger(name) for name in ("distributed", "distributed.client", "distributed.comm")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.CRITICAL)
+    try:
+        return Client(address, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if len(reason) > 160:
+            reason = reason[:157] + "..."
+        raise ValueError(f"scheduler: cannot connect to the dask scheduler at {address!r} within "
+                         f"{DASK_CONNECT_TIMEOUT} s ({reason})") from None
+    finally:
+        for log, level in zip(quiet, levels):
+            log.setLevel(level)
 
 
 def parallel_map(func, items, jobs=None, backend="joblib", scheduler=None, progress=True, label="sweep"):
@@ -115,7 +139,7 @@ def parallel_map(func, items, jobs=None, backend="joblib", scheduler=None, progr
         With ``backend="dask"``: the scheduler's address, e.g. ``"tcp://127.0.0.1:8786"``, or a
         ``distributed.Client``.
     progress:
-        Draw a progress bar on stderr.
+        Draw a progress bar on stderr when it is a terminal (False: never).
     label:
         Text in front of the progress bar.
 
@@ -131,7 +155,7 @@ def parallel_map(func, items, jobs=None, backend="joblib", scheduler=None, progr
     """
     _check(jobs, backend, scheduler)
     items = list(items)
-    bar = Progress(len(items), label=label, enabled=bool(progress))
+    bar = Progress(len(items), label=label, enabled=None if progress else False)
     try:
         if backend == "joblib":
             return _joblib_map(func, items, jobs, bar)

@@ -1,53 +1,72 @@
-"""A one-line progress bar on stderr (no dependency), shared by the simulator and the sweeps.
+"""Progress bars on stderr, only on a terminal, shared by the simulator, the sweeps and the solver.
 
-``label [#####.....] 5/10  50.0%  elapsed 1.2s  eta 1.2s`` -- drawn when ``enabled`` is
-True, or when it is None and the stream is a terminal; only once the run has lasted
-``delay`` seconds, at most 10 times a second (and always at completion).  Neither theory
-nor simulation: both routes may import it.
+A thin layer over ``tqdm``: `Progress` is a ``tqdm`` bar that is drawn when
+``enabled`` is True, or -- the default, ``enabled=None`` -- only when its stream is a
+terminal, and only once the run has lasted ``delay`` seconds; `track` wraps an
+iterable the same way (default delay 2 s, so that quick loops never draw anything).
+Bars disappear when they finish (``leave=False``): what remains on stderr are the
+one-line messages of the command line.  Neither theory nor simulation: both routes may
+import this module.
+
+Examples
+--------
+>>> import io
+>>> list(track(range(3), "demo", stream=io.StringIO()))
+[0, 1, 2]
 """
 from __future__ import annotations
 
 import sys
-import time
 
-__all__ = ["Progress"]
+from tqdm import tqdm
+
+__all__ = ["Progress", "track"]
 
 
-class Progress:
-    """Counts work units and redraws the bar on ``stream``."""
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or not a file
+        return False
 
-    def __init__(self, total: float, label: str = "progress", enabled=None, delay: float = 0.0, stream=None):
-        self.stream = stream or sys.stderr
+
+class Progress(tqdm):
+    """A progress bar of ``total`` units on ``stream`` (default: stderr).
+
+    Parameters
+    ----------
+    total : int or float
+        Number of work units; ``update(units)`` counts them.
+    label : str
+        Text in front of the bar.
+    enabled : bool or None
+        True: always draw; False: never; None: only if ``stream`` is a terminal.
+    delay : float
+        Seconds before the bar first appears.
+    stream : file, optional
+        Where to draw (default ``sys.stderr``).
+    """
+
+    def __init__(self, total, label: str = "progress", enabled=None, delay: float = 0.0, stream=None):
+        stream = stream or sys.stderr
         if enabled is None:
-            enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.enabled = bool(enabled) and total > 0
-        self.total, self.label, self.delay = total, label, delay
-        self.done = 0
-        self.start = time.monotonic()
-        self._last = -1.0
-        self.drawn = False
+            enabled = _is_terminal(stream)
+        super().__init__(total=total, desc=label, file=stream, delay=delay, leave=False,
+                         disable=not (enabled and total and total > 0), dynamic_ncols=True)
 
-    def update(self, units: float = 1) -> None:
-        self.done += units
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        finished = self.done >= self.total
-        if now - self.start < self.delay or (now - self._last < 0.1 and not finished):
-            return
-        self._last = now
-        frac = min(1.0, self.done / self.total)
-        filled = int(30 * frac)
-        elapsed = now - self.start
-        eta = elapsed * (1.0 - frac) / frac if frac > 0 else float("nan")
-        count = f" {self.done}/{self.total}" if isinstance(self.total, int) else ""
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}]{count} {100 * frac:5.1f}%"
-                          f"  elapsed {elapsed:6.1f}s  eta {eta:6.1f}s")
-        self.stream.flush()
-        self.drawn = True
 
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
+def track(iterable, label: str, total=None, enabled=None, delay: float = 2.0, stream=None):
+    """Iterate over ``iterable`` with a `Progress` bar (terminal only, after ``delay`` s)."""
+    if total is None:
+        try:
+            total = len(iterable)
+        except TypeError:
+            total = None
+    bar = Progress(total if total is not None else 0, label=label, enabled=enabled, delay=delay,
+                   stream=stream)
+    try:
+        for item in iterable:
+            yield item
+            bar.update(1)
+    finally:
+        bar.close()

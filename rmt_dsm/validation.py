@@ -37,8 +37,8 @@ import numpy as np
 
 __all__ = ["Point", "GRID_LIMITS", "GRID_FINITE_M", "QUANTITIES", "INF_PROXY_M", "grid", "point",
            "theory", "simulation_cost", "Row", "compare", "ge_passes", "PowerFit", "fit_power_law",
-           "Trend", "trend", "effective_stderr", "write_csv", "read_csv", "fmt_m", "ALPHA_MIN", "SizeCheck",
-           "two_size_check", "compare_two_sizes"]
+           "Trend", "trend", "trends", "compare_task", "compare_many", "effective_stderr", "write_csv",
+           "read_csv", "fmt_m", "simulate_task", "ALPHA_MIN", "SizeCheck", "two_size_check", "compare_two_sizes"]
 
 #: quantities compared (score = test - floor carries the test discrepancy, see module docstring)
 QUANTITIES = ("train", "test")
@@ -232,8 +232,7 @@ def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: in
         est = getattr(res, q)
         rows.append(Row(label=pt.label, activation=pt.activation, psi_n=pt.psi_n, psi_p=pt.psi_p,
                         t=math.nan if pt.t is None else pt.t, lam=pt.lam, m=fmt_m(pt.m), m_sim=fmt_m(m_sim),
-                        model=model, d=d,
-                        seeds=seeds, quantity=q, theory=th[q], theory_point=th_pt[q],
+                        model=model, d=d, seeds=seeds, quantity=q, theory=th[q], theory_point=th_pt[q],
                         mean=est.mean, stderr=est.stderr, seconds=sec))
     return rows
 
@@ -411,19 +410,63 @@ class Trend:
         return row.diff / self.se_eff[self.rows.index(row)]
 
 
+def simulate_task(kwargs):
+    """``rmt_dsm.simulate.simulate(**kwargs)``: a picklable unit of parallel work."""
+    from rmt_dsm.simulate import simulate
+
+    return simulate(**kwargs)
+
+
+def compare_task(item) -> list:
+    """One unit of parallel work: ``item = (pt, d, seeds, model, m)`` -> `compare` rows."""
+    pt, d, seeds, model, m = item
+    return compare(pt, d, seeds, model=model, m=m)
+
+
+def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False) -> list:
+    """`compare_task` on every item, through `rmt_dsm.parallel.parallel_map`
+    (``jobs`` local processes, or a dask.distributed cluster with backend="dask"), results in
+    the items' order.  The most expensive simulations are submitted first (better packing)."""
+    from .parallel import parallel_map
+
+    items = list(items)
+    cost = [simulation_cost(pt, d, k, m=pt.m if m is None else m, model=model) for pt, d, k, model, m in items]
+    order = sorted(range(len(items)), key=lambda i: -cost[i])
+    done = parallel_map(compare_task, [items[i] for i in order], jobs=jobs, backend=backend,
+                        scheduler=scheduler, progress=progress, label="validation")
+    out = [None] * len(items)
+    for i, rows in zip(order, done):
+        out[i] = rows
+    return out
+
+
+def trends(series, model: str = "true", quantities=QUANTITIES, log=None, jobs=1, backend="joblib",
+           scheduler=None) -> list:
+    """The d-trend protocol for every ``(pt, plan, m)`` of ``series`` (plan = [(d, seeds), ...]),
+    all simulations through `compare_many`.  Returns one {quantity: Trend} per series."""
+    items = [(pt, d, seeds, model, m) for pt, plan, m in series for d, seeds in plan]
+    results = iter(compare_many(items, jobs=jobs, backend=backend, scheduler=scheduler))
+    out = []
+    for pt, plan, m in series:
+        tr = {q: Trend(pt.label, fmt_m(pt.m if m is None else m), q) for q in quantities}
+        for d, seeds in plan:
+            for r in next(results):
+                if r.quantity not in tr:
+                    continue
+                tr[r.quantity].rows.append(r)
+                if log is not None:
+                    log(f"{pt.label} m={r.m_sim} d={d} K={seeds} {r.quantity}: theory {r.theory:.6f} "
+                        f"sim {r.mean:.6f} +- {r.stderr:.2g} (z={r.z:+.2f}) [{r.seconds:.1f}s]")
+        for t in tr.values():
+            if len(t.rows) >= 3:
+                t.fit = fit_power_law([r.d for r in t.rows], [r.diff for r in t.rows], t.se_eff)
+        out.append(tr)
+    return out
+
+
 def trend(pt: Point, plan, m=None, model: str = "true", quantities=QUANTITIES, log=None) -> dict:
     """Run the d-trend protocol: plan = [(d, seeds), ...].  Returns {quantity: Trend}."""
-    out = {q: Trend(pt.label, fmt_m(pt.m if m is None else m), q) for q in quantities}
-    for d, seeds in plan:
-        for r in compare(pt, d, seeds, model=model, m=m, quantities=quantities):
-            out[r.quantity].rows.append(r)
-            if log is not None:
-                log(f"{pt.label} m={r.m_sim} d={d} K={seeds} {r.quantity}: theory {r.theory:.6f} "
-                    f"sim {r.mean:.6f} +- {r.stderr:.2g} (z={r.z:+.2f}) [{r.seconds:.1f}s]")
-    for tr in out.values():
-        if len(tr.rows) >= 3:
-            tr.fit = fit_power_law([r.d for r in tr.rows], [r.diff for r in tr.rows], tr.se_eff)
-    return out
+    return trends([(pt, plan, m)], model=model, quantities=quantities, log=log)[0]
 
 
 _FIELDS = [f.name for f in Row.__dataclass_fields__.values()]

@@ -14,14 +14,18 @@ Writes docs/figures/phenomena_*.png and .pdf and docs/figures/phenomena_numbers.
 
 Everything is the double-precision theory (``rmt_dsm.errors`` / ``rmt_dsm.learning_curve``),
 activation tanh, OU schedule, psi_n = 1 unless stated.  Runtime: about a minute on one core.
+The tracked files under docs/figures are written only with ``--write``; otherwise the figures
+go to ``--out DIR`` (default: a new temporary directory, printed).
 
-    .venv/bin/python scripts/make_phenomena_figures.py [NAME ...]   (e.g. vs_m: only fig_vs_m)
+    .venv/bin/python scripts/make_phenomena_figures.py [NAME ...] [--write | --out DIR]   (vs_m: only fig_vs_m)
 """
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -83,7 +87,7 @@ def save(fig, name):
     for ext in ("png", "pdf"):
         fig.savefig(OUT / f"{name}.{ext}", dpi=130, bbox_inches="tight")
     plt.close(fig)
-    print(f"wrote docs/figures/{name}.png/.pdf")
+    print(f"wrote {OUT / name}.png/.pdf")
 
 
 # ----------------------------------------------------------------------------- (a)
@@ -426,8 +430,23 @@ def main(only=()):
         f()
         print(f"  {f.__name__}: {time.perf_counter() - t1:.1f} s")
     path.write_text(json.dumps(NUM, indent=1, default=float))
-    print(f"wrote docs/figures/phenomena_numbers.json; total {time.perf_counter() - t0:.1f} s")
+    print(f"wrote {path}; total {time.perf_counter() - t0:.1f} s")
+
+
+def cli(argv=None):
+    """Parse the command line, choose the output directory, run :func:`main`."""
+    global OUT
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("only", nargs="*", help="only the figures whose function names contain one of these")
+    ap.add_argument("--write", action="store_true", help=f"write into {OUT} (tracked files)")
+    ap.add_argument("--out", default=None, help="output directory (default: a new temporary directory)")
+    args = ap.parse_args(argv)
+    if args.out is not None:
+        OUT = Path(args.out)
+    elif not args.write:
+        OUT = Path(tempfile.mkdtemp(prefix="rmt_dsm_phenomena_"))
+    main(tuple(args.only))
 
 
 if __name__ == "__main__":
-    main(tuple(sys.argv[1:]))
+    cli()

@@ -1,8 +1,15 @@
 #!/usr/bin/env python
 """Regenerate docs/validation.md, docs/figures/validation_*.{png,pdf} and docs/data/validation_*.csv.
 
-    .venv/bin/python scripts/make_validation_report.py           # full protocol (~30-40 min, 2 cores)
-    .venv/bin/python scripts/make_validation_report.py --quick   # reduced protocol (a few minutes)
+    .venv/bin/python scripts/make_validation_report.py --write           # full protocol (~30-40 min, 2 cores)
+    .venv/bin/python scripts/make_validation_report.py --quick --out DIR # reduced protocol (a few minutes)
+    ... [--jobs J] [--backend dask --scheduler tcp://HOST:8786]         # where the simulations run
+
+The tracked files under docs/ are rewritten only with --write; otherwise everything goes to
+--out DIR (default: a new temporary directory, printed at the end).  Every simulation
+(point x d) is one task of rmt_dsm.parallel.parallel_map: local worker processes (default: all
+cores) or an existing dask.distributed cluster; the results do not depend on where they ran
+(each seed has its own random streams).
 
 Sections (machinery in rmt_dsm/validation.py):
   1. Gaussian-equivalent simulator vs theory at d = 1000 on the whole grid (m = inf exact).
@@ -18,6 +25,7 @@ import math
 import os
 import platform
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -36,6 +44,8 @@ DOCS = os.path.join(ROOT, "docs")
 FIG = os.path.join(DOCS, "figures")
 DATA = os.path.join(DOCS, "data")
 LOG_T0 = time.perf_counter()
+#: where the simulations run (--jobs, --backend, --scheduler): keyword arguments of parallel_map
+RUN = dict(jobs=1, backend="joblib", scheduler=None)
 
 
 def log(msg: str) -> None:
@@ -91,12 +101,12 @@ def capped(pt, plan, m, max_cost, model="true"):
 # sections
 # --------------------------------------------------------------------------------------------
 def section_ge(P):
+    items = [(pt, P["ge_d"], P["ge_seeds"]["limit" if pt.m in (1, math.inf) else "finite"], "equivalent", None)
+             for pt in V.grid()]
     rows = []
-    for pt in V.grid():
-        k = P["ge_seeds"]["limit" if pt.m in (1, math.inf) else "finite"]
-        rs = V.compare(pt, P["ge_d"], k, model="equivalent")
+    for rs in V.compare_many(items, **RUN):
         for r in rs:
-            log(f"GE {pt.label} {r.quantity}: theory {r.theory:.6f} sim {r.mean:.6f} +- {r.stderr:.2g} "
+            log(f"GE {r.label} {r.quantity}: theory {r.theory:.6f} sim {r.mean:.6f} +- {r.stderr:.2g} "
                 f"rel {r.rel:+.2e} z {r.z:+.2f} {'ok' if V.ge_passes(r) else 'FAIL'} [{r.seconds:.1f}s]")
         rows += rs
     return rows
@@ -109,13 +119,12 @@ def section_ge_followup(P, ge_rows):
     for r in ge_rows:
         if not V.ge_passes(r) and r.label not in labels:
             labels.append(r.label)
-    trends = []
+    series = []
     for lb in labels:
         pt = V.point(lb)
-        plan = capped(pt, P["ge_followup_plan"], pt.m, P["max_cost"], model="equivalent")
-        res = V.trend(pt, plan, model="equivalent", log=lambda s: log("GE-TREND " + s))
-        trends += list(res.values())
-    return trends
+        series.append((pt, capped(pt, P["ge_followup_plan"], pt.m, P["max_cost"], model="equivalent"), None))
+    res = V.trends(series, model="equivalent", log=lambda s: log("GE-TREND " + s), **RUN)
+    return [t for tr in res for t in tr.values()]
 
 
 def section_trends(P):
@@ -130,17 +139,16 @@ def section_trends(P):
     total = sum(V.simulation_cost(pt, d, k, m=m) for pt, plan, m in jobs
                 for d, k in capped(pt, plan, m if m else pt.m, P["max_cost"]))
     log(f"true-model trends: {len(jobs)} series, estimated {total / 1e12:.1f} Tflop")
-    for pt, plan, m in jobs:
-        plan = capped(pt, plan, m if m else pt.m, P["max_cost"])
-        res = V.trend(pt, plan, m=m, log=lambda s: log("TRUE " + s))
-        trends += list(res.values())
+    series = [(pt, capped(pt, plan, m if m else pt.m, P["max_cost"]), m) for pt, plan, m in jobs]
+    for tr in V.trends(series, log=lambda s: log("TRUE " + s), **RUN):
+        trends += list(tr.values())
     return trends
 
 
 def section_curves(P):
     """Learning curves vs psi_p (tanh, psi_n = 1, lam = 1e-3): m = 1 and m = inf, t = 0.05 and 1."""
     import rmt_dsm
-    from rmt_dsm.simulate import simulate
+    from rmt_dsm.parallel import parallel_map
 
     grid_th = np.concatenate([np.linspace(0.1, 0.8, 15), np.linspace(0.82, 1.18, 37), np.linspace(1.2, 4.0, 30)])
     sim_psi = [0.25, 0.5, 0.75, 1.5, 2.0, 3.0]
@@ -151,18 +159,20 @@ def section_curves(P):
             th = rmt_dsm.learning_curve("psi_p", list(grid_th), m=m, **base)
             th_rows = [dict(psi_p=float(x), **{k: float(v) for k, v in e.as_dict().items()})
                        for x, e in zip(grid_th, th)]
-            sims = []
+            runs = []  # (model, m, psi_p, simulate kwargs)
             for psi_p in sim_psi:
                 if m == 1:
-                    r = simulate(d=P["curve_d"], psi_p=psi_p, m=1, seeds=P["curve_seeds"], **base)
-                    sims.append(("true", 1, psi_p, r))
+                    runs.append(("true", 1, psi_p, dict(d=P["curve_d"], psi_p=psi_p, m=1, seeds=P["curve_seeds"],
+                                                         **base)))
                 else:
-                    r = simulate(d=P["curve_d"], psi_p=psi_p, m=math.inf, seeds=P["curve_seeds"],
-                                 model="equivalent", **base)
-                    sims.append(("equivalent", math.inf, psi_p, r))
-                    r2 = simulate(d=P["curve_inf_d"], psi_p=psi_p, m=P["curve_inf_m"], seeds=2, **base)
-                    sims.append(("true", P["curve_inf_m"], psi_p, r2))
-                log(f"curve m={V.fmt_m(m)} t={t} psi_p={psi_p} done")
+                    runs.append(("equivalent", math.inf, psi_p, dict(d=P["curve_d"], psi_p=psi_p, m=math.inf,
+                                                                      seeds=P["curve_seeds"], model="equivalent",
+                                                                      **base)))
+                    runs.append(("true", P["curve_inf_m"], psi_p, dict(d=P["curve_inf_d"], psi_p=psi_p,
+                                                                        m=P["curve_inf_m"], seeds=2, **base)))
+            done = parallel_map(V.simulate_task, [kw for *_, kw in runs], label="curves", progress=False, **RUN)
+            sims = [(model, mm, psi_p, r) for (model, mm, psi_p, _), r in zip(runs, done)]
+            log(f"curves m={V.fmt_m(m)} t={t} done")
             extra = None
             if m == math.inf:
                 th2 = rmt_dsm.learning_curve("psi_p", list(grid_th), m=P["curve_inf_m"], **base)
@@ -437,8 +447,9 @@ def write_report(P, quick, ge_rows, trends, ge_trends, runtime):
     A("")
     A("Conventions: errors per dimension (docs/model.md), OU schedule a = e^{-t}, Δ = 1 − e^{-2t}; "
       "`theory − sim` is the theory minus the mean over K seeds; SE = std(ddof=1)/√K over seeds "
-      "(for tanh each seed's test error is a Monte-Carlo estimate on max(20000, 4p) fresh pairs, "
-      "whose noise is included in the seed spread; erf and relu use exact population statistics "
+      "(for tanh each seed's test error is a Monte-Carlo estimate with a control variate of exact "
+      "mean, as precise as a plain estimate on max(20000, 4p) fresh pairs, whose noise is included "
+      "in the seed spread; erf and relu use exact population statistics "
       "given W, and so does the Gaussian-equivalent model). z = (theory − sim)/SE. Only train and "
       "test are tabulated: score = test − F_pop with a deterministic floor, so its discrepancy is "
       "the test one.")
@@ -622,13 +633,23 @@ def main(argv=None):
     global DOCS, FIG, DATA
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="reduced protocol (a few minutes)")
-    ap.add_argument("--out", default=DOCS, help="docs directory (default: docs/)")
+    ap.add_argument("--write", action="store_true", help="write into docs/ (tracked files)")
+    ap.add_argument("--out", default=None, help="output docs directory (default: docs/ with --write, "
+                                                "else a new temporary directory)")
     ap.add_argument("--from-data", action="store_true",
                     help="re-render validation.md and the trend / m figures from docs/data/*.csv "
                          "without simulating (the learning-curve figure is kept)")
+    ap.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores; 1: serial)")
+    ap.add_argument("--backend", choices=("joblib", "dask"), default="joblib",
+                    help="local processes (joblib, default) or an existing dask.distributed cluster")
+    ap.add_argument("--scheduler", default=None, metavar="ADDRESS", help="dask scheduler address (--backend dask)")
     args = ap.parse_args(argv)
-    DOCS = args.out
+    RUN.update(jobs=args.jobs, backend=args.backend, scheduler=args.scheduler)
+    source_data = DATA  # the tracked data, read by --from-data
+    DOCS = args.out or (DOCS if args.write else tempfile.mkdtemp(prefix="rmt_dsm_validation_"))
     FIG, DATA = os.path.join(DOCS, "figures"), os.path.join(DOCS, "data")
+    if not args.write and args.out is None:
+        log(f"output directory (use --write to update docs/): {DOCS}")
     os.makedirs(FIG, exist_ok=True)
     os.makedirs(DATA, exist_ok=True)
     P = protocol(args.quick)
@@ -636,12 +657,12 @@ def main(argv=None):
     if args.from_data:
         import json
 
-        with open(meta_path) as fh:
+        with open(os.path.join(source_data, "validation_meta.json")) as fh:
             meta = json.load(fh)
         P = protocol(meta["quick"])
-        ge_rows = V.read_csv(os.path.join(DATA, "validation_ge.csv"))
-        ge_trends = trends_from_rows(V.read_csv(os.path.join(DATA, "validation_ge_trends.csv")))
-        trends = trends_from_rows(V.read_csv(os.path.join(DATA, "validation_true.csv")))
+        ge_rows = V.read_csv(os.path.join(source_data, "validation_ge.csv"))
+        ge_trends = trends_from_rows(V.read_csv(os.path.join(source_data, "validation_ge_trends.csv")))
+        trends = trends_from_rows(V.read_csv(os.path.join(source_data, "validation_true.csv")))
         write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends)
         fig_trends(trends, ge_trends)
         fig_m_approach(trends, ge_rows)

@@ -90,4 +90,4 @@ def test_tanh_test_equals_score_plus_floor_within_mc_error():
 def test_custom_activation_runs_by_monte_carlo():
     r = simulate(d=20, psi_n=1, psi_p=1, m=2, t=0.5, lam=0.1, activation="x*exp(-x**2)", n_test=5000)
     assert all(math.isfinite(getattr(r, k).mean) for k in ("train", "test", "score", "gap", "floor"))
-    assert r.params.as_dict()["population"] == "monte-carlo"
+    assert r.params.as_dict()["population"] == "control-variate"

@@ -6,12 +6,12 @@
                   [--simulate-d D --seeds K [--simulate-points P] [--seed S]]
 
 Every parameter except the varied one must be given.  The sweep uses
-:func:`rmt_dsm.learning_curve` (each point warm-started from the previous one) on a linear
+`rmt_dsm.learning_curve` (each point warm-started from the previous one) on a linear
 grid, or a log-spaced grid with --log; for --vary m the grid is rounded to distinct integers.
 
 Writes PREFIX.csv (columns: the varied parameter, train, test, score, gap, floor, and
 sim_<error>_mean / sim_<error>_stderr when simulating), PREFIX.png and PREFIX.pdf (figure of
-:func:`rmt_dsm.plotting.plot_curve`) and, with --json, PREFIX.json; --json also prints the
+`rmt_dsm.plotting.plot_curve`) and, with --json, PREFIX.json; --json also prints the
 same JSON object on stdout (the list of written files then goes to stderr).  Numbers follow
 ``rmt-dsm errors``: with --dps D, decimal strings of D significant digits; +inf (lambda = 0 on
 the threshold psi_p = m psi_n) is the string "inf".  Exit status 0, 2 (bad input) or 3 (no
@@ -28,11 +28,14 @@ import warnings
 import numpy as np
 
 from rmt_dsm.cli.errors import ERROR_KEYS, format_number, is_exact, one_line
-from rmt_dsm.cli.options import add_dps_option, add_model_options, check_dps, json_m
+from rmt_dsm.cli.options import add_dps_option, add_model_options, check_dps, check_out, finite_float, json_m
+from rmt_dsm.progress import track
 
 __all__ = ["add_parser", "run", "make_grid", "fixed_params"]
 
 VARY = ("psi_p", "psi_n", "t", "lam", "m")
+#: most grid points of one curve
+MAX_NUM = 10000
 _FLAG = {"psi_p": "--psi-p", "psi_n": "--psi-n", "t": "--t", "lam": "--lam", "m": "--m"}
 
 
@@ -41,20 +44,22 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("curve", help="learning curve: sweep one parameter, write CSV and figure",
                               description=__doc__.splitlines()[0])
     p.add_argument("--vary", choices=VARY, required=True, help="the parameter swept")
-    p.add_argument("--from", dest="start", type=float, required=True, help="first grid value")
-    p.add_argument("--to", dest="stop", type=float, required=True, help="last grid value")
-    p.add_argument("--num", type=int, default=40, help="number of grid points (default 40)")
+    p.add_argument("--from", dest="start", type=finite_float, required=True, help="first grid value")
+    p.add_argument("--to", dest="stop", type=finite_float, required=True, help="last grid value")
+    p.add_argument("--num", type=int, default=40,
+                   help=f"number of grid points, 1 to {MAX_NUM} (for --vary m, fewer when the rounded "
+                        "integers coincide; stderr says so)")
     p.add_argument("--log", action="store_true", help="log-spaced grid and log x-axis")
     add_model_options(p, required=False, lam_default=None)
     add_dps_option(p)
-    p.add_argument("--out", default="rmt_dsm_curve", help="output prefix (default: rmt_dsm_curve)")
+    p.add_argument("--out", default="rmt_dsm_curve", help="output prefix: writes PREFIX.csv, .png, .pdf (.json)")
     p.add_argument("--json", action="store_true", help="also write PREFIX.json and print it on stdout")
     p.add_argument("--logy", action="store_true", help="log y-axis in the figure")
     p.add_argument("--simulate-d", type=int, default=None,
                    help="overlay finite-d simulations of the true model at dimension D")
-    p.add_argument("--seeds", type=int, default=3, help="simulation seeds per point (default 3)")
+    p.add_argument("--seeds", type=int, default=3, help="simulation seeds per point")
     p.add_argument("--simulate-points", type=int, default=8,
-                   help="simulate at most this many grid points, evenly spread (default 8)")
+                   help="simulate at most this many grid points, evenly spread")
     p.add_argument("--seed", type=int, default=0, help="base seed of the simulations")
     p.set_defaults(run=run)
 
@@ -76,8 +81,8 @@ def make_grid(vary: str, start: float, stop: float, num: int, log: bool = False)
             raise ValueError(f"{flag} must be positive with --log, got {v}")
         if vary == "m" and v < 1:
             raise ValueError(f"{flag} must be >= 1 for --vary m, got {v}")
-    if num < 1:
-        raise ValueError(f"--num must be a positive number of points, got {num}")
+    if not 1 <= num <= MAX_NUM:
+        raise ValueError(f"--num must be a number of points from 1 to {MAX_NUM}, got {num}")
     values = np.geomspace(start, stop, num) if log else np.linspace(start, stop, num)
     if vary == "m":
         return list(dict.fromkeys(int(round(v)) for v in values))
@@ -117,7 +122,7 @@ def simulate_rows(vary, grid, fixed, d, seeds, points, seed=0) -> list[dict]:
     from rmt_dsm.simulate import simulate
 
     rows = []
-    for i in _sim_indices(len(grid), points):
+    for i in track(_sim_indices(len(grid), points), "simulations"):
         kw = dict(fixed)
         kw[vary] = grid[i]
         res = simulate(d=d, model="true", seeds=seeds, seed=seed, **kw)
@@ -184,6 +189,15 @@ def run(args) -> int:
     grid = make_grid(args.vary, args.start, args.stop, args.num, args.log)
     if args.simulate_d is not None and args.simulate_d < 1:
         raise ValueError(f"--simulate-d must be a positive dimension, got {args.simulate_d}")
+    check_out(args.out, [".csv", ".png", ".pdf"] + ([".json"] if args.json else []))
+    if args.simulate_d is not None:  # validate the simulations (sizes, memory) before any work
+        from rmt_dsm.simulate.params import make_params
+
+        for i in _sim_indices(len(grid), args.simulate_points):
+            make_params(d=args.simulate_d, seeds=args.seeds, seed=args.seed, **{**fixed, args.vary: grid[i]})
+    if len(grid) < args.num:
+        sys.stderr.write(f"rmt-dsm curve: note: {len(grid)} row(s), not {args.num}: the {args.num} grid values "
+                         f"of m between {args.start:g} and {args.stop:g} round to {len(grid)} distinct integers\n")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ThresholdDivergence)
@@ -194,8 +208,8 @@ def run(args) -> int:
     rows = [{args.vary: v, **res.as_dict()} for v, res in zip(grid, curve)]
     bad = [r for r, res in zip(rows, curve) if not is_exact(res)]
     if bad:
-        sys.stderr.write(f"rmt-dsm curve: error: non-finite result at {args.vary}={bad[0][args.vary]}\n")
-        return 1
+        sys.stderr.write(f"rmt-dsm curve: no convergence: non-finite result at {args.vary}={bad[0][args.vary]}\n")
+        return 3
     sim_rows = None
     if args.simulate_d is not None:
         sim_rows = simulate_rows(args.vary, grid, fixed, args.simulate_d, args.seeds, args.simulate_points,

@@ -1,12 +1,12 @@
-"""``rmt-dsm errors``: the exact high-dimensional errors at one parameter point (SPEC section 5).
+"""``rmt-dsm errors``: the exact high-dimensional errors at one parameter point (docs/model.md).
 
     rmt-dsm errors --psi-n X --psi-p Y --m M (--t T | --a A --delta DELTA) [--lam L]
                    [--activation NAME] [--dps D] [--json]
 
 With --json: one JSON object with keys train, test, score, gap, floor (JSON numbers; with
---dps D, decimal strings of D significant digits), "params" (every parameter: psi_n, psi_p,
-m as an int or "inf", t, lam, a, delta, activation, dps) and "solver" (residual, iterations,
-chart).  Without --json: a readable table.
+--dps D, decimal strings of D significant digits), "params" (every parameter, once: psi_n,
+psi_p, m as an int or "inf", t, lam, a, delta, activation, dps) and "solver" (residual,
+iterations, chart).  Without --json: a readable table.
 
 Exit status: 0 when every printed number is a converged solution; 2 for bad input (one line
 on stderr naming the argument, nothing on stdout); 3 when the solver does not converge.
@@ -73,16 +73,12 @@ def _param_value(v, dps):
 
 
 def errors_payload(res, dps=None) -> dict:
-    """The JSON object of one :class:`rmt_dsm.api.Errors` result."""
+    """The JSON object of one `rmt_dsm.api.Errors` result."""
     out = {k: format_number(getattr(res, k), dps) for k in ERROR_KEYS}
     params = {k: _param_value(v, dps) for k, v in res.params.items()}
     params["m"] = json_m(res.params["m"])
     params["dps"] = dps
     out["params"] = params
-    # SPEC §5: "keys train, test, score, gap, floor ... and the parameters": the parameters
-    # are also top-level keys, for scripts that read them there
-    for k, v in params.items():
-        out.setdefault(k, v)
     info = res.info
     residual = info.get("residual")
     out["solver"] = {
@@ -137,8 +133,8 @@ def run(args) -> int:
         sys.stderr.write(f"rmt-dsm errors: no convergence: {one_line(exc)}\n")
         return 3
     if not is_exact(res):
-        sys.stderr.write(f"rmt-dsm errors: error: non-finite result {res.as_dict()} at {res.params}\n")
-        return 1
+        sys.stderr.write(f"rmt-dsm errors: no convergence: non-finite result {res.as_dict()} at {res.params}\n")
+        return 3
     out = errors_payload(res, dps)
     print(json.dumps(out) if args.json else _table(out))
     for w in caught:

@@ -3,7 +3,7 @@
     rmt-dsm latex --m {1,inf,M,symbolic} [--document]
 
 Prints amsmath ``align`` blocks generated from the sympy objects of the theory
-(:mod:`rmt_dsm.dsm.latex`); --document wraps them into a complete ``article`` that
+(`rmt_dsm.dsm.latex`); --document wraps them into a complete ``article`` that
 compiles with pdflatex.
 """
 from __future__ import annotations

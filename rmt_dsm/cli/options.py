@@ -1,17 +1,22 @@
-"""Command-line options shared by the sub-commands (the model parameters of SPEC section 2).
+"""Command-line options shared by the sub-commands (the model parameters of docs/model.md).
 
-Parsing only: values are checked by the public entry points (:mod:`rmt_dsm.model` through
-:func:`rmt_dsm.errors` and :func:`rmt_dsm.simulate.simulate`), whose ``ValueError`` names
-the bad argument and is turned into a one-line message (exit status 2) by the dispatcher.
+Parsing: ``--dps`` must lie in 1..MAX_DPS and grid options must be finite numbers
+(`finite_float`).  The model parameters are checked by the public entry points (`rmt_dsm.model` through `rmt_dsm.errors` and
+`rmt_dsm.simulate.simulate`), whose ``ValueError`` names the bad argument and is
+turned into a one-line message (exit status 2) by the dispatcher.  Output prefixes are
+checked (`check_out`) before anything is computed.
 """
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import tempfile
 
-from rmt_dsm.model import parse_m
+from rmt_dsm.model import MAX_DPS, check_dps as _check_dps, parse_m
 
-__all__ = ["m_type", "add_model_options", "add_dps_option", "check_dps", "json_m"]
+__all__ = ["m_type", "finite_float", "dps_type", "add_model_options", "add_dps_option", "check_dps",
+           "check_out", "json_m"]
 
 
 def m_type(text: str):
@@ -26,41 +31,126 @@ def m_type(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def finite_float(text: str) -> float:
+    """argparse type of a real option: a finite number (``nan`` and ``inf`` are refused).
+
+    >>> finite_float("0.5")
+    0.5
+    >>> finite_float("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a finite number, got 'nan'
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def dps_type(text: str) -> int:
+    """argparse type of ``--dps``: an integer from 1 to MAX_DPS (refused at once otherwise)."""
+    try:
+        return _check_dps(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer number of digits from 1 to {MAX_DPS}, got {text!r}") from None
+
+
 def add_model_options(parser, required: bool = True, lam_default=0.0) -> None:
     """Add --psi-n, --psi-p, --m, --t, --a, --delta, --lam, --activation to ``parser``.
 
     ``required=False`` leaves psi_n, psi_p and m at None so that a caller (``curve``)
     can vary one of them and require the others itself.
     """
-    parser.add_argument("--psi-n", type=float, required=required, default=None, help="psi_n = n/d")
-    parser.add_argument("--psi-p", type=float, required=required, default=None, help="psi_p = p/d")
+    parser.add_argument("--psi-n", type=float, required=required, default=None, help="psi_n = n/d > 0")
+    parser.add_argument("--psi-p", type=float, required=required, default=None, help="psi_p = p/d > 0")
     parser.add_argument("--m", type=m_type, required=required, default=None,
                         help="noise draws per point: integer >= 1 or inf")
-    parser.add_argument("--t", type=float, default=None, help="diffusion time (Ornstein-Uhlenbeck schedule)")
+    add_schedule_options(parser)
+    lam_help = "ridge lambda >= 0 (0: minimum norm)"
+    if lam_default is None:
+        lam_help += " (default: 0 unless varied)"
+    parser.add_argument("--lam", type=float, default=lam_default, help=lam_help)
+    add_activation_option(parser)
+
+
+def add_schedule_options(parser) -> None:
+    """Add --t, or --a with --delta (docs/model.md, forward process)."""
+    parser.add_argument("--t", type=float, default=None,
+                        help="diffusion time t > 0, Ornstein-Uhlenbeck schedule a = e^-t, Delta = 1 - e^-2t "
+                             "(or give --a and --delta)")
     parser.add_argument("--a", type=float, default=None, help="signal scale a (with --delta, instead of --t)")
-    parser.add_argument("--delta", type=float, default=None, help="noise variance Delta (with --a)")
-    parser.add_argument("--lam", type=float, default=lam_default, help="ridge lambda >= 0 (0: minimum norm)")
-    parser.add_argument("--activation", default="tanh", help="tanh, erf, relu or a sympy expression in x")
+    parser.add_argument("--delta", type=float, default=None, help="noise variance Delta > 0 (with --a)")
+
+
+def add_activation_option(parser) -> None:
+    """Add --activation (a name or a formula in x, never evaluated as code)."""
+    parser.add_argument("--activation", default="tanh",
+                        help="tanh, erf, relu, or a formula in x made of numbers, + - * / **, pi, E and the "
+                             "functions exp, log, sqrt, sin, cos, tan, tanh, erf, erfc, atan, sinh, cosh, asinh, "
+                             "abs, sign, Max, Min, Heaviside, sigmoid, relu, softplus, gelu (e.g. 'x*exp(-x**2)')")
 
 
 def add_dps_option(parser) -> None:
     """Add --dps D (working precision in significant digits; default: double precision)."""
-    parser.add_argument("--dps", type=int, default=None,
-                        help="compute with mpmath at D significant digits and print D-digit decimal "
-                             "strings (default: double precision, JSON numbers)")
+    parser.add_argument("--dps", type=dps_type, default=None,
+                        help=f"compute with mpmath at D significant digits (1 to {MAX_DPS}) and print D-digit "
+                             "decimal strings (default: double precision, JSON numbers)")
 
 
 def check_dps(dps):
-    """``--dps`` is None or a positive integer.
+    """``--dps`` is None or an integer from 1 to MAX_DPS.
 
     >>> check_dps(0)
     Traceback (most recent call last):
     ...
-    ValueError: --dps must be a positive number of digits, got 0
+    ValueError: --dps must be an integer number of digits from 1 to 100, got 0
     """
-    if dps is not None and dps < 1:
-        raise ValueError(f"--dps must be a positive number of digits, got {dps}")
-    return dps
+    return _check_dps(dps, name="--dps")
+
+
+def check_out(prefix: str, suffixes, flag: str = "--out") -> str:
+    """Refuse an output prefix whose files cannot be written, before anything is computed.
+
+    The prefix must be non-empty and not a directory; its directory must exist and be
+    writable; a file PREFIX+suffix that exists must be a writable regular file.
+
+    >>> check_out("", [".csv"])
+    Traceback (most recent call last):
+    ...
+    ValueError: --out must be a non-empty file prefix, got ''
+    >>> check_out("/nonexistent-dir/curve", [".csv"])
+    Traceback (most recent call last):
+    ...
+    ValueError: --out: the directory '/nonexistent-dir' does not exist
+    """
+    if not isinstance(prefix, str) or not prefix.strip():
+        raise ValueError(f"{flag} must be a non-empty file prefix, got {prefix!r}")
+    if prefix.endswith(os.sep) or os.path.isdir(prefix):
+        raise ValueError(f"{flag} must be a file prefix, not a directory: {prefix!r}")
+    folder = os.path.dirname(prefix) or "."
+    if not os.path.isdir(folder):
+        raise ValueError(f"{flag}: the directory {folder!r} does not exist")
+    try:  # a real write (os.access is not enough for root or a read-only file system)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".rmt_dsm_probe_")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"{flag}: the directory {folder!r} is not writable ({exc.strerror})") from None
+    for suffix in suffixes:
+        path = prefix + suffix
+        try:
+            if os.path.isdir(path):
+                raise IsADirectoryError(21, "is a directory")
+            if os.path.exists(path):
+                with open(path, "a"):  # appending nothing: the content is unchanged
+                    pass
+        except OSError as exc:
+            raise ValueError(f"{flag}: cannot write {path!r} ({exc.strerror})") from None
+    return prefix
 
 
 def json_m(m):

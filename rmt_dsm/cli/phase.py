@@ -7,7 +7,7 @@
 
 Computes the exact asymptotic errors on a K x K grid (log-spaced by default, 0.1..10 on both
 axes, K = 60) in double precision, one task per row of fixed psi_n solved along psi_p with
-warm starts (:func:`rmt_dsm.learning_curve`), the rows in parallel on all cores (joblib) or
+warm starts (`rmt_dsm.learning_curve`), the rows in parallel on all cores (joblib) or
 on a running dask.distributed cluster (--backend dask --scheduler tcp://HOST:PORT).
 
 Writes PREFIX.csv (columns psi_n, psi_p, train, test, score, gap, floor, memorizes; one line
@@ -17,10 +17,9 @@ psi_p = psi_n and, for finite m, psi_p = m psi_n).  Equal arguments give byte-id
 """
 from __future__ import annotations
 
-import argparse
 import sys
 
-from rmt_dsm.cli.options import m_type
+from rmt_dsm.cli.options import add_activation_option, add_schedule_options, check_out, finite_float, m_type
 
 __all__ = ["add_parser", "run"]
 
@@ -29,12 +28,8 @@ _EPILOG = ("At --lam 0 the grid points on the threshold psi_p = m psi_n (finite 
            "3: some grid point did not converge (files are still written, NaN there).")
 
 
-def _positive_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    return v
+#: most grid points per axis
+MAX_NUM = 1000
 
 
 def add_parser(subparsers) -> None:
@@ -42,24 +37,23 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("phase", help="phase diagram over (psi_n, psi_p): heatmaps, memorization region",
                               description=__doc__.splitlines()[0], epilog=_EPILOG)
     p.add_argument("--m", type=m_type, required=True, help="noise draws per point: integer >= 1 or inf")
-    p.add_argument("--t", type=float, default=None, help="diffusion time (Ornstein-Uhlenbeck schedule)")
-    p.add_argument("--a", type=float, default=None, help="signal scale a (with --delta, instead of --t)")
-    p.add_argument("--delta", type=float, default=None, help="noise variance Delta (with --a)")
-    p.add_argument("--lam", type=float, default=0.0, help="ridge lambda >= 0 (0: minimum norm; default 0)")
-    p.add_argument("--activation", default="tanh", help="tanh, erf, relu or a sympy expression in x")
-    p.add_argument("--psi-n-range", nargs=2, type=_positive_float, default=(0.1, 10.0), metavar=("A", "B"),
-                   help="range of psi_n = n/d (default 0.1 10)")
-    p.add_argument("--psi-p-range", nargs=2, type=_positive_float, default=(0.1, 10.0), metavar=("A", "B"),
-                   help="range of psi_p = p/d (default 0.1 10)")
-    p.add_argument("--num", type=int, default=60, help="grid points per axis (default 60)")
+    add_schedule_options(p)
+    p.add_argument("--lam", type=float, default=0.0, help="ridge lambda >= 0 (0: minimum norm)")
+    add_activation_option(p)
+    p.add_argument("--psi-n-range", nargs=2, type=finite_float, default=(0.1, 10.0), metavar=("A", "B"),
+                   help="range of psi_n = n/d (default: 0.1 10)")
+    p.add_argument("--psi-p-range", nargs=2, type=finite_float, default=(0.1, 10.0), metavar=("A", "B"),
+                   help="range of psi_p = p/d (default: 0.1 10)")
+    p.add_argument("--num", type=int, default=60, help=f"grid points per axis, 1 to {MAX_NUM}")
     p.add_argument("--linear", action="store_true", help="linear grid and axes (default: logarithmic)")
-    p.add_argument("--out", default="rmt_dsm_phase", help="output prefix (default: rmt_dsm_phase)")
+    p.add_argument("--out", default="rmt_dsm_phase", help="output prefix: writes PREFIX.csv, .png, .pdf")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores; 1: serial)")
     p.add_argument("--backend", choices=("joblib", "dask"), default="joblib",
                    help="parallel backend: local processes (joblib, default) or a dask.distributed cluster")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="address of the dask scheduler, e.g. tcp://127.0.0.1:8786 (with --backend dask)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (default: a bar on stderr when it is a terminal)")
     p.set_defaults(run=run)
 
 
@@ -69,6 +63,8 @@ def run(args) -> int:
         write_phase_csv
 
     log = not args.linear
+    if not 1 <= args.num <= MAX_NUM:
+        raise ValueError(f"--num must be a number of grid points per axis from 1 to {MAX_NUM}, got {args.num}")
     psi_n = make_axis(*args.psi_n_range, args.num, log=log, name="--psi-n-range")
     psi_p = make_axis(*args.psi_p_range, args.num, log=log, name="--psi-p-range")
     if args.jobs is not None and args.jobs < 1:
@@ -77,6 +73,7 @@ def run(args) -> int:
         raise ValueError("--scheduler ADDRESS is required with --backend dask")
     if args.backend == "joblib" and args.scheduler:
         raise ValueError("--scheduler is only used with --backend dask")
+    check_out(args.out, [".csv", ".png", ".pdf"])
     params = {"m": args.m, "t": args.t, "lam": args.lam, "activation": args.activation, "a": args.a,
               "delta": args.delta}
     status = 0

@@ -15,18 +15,24 @@ import sys
 
 import numpy as np
 
-from rmt_dsm.cli.options import add_model_options, json_m
+from rmt_dsm.cli.options import add_model_options, check_out, finite_float, json_m
+from rmt_dsm.model import check_lam
+from rmt_dsm.progress import track
 
 __all__ = ["add_parser", "run"]
+
+#: most energies of one density
+MAX_NUM = 10000
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("spectrum", help="eigenvalue density of the feature covariance U",
                               description=__doc__.splitlines()[0])
     add_model_options(p)
-    p.add_argument("--emax", type=float, default=None, help="largest energy (default: from a first coarse scan)")
-    p.add_argument("--num", type=int, default=200, help="number of energies (default 200)")
-    p.add_argument("--out", default="rmt_dsm_spectrum", help="output prefix (default: rmt_dsm_spectrum)")
+    p.add_argument("--emax", type=finite_float, default=None,
+                   help="largest energy (default: from a first coarse scan)")
+    p.add_argument("--num", type=int, default=200, help=f"number of energies, 2 to {MAX_NUM}")
+    p.add_argument("--out", default="rmt_dsm_spectrum", help="output prefix: writes PREFIX.csv, .png, .pdf")
     p.add_argument("--json", action="store_true", help="print the density as JSON on stdout")
     p.set_defaults(run=run)
 
@@ -36,7 +42,7 @@ def _support_top(psi_n, psi_p, m, kw) -> float:
     from rmt_dsm.dsm.spectrum import spectrum
 
     e = 1.0
-    for _ in range(12):
+    for _ in track(range(12), "support scan"):
         rho = spectrum(psi_n, psi_p, m, [e, 1.5 * e], **kw).density
         if np.all(rho < 1e-9):
             return e
@@ -48,10 +54,12 @@ def run(args) -> int:
     from rmt_dsm.dsm.spectrum import spectrum
     from rmt_dsm.engine import ConvergenceError
 
-    if args.num < 2:
-        raise ValueError(f"num must be >= 2, got {args.num}")
+    if not 2 <= args.num <= MAX_NUM:
+        raise ValueError(f"--num must be a number of energies from 2 to {MAX_NUM}, got {args.num}")
     if args.emax is not None and not args.emax > 0:
-        raise ValueError(f"emax must be positive, got {args.emax}")
+        raise ValueError(f"--emax must be positive, got {args.emax}")
+    check_out(args.out, [".csv", ".png", ".pdf"])
+    check_lam(args.lam)  # not used by the spectrum, but a negative ridge is bad input all the same
     kw = dict(t=args.t, activation=args.activation, a=args.a, delta=args.delta)
     try:
         top = args.emax or _support_top(args.psi_n, args.psi_p, args.m, kw)

@@ -15,8 +15,13 @@ Limit eta -> 0+: for each x the solution is continued from ``x + i eta_start``
 ``x + 2 eta`` and ``x + i eta``; Richardson extrapolation
 $\rho \approx 2 f(\eta) - f(2\eta)$ removes the O(eta) term
 (``Im g(x+i eta) = pi rho(x) + eta Re g'(x) + O(eta^2)`` where rho is smooth).
-Near a square-root edge the error is O(sqrt(eta)) instead.  Atoms (e.g. at 0)
-are not part of rho; `atom_mass` measures them.
+Near a square-root edge the error is O(sqrt(eta)) instead.  With ``dps`` digits the
+default eta is 10^-(dps + 5), below the working precision, and no extrapolation is
+needed.  Atoms (e.g. at 0) are not part of rho; `atom_mass` measures them.
+
+Pencil systems are solved on the whole grid of x at once (vectorized continuation,
+`rmt_dsm.engine.grid`); a point where that fails is solved again by the per-point
+continuation above, so the grid only changes the speed, never the answer.
 
 Support edges (`support_edges`): coarse grid of rho, bisection of
 ``rho > threshold`` on each sign change, then Newton on the fold system
@@ -32,11 +37,16 @@ precision (double, or ``dps`` digits).
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import mpmath
 import numpy as np
 import sympy as sp
 
-from .system import FixedPointSystem
+from ..progress import track
+from .grid import polish_grid, solve_grid
+from .solve import GUARD_DIGITS, _to_double
+from .system import FixedPointSystem, _mp_ready
 
 __all__ = ["spectral_density", "support_edges", "atom_mass"]
 
@@ -71,38 +81,98 @@ def _solve_ladder(sysm, params, z, x, etas, dps, prev):
 
 
 def spectral_density(sysm: FixedPointSystem, g, z, params: dict, x_values, eta=None, eta_start=0.1,
-                     dps=None, sign=None, extrapolate=True):
+                     dps=None, sign=None, extrapolate=None):
     """rho(x) on ``x_values`` (see module docstring).
 
     ``eta``: smallest imaginary part (default 1e-8 at double precision,
-    10^(-dps/2) with ``dps``).  Returns a numpy array (double) or a list of mpf.
+    10^-(dps + 5) with ``dps``).  ``extrapolate``: Richardson step from ``2 eta`` and
+    ``eta`` (default: True at double precision, where eta leaves an O(eta) bias; False
+    with ``dps``, where the default eta is below the working precision).
+    Returns a numpy array (double) or a list of mpf.
+
+    Systems with a homotopy (pencil systems) are solved on the whole grid at once
+    (`rmt_dsm.engine.grid`); the points where that fails, and other systems,
+    by one continuation per point, warm-started from the previous x.
     """
     g = sysm._key(g)
     z = sysm._param_symbol(z)
     sgn = _sign(sysm, g, sign)
     if eta is None:
-        eta = 1e-8 if dps is None else mpmath.mpf(10) ** (-(dps // 2))
+        eta = 1e-8 if dps is None else mpmath.mpf(10) ** (-(dps + 5))
     if dps is not None:
         eta = mpmath.mpf(eta)
-    # geometric ladder eta_start -> 2 eta, then eta
+    if extrapolate is None:
+        extrapolate = dps is None
+    # geometric ladder eta_start -> 1e-9 (below, g hardly moves), then 2 eta and eta
     ladder = []
     e = eta_start
-    while e > 20 * eta:
+    while e > max(20 * eta, 1e-9):
         ladder.append(e)
         e = e / 10
-    ladder += [2 * eta, eta]
-    out = []
-    top = None
-    pi = mpmath.pi if dps is not None else np.pi
+    ladder += [2 * eta, eta] if extrapolate else [eta]
     base = {sysm._param_symbol(k): v for k, v in params.items()}
-    for x in x_values:
-        sols = _solve_ladder(sysm, base, z, x, ladder, dps, top)
-        top = sols[0]
-        f1 = _im(sols[-1][g])
-        f2 = _im(sols[-2][g])
-        val = 2 * f1 - f2 if extrapolate else f1
-        out.append(sgn * val / pi)
+    xs = list(x_values)
+    out = [None] * len(xs)
+    if sysm.homotopy is not None and sysm.homotopy.start is None and xs:
+        for i, val in _density_grid(sysm, g, z, base, xs, ladder, dps, sgn, extrapolate):
+            out[i] = val
+    todo = [i for i, v in enumerate(out) if v is None]
+    top, last = None, None
+    for i in track(todo, "spectrum"):
+        sols = _solve_ladder(sysm, base, z, xs[i], ladder, dps, top if last == i - 1 else None)
+        top, last = sols[0], i
+        with mpmath.workdps(dps + GUARD_DIGITS) if dps is not None else nullcontext():
+            f1 = _im(sols[-1][g])
+            val = 2 * f1 - _im(sols[-2][g]) if extrapolate else f1
+            out[i] = sgn * val / (mpmath.pi if dps is not None else np.pi)
     return np.array(out, dtype=float) if dps is None else out
+
+
+def _density_grid(sysm, g, z, base, xs, ladder, dps, sgn, extrapolate):
+    """(index, rho) for the points that the vectorized grid solver gets right (module grid.py)."""
+    p = dict(base)
+    p[z] = 0
+    pvals = sysm._param_values(p)
+    theta = [complex(_to_double(v)) for v in pvals.values()] + [1.0]
+    x = np.array([float(v) for v in xs])
+    etas = [float(e) for e in ladder]
+    try:
+        sols, J, ok = solve_grid(sysm, z, theta, x, etas)
+    except (ArithmeticError, TypeError, ValueError):  # e.g. a constant that numpy cannot take
+        return []
+    k = sysm.unknowns.index(g)
+    for c in sysm.conditions:  # declared Stieltjes signs (Im z > 0), at the two last rungs
+        if c.z == z and c.g in sysm.unknowns:
+            j = sysm.unknowns.index(c.g)
+            for s in sols[-2:]:
+                ok &= c.sign * s[:, j].imag >= -1e-9 * (1 + np.abs(s[:, j]))
+    if dps is None:
+        f1 = sols[-1][:, k].imag
+        val = sgn * (2 * f1 - sols[-2][:, k].imag if extrapolate else f1) / np.pi
+        return [(i, float(val[i])) for i in np.flatnonzero(ok)]
+    rungs = 2 if extrapolate else 1
+    with mpmath.workdps(dps + GUARD_DIGITS):
+        theta_mp = [mpmath.mpmathify(_mp_ready(v)) for v in pvals.values()] + [mpmath.mpf(1)]
+        idx = np.flatnonzero(ok)
+        xm = [mpmath.mpf(xs[i]) for i in idx]
+        ims = []
+        for e, s in zip(ladder[-rungs:], sols[-rungs:]):
+            zv = np.array([mpmath.mpc(xv, e) for xv in xm], dtype=object)
+            G, good = polish_grid(sysm, z, theta_mp, zv, s[idx], J[idx], dps)
+            ok[idx] &= good
+            ims.append([mpmath.im(v) for v in G[:, k]])
+            tol = mpmath.mpf(10) ** (-dps)
+            for c in sysm.conditions:  # declared Stieltjes signs, at the working precision
+                if c.z == z and c.g in sysm.unknowns:
+                    j = sysm.unknowns.index(c.g)
+                    ok[idx] &= np.array([c.sign * mpmath.im(v) >= -tol * (1 + abs(v)) for v in G[:, j]],
+                                        dtype=bool)
+        out = []
+        for pos, i in enumerate(idx):
+            if ok[i]:
+                val = 2 * ims[1][pos] - ims[0][pos] if extrapolate else ims[0][pos]
+                out.append((i, sgn * val / mpmath.pi))
+    return out
 
 
 def atom_mass(sysm, g, z, params, x0=0.0, eta=1e-7, sign=None):

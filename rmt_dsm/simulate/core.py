@@ -11,8 +11,9 @@ from .equivalent_coefficients import EquivalentCoefficients, equivalent_coeffici
 from .features import Sums, accumulate, accumulation_flops, expected_sums_equivalent, training_chunks
 from .instance import Instance, draw_instance
 from .params import SimulationParams, make_params
-from .population import (TestEstimate, equivalent_moments, errors_from_moments, exact_moments,
-                         monte_carlo_errors)
+from .population import (TestEstimate, control_variate_errors, equivalent_moments, errors_from_moments,
+                         exact_moments, monte_carlo_errors)
+from ..parallel import parallel_map
 from ..progress import Progress
 from .readout import solve_readout, train_error
 
@@ -118,6 +119,8 @@ def population_errors(params: SimulationParams, fit: Fit, progress=None) -> Test
         return errors_from_moments(params, fit.Ct, equivalent_moments(params, fit.instance, fit.coeffs))
     if params.exact_population:
         return errors_from_moments(params, fit.Ct, exact_moments(params, fit.instance))
+    if params.control_variate:
+        return control_variate_errors(params, fit.instance, fit.Ct, progress=progress)
     return monte_carlo_errors(params, fit.instance, fit.Ct, progress=progress)
 
 
@@ -147,7 +150,7 @@ def _aggregate(per_seed, name: str) -> Estimate:
 
 def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, seeds=1,
              seed=0, model="true", n_test=None, sigma_eigs=None, basis="random", progress=None,
-             population="auto", chunk_rows=None) -> SimulationResult:
+             population="auto", chunk_rows=None, jobs=1, backend="joblib", scheduler=None) -> SimulationResult:
     """Simulate random-features denoising score matching at finite d (docs/model.md).
 
     Draws W, the data and the noise, fits the readout C = V^T (U + lambda I)^{-1} on the N = n m
@@ -185,11 +188,22 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
         Eigenbasis of Sigma: Haar-random or the canonical basis.
     progress : bool, optional
         Progress bar on stderr (None: when stderr is a terminal, after 2 s).
-    population : {"auto", "exact", "mc"}
+    population : {"auto", "exact", "cv", "mc"}
         Test and score errors exact given W ("exact": erf and relu, and the equivalent model;
-        "auto" uses them when available) or by Monte Carlo over ``n_test`` fresh pairs ("mc").
+        "auto" uses them when available), or by Monte Carlo: "cv" (the default of "auto"
+        otherwise) with a control variate, an erf-plus-linear surrogate with exact statistics,
+        on as many fresh pairs as the plain estimator needs ``n_test`` for the same standard
+        error; "mc" plain, over ``n_test`` fresh pairs.
     chunk_rows : int, optional
         Training rows accumulated per chunk (memory bound; the result does not depend on it).
+    jobs : int
+        Worker processes for the seeds (backend "joblib"; 1: serial, in this process).
+    backend : {"joblib", "dask"}
+        Where the seeds run: local processes, or an existing dask.distributed cluster
+        (``scheduler``), through `rmt_dsm.parallel.parallel_map`.  Every seed has its own
+        random streams, so the result is identical to the serial run.
+    scheduler : str or distributed.Client, optional
+        The dask scheduler's address (backend "dask").
 
     Returns
     -------
@@ -211,19 +225,36 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
     params = make_params(d=d, psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation,
                          a=a, delta=delta, seeds=seeds, seed=seed, model=model, n_test=n_test,
                          sigma_eigs=sigma_eigs, basis=basis, population=population)
-    return run(params, progress=progress, chunk_rows=chunk_rows)
+    return run(params, progress=progress, chunk_rows=chunk_rows, jobs=jobs, backend=backend,
+               scheduler=scheduler)
 
 
-def run(params: SimulationParams, progress=None, chunk_rows=None) -> SimulationResult:
-    """Run all seeds of validated parameters."""
-    per_pass = (0 if math.isinf(params.m) else params.n * params.m) + \
-        (0 if params.exact_population else params.n_test)
-    bar = Progress(per_pass * params.seeds, label="simulate", enabled=progress, delay=2.0)
+def _seed_task(item) -> tuple:
+    """(SeedResult, timings) of one seed: the unit of work of a parallel run (picklable)."""
+    params, k, chunk_rows = item
     timings: dict = {}
-    try:
-        per_seed = tuple(simulate_seed(params, k, chunk_rows, bar, timings) for k in range(params.seeds))
-    finally:
-        bar.close()
+    return simulate_seed(params, k, chunk_rows, None, timings), timings
+
+
+def run(params: SimulationParams, progress=None, chunk_rows=None, jobs=1, backend="joblib",
+        scheduler=None) -> SimulationResult:
+    """Run all seeds of validated parameters (serially, or through `parallel_map`)."""
+    timings: dict = {}
+    if jobs == 1 and backend == "joblib" and scheduler is None:
+        per_pass = (0 if math.isinf(params.m) else params.n * params.m) + \
+            (0 if params.exact_population else params.n_test)
+        bar = Progress(per_pass * params.seeds, label="simulate", enabled=progress, delay=2.0)
+        try:
+            per_seed = tuple(simulate_seed(params, k, chunk_rows, bar, timings) for k in range(params.seeds))
+        finally:
+            bar.close()
+    else:
+        outs = parallel_map(_seed_task, [(params, k, chunk_rows) for k in range(params.seeds)], jobs=jobs,
+                            backend=backend, scheduler=scheduler, progress=progress, label="simulate seeds")
+        per_seed = tuple(r for r, _ in outs)
+        for _, tm in outs:
+            for key, v in tm.items():
+                timings[key] = timings.get(key, 0.0) + v
     flops = 0.0 if math.isinf(params.m) else params.seeds * accumulation_flops(params.N, params.p, params.d)
     est = {name: _aggregate(per_seed, name) for name in ERRORS}
     return SimulationResult(**est, per_seed=per_seed, params=params, timings=timings,

@@ -66,10 +66,12 @@ def accumulation_flops(n_pairs: int, p: int, d: int) -> float:
 
 
 def training_chunks(params: SimulationParams, inst: Instance, chunk_rows: int | None = None,
-                    coeffs: EquivalentCoefficients | None = None):
+                    coeffs: EquivalentCoefficients | None = None, noise: np.random.Generator | None = None):
     """Yield (phi, xi) for consecutive blocks of training pairs (finite m only).
 
     phi has shape (rows, p) and xi shape (rows, d); both are fresh arrays owned by the caller.
+    ``noise``: the generator of the noise draws xi (default: the seed's 'xi' stream); another
+    generator gives fresh noise draws on the same W and data, e.g. one per diffusion time.
     """
     if math.isinf(params.m):
         raise ValueError("training_chunks needs a finite m")
@@ -78,7 +80,7 @@ def training_chunks(params: SimulationParams, inst: Instance, chunk_rows: int | 
     rows = chunk_rows or default_chunk_rows(p, d)
     sa, sd = params.a, math.sqrt(params.delta)
     Wt = np.asfortranarray(inst.W.T) / math.sqrt(d)  # d x p, scaled once
-    xi_gen = rng(params.seed, inst.k, "xi")
+    xi_gen = rng(params.seed, inst.k, "xi") if noise is None else noise
     equivalent = params.model == "equivalent"
     if equivalent:
         if coeffs is None:

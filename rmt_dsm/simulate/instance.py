@@ -16,7 +16,7 @@ from .params import SimulationParams
 __all__ = ["STREAMS", "rng", "Covariance", "Instance", "draw_instance"]
 
 #: stream name -> spawn-key index (fixed forever: changing it changes every result)
-STREAMS = {"W": 0, "X": 1, "basis": 2, "xi": 3, "eta": 4, "zeta": 5, "test": 6}
+STREAMS = {"W": 0, "X": 1, "basis": 2, "xi": 3, "eta": 4, "zeta": 5, "test": 6, "test-pilot": 7}
 
 
 def rng(seed: int, k: int, stream: str) -> np.random.Generator:

@@ -17,7 +17,7 @@ from scipy import linalg
 
 from .features import Sums
 
-__all__ = ["solve_readout", "train_error", "pinv_cutoff"]
+__all__ = ["solve_readout", "solve_readout_dual", "train_error", "pinv_cutoff"]
 
 
 def pinv_cutoff(e: np.ndarray, N) -> float:
@@ -47,6 +47,31 @@ def solve_readout(U: np.ndarray, V: np.ndarray, lam: float, N=np.inf) -> np.ndar
     keep = e > pinv_cutoff(e, N)
     Qk = Q[:, keep]
     return Qk @ ((Qk.T @ V) / e[keep, None])
+
+
+def solve_readout_dual(Phi: np.ndarray, Xi: np.ndarray, lam: float) -> np.ndarray:
+    """The same C^T from the training design Phi (N x p), Xi (N x d), through the N x N Gram matrix.
+
+    C^T = Phi^T (Phi Phi^T + N lambda I)^{-1} Xi = (U + lambda I)^{-1} V (push-through identity);
+    lambda = 0: Phi^T (Phi Phi^T)^+ Xi = Phi^+ Xi = U^+ V, the minimum-norm solution.  Cheaper than
+    :func:`solve_readout` when N < p.
+
+    >>> Phi = np.array([[1.0, 0.0, 1.0]]); Xi = np.array([[2.0]])
+    >>> solve_readout_dual(Phi, Xi, 0.0).ravel().tolist()
+    [1.0, 0.0, 1.0]
+    """
+    N = Phi.shape[0]
+    G = Phi @ Phi.T
+    if lam > 0:
+        G[np.diag_indices_from(G)] += N * lam
+        alpha = linalg.cho_solve(linalg.cho_factor(G, lower=False, check_finite=False), Xi,
+                                 check_finite=False)
+    else:
+        e, Q = linalg.eigh(G, check_finite=False)
+        keep = e > pinv_cutoff(e, Phi.shape[1])
+        Qk = Q[:, keep]
+        alpha = Qk @ ((Qk.T @ Xi) / e[keep, None])
+    return Phi.T @ alpha
 
 
 def train_error(sums: Sums, Ct: np.ndarray) -> float:
