@@ -2,7 +2,7 @@
 with a random-features score (conventions: docs/model.md; derivations: derivations/)."""
 __version__ = "0.1.0"
 
-__all__ = ["errors", "learning_curve", "Errors", "__version__"]
+__all__ = ["errors", "learning_curve", "Errors", "PrecisionWarning", "__version__"]
 
 
 def __getattr__(name):  # lazy: `import rmt_dsm` stays light for the simulator
@@ -10,4 +10,8 @@ def __getattr__(name):  # lazy: `import rmt_dsm` stays light for the simulator
         from . import api
 
         return getattr(api, name)
+    if name == "PrecisionWarning":
+        from .precision import PrecisionWarning
+
+        return PrecisionWarning
     raise AttributeError(f"module 'rmt_dsm' has no attribute {name!r}")

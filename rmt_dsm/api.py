@@ -1,29 +1,48 @@
-r"""Public API: exact high-dimensional errors of DSM with random features (SPEC §5).
+r"""Public API: exact high-dimensional errors of DSM with random features (docs/model.md).
 
 ``errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None)``
-returns :class:`Errors` with attributes train, test, score, gap, floor.
+returns `Errors` with attributes train, test, score, gap, floor.
 
-Pipeline (one module per step): activation -> Gaussian moments
-(:mod:`rmt_dsm.moments`) -> Gaussian-equivalent coefficients
-(:mod:`rmt_dsm.equivalence`) -> the DSM Dyson system (:mod:`rmt_dsm.dsm.system`,
-solved by :mod:`rmt_dsm.engine`) -> observables (:mod:`rmt_dsm.dsm.observables`).
+Pipeline (one module per step): parameters (`rmt_dsm.point`) -> activation ->
+Gaussian moments (`rmt_dsm.moments`) -> Gaussian-equivalent coefficients
+(`rmt_dsm.equivalence`) -> the DSM Dyson system (`rmt_dsm.dsm.system`,
+solved by `rmt_dsm.engine`) -> observables (`rmt_dsm.dsm.observables`).
+Precision: `rmt_dsm.precision` (one guard constant; results rounded to ``dps``).
 Derivation: derivations/dsm_learning_curves.md.
 """
 from __future__ import annotations
 
 import math
+import types
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import mpmath
 
-from .model import check_dps, check_lam, check_m, check_ratio, schedule
+from .point import Point, coefficients_of, point
+from .precision import GUARD, WARN_RELATIVE, PrecisionWarning, rounded, working_dps, working_precision
 from .progress import track
 
-__all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence"]
+__all__ = ["errors", "Errors", "learning_curve", "ThresholdDivergence", "PrecisionWarning"]
 
 #: ridge from which lambda = 0 is reached by continuation (the homotopy needs lambda > 0)
 _LAM_START = 1.0
+#: unit roundoff of a double
+_EPS = 2.0**-52
+#: digits of the second evaluation that checks a double-precision result (see `_refine`)
+_CHECK_DPS = 15
+#: relative error assumed for the double-precision inputs of the system (a, delta, mu1, v2, s2;
+#: measured <= 1.5e-15 against dps = 50 on the test grid)
+_INPUT_REL = 8 * _EPS
+#: the inputs of the system that carry that error
+_INPUTS = frozenset(("a", "delta", "mu1", "v2", "s2"))
+#: relative steps of the finite differences that measure the sensitivity to them, in double
+#: precision (noise ~ 1e-8 relative near the threshold / 1e-4 stays far below eps) and at >= 30 digits
+_STEP_DOUBLE = 1e-4
+_STEP = mpmath.mpf("1e-10")
+#: at most this many precision raises when score or gap cancel
+_MAX_RAISES = 3
+ERROR_NAMES = ("train", "test", "score", "gap", "floor")
 
 
 class ThresholdDivergence(UserWarning):
@@ -32,12 +51,40 @@ class ThresholdDivergence(UserWarning):
 
 @dataclass(frozen=True)
 class Errors:
-    """Asymptotic per-dimension errors (SPEC §2) at one parameter point.
+    r"""Asymptotic per-dimension errors at one parameter point (docs/model.md).
 
-    train, test, score, gap = test - train, floor = population floor F_pop.
-    Floats (double precision) or mpmath numbers (``dps`` given).  ``info`` holds the
-    solver's residual, iterations, chart, the Gaussian-equivalent coefficients and
-    the raw Dyson solution.
+    Attributes
+    ----------
+    train : float or mpmath.mpf
+        E_train.  Floats in double precision; with ``dps`` mpmath numbers rounded to ``dps``
+        significant digits (the same for every error).
+    test : float or mpmath.mpf
+        E_test; the exact +inf of the threshold divergence is ``math.inf`` / ``mpmath.inf``.
+    score : float or mpmath.mpf
+        E_score = E_test - F_pop.
+    gap : float or mpmath.mpf
+        The generalization gap E_test - E_train.
+    floor : float or mpmath.mpf
+        The population floor F_pop.
+    params : dict
+        Every parameter of the point (psi_n, psi_p, m, t, lam, a, delta, activation, dps).
+    residual : float or mpf or None
+        Max-abs residual of the fixed-point equations at the solution (None at the divergence).
+    iterations : int or None
+        Newton iterations of the last solve.
+    chart : str
+        ``"primal"`` (x = -1, y = lambda), ``"dual"`` (x = lambda, y = -1) or ``"threshold"``
+        (the exact divergence, nothing solved) [D§5.2].
+    accuracy : dict
+        Estimated relative error of each of train, test, score, gap, floor (floats).  Double
+        precision: from a second evaluation (see Notes of `errors`); ``dps=D``: the
+        precision contract 10^-(D-5).
+    coefficients : rmt_dsm.equivalence.Coefficients
+        The Gaussian-equivalent coefficients mu0, mu1, v2, s2 used.
+    solution : rmt_dsm.engine.Solution or None
+        The solution of the Dyson system (working precision).
+    diverged : bool
+        True at lambda = 0 on the interpolation threshold (test, score, gap = +inf).
     """
 
     train: object
@@ -46,87 +93,33 @@ class Errors:
     gap: object
     floor: object
     params: dict
-    info: dict = field(default_factory=dict, repr=False, compare=False)
+    residual: object = None
+    iterations: int | None = None
+    chart: str = "primal"
+    accuracy: dict = field(default_factory=dict, compare=False)
+    coefficients: object = field(default=None, repr=False, compare=False)
+    solution: object = field(default=None, repr=False, compare=False)
+    diverged: bool = False
 
     def as_dict(self) -> dict:
-        return {"train": self.train, "test": self.test, "score": self.score,
-                "gap": self.gap, "floor": self.floor}
-
-
-@dataclass(frozen=True)
-class _Point:
-    """Validated parameters of one point."""
-
-    psi_n: object
-    psi_p: object
-    m: object
-    lam: object
-    a: object
-    delta: object
-    t: object
-    activation: str
-    dps: int | None
+        """The five errors by name."""
+        return {k: getattr(self, k) for k in ERROR_NAMES}
 
     @property
-    def kappa(self):
-        if self.m == math.inf:
-            return 0
-        return mpmath.mpf(1) / self.m if self.dps is not None else 1.0 / self.m
+    def digits(self) -> int:
+        """Estimated number of correct significant digits of the least accurate value."""
+        worst = max(self.accuracy.values(), default=0.0)
+        return 17 if worst <= 0 else max(0, int(math.floor(-math.log10(worst))))
 
     @property
-    def chart(self) -> str:
-        """primal (x=-1, y=lam) below the threshold psi_p < m psi_n (and m = inf), else dual [D§5.2]."""
-        if self.m == math.inf or self.psi_p < self.m * self.psi_n:
-            return "primal"
-        return "dual"
-
-    @property
-    def threshold_distance(self):
-        """Relative distance |psi_p - m psi_n| / (m psi_n) to the interpolation threshold (1 for m = inf)."""
-        if self.m == math.inf:
-            return 1
-        return min(1, abs(self.psi_p - self.m * self.psi_n) / (self.m * self.psi_n))
-
-    @property
-    def at_threshold(self) -> bool:
-        """lambda = 0 and psi_p = m psi_n up to the working precision (relative 1e-12 in double,
-        10^-dps otherwise): there the exact answer is +inf, and a point one rounding error
-        away would only return rounding noise."""
-        if self.lam != 0 or self.m == math.inf:
-            return False
-        tol = 1e-12 if self.dps is None else mpmath.mpf(10) ** (-self.dps)
-        return abs(self.psi_p - self.m * self.psi_n) <= tol * self.m * self.psi_n
+    def info(self) -> types.MappingProxyType:
+        """Read-only mapping view of the solver attributes (kept for older callers): residual,
+        iterations, chart, accuracy, coefficients, solution, diverged."""
+        return types.MappingProxyType({k: getattr(self, k) for k in (
+            "residual", "iterations", "chart", "accuracy", "coefficients", "solution", "diverged")})
 
 
-def _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps) -> _Point:
-    psi_n = check_ratio("psi_n", psi_n)
-    psi_p = check_ratio("psi_p", psi_p)
-    m = check_m(m)
-    lam = check_lam(lam)
-    dps = check_dps(dps)
-    from .activations import check_gaussian_moments
-
-    sch = schedule(t=t, a=a, delta=delta)  # validation (ValueError naming the argument)
-    check_gaussian_moments(activation, float(sch.a) ** 2 + float(sch.delta))  # ValueError naming 'activation'
-    if dps is not None:
-        with mpmath.workdps(dps + 20):
-            conv = lambda v: None if v is None else mpmath.mpf(str(v)) if not isinstance(v, mpmath.mpf) else v  # noqa: E731
-            sch = schedule(t=conv(t), a=conv(a), delta=conv(delta))
-            psi_n, psi_p, lam = conv(psi_n), conv(psi_p), conv(lam)
-    else:
-        sch = schedule(t=t, a=a, delta=delta)
-        psi_n, psi_p, lam = float(psi_n), float(psi_p), float(lam)
-        sch = replace(sch, a=float(sch.a), delta=float(sch.delta))
-    return _Point(psi_n, psi_p, m, lam, sch.a, sch.delta, sch.t, activation, dps)
-
-
-def _coefficients(pt: _Point):
-    from .equivalence import coefficients
-
-    return coefficients(pt.activation, pt.a, pt.delta, q=1, dps=pt.dps)
-
-
-def _params(pt: _Point, coef, lam) -> dict:
+def _params(pt: Point, coef, lam) -> dict:
     """Parameter values of the DSM system at ridge ``lam`` in the point's chart."""
     x, y = (-1, lam) if pt.chart == "primal" else (lam, -1)
     return {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
@@ -150,7 +143,7 @@ def _lam_ladder(lam_from, lam_to, dps, scale=1):
     return out
 
 
-def _solve(pt: _Point, coef, start=None):
+def _solve(pt: Point, coef, start=None):
     """Solve the DSM system at the point [D§5.2].
 
     Warm start (``start``): continuation from a previous solution.  Cold start: the
@@ -162,21 +155,21 @@ def _solve(pt: _Point, coef, start=None):
     from .dsm.system import dsm_system
     from .engine import ConvergenceError
 
-    sysm = dsm_system()
+    system = dsm_system()
     target = _params(pt, coef, pt.lam)
     if start is not None and start.dps == pt.dps:
         try:
-            return sysm.solve(target, dps=pt.dps, start=start)
+            return system.solve(target, dps=pt.dps, start=start)
         except ConvergenceError:
             pass  # fall back to a cold solve
     error = None
     for lam_h in (max(pt.lam, _LAM_START), 10 * max(pt.lam, _LAM_START), 100 * max(pt.lam, _LAM_START)):
         try:
-            sol = sysm.solve(_params(pt, coef, lam_h), dps=pt.dps)
+            sol = system.solve(_params(pt, coef, lam_h), dps=pt.dps)
             if lam_h == pt.lam:
                 return sol
             for lam in track(_lam_ladder(lam_h, pt.lam, pt.dps, scale=pt.threshold_distance ** 2), "lambda ladder"):
-                sol = sysm.solve(_params(pt, coef, lam), dps=pt.dps, start=sol)
+                sol = system.solve(_params(pt, coef, lam), dps=pt.dps, start=sol)
             return sol
         except ConvergenceError as exc:
             error = exc
@@ -185,94 +178,278 @@ def _solve(pt: _Point, coef, start=None):
         hint = (f"psi_p is within a relative {float(pt.threshold_distance):.1e} of the interpolation threshold "
                 "psi_p = m psi_n, where the equations are ill-conditioned (condition ~ 1/distance^2) in double "
                 "precision: ask for more digits (dps=30, --dps 30)")
-    raise ConvergenceError("rmt_dsm.errors", error.reason, _public_params(pt), error.residual, error.iterations,
+    raise ConvergenceError("rmt_dsm.errors", error.reason, pt.public(), error.residual, error.iterations,
                            hint) from error
 
 
-def _observe(pt: _Point, coef, sol, chart=None) -> Errors:
-    """Errors from a Dyson solution: the formulas of :func:`rmt_dsm.dsm.observables.error_expressions`
-    [D eqs. (6.4)-(6.5)] evaluated at Q, X1 and the exact derivatives of Q.
-
-    ``chart``: the chart ``sol`` was solved in (default: the point's own, see :attr:`_Point.chart`)."""
-    chart = chart or pt.chart
+def _evaluate(sol, chart) -> list:
+    """[train, test, score, gap, floor] from a Dyson solution at its own parameters and
+    precision: the formulas of `rmt_dsm.dsm.observables.error_expressions`
+    [D eqs. (6.4)-(6.5)] at Q, X1 and the exact derivatives of Q (implicit function theorem)."""
     from .dsm.observables import compiled
 
-    module = "numpy" if pt.dps is None else "mpmath"
-    c = compiled(module)
-    with mpmath.workdps((pt.dps or 15) + 15):
-        vals = {s.name: v for s, v in sol.values.items()}
-        vals.update({k.name if hasattr(k, "name") else k: v for k, v in sol.params.items()})
-        args = [vals[s.name] for s in c.args]
-        Q, X1 = c.Q(*args), c.X1(*args)
-        grad_m, part_m = c.dQ_dg(*args), c.dQ_dtheta(*args)
-        grad = [grad_m[i, 0] for i in range(3)]
-        part = [part_m[i, 0] for i in range(3)]
+    c = compiled("numpy" if sol.dps is None else "mpmath")
+    vals = {s.name: v for s, v in sol.values.items()}
+    vals.update({k.name if hasattr(k, "name") else k: v for k, v in sol.params.items()})
+    args = [vals[s.name] for s in c.args]
+    Q, X1 = c.Q(*args), c.X1(*args)
+    grad_m, part_m = c.dQ_dg(*args), c.dQ_dtheta(*args)
+    grad = [grad_m[i, 0] for i in range(3)]
+    part = [part_m[i, 0] for i in range(3)]
 
-        def total(i, name):  # dQ/dtheta = explicit partial + grad . dg/dtheta
-            dg = sol.derivative(name)
-            return part[i] + sum(gi * dg[u] for gi, u in zip(grad, sol.system.unknowns))
+    def total(i, name):  # dQ/dtheta = explicit partial + grad . dg/dtheta
+        dg = sol.derivative(name)
+        return part[i] + sum(gi * dg[u] for gi, u in zip(grad, sol.system.unknowns))
 
-        dQ_eps = total(2, "epsilon")
-        lam = pt.lam
-        dQx = total(0, "x") if chart == "dual" else 0
-        dQy = total(1, "y") if chart == "primal" else 0
-        out = c.errors[chart](Q, X1, dQx, dQy, dQ_eps, pt.a, pt.delta, lam, coef.mu1, coef.s2, coef.v2)
-        if pt.dps is None:
-            out = [float(v.real) if isinstance(v, complex) else float(v) for v in out]
-        else:
-            out = [+v for v in out]
-    info = {"residual": sol.residual, "iterations": sol.iterations, "chart": chart,
-            "coefficients": coef, "solution": sol}
-    return Errors(*out, params=_public_params(pt), info=info)
+    lam = vals["x"] if chart == "dual" else vals["y"]
+    dQx = total(0, "x") if chart == "dual" else 0
+    dQy = total(1, "y") if chart == "primal" else 0
+    out = c.errors[chart](Q, X1, dQx, dQy, total(2, "epsilon"), vals["a"], vals["delta"], lam,
+                          vals["mu1"], vals["s2"], vals["v2"])
+    if sol.dps is None:
+        return [float(v.real) if isinstance(v, complex) else float(v) for v in out]
+    return list(out)
 
 
-def _public_params(pt: _Point) -> dict:
-    return {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "m": pt.m, "t": pt.t, "lam": pt.lam, "a": pt.a,
-            "delta": pt.delta, "activation": pt.activation, "dps": pt.dps}
+def _cancelled_digits(values, digits) -> float:
+    """Digits lost in the differences score = test - floor and gap = test - train, out of the
+    ``digits`` they were computed with (all of them when a difference came out as 0)."""
+    train, test, score, gap, floor = values
+    lost = 0.0
+    for diff, terms in ((score, (test, floor)), (gap, (test, train))):
+        big = max(abs(v) for v in terms)
+        if big == 0 or not mpmath.isfinite(big):
+            continue
+        lost = max(lost, digits if diff == 0 else float(mpmath.log10(big / abs(diff))))
+    return lost
 
 
-def _diverged(pt: _Point, coef) -> Errors:
+def _evaluate_precisely(sol, chart):
+    """(values, solution): `_evaluate` at the solution's working precision, solved and
+    evaluated again with more digits while score or gap lose more than GUARD - 5 digits to
+    cancellation (e.g. the gap ~ a^4 at m = inf and large t)."""
+    values = _evaluate(sol, chart)
+    for _ in range(_MAX_RAISES):
+        lost = _cancelled_digits(values, working_dps(sol.dps))
+        if lost <= GUARD - 5:
+            break
+        dps = sol.dps + int(math.ceil(lost))
+        with mpmath.workdps(working_dps(dps)):
+            sol = sol.system.solve(sol.params, dps=dps, start=sol)
+            values = _evaluate(sol, chart)
+    return values, sol
+
+
+def _moved(params: dict, step) -> dict:
+    """The system's parameters with the inputs a, delta, mu1, v2, s2 scaled by 1 + step."""
+    return {k: v * (1 + step) if getattr(k, "name", k) in _INPUTS else v for k, v in params.items()}
+
+
+def _refine(pt: Point, coef, sol, chart):
+    """Second evaluation of a double-precision result, and its accuracy.
+
+    The double solution is polished by Newton at ``_CHECK_DPS + GUARD`` digits (more if score
+    or gap cancel, `_evaluate_precisely`) with the point's ratios read as decimals (as
+    ``dps`` does), and the observables are evaluated there: this removes the rounding errors of
+    the double solve (near the interpolation threshold they grow like 1/distance).  What is
+    left is the error of the double inputs of the system (a, delta and the coefficients mu1,
+    v2, s2: <= 1.5e-15 relative against dps = 50; taken as ``_INPUT_REL`` = 8 eps): its effect
+    is the sensitivity of each value to a relative change of all of them (a difference of two
+    double solves with step ``_STEP_DOUBLE``; when score or gap cancel, of two evaluations at
+    the raised precision with step ``_STEP``), scaled to ``_INPUT_REL``; plus the final rounding.
+
+    Returns (values, accuracy): the five floats and their estimated relative errors.
+    """
+    from .dsm.system import dsm_system
+    from .engine import ConvergenceError
+
+    system = dsm_system()
+    double = _params(pt, coef, pt.lam)
+    with working_precision(_CHECK_DPS):
+        params = {**double, **{k: mpmath.mpf(str(getattr(pt, k))) for k in ("psi_n", "psi_p")}}
+        params["kappa"] = 0 if pt.m == math.inf else mpmath.mpf(1) / pt.m
+        if pt.lam != 0:
+            params["x" if chart == "dual" else "y"] = mpmath.mpf(str(pt.lam))
+        try:
+            values, ref = _evaluate_precisely(system.solve(params, dps=_CHECK_DPS, start=sol), chart)
+            if ref.dps == _CHECK_DPS:  # no cancellation: the sensitivity by a double difference
+                step = _STEP_DOUBLE
+                base = _evaluate(sol, chart)
+                alt = _evaluate(system.solve(_moved(double, step), start=sol), chart)
+            else:  # score or gap cancel: the sensitivity at the precision that resolves them
+                step, base = _STEP, values
+                with mpmath.workdps(working_dps(ref.dps)):
+                    alt, _ = _evaluate_precisely(system.solve(_moved(ref.params, step), dps=ref.dps, start=ref),
+                                                 chart)
+        except ConvergenceError:  # the double values stand, with an unknown accuracy
+            return _evaluate(sol, chart), dict.fromkeys(ERROR_NAMES, 1.0)
+        accuracy = {}
+        for name, v, b, w in zip(ERROR_NAMES, values, base, alt):
+            err = abs(w - b) / step * _INPUT_REL + _EPS * abs(v)
+            accuracy[name] = 0.0 if v == 0 else float(err / abs(v))
+    return [float(v) for v in values], accuracy
+
+
+def _observe(pt: Point, coef, sol, chart=None) -> Errors:
+    """The result at a point from its Dyson solution, in ``chart`` (default: the point's)."""
+    chart = chart or pt.chart
+    if pt.dps is None:
+        values, accuracy = _refine(pt, coef, sol, chart)
+    else:
+        values = [rounded(v, pt.dps) for v in _evaluate_precisely(sol, chart)[0]]
+        accuracy = dict.fromkeys(ERROR_NAMES, 10.0 ** (5 - pt.dps))
+    return Errors(*values, params=pt.public(), residual=sol.residual, iterations=sol.iterations, chart=chart,
+                  accuracy=accuracy, coefficients=coef, solution=sol)
+
+
+def _warn_precision(res: Errors) -> None:
+    """PrecisionWarning when a double-precision value is estimated worse than 1e-10 relative."""
+    if res.params.get("dps") is not None:
+        return
+    name, worst = max(res.accuracy.items(), key=lambda kv: kv[1])
+    if worst > WARN_RELATIVE:
+        pr = ", ".join(f"{k}={v}" for k, v in res.params.items() if v is not None and k != "dps")
+        warnings.warn(f"estimated relative error {worst:.1e} of {name} (about {res.digits} correct digits) in "
+                      f"double precision at {pr}: ask for more digits (dps=30, --dps 30)", PrecisionWarning,
+                      stacklevel=4)
+
+
+def _diverged(pt: Point, coef) -> Errors:
     warnings.warn(f"lambda -> 0+ at the interpolation threshold psi_p = m psi_n = {pt.psi_p}: "
-                  "the test and score errors diverge (+inf)", ThresholdDivergence, stacklevel=3)
+                  "the test and score errors diverge (+inf)", ThresholdDivergence, stacklevel=4)
     inf = mpmath.inf if pt.dps is not None else math.inf
-    floor = 1 - pt.delta / (pt.a**2 + pt.delta)
-    return Errors(train=0 * floor, test=inf, score=inf, gap=inf, floor=floor, params=_public_params(pt),
-                  info={"chart": "threshold", "coefficients": coef, "diverged": True})
+    with working_precision(pt.dps):
+        floor = rounded(pt.a**2 / (pt.a**2 + pt.delta), pt.dps)  # F_pop = a^2/Gamma^2, no cancellation
+    exact = 0.0 if pt.dps is None else 10.0 ** (5 - pt.dps)
+    accuracy = {**dict.fromkeys(ERROR_NAMES, 0.0), "floor": 2 * _EPS if pt.dps is None else exact}
+    return Errors(train=0 * floor, test=inf, score=inf, gap=inf, floor=floor, params=pt.public(),
+                  chart="threshold", accuracy=accuracy, coefficients=coef, diverged=True)
+
+
+def _errors_at(pt: Point, start=None):
+    """(Errors, solution) at a validated point, warm-started from ``start`` if given."""
+    with working_precision(pt.dps):
+        coef = coefficients_of(pt)
+        if pt.at_threshold:
+            return _diverged(pt, coef), None
+        sol = _solve(pt, coef, start=start)
+        res = _observe(pt, coef, sol)
+    _warn_precision(res)
+    return res, sol
 
 
 def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None) -> Errors:
-    r"""Exact high-dimensional train, test and score errors of DSM (SPEC §2, §5).
+    r"""Exact high-dimensional train, test and score errors of DSM with random features.
 
-    Parameters: ``psi_n = n/d``, ``psi_p = p/d`` (> 0); ``m`` noise draws per data
-    point (int >= 1 or ``math.inf``); diffusion time ``t`` (OU schedule) or
-    ``(a, delta)``; ridge ``lam >= 0`` (0 is the limit lambda -> 0+); activation name
-    or sympy expression in x; ``dps`` digits (mpmath) or None (double precision).
+    Parameters
+    ----------
+    psi_n, psi_p : float
+        Ratios n/d (training points) and p/d (random features), finite and > 0.
+    m : int or math.inf
+        Noise draws per training point (>= 1); ``math.inf`` averages the loss over the noise.
+    t : float, optional
+        Diffusion time of the Ornstein-Uhlenbeck schedule a = e^{-t}, Delta = 1 - e^{-2t}.
+    lam : float, default 0.0
+        Ridge lambda >= 0; 0 is the limit lambda -> 0+ (minimum-norm readout).
+    activation : str, default "tanh"
+        "tanh", "erf", "relu" or a sympy expression in x (e.g. "x*exp(-x**2)").
+    a, delta : float, optional
+        The schedule given directly (instead of ``t``): y = a x + sqrt(Delta) xi.
+    dps : int, optional
+        Decimal digits: the result is computed at ``dps`` + `rmt_dsm.precision.GUARD`
+        digits and rounded to ``dps`` digits (mpmath numbers).  None: double precision (floats).
 
-    At lambda = 0 and psi_p = m psi_n (finite m) the test error diverges: the result is
-    +inf with a :class:`ThresholdDivergence` warning.  A solver that does not
-    converge raises :class:`rmt_dsm.engine.ConvergenceError`.
+    Returns
+    -------
+    Errors
+        train, test, score, gap, floor, the parameters, and the solver's residual, iterations,
+        chart and accuracy estimate.
 
+    Raises
+    ------
+    ValueError
+        A bad argument, named in the message.
+    rmt_dsm.engine.ConvergenceError
+        The fixed-point solver did not converge (never a plausible wrong number).
+
+    Warns
+    -----
+    ThresholdDivergence
+        lambda = 0 on the interpolation threshold psi_p = m psi_n (finite m): test, score and
+        gap are +inf (the exact answer).
+    PrecisionWarning
+        Double precision only: some value's estimated relative error exceeds 1e-10.
+
+    Notes
+    -----
+    With H = x Q and H' = dH/dlambda from the Dyson solution [D eqs. (6.2)-(6.5)],
+
+    $$
+    E_\mathrm{train} = H - \lambda H', \qquad
+    E_\mathrm{test} = 1 - 2\mu_1\sqrt{\Delta}\,X_1 - \mu_1^2\Gamma^2\,\partial_\varepsilon Q
+                      + (v^2 + s^2) H',
+    $$
+
+    $F_\mathrm{pop} = a^2/\Gamma^2$ ($= 1 - \Delta/\Gamma^2$, written without the
+    subtraction), $E_\mathrm{score} = E_\mathrm{test} - F_\mathrm{pop}$ and
+    gap = $E_\mathrm{test} - E_\mathrm{train}$.  With ``dps`` every difference is taken at
+    the working precision before rounding.  In double precision the solution of the Newton
+    solve is polished and the observables evaluated again at 30 digits (from the double
+    coefficients), which removes the rounding errors of the double solve (near the threshold
+    they grow like 1/distance); ``accuracy`` then bounds the error left by the double inputs.
+    The gap has no sign guarantee in general: it is what the formulas give at the working
+    precision.
+
+    Examples
+    --------
     >>> e = errors(1.0, 0.5, 1, t=0.3, lam=0.1)
     >>> 0 < e.train < e.test
     True
+    >>> e.chart, e.digits >= 10
+    ('primal', True)
+    >>> import mpmath
+    >>> mpmath.nstr(errors(1.0, 0.5, 1, t=0.3, lam=0.1, dps=20).test, 20)   # rounded to 20 digits
+    '1.0716085307913145179'
     """
-    pt = _point(psi_n, psi_p, m, t, lam, activation, a, delta, dps)
-    coef = _coefficients(pt)
-    if pt.at_threshold:
-        return _diverged(pt, coef)
-    with mpmath.workdps((pt.dps or 15) + 15):
-        sol = _solve(pt, coef)
-        return _observe(pt, coef, sol)
+    pt = point(psi_n, psi_p, m, t, lam, activation, a, delta, dps)
+    return _errors_at(pt)[0]
 
 
 def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0, activation="tanh",
                    a=None, delta=None, dps=None) -> list[Errors]:
-    """Errors along ``vary`` in {psi_n, psi_p, t, lam, m} at ``values`` (others fixed),
-    each point warm-started from the previous one (continuation).
+    """Errors along one parameter, each point warm-started from the previous one.
 
+    Parameters
+    ----------
+    vary : {"psi_n", "psi_p", "t", "lam", "m"}
+        The parameter that runs over ``values``.
+    values : iterable
+        Its values, in the order they are solved (continuation follows this order).
+    psi_n, psi_p, m, t, lam, activation, a, delta, dps
+        The other parameters, as in `errors`.
+
+    Returns
+    -------
+    list of Errors
+        One result per value; at the threshold divergence the +inf result of `errors`.
+
+    Raises
+    ------
+    ValueError
+        A bad argument (``vary`` or any value), named in the message.
+    rmt_dsm.engine.ConvergenceError
+        A point did not converge.
+
+    Notes
+    -----
+    Continuation: the solution at one value starts Newton at the next (same chart); a failed
+    warm start falls back to the cold solve of `errors`.  Warnings as in `errors`.
+
+    Examples
+    --------
     >>> curve = learning_curve("psi_p", [0.5, 1.0, 2.0], psi_n=1.0, m=1, t=0.3, lam=0.1)
-    >>> len(curve)
-    3
+    >>> len(curve), [e.chart for e in curve]
+    (3, ['primal', 'dual', 'dual'])
     """
     base = dict(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation, a=a, delta=delta, dps=dps)
     if vary not in ("psi_n", "psi_p", "t", "lam", "m"):
@@ -283,17 +460,8 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
         raise ValueError(f"values must be an iterable of {vary} values, got {values!r}") from None
     out, prev, prev_chart = [], None, None
     for v in track(values, "learning curve"):
-        kw = dict(base)
-        kw[vary] = v
-        pt = _point(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], activation, kw["a"], kw["delta"], dps)
-        coef = _coefficients(pt)  # cached in rmt_dsm.equivalence
-        if pt.at_threshold:
-            out.append(_diverged(pt, coef))
-            prev = None
-            continue
-        with mpmath.workdps((pt.dps or 15) + 15):
-            start = prev if (prev is not None and prev_chart == pt.chart) else None
-            sol = _solve(pt, coef, start=start)
-            out.append(_observe(pt, coef, sol))
+        pt = point(**{**base, vary: v})
+        res, sol = _errors_at(pt, start=prev if prev_chart == pt.chart else None)
+        out.append(res)
         prev, prev_chart = sol, pt.chart
     return out

@@ -18,12 +18,17 @@ a^2 q).  Both are nonnegative: with c_k = E[sigma(Gamma z) He_k(z)] and rho = a^
 v2 = sum_{k>=2} c_k^2 rho^k / k! and s2 = sum_{k>=2} c_k^2 (1 - rho^k) / k!
 (derivations/gaussian_equivalence.md).
 
-Numerics.  At ``dps=D`` every moment is computed with ``D + 5`` digits (plus the guard digits of
-`rmt_dsm.moments`); if the subtractions defining v2 or s2 cancel k digits, the computation
-is repeated with ``k`` more digits, so that v2 and s2 carry D significant digits.  In double
-precision v2 and s2 of activations without closed forms are computed directly as the
-nonnegative integrals E_u[(sigmabar - mu0 - mu1 a u)^2] and E[(sigma(h) - sigmabar(u) - mu1
-sqrt(Delta) g)^2] (no cancellation); erf and relu use their closed forms at 30 digits.
+Numerics.  At ``dps=D`` the coefficients are computed at the working precision D + GUARD
+(`rmt_dsm.precision`) and rounded to D digits; `coefficients_at` returns them unrounded
+at the current working precision, for the pipeline of `rmt_dsm.errors`.  For weak
+correlation rho < RHO_SERIES (large diffusion times) v2 is the Hermite series
+sum_{k>=2} h_k^2 rho^k (`rmt_dsm.hermite`), term by term positive.  Otherwise, if the
+subtractions defining v2 or s2 cancel k digits, the computation is repeated with k more
+digits, so that v2 and s2 carry the working precision.  In double precision v2 and s2 of
+activations without closed forms are computed directly as the nonnegative integrals
+E_u[(sigmabar - mu0 - mu1 a u)^2] and E[(sigma(h) - sigmabar(u) - mu1 sqrt(Delta) g)^2] (no
+cancellation; v2 by the Hermite series for rho < RHO_SERIES); erf and relu use their closed forms
+at 30 digits.
 """
 from __future__ import annotations
 
@@ -34,8 +39,10 @@ from functools import lru_cache
 import mpmath
 
 from . import moments as M
+from .hermite import hermite_coefficients, hermite_coefficients_double
+from .precision import GUARD
 
-__all__ = ["Coefficients", "coefficients"]
+__all__ = ["Coefficients", "coefficients", "coefficients_at"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,31 @@ def coefficients(activation="tanh", a=None, delta=None, q=1, dps=None) -> Coeffi
     ...
     ValueError: delta must be >= 0, got -1.0
     """
+    act, ka, kd, kq = _checked(activation, a, delta, q)
+    dps = M._check_dps(dps)
+    if dps is None:
+        return _double_coefficients(act, ka, kd, kq)
+    res = _coefficients(act, ka, kd, kq, dps + GUARD)
+    with mpmath.workdps(dps):
+        return Coefficients(*(+getattr(res, f) for f in Coefficients.__dataclass_fields__))
+
+
+def coefficients_at(activation="tanh", a=None, delta=None, q=1) -> Coefficients:
+    """`coefficients` at the current ``mpmath.mp.dps``, unrounded (mpf): for callers that
+    already work with guard digits (see `rmt_dsm.precision`).
+
+    Examples
+    --------
+    >>> with mpmath.workdps(30):
+    ...     c = coefficients_at("relu", a=1, delta=1)
+    >>> c.mu1, c.norm2
+    (mpf('0.5'), mpf('1.0'))
+    """
+    act, ka, kd, kq = _checked(activation, a, delta, q)
+    return _coefficients(act, ka, kd, kq, mpmath.mp.dps)
+
+
+def _checked(activation, a, delta, q):
     act = M._activation(activation)
     if a is None or delta is None:
         raise ValueError("a and delta must be given (a = exp(-t), delta = 1 - exp(-2 t) for the OU schedule)")
@@ -99,24 +131,28 @@ def coefficients(activation="tanh", a=None, delta=None, q=1, dps=None) -> Coeffi
             raise ValueError(f"q must be > 0, got {q!r}")
         if not M._num(ka) ** 2 * M._num(kq) + M._num(kd) > 0:
             raise ValueError(f"Gamma2 = a^2 q + delta must be > 0, got a={a!r}, delta={delta!r}")
-    return _coefficients(act, ka, kd, kq, M._check_dps(dps))
+    return act, ka, kd, kq
 
 
 @lru_cache(maxsize=1024)
-def _coefficients(act, ka, kd, kq, dps):
-    kind = M._info(act)[0]
-    if dps is None:
-        if kind in ("erf", "relu"):
-            c = _coefficients(act, ka, kd, kq, 20)
-            return Coefficients(*(float(getattr(c, f)) for f in Coefficients.__dataclass_fields__))
-        return _double(act, ka, kd, kq)
-    extra = 10  # digits beyond dps: covers the usual cancellation in v2, s2 without a second pass
+def _double_coefficients(act, ka, kd, kq):
+    if M._info(act)[0] in ("erf", "relu"):  # closed forms at 30 digits, then rounded
+        c = _coefficients(act, ka, kd, kq, M._CLOSED_FORM_DPS)
+        return Coefficients(*(float(getattr(c, f)) for f in Coefficients.__dataclass_fields__))
+    return _double(act, ka, kd, kq)
+
+
+@lru_cache(maxsize=1024)
+def _coefficients(act, ka, kd, kq, w):
+    """The coefficients at ``w`` working digits (unrounded); digits lost to cancellation in the
+    subtractions for v2, s2 are measured and the computation repeated with that many more."""
+    extra = 0
     for _ in range(4):
-        res, lost = _mp(act, ka, kd, kq, dps + extra)
-        if lost <= extra - 3:
+        res, lost = _mp(act, ka, kd, kq, w + extra)
+        if lost <= extra + 2:
             break
-        extra = int(math.ceil(lost)) + 5
-    with mpmath.workdps(dps):
+        extra = int(math.ceil(lost)) + 2
+    with mpmath.workdps(w):
         return Coefficients(*(+v for v in res))
 
 
@@ -127,21 +163,28 @@ def _inputs(ka, kd, kq):
 
 def _mp(act, ka, kd, kq, w):
     """All coefficients with w digits, and the number of digits lost to cancellation in v2, s2."""
-    with mpmath.workdps(w + M.GUARD):
+    with mpmath.workdps(w):
         A, D, Q, C = _inputs(ka, kd, kq)
         G2 = C + D
-        g2 = M._key_value(("m", G2._mpf_))
-        mu0 = M.mean(act, g2, w)
-        mu1 = M.slope(act, g2, w)
-        n2 = M.second(act, g2, w)
-        if C == 0:
+        gkey = ("m", G2._mpf_)
+        mu0 = M._moment1_at("mean", act, gkey, w)
+        mu1 = M._moment1_at("slope", act, gkey, w)
+        n2 = M._moment1_at("second", act, gkey, w)
+        t_lin, t_d = mu1 * mu1 * C, mu1 * mu1 * D
+        series = C != 0 and D != 0 and C < M.RHO_SERIES * G2 and M._info(act)[0] not in ("erf", "relu")
+        if series:  # v2 = sum_{k>=2} h_k^2 rho^k, no cancellation [derivations/gaussian_equivalence.md §2]
+            rho = C / G2
+            h = hermite_coefficients(act, gkey, rho)
+            v2 = mpmath.fsum(hk * hk * rho**k for k, hk in enumerate(h) if k >= 2)
+            e2 = mu0 * mu0 + t_lin + v2
+        elif C == 0:
             e2 = mu0 * mu0
         elif D == 0:
             e2 = n2
         else:
-            e2 = M.cross(act, g2, M._key_value(("m", C._mpf_)), w)
-        t_lin, t_d = mu1 * mu1 * C, mu1 * mu1 * D
-        v2 = e2 - mu0 * mu0 - t_lin
+            e2 = M._cross_at(act, gkey, ("m", C._mpf_), w)
+        if not series:
+            v2 = e2 - mu0 * mu0 - t_lin
         s2 = n2 - e2 - t_d
         if C == 0:
             v2 = mpmath.mpf(0)
@@ -149,7 +192,12 @@ def _mp(act, ka, kd, kq, w):
             s2 = mpmath.mpf(0)
         tiny = mpmath.mpf(10) ** (-w + 2) * max(n2, mpmath.mpf(10) ** (-w))
         lost = 0.0
-        for val, scale in ((v2, max(e2, t_lin)), (s2, max(n2, t_d))):
+        checks = [] if series or C == 0 else [(v2, max(e2, t_lin))]
+        checks += [(s2, max(n2, t_d))] if D != 0 else []
+        for val, scale in checks:  # a difference that came out as 0 lost every digit
+            if val == 0:
+                lost = 2.0 * w
+                continue
             if val < -tiny * 10:
                 raise ArithmeticError(
                     f"negative nonlinear variance {mpmath.nstr(val, 5)} for {act.name} (a, delta, q) = "
@@ -174,4 +222,7 @@ def _double(act, ka, kd, kq):
         v2, s2 = 0.0, max(n2 - mu0**2 - mu1**2 * D, 0.0)
     else:
         _, v2, s2 = M.split_double(act, C, D, mu0, mu1)
+        if C < M.RHO_SERIES * G2:  # the integrand of v2 cancels ~log10(1/rho) digits: Hermite series
+            h = hermite_coefficients_double(act, G2, C / G2)
+            v2 = float(sum(h[k] ** 2 * (C / G2) ** k for k in range(len(h) - 1, 1, -1)))
     return Coefficients(mu0, mu1, v2, s2, n2, G2, A, D, Q)

@@ -52,12 +52,18 @@ import numpy as np
 import sympy as sp
 
 from .activations import Activation, get_activation, x
+from .hermite import hermite_coefficients
 from .moments_hp import correlate_fixed, fixed_bits, fixed_dot, from_fixed, gauss_smooth, to_fixed
+from .precision import GUARD as PRECISION_GUARD
 
 __all__ = ["mean", "slope", "second", "cross", "smoothed", "u", "GUARD", "split_double"]
 
-#: guard digits added to the requested precision
-GUARD = 10
+#: the digits by which a requested precision is raised (`rmt_dsm.precision.GUARD`)
+GUARD = PRECISION_GUARD
+#: digits of the closed forms (erf, relu) evaluated for the double-precision path
+_CLOSED_FORM_DPS = 30
+#: |cov| / var below which the cross moment is summed as a Hermite series
+RHO_SERIES = 0.1
 #: symbol of the argument of `smoothed`
 u = sp.Symbol("u", real=True)
 
@@ -135,14 +141,20 @@ def _check_dps(dps):
 
 
 def _out(value, dps):
+    """Round a working-precision value to the requested digits (float for ``dps=None``)."""
     if dps is None:
         return float(value)
     with mpmath.workdps(dps):
         return +value
 
 
+def _float_or(value, w):
+    """A closed form evaluated at ``w`` digits: a float on the double path (``w=None``)."""
+    return float(value) if w is None else value
+
+
 def _wdps(dps):
-    return 30 if dps is None else dps + GUARD
+    return _CLOSED_FORM_DPS if dps is None else dps + GUARD
 
 
 # ---------------------------------------------------------------------------------------------
@@ -317,10 +329,18 @@ def second(act, Gamma2, dps=None):
     return _moment1("second", a, _gamma_key(Gamma2), _check_dps(dps))
 
 
-@lru_cache(maxsize=4096)
 def _moment1(what, act, gkey, dps):
+    """A one-dimensional moment at ``dps`` digits (computed at dps + GUARD, rounded), or a float."""
+    if dps is None:
+        return _moment1_at(what, act, gkey, None)
+    return _out(_moment1_at(what, act, gkey, dps + GUARD), dps)
+
+
+@lru_cache(maxsize=4096)
+def _moment1_at(what, act, gkey, w):
+    """The moment at exactly ``w`` working digits, unrounded (``w=None``: double precision)."""
     kind, parity, kinks = _info(act)
-    with mpmath.workdps(_wdps(dps)):
+    with mpmath.workdps(_CLOSED_FORM_DPS if w is None else w):
         G2 = _num(gkey)
         G = mpmath.sqrt(G2)
         if kind == "erf":
@@ -329,27 +349,26 @@ def _moment1(what, act, gkey, dps):
                 "slope": 2 / mpmath.sqrt(mpmath.pi * (1 + 2 * G2)),
                 "second": 2 / mpmath.pi * mpmath.asin(2 * G2 / (1 + 2 * G2)),
             }[what]
-            return _out(val, dps)
+            return _float_or(val, w)
         if kind == "relu":
             val = {"mean": G / mpmath.sqrt(2 * mpmath.pi), "slope": mpmath.mpf(1) / 2, "second": G2 / 2}[what]
-            return _out(val, dps)
+            return _float_or(val, w)
         if what == "mean" and parity == -1:
-            return _out(mpmath.mpf(0), dps)
-        if dps is None:
+            return _float_or(mpmath.mpf(0), w)
+        if w is None:
             return _moment1_double(what, act, kind, parity, kinks, float(G))
         if kind == "smooth":  # trapezoidal lattice: far fewer evaluations than tanh-sinh at high dps
-            return _out(gauss_smooth(_mp_fun(act, "f"), G, "stein" if what == "slope" else what, parity), dps)
+            return gauss_smooth(_mp_fun(act, "f"), G, "stein" if what == "slope" else what, parity)
         if what == "mean":
-            val = _mp_gauss(_mp_fun(act, "f"), G, kinks, half=parity == 1)
-        elif what == "second":
+            return _mp_gauss(_mp_fun(act, "f"), G, kinks, half=parity == 1)
+        if what == "second":
             f = _mp_fun(act, "f")
-            val = _mp_gauss(lambda v: f(v) ** 2, G, kinks, half=parity != 0)
-        elif kind == "smooth":
-            val = _mp_gauss(_mp_fun(act, "df"), G, kinks, half=parity == -1)
-        else:  # Stein: E sigma'(G z) = E[z sigma(G z)] / G  (no Dirac masses needed)
-            f = _mp_fun(act, "f")
-            val = _mp_gauss(lambda v: v * f(v), G, kinks, half=parity == -1) / G2
-        return _out(val, dps)
+            return _mp_gauss(lambda v: f(v) ** 2, G, kinks, half=parity != 0)
+        if kind == "smooth":
+            return _mp_gauss(_mp_fun(act, "df"), G, kinks, half=parity == -1)
+        # Stein: E sigma'(G z) = E[z sigma(G z)] / G  (no Dirac masses needed)
+        f = _mp_fun(act, "f")
+        return _mp_gauss(lambda v: v * f(v), G, kinks, half=parity == -1) / G2
 
 
 def _moment1_double(what, act, kind, parity, kinks, G):
@@ -396,38 +415,42 @@ def cross(act, var, cov, dps=None):
     return _cross(a, vkey, ckey, _check_dps(dps))
 
 
-@lru_cache(maxsize=4096)
 def _cross(act, vkey, ckey, dps):
+    """The cross moment at ``dps`` digits (computed at dps + GUARD, rounded), or a float."""
+    if dps is None:
+        return _cross_at(act, vkey, ckey, None)
+    return _out(_cross_at(act, vkey, ckey, dps + GUARD), dps)
+
+
+@lru_cache(maxsize=4096)
+def _cross_at(act, vkey, ckey, w):
+    """E[sigma(h) sigma(h')] at exactly ``w`` working digits, unrounded (``w=None``: double)."""
     kind, parity, kinks = _info(act)
-    with mpmath.workdps(_wdps(dps)):
+    with mpmath.workdps(_CLOSED_FORM_DPS if w is None else w):
         var, cov = _num(vkey), _num(ckey)
         cov = max(min(cov, var), -var)
         if kind == "erf":
-            return _out(2 / mpmath.pi * mpmath.asin(2 * cov / (1 + 2 * var)), dps)
+            return _float_or(2 / mpmath.pi * mpmath.asin(2 * cov / (1 + 2 * var)), w)
         if kind == "relu":
             c = cov / var
             th = mpmath.acos(c)
-            return _out(var / (2 * mpmath.pi) * (mpmath.sin(th) + (mpmath.pi - th) * c), dps)
-    if cov == var:
-        return second(act, _key_value(vkey), dps)
-    if cov == 0:
-        if dps is None:
-            return mean(act, _key_value(vkey)) ** 2
-        with mpmath.workdps(dps + GUARD):
-            return _out(mean(act, _key_value(vkey), dps + GUARD) ** 2, dps)
-    if cov < 0 and parity != 0:  # sigmabar(-u) = parity * sigmabar(u)
-        if dps is None:
-            return parity * _cross(act, vkey, _neg_key(ckey), None)
-        with mpmath.workdps(dps + GUARD):
-            return _out(parity * _cross(act, vkey, _neg_key(ckey), dps + GUARD), dps)
-    if dps is None:
-        return _split_double(act, float(var), float(cov))[0] if cov > 0 else _cross_double_neg(act, float(var), float(cov))
-    with mpmath.workdps(dps + GUARD):
-        var, cov = _num(vkey), _num(ckey)
+            return _float_or(var / (2 * mpmath.pi) * (mpmath.sin(th) + (mpmath.pi - th) * c), w)
+        if cov == var:
+            return _moment1_at("second", act, vkey, w)
+        if cov == 0:
+            return _moment1_at("mean", act, vkey, w) ** 2
+        if w is not None and abs(cov) <= RHO_SERIES * var:
+            # weakly correlated pair: the Hermite series converges like (cov/var)^k [derivations/gaussian_equivalence.md §2]
+            h = hermite_coefficients(act, vkey, cov / var)
+            return mpmath.fsum(hk * hk * (cov / var) ** k for k, hk in enumerate(h))
+        if cov < 0 and parity != 0:  # sigmabar(-u) = parity * sigmabar(u)
+            return parity * _cross_at(act, vkey, _neg_key(ckey), w)
+        if w is None:
+            fv, fc = float(var), float(cov)
+            return _split_double(act, fv, fc)[0] if fc > 0 else _cross_double_neg(act, fv, fc)
         s, b = mpmath.sqrt(abs(cov)), mpmath.sqrt(var - abs(cov))
-        scale = _moment1("second", act, vkey, dps + GUARD)
-        val = _mp_cross(act, s, b, cov < 0, scale)
-        return _out(val, dps)
+        scale = _moment1_at("second", act, vkey, w)
+        return _mp_cross(act, s, b, cov < 0, scale)
 
 
 def _key_value(key):

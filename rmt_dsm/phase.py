@@ -174,7 +174,7 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
     PhaseFailure
         Some point did not converge; its ``rows`` hold the whole grid, NaN at those points.
     """
-    from rmt_dsm.api import _point
+    from rmt_dsm.point import point
     from rmt_dsm.parallel import parallel_map
 
     psi_n_values = [float(v) for v in psi_n_values]
@@ -183,7 +183,7 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
         raise ValueError("the psi_n and psi_p grids must not be empty")
     for pn in (psi_n_values[0], psi_n_values[-1]):
         for pp in (psi_p_values[0], psi_p_values[-1]):
-            _point(pn, pp, m, t, lam, activation, a, delta, None)  # validation only
+            point(pn, pp, m, t, lam, activation, a, delta, None)  # validation only
     for name, vals in (("psi_n", psi_n_values), ("psi_p", psi_p_values)):
         for v in vals:
             if not (math.isfinite(v) and v > 0):

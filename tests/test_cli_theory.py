@@ -42,7 +42,7 @@ def _errors_json(capsys, *args):
 def test_errors_json_keys_and_types(capsys):
     data = _errors_json(capsys, *POINT)
     params = {"psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps"}
-    assert set(data) == {*KEYS, "params", "solver"}  # the parameters once, under "params"
+    assert set(data) == {*KEYS, "params", "solver", "accuracy"}  # the parameters once, under "params"
     assert set(data["params"]) == params
     for k in KEYS:
         assert type(data[k]) is float and math.isfinite(data[k])

@@ -15,7 +15,9 @@ import mpmath
 import pytest
 
 import rmt_dsm
-from rmt_dsm.api import ThresholdDivergence, _coefficients, _observe, _params, _point
+from rmt_dsm.api import ThresholdDivergence, _evaluate, _params
+from rmt_dsm.point import coefficients_of, point
+from rmt_dsm.precision import working_precision
 from rmt_dsm.dsm.noise_averaged import errors_m_inf
 from rmt_dsm.dsm.system import dsm_system
 from rmt_dsm.engine import ConvergenceError
@@ -37,16 +39,15 @@ def test_precision_contract(m):
     (1.0, 0.5, 1, 0.3, 0.1), (0.5, 1.5, 1, 1.0, 0.01), (0.7, 1.2, 3, 0.05, 0.2), (0.3, 2.0, 5, 0.5, 1e-3),
 ])
 def test_two_charts_agree(psi_n, psi_p, m, t, lam):
-    pt = _point(psi_n, psi_p, m, t, lam, "tanh", None, None, 30)
-    coef = _coefficients(pt)
+    pt = point(psi_n, psi_p, m, t, lam, "tanh", None, None, 30)
     vals = []
-    with mpmath.workdps(45):
+    with working_precision(30):
+        coef = coefficients_of(pt)
         for chart in ("primal", "dual"):
             p = _params(pt, coef, pt.lam)
             p["x"], p["y"] = (-1, pt.lam) if chart == "primal" else (pt.lam, -1)
             sol = dsm_system().solve(p, dps=30)
-            e = _observe(pt, coef, sol, chart=chart)
-            vals.append([e.train, e.test])
+            vals.append(_evaluate(sol, chart)[:2])
     for a, b in zip(*vals):
         assert abs(a - b) < mpmath.mpf(10) ** -25
 
@@ -57,7 +58,7 @@ def test_two_charts_agree(psi_n, psi_p, m, t, lam):
 ])
 def test_m_infinity_independent_pencil(psi_n, psi_p, t, lam, act):
     e = rmt_dsm.errors(psi_n, psi_p, math.inf, t=t, lam=lam, activation=act)
-    c = e.info["coefficients"]
+    c = e.coefficients
     train, test = errors_m_inf(psi_n, psi_p, e.params["a"], e.params["delta"], lam, c.mu1, c.v2, c.s2)
     assert train == pytest.approx(e.train, rel=1e-10)
     assert test == pytest.approx(e.test, rel=1e-10)

@@ -44,10 +44,10 @@ def _U_ge_inf(d, psi_n, psi_p, t, seed):
 
 
 def _theory_g(psi_n, psi_p, m, t, zval):
-    from rmt_dsm.api import _coefficients, _point
+    from rmt_dsm.point import coefficients_of, point
 
-    pt = _point(psi_n, psi_p, m, t, 1.0, "tanh", None, None, None)
-    c = _coefficients(pt)
+    pt = point(psi_n, psi_p, m, t, 1.0, "tanh", None, None, None)
+    c = coefficients_of(pt)
     params = {"psi_n": psi_n, "psi_p": psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
               "mu1": c.mu1, "v2": c.v2, "s2": c.s2, "z": zval}
     return complex(spectrum_system().solve(params)[g_v])

@@ -5,8 +5,11 @@
 
 With --json: one JSON object with keys train, test, score, gap, floor (JSON numbers; with
 --dps D, decimal strings of D significant digits), "params" (every parameter, once: psi_n,
-psi_p, m as an int or "inf", t, lam, a, delta, activation, dps) and "solver" (residual,
-iterations, chart).  Without --json: a readable table.
+psi_p, m as an int or "inf", t, lam, a, delta, activation, dps), "solver" (residual,
+iterations, chart) and "accuracy" (estimated relative error of each value, and the estimated
+number of correct digits of the least accurate one).  Without --json: a readable table.  When a
+double-precision value is estimated less accurate than 1e-10 (relative), one line on stderr
+names the estimated digits and suggests --dps.
 
 Exit status: 0 when every printed number is a converged solution; 2 for bad input (one line
 on stderr naming the argument, nothing on stdout); 3 when the solver does not converge.
@@ -79,14 +82,14 @@ def errors_payload(res, dps=None) -> dict:
     params["m"] = json_m(res.params["m"])
     params["dps"] = dps
     out["params"] = params
-    info = res.info
-    residual = info.get("residual")
+    residual = res.residual
     out["solver"] = {
         "residual": None if residual is None else float(abs(residual)),
-        "iterations": info.get("iterations"),
-        "chart": info.get("chart"),
-        "diverged": bool(info.get("diverged", False)),
+        "iterations": res.iterations,
+        "chart": res.chart,
+        "diverged": bool(res.diverged),
     }
+    out["accuracy"] = {"relative": {k: float(v) for k, v in res.accuracy.items()}, "digits": res.digits}
     return out
 
 
@@ -105,7 +108,7 @@ def _table(out: dict) -> str:
 
 def is_exact(res) -> bool:
     """Every value is finite, except the exact +inf of the threshold divergence."""
-    diverged = res.info.get("diverged", False)
+    diverged = res.diverged
     for k in ERROR_KEYS:
         v = getattr(res, k)
         if mpmath.isnan(v) or (mpmath.isinf(v) and not (diverged and v > 0)):
@@ -122,11 +125,13 @@ def run(args) -> int:
     """Compute and print; see the module docstring for the exit statuses."""
     from rmt_dsm.api import ThresholdDivergence, errors
     from rmt_dsm.engine import ConvergenceError
+    from rmt_dsm.precision import PrecisionWarning
 
     dps = check_dps(args.dps)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ThresholdDivergence)
+            warnings.simplefilter("always", PrecisionWarning)
             res = errors(args.psi_n, args.psi_p, args.m, t=args.t, lam=args.lam, activation=args.activation,
                          a=args.a, delta=args.delta, dps=dps)
     except ConvergenceError as exc:
@@ -140,4 +145,8 @@ def run(args) -> int:
     for w in caught:
         if issubclass(w.category, ThresholdDivergence):
             sys.stderr.write(f"rmt-dsm errors: note: {one_line(w.message)}\n")
+    if any(issubclass(w.category, PrecisionWarning) for w in caught):
+        worst = max(res.accuracy.values())
+        sys.stderr.write(f"rmt-dsm errors: warning: estimated relative error {worst:.1e} (about {res.digits} "
+                         "correct digits) in double precision; rerun with --dps 30 for more digits\n")
     return 0

@@ -53,13 +53,11 @@ def noise_averaged_system():
 
 def errors_m_inf(psi_n_, psi_p_, a_, delta_, lam_, mu1_, v2_, s2_, dps=None):
     """(train, test) for m = infinity by this independent route (double or mpmath)."""
-    import mpmath
+    from ..precision import working_precision
 
     sysm = noise_averaged_system()
-    if dps is not None:
-        with mpmath.workdps(dps + 15):
-            return _errors(sysm, psi_n_, psi_p_, a_, delta_, lam_, mu1_, v2_, s2_, dps)
-    return _errors(sysm, psi_n_, psi_p_, a_, delta_, lam_, mu1_, v2_, s2_, dps)
+    with working_precision(dps):
+        return _errors(sysm, psi_n_, psi_p_, a_, delta_, lam_, mu1_, v2_, s2_, dps)
 
 
 def _errors(sysm, psi_n_, psi_p_, a_, delta_, lam_, mu1_, v2_, s2_, dps):

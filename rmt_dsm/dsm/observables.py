@@ -38,11 +38,15 @@ def error_expressions() -> dict:
     --------
     >>> error_expressions()["train"]
     H - H_prime*lam
+    >>> error_expressions()["floor"]
+    a**2/(a**2 + delta)
     """
     Gamma2 = a**2 + delta
     train = H - lam * Hp
     test = 1 - 2 * mu1 * sp.sqrt(delta) * X1 - mu1**2 * Gamma2 * dQ_deps + (v2 + s2) * Hp
-    floor = 1 - delta / Gamma2
+    # F_pop = 1 - Delta/Gamma^2 (docs/model.md) written without the subtraction, which would
+    # lose every digit of e^{-2t} at large t
+    floor = a**2 / Gamma2
     return {"train": train, "test": test, "score": test - floor, "gap": test - train, "floor": floor}
 
 

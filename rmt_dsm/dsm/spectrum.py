@@ -61,10 +61,10 @@ def spectrum(psi_n, psi_p, m, energies, t=None, activation="tanh", a=None, delta
     >>> round(sp_.atom_mass, 6)
     0.666667
     """
-    from ..api import _coefficients, _point
+    from ..point import coefficients_of, point
 
-    pt = _point(psi_n, psi_p, m, t, 1.0, activation, a, delta, None)
-    coef = _coefficients(pt)
+    pt = point(psi_n, psi_p, m, t, 1.0, activation, a, delta, None)
+    coef = coefficients_of(pt)
     params = {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
               "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2}
     rho = spectral_density(spectrum_system(), g_v, z, params, list(energies), eta=eta)

@@ -39,6 +39,15 @@ class Compiled:
         self.ft = sp.lambdify(args, Ft.tolist(), modules=mods, cse=True)
         self.n = len(unknowns)
         self.p = len(theta)
+        self._args, self._mods, self._Ft, self._columns = args, mods, Ft, {}
+
+    def ft_column(self, k):
+        """Lambdified column k of ``F_theta`` (built on first use): one derivative dF/dtheta_k
+        costs a fraction of the whole parameter Jacobian."""
+        f = self._columns.get(k)
+        if f is None:
+            f = self._columns[k] = sp.lambdify(self._args, list(self._Ft[:, k]), modules=self._mods, cse=True)
+        return f
 
 
 class NumpyBackend:
@@ -100,12 +109,34 @@ class NumpyBackend:
         except (ZeroDivisionError, OverflowError, FloatingPointError) as e:
             raise Singular(str(e)) from e
 
+    def Ft_column(self, g, th, k):
+        try:
+            return self._arr(self.c.ft_column(k)(*g.tolist(), *th))
+        except (ZeroDivisionError, OverflowError, FloatingPointError) as e:
+            raise Singular(str(e)) from e
+
     # linear algebra ----------------------------------------------------
     def solve(self, A, b):
         try:
             x = np.linalg.solve(A, b)
         except np.linalg.LinAlgError as e:
             raise Singular(str(e)) from e
+        if not np.all(np.isfinite(x)):
+            raise Singular("non-finite solve")
+        return x
+
+    def factor(self, A):
+        """LU factors of A, for several right-hand sides (`solve_factored`)."""
+        from scipy.linalg import lu_factor
+
+        if not np.all(np.isfinite(A)):
+            raise Singular("non-finite matrix")
+        return lu_factor(A, check_finite=False)
+
+    def solve_factored(self, lu, b):
+        from scipy.linalg import lu_solve
+
+        x = lu_solve(lu, np.asarray(b), check_finite=False)
         if not np.all(np.isfinite(x)):
             raise Singular("non-finite solve")
         return x
@@ -175,11 +206,31 @@ class MpmathBackend:
             raise Singular(str(e)) from e
         return mpmath.matrix(ft) if self.c.p else mpmath.matrix(self.c.n, 0)
 
+    def Ft_column(self, g, th, k):
+        try:
+            col = self.c.ft_column(k)(*self.tolist(g), *th)
+        except (ZeroDivisionError, OverflowError) as e:
+            raise Singular(str(e)) from e
+        return mpmath.matrix(col)
+
     def solve(self, A, b):
         try:
             x = mpmath.lu_solve(A, b)
         except ZeroDivisionError as e:
             raise Singular(str(e)) from e
+        self._check(self.tolist(x))
+        return x
+
+    def factor(self, A):
+        """LU factors of A (mpmath's Gauss elimination with pivoting), for `solve_factored`."""
+        try:
+            return mpmath.mp.LU_decomp(A, use_cache=False)
+        except ZeroDivisionError as e:
+            raise Singular(str(e)) from e
+
+    def solve_factored(self, lu, b):
+        LU, p = lu
+        x = mpmath.mp.U_solve(LU, mpmath.mp.L_solve(LU, mpmath.matrix(b), p))
         self._check(self.tolist(x))
         return x
 

@@ -33,14 +33,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import mpmath
+import numpy as np
 
+from ..precision import GUARD
 from .backends import Singular
 from .errors import ConvergenceError
 
 __all__ = ["Solution", "GUARD_DIGITS", "solve_system"]
 
-#: extra digits carried internally by the mpmath path
-GUARD_DIGITS = 15
+#: extra digits carried internally by the mpmath path (the one guard constant of the theory)
+GUARD_DIGITS = GUARD
 
 _HINT_PATH = ("the continuation path crosses a point where the Jacobian (or L) is singular; "
               "move the spectral variable off the real axis (Im z > 0), increase the ridge, "
@@ -62,8 +64,12 @@ class Solution:
         kind ``"homotopy"`` (t = s, Gaussian couplings scaled by s) or
         ``"parameters"`` (t along the straight segment from the warm start),
         ``"polish"`` (mpmath Newton at the end point), ``"fixed-point"`` (averaged iteration fallback).
-    success : always True (failures raise `ConvergenceError`).
     dps : requested decimal digits, or None for double precision.
+
+    Notes
+    -----
+    There is no ``success`` flag, since a Solution is always converged (failures raise
+    `ConvergenceError`).
     """
 
     values: dict
@@ -71,9 +77,9 @@ class Solution:
     residual: Any
     iterations: int
     path: tuple
-    success: bool
     dps: int | None
     system: Any = field(repr=False, compare=False)
+    _jacobian: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, key):
         return self.values[self.system._key(key)]
@@ -89,17 +95,17 @@ class Solution:
         $\partial_\theta g = -J^{-1}\,\partial_\theta F$ with the symbolic
         Jacobians evaluated at the solution, at the working precision.
         """
-        sysm = self.system
-        k = sysm._param_index(param)
+        system = self.system
+        k = system._param_index(param)
         with _precision(self.dps):
-            be, th = sysm._backend_for(self.dps, self.params, self.vector)
+            be, th = system._backend_for(self.dps, self.params, self.vector)
             g = be.vec(self.vector)
-            _, J = be.FJ(g, th)
-            Ft = be.Ft(g, th)
-            rhs = be.column(Ft, k)
-            dg = be.solve(J, -rhs)
+            if "LU" not in self._jacobian:  # J at the solution, factored once per solution
+                J = self._jacobian.get("J")
+                self._jacobian["LU"] = be.factor(be.FJ(g, th)[1] if J is None else J)
+            dg = be.solve_factored(self._jacobian["LU"], -be.Ft_column(g, th, k))
             out = [be.number(v) for v in be.tolist(dg)]
-        return dict(zip(sysm.unknowns, out))
+        return dict(zip(system.unknowns, out))
 
     def derivatives(self) -> dict:
         """``{param: derivative(param)}`` for every parameter of the system."""
@@ -163,6 +169,26 @@ def _newton(be, g, th, dps, maxit, strict):
         prev = ndx
 
 
+def _polish(be, g, J_double, th, dps, maxit=8):
+    """Newton polish of a double-precision root at the mpmath precision of ``be`` with the
+    double Jacobian: each step costs one mpmath residual (not a Jacobian); the iteration
+    contracts by ~ eps * cond(J) per step, and _Fail when it does not (then full Newton)."""
+    tol_res, _, _ = _tolerances(be, dps)
+    prev = None
+    for its in range(maxit + 1):
+        f = be.F(g, th)
+        r = be.norm(f)
+        if r <= tol_res * (1 + be.norm(g)):
+            return g, its
+        if prev is not None and r > prev / 4:
+            break
+        step = np.linalg.solve(J_double, -np.array([complex(v) if J_double.dtype.kind == "c" else float(v)
+                                                    for v in be.tolist(f)]))
+        g = g + be.vec(step.tolist())
+        prev = r
+    raise _Fail("quasi-Newton polish does not contract", r, its)
+
+
 def _lerp(th0, th1, t):
     if t == 1:
         return list(th1)
@@ -218,16 +244,16 @@ def _fixed_point_iteration(be, g, th, dps, w=0.5, maxit=5000):
 # driver
 # ---------------------------------------------------------------------------
 def _run(sysm, pvals, dps, start, path):
-    """Track to the solution in one back end.  Returns (backend, g, its, theta)."""
+    """Track to the solution in one back end.  Returns (backend, g, its, theta, J at g)."""
     be, th1 = sysm._backend_for(dps, pvals)
     g0, th0, kind, h0 = initial_point(sysm, be, pvals, th1, start, dps)
     try:
         if kind == "newton":
             g, J, _, its = _newton(be, g0, th1, dps, maxit=50, strict=False)
             path.append(("newton", 1.0))
-            return be, g, its, th1
+            return be, g, its, th1, J
         g, J, its = _track(be, g0, th0, th1, dps, h0, kind, path)
-        return be, g, its, th1
+        return be, g, its, th1, J
     except (_Fail, Singular) as err:
         first = err if isinstance(err, _Fail) else _Fail(f"singular Jacobian or division by zero ({err})")
         if not sysm.fixed_point_form:
@@ -244,7 +270,7 @@ def _run(sysm, pvals, dps, start, path):
             first.reason += "; the averaged fixed-point fallback failed too"
             raise first from None
         path.append(("fixed-point", 1.0))
-        return be, g, its + k, th1
+        return be, g, its + k, th1, J
 
 
 def _homotopy_origin(sysm, be, pvals, th1):
@@ -289,7 +315,7 @@ def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
     its_total = 0
     if dps is None:
         try:
-            be, g, its, th = _run(sysm, pvals, None, start, path)
+            be, g, its, th, J = _run(sysm, pvals, None, start, path)
         except (_Fail, Singular) as e:
             raise _fail(sysm, pvals, e) from None
         its_total += its
@@ -298,7 +324,7 @@ def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
         g = None
         try:
             dpv = {k: _to_double(v) for k, v in pvals.items()}
-            _, g_d, its, _ = _run(sysm, dpv, None, start, path)
+            _, g_d, its, _, J_d = _run(sysm, dpv, None, start, path)
             its_total += its
         except (_Fail, Singular, ConvergenceError, OverflowError, TypeError, ValueError):
             g_d = None
@@ -307,7 +333,11 @@ def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
                 be, th = sysm._backend_for(dps, pvals)
                 gd = be.vec(g_d.tolist())
                 try:
-                    g, _, _, its = _newton(be, gd, th, dps, maxit=30, strict=False)
+                    try:  # cheap: residuals in mpmath, steps with the double Jacobian
+                        g, its = _polish(be, gd, J_d, th, dps)
+                        J = None
+                    except (_Fail, Singular):
+                        g, J, _, its = _newton(be, gd, th, dps, maxit=30, strict=False)
                     its_total += its
                     if be.norm(g - gd) > mpmath.mpf("1e-6") * (1 + be.norm(g)):
                         g = None
@@ -318,7 +348,7 @@ def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
             if g is None:
                 path.clear()
                 try:
-                    be, g, its, th = _run(sysm, pvals, dps, start, path)
+                    be, g, its, th, J = _run(sysm, pvals, dps, start, path)
                 except (_Fail, Singular) as e:
                     raise _fail(sysm, pvals, e) from None
                 its_total += its
@@ -331,7 +361,8 @@ def solve_system(sysm, params, dps=None, start=None, checks=None) -> Solution:
         else:
             pv = {k: be.convert(v) for k, v in pvals.items()}
         sol = Solution(values=values, params=pv, residual=be.number(residual) if dps is None else residual,
-                       iterations=its_total, path=tuple(path), success=True, dps=dps, system=sysm)
+                       iterations=its_total, path=tuple(path), dps=dps, system=sysm,
+                       _jacobian={} if J is None else {"J": J})  # J at g, for the derivatives
         sysm._run_checks(sol, checks)
     return sol
 

@@ -102,6 +102,8 @@ class SimulationParams:
         Measured (d = 1500, psi_n = 1, psi_p = 2, m = 2): peak 0.67 GB for tanh, 0.46 GB for
         erf, against an estimate of 0.72 GB.
 
+        Examples
+        --------
         >>> pr = make_params(d=1000, psi_n=1, psi_p=2, m=1, t=1.0)
         >>> pr.memory_bytes() > 8 * 7 * pr.p ** 2  # at least the p x p arrays
         True

@@ -1,0 +1,173 @@
+"""One validated parameter point of the model and its Gaussian-equivalent coefficients.
+
+The public entry points (`rmt_dsm.errors`, `rmt_dsm.learning_curve`,
+`rmt_dsm.dsm.spectrum.spectrum`, the phase diagram) all start here: `point`
+checks every argument (``ValueError`` naming it; conventions in docs/model.md) and
+converts the numbers to the requested precision; `coefficients_of` gives mu1, v2, s2
+[D§3] at that point.  The point is a frozen dataclass: a new model parameter is one more
+field, one more check in `point`, and one more entry in `Point.public`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+
+import mpmath
+
+from .model import check_dps, check_lam, check_m, check_ratio, schedule
+from .precision import working_precision
+
+__all__ = ["Point", "point", "coefficients_of"]
+
+
+@dataclass(frozen=True)
+class Point:
+    """Validated parameters of one point (names as in docs/model.md).
+
+    Attributes
+    ----------
+    psi_n : float or mpf
+        n/d.
+    psi_p : float or mpf
+        p/d.
+    m : int or math.inf
+        Noise draws per data point.
+    t : float, mpf or None
+        Diffusion time of the OU schedule (None when (a, delta) were given).
+    lam : float or mpf
+        Ridge (0 means lambda -> 0+).
+    a : float or mpf
+        Signal scale of the forward process.
+    delta : float or mpf
+        Noise variance Delta of the forward process.
+    activation : str
+        Activation name or sympy expression in x.
+    dps : int or None
+        Requested digits, None for double precision.
+    """
+
+    psi_n: object
+    psi_p: object
+    m: object
+    t: object
+    lam: object
+    a: object
+    delta: object
+    activation: str
+    dps: int | None
+
+    @property
+    def kappa(self):
+        """1/m (0 for m = inf)."""
+        if self.m == math.inf:
+            return 0
+        return mpmath.mpf(1) / self.m if self.dps is not None else 1.0 / self.m
+
+    @property
+    def chart(self) -> str:
+        """primal (x=-1, y=lam) below the threshold psi_p < m psi_n (and m = inf), else dual [D§5.2]."""
+        if self.m == math.inf or self.psi_p < self.m * self.psi_n:
+            return "primal"
+        return "dual"
+
+    @property
+    def threshold_distance(self):
+        """Relative distance |psi_p - m psi_n| / (m psi_n) to the interpolation threshold (1 for m = inf)."""
+        if self.m == math.inf:
+            return 1
+        return min(1, abs(self.psi_p - self.m * self.psi_n) / (self.m * self.psi_n))
+
+    @property
+    def at_threshold(self) -> bool:
+        """lambda = 0 and psi_p = m psi_n up to the working precision (relative 1e-12 in double,
+        10^-dps otherwise): there the exact answer is +inf, and a point one rounding error
+        away would only return rounding noise."""
+        if self.lam != 0 or self.m == math.inf:
+            return False
+        tol = 1e-12 if self.dps is None else mpmath.mpf(10) ** (-self.dps)
+        return abs(self.psi_p - self.m * self.psi_n) <= tol * self.m * self.psi_n
+
+    def with_dps(self, dps) -> "Point":
+        """The same point converted to another precision (``None``: double)."""
+        return point(**{**self.public(), "dps": dps})
+
+    def public(self) -> dict:
+        """Every parameter by its name in docs/model.md (the ``params`` of a result)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _exact(v):
+    """A number as an mpf at the current working precision, read as the decimal it prints as
+    (0.1 means 1/10, not the nearest double)."""
+    if v is None or isinstance(v, mpmath.mpf):
+        return v
+    return mpmath.mpf(str(v))
+
+
+def point(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None) -> Point:
+    """Validate the parameters of one point and convert them to the requested precision.
+
+    Parameters
+    ----------
+    psi_n, psi_p : float
+        Ratios n/d and p/d (finite, > 0).
+    m : int or math.inf
+        Noise draws per data point (>= 1).
+    t : float, optional
+        Diffusion time (OU schedule a = e^{-t}, Delta = 1 - e^{-2t}); or give ``a`` and ``delta``.
+    lam : float
+        Ridge >= 0.
+    activation : str
+        Name (tanh, erf, relu) or sympy expression in x.
+    a, delta : float, optional
+        Schedule given directly.
+    dps : int, optional
+        Digits (mpmath numbers, computed at dps + GUARD), None for floats.
+
+    Returns
+    -------
+    Point
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad argument.
+
+    Examples
+    --------
+    >>> p = point(1.0, 2.0, 1, t=0.5)
+    >>> p.chart, round(p.a ** 2 + p.delta, 12)
+    ('dual', 1.0)
+    >>> point(1.0, -2.0, 1, t=0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: psi_p must be a finite positive ratio, got -2.0
+    """
+    psi_n = check_ratio("psi_n", psi_n)
+    psi_p = check_ratio("psi_p", psi_p)
+    m = check_m(m)
+    lam = check_lam(lam)
+    dps = check_dps(dps)
+    from .activations import check_gaussian_moments
+
+    sch = schedule(t=t, a=a, delta=delta)  # validation (ValueError naming the argument)
+    check_gaussian_moments(activation, float(sch.a) ** 2 + float(sch.delta))  # ValueError naming 'activation'
+    if dps is not None:
+        with working_precision(dps):
+            sch = schedule(t=_exact(t), a=_exact(a), delta=_exact(delta))
+            psi_n, psi_p, lam = _exact(psi_n), _exact(psi_p), _exact(lam)
+    else:
+        psi_n, psi_p, lam = float(psi_n), float(psi_p), float(lam)
+        sch = replace(sch, a=float(sch.a), delta=float(sch.delta))
+    return Point(psi_n=psi_n, psi_p=psi_p, m=m, t=sch.t, lam=lam, a=sch.a, delta=sch.delta, activation=activation,
+                 dps=dps)
+
+
+def coefficients_of(pt: Point):
+    """Gaussian-equivalent coefficients [D§3] at the point, at the point's precision: floats,
+    or mpf at the current working precision (call inside ``working_precision(pt.dps)``)."""
+    from .equivalence import coefficients, coefficients_at
+
+    if pt.dps is None:
+        return coefficients(pt.activation, pt.a, pt.delta, q=1)
+    return coefficients_at(pt.activation, pt.a, pt.delta, q=1)
