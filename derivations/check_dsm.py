@@ -5,9 +5,8 @@ Each check prints PASS/FAIL with the section it verifies; exit status 1 on any f
 Run:  python derivations/check_dsm.py
 """
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from checklib import FAILED, report
 
 import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
@@ -16,14 +15,6 @@ from rmt_dsm.dsm import symbols as S  # noqa: E402
 from rmt_dsm.dsm.pencil import dsm_pencil  # noqa: E402
 from rmt_dsm.dsm.populations import populations  # noqa: E402
 from rmt_dsm.dsm.system import UNKNOWNS, blocks_of_G, fixed_point_map  # noqa: E402
-
-FAILED = []
-
-
-def report(name, ok, detail=""):
-    print(("PASS " if ok else "FAIL ") + name + (f"  [{detail}]" if detail else ""))
-    if not ok:
-        FAILED.append(name)
 
 
 def helmert(m):
@@ -117,19 +108,19 @@ def check_reduction(seed=0):
         gvals = {gu0: R(-5, 5), gu1: R(-5, 5), gv: R(-5, 5)}
         sub = dict(vals)
         sub.update(gvals)
-        Gd = {u: sp.simplify(r.subs(sub)) for u, r in zip(gen.unknowns, gen.rhs) if u in dclass}
+        Gd = {u: sp.simplify(r.xreplace(sub)) for u, r in zip(gen.unknowns, gen.rhs) if u in dclass}
         full = dict(sub)
         full.update(Gd)
-        generic = [sp.simplify(r.subs(full)) for u, r in zip(gen.unknowns, gen.rhs) if u in core]
+        generic = [sp.simplify(r.xreplace(full)) for u, r in zip(gen.unknowns, gen.rhs) if u in core]
         redsub = dict(vals)
         redsub.update(dict(zip(UNKNOWNS, (gvals[gu0], gvals[gu1], gvals[gv]))))
-        reduced = [sp.simplify(t.subs(redsub)) for t in fixed_point_map()]
+        reduced = [sp.simplify(t.xreplace(redsub)) for t in fixed_point_map()]
         order = [u for u in gen.unknowns if u in core]
         want = {gu0: reduced[0], gu1: reduced[1], gv: reduced[2]}
         ok_T &= all(sp.simplify(g - want[u]) == 0 for g, u in zip(generic, order))
         B = blocks_of_G()
         for key, expr in B.items():
-            val = sp.simplify(expr.subs(redsub))
+            val = sp.simplify(expr.xreplace(redsub))
             if key[0] == "b":
                 k, l = key[1], key[2]
                 u = names.get(f"g_b{min(k, l)}_b{max(k, l)}")
