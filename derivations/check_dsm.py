@@ -5,9 +5,8 @@ Each check prints PASS/FAIL with the section it verifies; exit status 1 on any f
 Run:  python derivations/check_dsm.py
 """
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from checklib import FAILED, report
 
 import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
@@ -15,14 +14,6 @@ import sympy as sp  # noqa: E402
 from rmt_dsm.dsm import symbols as S  # noqa: E402
 from rmt_dsm.dsm.populations import populations  # noqa: E402
 from rmt_dsm.dsm.system import fixed_point_map  # noqa: E402
-
-FAILED = []
-
-
-def report(name, ok, detail=""):
-    print(("PASS " if ok else "FAIL ") + name + (f"  [{detail}]" if detail else ""))
-    if not ok:
-        FAILED.append(name)
 
 
 def helmert(m):

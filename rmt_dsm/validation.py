@@ -38,7 +38,7 @@ import numpy as np
 __all__ = ["Point", "GRID_LIMITS", "GRID_FINITE_M", "QUANTITIES", "INF_PROXY_M", "grid", "point",
            "theory", "simulation_cost", "Row", "compare", "ge_passes", "PowerFit", "fit_power_law",
            "Trend", "trend", "trends", "compare_task", "compare_many", "effective_stderr", "write_csv",
-           "read_csv", "fmt_m", "simulate_task"]
+           "read_csv", "fmt_m", "simulate_task", "ALPHA_MIN", "SizeCheck", "two_size_check", "compare_two_sizes"]
 
 #: quantities compared (score = test - floor carries the test discrepancy, see module docstring)
 QUANTITIES = ("train", "test")
@@ -53,24 +53,29 @@ def fmt_m(m) -> str:
 
 @dataclass(frozen=True)
 class Point:
-    """One parameter point of the validation grid (OU schedule: a = e^-t, Delta = 1 - e^-2t)."""
+    """One parameter point: OU schedule a = e^-t, Delta = 1 - e^-2t (``t``), or ``a`` and ``delta``
+    given directly (then ``t`` is None; e.g. a^2 + Delta != 1)."""
 
     label: str
     activation: str
     psi_n: float
     psi_p: float
     m: int | float
-    t: float
+    t: float | None
     lam: float
+    a: float | None = None
+    delta: float | None = None
 
     def kwargs(self, m=None) -> dict:
         """Keyword arguments shared by rmt_dsm.errors and simulate (m overridable)."""
-        return dict(psi_n=self.psi_n, psi_p=self.psi_p, m=self.m if m is None else m, t=self.t,
-                    lam=self.lam, activation=self.activation)
+        sched = dict(t=self.t) if self.t is not None else dict(a=self.a, delta=self.delta)
+        return dict(psi_n=self.psi_n, psi_p=self.psi_p, m=self.m if m is None else m, lam=self.lam,
+                    activation=self.activation, **sched)
 
     def describe(self) -> str:
+        sched = f"t={self.t:g}" if self.t is not None else f"a={self.a:g}, Delta={self.delta:g}"
         return (f"{self.activation}, psi_n={self.psi_n:g}, psi_p={self.psi_p:g}, m={fmt_m(self.m)}, "
-                f"t={self.t:g}, lam={self.lam:g}")
+                f"{sched}, lam={self.lam:g}")
 
     @property
     def regime(self) -> str:
@@ -136,17 +141,18 @@ def point(label: str) -> Point:
 
 
 @lru_cache(maxsize=None)
-def _theory_cached(psi_n, psi_p, m, t, lam, activation) -> dict:
+def _theory_cached(psi_n, psi_p, m, t, lam, activation, a=None, delta=None) -> dict:
     import rmt_dsm
 
-    e = rmt_dsm.errors(psi_n, psi_p, m, t=t, lam=lam, activation=activation)
+    e = rmt_dsm.errors(psi_n, psi_p, m, t=t, lam=lam, activation=activation, a=a, delta=delta)
     return {k: float(v) for k, v in e.as_dict().items()}
 
 
 def theory(pt: Point, m=None) -> dict:
     """Asymptotic errors (train, test, score, gap, floor) at the point (m overridable)."""
     kw = pt.kwargs(m)
-    return dict(_theory_cached(kw["psi_n"], kw["psi_p"], kw["m"], kw["t"], kw["lam"], kw["activation"]))
+    return dict(_theory_cached(kw["psi_n"], kw["psi_p"], kw["m"], kw.get("t"), kw["lam"], kw["activation"],
+                               kw.get("a"), kw.get("delta")))
 
 
 def simulation_cost(pt: Point, d: int, seeds: int, m=None, model: str = "true") -> float:
@@ -225,8 +231,8 @@ def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: in
     for q in quantities:
         est = getattr(res, q)
         rows.append(Row(label=pt.label, activation=pt.activation, psi_n=pt.psi_n, psi_p=pt.psi_p,
-                        t=pt.t, lam=pt.lam, m=fmt_m(pt.m), m_sim=fmt_m(m_sim), model=model, d=d,
-                        seeds=seeds, quantity=q, theory=th[q], theory_point=th_pt[q],
+                        t=math.nan if pt.t is None else pt.t, lam=pt.lam, m=fmt_m(pt.m), m_sim=fmt_m(m_sim),
+                        model=model, d=d, seeds=seeds, quantity=q, theory=th[q], theory_point=th_pt[q],
                         mean=est.mean, stderr=est.stderr, seconds=sec))
     return rows
 
@@ -315,6 +321,70 @@ def effective_stderr(rows) -> list:
         return [r.stderr for r in rows]
     s = math.sqrt(num / dof)
     return [max(r.stderr, s / (r.d * math.sqrt(r.seeds))) for r in rows]
+
+
+#: slowest decay d^-alpha assumed for the finite-size bias by :func:`two_size_check`: corrections to the
+#: mean of normalized traces of resolvents are O(1/d), and the resolved fits of the slow validation
+#: (docs/data/validation_fits.csv) have alpha >= 1 within their intervals, except relu at large m
+#: (m = 16, 50: alpha ~ 0.5-0.7, the mean mu0 of the features), where callers pass alpha_min = 0.5
+ALPHA_MIN = 1.0
+
+
+@dataclass(frozen=True)
+class SizeCheck:
+    """Theory vs simulation at two dimensions d_small < d_big, for one quantity.
+
+    ``allowance``: bound on the finite-size bias at d_big from the change of the discrepancy
+    between the two dimensions; ``bound`` = allowance + n_se standard errors (see
+    :func:`two_size_check`); ``passed``: |discrepancy at d_big| <= bound.
+    """
+
+    quantity: str
+    small: Row
+    big: Row
+    se_small: float
+    se_big: float
+    allowance: float
+    bound: float
+
+    @property
+    def passed(self) -> bool:
+        return abs(self.big.diff) <= self.bound
+
+    def describe(self) -> str:
+        return (f"{self.big.label} {self.quantity} (m_sim={self.big.m_sim}, {self.big.model}): theory "
+                f"{self.big.theory:.6f}; D(d={self.small.d}) = {self.small.diff:+.2e} +- {self.se_small:.1e}, "
+                f"D(d={self.big.d}) = {self.big.diff:+.2e} +- {self.se_big:.1e}; bound = finite-size allowance "
+                f"{self.allowance:.1e} + noise = {self.bound:.1e}")
+
+
+def two_size_check(small: Row, big: Row, n_se: float = 4.0, alpha_min: float = ALPHA_MIN) -> SizeCheck:
+    r"""Tolerance computed in the run: standard errors plus the finite-size trend between two d.
+
+    Model: D(d) = delta + c d^{-alpha} + noise with alpha >= alpha_min, r = d_big/d_small > 1.
+    If the theory is right (delta = 0), the bias b = c d_big^{-alpha} at d_big satisfies
+    b (r^alpha - 1) = D(d_small) - D(d_big) - (noise_small - noise_big), hence
+
+        |D(d_big)| <= |D(d_small) - D(d_big)| / (r^alpha_min - 1)
+                      + n_se [SE_big + sqrt(SE_small^2 + SE_big^2) / (r^alpha_min - 1)].
+
+    A wrong theory (delta != 0) leaves D(d_small) - D(d_big) at the noise level and fails once
+    |delta| exceeds the noise terms. Standard errors: :func:`effective_stderr` over both d.
+    """
+    if not (small.quantity == big.quantity and big.d > small.d):
+        raise ValueError("two_size_check needs the same quantity at d_small < d_big")
+    se_small, se_big = effective_stderr([small, big])
+    k = (big.d / small.d) ** alpha_min - 1
+    allowance = abs(small.diff - big.diff) / k
+    bound = allowance + n_se * (se_big + math.hypot(se_small, se_big) / k)
+    return SizeCheck(big.quantity, small, big, se_small, se_big, allowance, bound)
+
+
+def compare_two_sizes(pt: Point, small, big, model: str = "true", m=None, quantities=QUANTITIES) -> list:
+    """:func:`two_size_check` of each quantity; ``small``, ``big`` = (d, seeds)."""
+    rs = compare(pt, small[0], small[1], model=model, m=m, quantities=quantities)
+    rb = compare(pt, big[0], big[1], model=model, m=m, quantities=quantities)
+    return [two_size_check(a, b) for a, b in zip(rs, rb)]
 
 
 @dataclass

@@ -52,10 +52,12 @@ def test_errors_json_keys_and_types(capsys):
     assert pr["psi_n"] == 1.0 and pr["psi_p"] == 0.5 and pr["lam"] == 0.1 and pr["t"] == 0.3
     sv = data["solver"]
     assert sv["residual"] < 1e-10 and sv["iterations"] >= 1 and sv["chart"] == "primal"
-    # SPEC §2 identities of the printed numbers
-    assert data["floor"] == pytest.approx(math.exp(-0.6))
-    assert data["test"] == pytest.approx(data["score"] + data["floor"], abs=1e-12)
-    assert data["gap"] == pytest.approx(data["test"] - data["train"], abs=1e-12)
+    # the printed numbers are those of the Python API; the floor is a^2 = e^{-2t} (OU)
+    import rmt_dsm
+
+    api = rmt_dsm.errors(1.0, 0.5, 3, t=0.3, lam=0.1)
+    assert all(data[k] == getattr(api, k) for k in KEYS)
+    assert data["floor"] == pytest.approx(math.exp(-0.6), rel=1e-14)
 
 
 def test_errors_m_inf_and_a_delta(capsys):

@@ -3,8 +3,9 @@
 - the interpolation threshold sits at psi_p = m psi_n (divergence like 1/|psi_p - m psi_n| at
   lambda -> 0+), and nowhere else;
 - m = 1 is random-features ridge regression of a linear target with label noise: it equals the
-  Mei-Montanari closed form (arXiv:1908.05355, Thm. 1 / Def. 1), coded here independently, to
-  working precision at dps = 30;
+  Mei-Montanari closed form (arXiv:1908.05355, Thm. 1 / Def. 1), coded here independently (its own
+  Gaussian coefficients by mpmath quadrature, nothing from rmt_dsm but the value under test), to
+  working precision at dps = 30, also at a^2 + Delta != 1;
 - E(m) -> E(inf) at rate 1/m; m = 10^12 is m = inf to double precision;
 - below the threshold side (psi_p < psi_n) the score error decreases with m; at lambda -> 0+ and
   psi_p > psi_n it peaks at m = psi_p/psi_n.
@@ -18,7 +19,6 @@ import pytest
 
 import rmt_dsm
 from rmt_dsm.api import ThresholdDivergence
-from rmt_dsm.equivalence import coefficients
 
 
 def _slope(x, y):
@@ -58,7 +58,16 @@ def test_no_divergence_at_psi_n_for_m_gt_1():
 
 # ----------------------------------------------------------------------------- m = 1: Mei-Montanari
 
-def _mei_montanari_score(psi_n, psi_p, t, lam, dps=30):
+def _tanh_mm_coefficients(Gamma):
+    """(mu_1, mu_star^2) of u -> tanh(Gamma u) in Mei-Montanari's normalization, by mpmath quadrature
+    here (not rmt_dsm.moments / rmt_dsm.equivalence): mu_1 = E[G tanh(Gamma G)],
+    mu_star^2 = E tanh(Gamma G)^2 - mu_1^2 (mu_0 = 0: tanh is odd; both integrands are even)."""
+    half = lambda f: 2 * mp.quad(lambda z: f(z) * mp.npdf(z), [0, 1, mp.inf])  # noqa: E731
+    m1 = half(lambda z: z * mp.tanh(Gamma * z))
+    return m1, half(lambda z: mp.tanh(Gamma * z) ** 2) - m1**2
+
+
+def _mei_montanari_score(psi_n, psi_p, t, lam, dps=30, a=None, delta=None):
     """E_score at m = 1 from the closed form of random-features ridge regression.
 
     m = 1: one pair (y, xi) per data point, y ~ N(0, Gamma^2 I), and xi = (sqrt(Delta)/Gamma^2) y + noise
@@ -68,12 +77,14 @@ def _mei_montanari_score(psi_n, psi_p, t, lam, dps=30):
     the excess risk R = F1^2 B + tau^2 V of Mei-Montanari.
     """
     with mp.workdps(dps + 10):
-        a = mp.e ** (-mp.mpf(str(t)))
-        D = 1 - a**2
-        c = coefficients("tanh", a=a, delta=D, dps=dps + 10)
+        if t is not None:
+            a = mp.e ** (-mp.mpf(str(t)))
+            D = 1 - a**2
+        else:
+            a, D = mp.mpf(str(a)), mp.mpf(str(delta))
         G2 = a**2 + D
-        mus2 = c.v2 + c.s2
-        z = mp.sqrt(G2) * c.mu1 / mp.sqrt(mus2)
+        mu1_mm, mus2 = _tanh_mm_coefficients(mp.sqrt(G2))
+        z = mu1_mm / mp.sqrt(mus2)
         p1, p2 = mp.mpf(str(psi_p)), mp.mpf(str(psi_n))
         xi = 1j * mp.sqrt(p1 * p2 * mp.mpf(str(lam)) / (p1 * mus2))
 
@@ -99,14 +110,17 @@ def _mei_montanari_score(psi_n, psi_p, t, lam, dps=30):
         return (D / G2 * E1 / E0 + (1 - D / G2) * E2 / E0).real
 
 
-@pytest.mark.parametrize("psi_n,psi_p,t,lam", [(1.0, 0.5, 0.3, 0.1), (2.0, 3.0, 1.0, 0.01)])
-def test_m1_equals_mei_montanari_dps30(psi_n, psi_p, t, lam):
-    ref = _mei_montanari_score(psi_n, psi_p, t, lam, dps=30)
-    e = rmt_dsm.errors(psi_n, psi_p, 1, t=t, lam=lam, dps=30)
+@pytest.mark.parametrize("psi_n,psi_p,t,lam,a,delta", [(1.0, 0.5, 0.3, 0.1, None, None),
+                                                       (2.0, 3.0, 1.0, 0.01, None, None),
+                                                       (1.5, 0.8, None, 0.05, 1.0, 0.5)])
+def test_m1_equals_mei_montanari_dps30(psi_n, psi_p, t, lam, a, delta):
+    ref = _mei_montanari_score(psi_n, psi_p, t, lam, dps=30, a=a, delta=delta)
+    e = rmt_dsm.errors(psi_n, psi_p, 1, t=t, lam=lam, a=a, delta=delta, dps=30)
     with mp.workdps(40):
         assert abs(e.score - ref) <= mp.mpf(10) ** -27 * abs(ref)
     # m given as the float 1.0 is the same point
-    assert rmt_dsm.errors(psi_n, psi_p, 1.0, t=t, lam=lam).score == rmt_dsm.errors(psi_n, psi_p, 1, t=t, lam=lam).score
+    kw = dict(t=t, lam=lam, a=a, delta=delta)
+    assert rmt_dsm.errors(psi_n, psi_p, 1.0, **kw).score == rmt_dsm.errors(psi_n, psi_p, 1, **kw).score
 
 
 # ----------------------------------------------------------------------------- m -> inf

@@ -140,10 +140,11 @@ def mm_risk(F1sq, tau2, Fstar2, zeta, psi1, psi2, lbar):
     return F1sq * B + (tau2 + Fstar2) * V + Fstar2
 
 
-def mm_dsm_test(psi_n, psi_p, t, lam, activation):
-    """E_test of DSM at m = 1 from MM via the mapping of derivations/mei_montanari.md."""
-    a = math.exp(-t)
-    delta = -math.expm1(-2 * t)
+def mm_dsm_test(psi_n, psi_p, t, lam, activation, a=None, delta=None):
+    """E_test of DSM at m = 1 from MM via the mapping of derivations/mei_montanari.md
+    (schedule: t, or a and delta with any Gamma^2 = a^2 + delta)."""
+    if t is not None:
+        a, delta = math.exp(-t), -math.expm1(-2 * t)
     G2 = a * a + delta
     _, mu1, ms2 = mm_coefficients(activation, math.sqrt(G2))
     zeta = mu1 / math.sqrt(ms2)
@@ -195,6 +196,21 @@ def test_ridgeless_limit_matches_mei_montanari(activation):
         # and the ridgeless chi is the lambda -> 0 limit of the ridge fixed point
         near = mm_dsm_test(psi_n, psi_p, t, 1e-9, activation)
         assert abs(near - mm) < 1e-5 * abs(mm)
+
+
+# (a, delta) with Gamma^2 = a^2 + delta != 1: F_1^2 = Delta/Gamma^2, tau^2 = a^2/Gamma^2 and the
+# activation sigma(Gamma u) all differ from their OU values
+GENERAL_SCHEDULES = [(1.0, 0.5), (0.5, 2.0), (2.0, 0.3)]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("a,delta", GENERAL_SCHEDULES)
+def test_general_schedules_match_mei_montanari(activation, a, delta):
+    """m = 1 at a^2 + Delta != 1, with ridge and ridgeless, both sides of psi_p = psi_n."""
+    for psi_n, psi_p, lam in ((2.0, 1.0, 1e-2), (1.0, 2.5, 0.1), (2.0, 0.7, 0.0), (0.6, 1.8, 0.0)):
+        ours = rmt_dsm.errors(psi_n, psi_p, 1, a=a, delta=delta, lam=lam, activation=activation).test
+        mm = mm_dsm_test(psi_n, psi_p, None, lam, activation, a=a, delta=delta)
+        assert abs(ours - mm) < 1e-8 * abs(mm), (activation, a, delta, psi_n, psi_p, lam, ours, mm)
 
 
 def test_mm_side_is_not_trivially_insensitive():

@@ -114,11 +114,20 @@ def test_m1_agrees_with_direct_least_squares(lam):
     np.testing.assert_allclose(fit.Ct, direct, rtol=1e-8, atol=1e-10)
 
 
-def test_floor_and_identity_test_equals_score_plus_floor():
-    r = simulate(d=30, psi_n=1, psi_p=2, m=2, t=0.7, lam=0.01, activation="relu")
-    assert r.floor.mean == pytest.approx(math.exp(-1.4), rel=1e-14)
-    assert r.test.mean == pytest.approx(r.score.mean + r.floor.mean, abs=1e-12)
-    assert r.gap.mean == pytest.approx(r.test.mean - r.train.mean, abs=1e-14)
+@pytest.mark.parametrize("a,delta", [(math.exp(-0.7), -math.expm1(-1.4)), (1.0, 0.5)], ids=["OU", "a1-delta0.5"])
+def test_floor_score_and_gap_by_direct_routes(a, delta):
+    """Floor against its formula; the exact E_score (from Q, B and F_pop) against a direct Monte
+    Carlo of ||C phi - sqrt(Delta) S^{-1} y||^2/d; the gap against the Monte-Carlo test error minus
+    the training loss recomputed from the stored design."""
+    kw = dict(d=30, psi_n=1, psi_p=2, m=2, a=a, delta=delta, lam=0.01, activation="relu")
+    r = simulate(**kw)
+    s = simulate(population="mc", n_test=40_000, **kw).per_seed[0]
+    assert r.floor.mean == pytest.approx(1 - delta / (a * a + delta), rel=1e-14)
+    assert abs(r.score.mean - s.score) < 4 * s.score_se
+    fit = fit_seed(r.params, 0)
+    Phi, Xi = _design(r.params, fit)
+    train = np.sum((Xi - Phi @ fit.Ct) ** 2) / (r.params.d * r.params.N)
+    assert abs(r.gap.mean - (s.test - train)) < 4 * s.test_se
     # a, delta given directly (variance-exploding schedule) and a non-isotropic Sigma
     eigs = np.linspace(0.2, 2.0, 30)
     r2 = simulate(d=30, psi_n=1, psi_p=2, m=2, a=1.0, delta=0.5, lam=0.01, activation="erf",

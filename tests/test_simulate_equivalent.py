@@ -43,10 +43,11 @@ def test_relu_coefficients_closed_form(a, delta, tr):
     assert co.v2 == pytest.approx(_arccos(g2, g2, c) - g2 / (2 * math.pi) - c / 4, rel=1e-8, abs=1e-12)
 
 
-def test_gauss_hermite_and_adaptive_quadrature_agree_for_smooth_activations():
+@pytest.mark.parametrize("a,delta", [(0.7, 0.51), (1.0, 0.5), (0.5, 2.0)])  # Gamma^2 = 1, 1.5, 2.25
+def test_gauss_hermite_and_adaptive_quadrature_agree_for_smooth_activations(a, delta):
     for act in ("tanh", "erf", "x*exp(-x**2)"):
-        gh = equivalent_coefficients(act, 0.7, 0.51, 1.0, method="gauss-hermite")
-        qd = equivalent_coefficients(act, 0.7, 0.51, 1.0, method="quad")
+        gh = equivalent_coefficients(act, a, delta, 1.0, method="gauss-hermite")
+        qd = equivalent_coefficients(act, a, delta, 1.0, method="quad")
         for f in ("mu0", "mu1", "norm2", "sbar2"):
             assert getattr(gh, f) == pytest.approx(getattr(qd, f), rel=1e-9, abs=1e-13), (act, f)
 
@@ -69,10 +70,28 @@ def test_linear_activation_has_no_nonlinear_parts():
 
 
 @pytest.mark.parametrize("m", [1, 4, math.inf])
-def test_equivalent_model_errors_are_consistent(m):
-    r = simulate(d=30, psi_n=1, psi_p=1.5, m=m, t=0.5, lam=0.05, activation="tanh", model="equivalent")
-    assert r.test.mean == pytest.approx(r.score.mean + r.floor.mean, abs=1e-12)
-    assert 0 < r.train.mean < r.test.mean
+def test_equivalent_model_errors_match_monte_carlo(m):
+    """The exact test and score errors of the equivalent model (from its Q and B) against a
+    Monte-Carlo test set of fresh equivalent features phi = mu0 + mu1 h + v eta + s zeta."""
+    from rmt_dsm.simulate import fit_seed, make_params, simulate_seed
+
+    pr = make_params(d=30, psi_n=1, psi_p=1.5, m=m, a=1.0, delta=0.5, lam=0.05, activation="tanh",
+                     model="equivalent")
+    res, fit = simulate_seed(pr, 0), fit_seed(pr, 0)
+    co, d = fit.coeffs, pr.d
+    gen = np.random.default_rng(11)
+    e, q = [], []
+    for _ in range(10):
+        xi = gen.standard_normal((20_000, d))
+        y = pr.a * gen.standard_normal((20_000, d)) + math.sqrt(pr.delta) * xi
+        phi = co.mu0 + co.mu1 * (y @ fit.instance.W.T / math.sqrt(d)) + co.v * gen.standard_normal((20_000, pr.p)) \
+            + co.s * gen.standard_normal((20_000, pr.p))
+        pred = phi @ fit.Ct
+        e.append(np.sum((xi - pred) ** 2, axis=1) / d)
+        q.append(np.sum((pred - math.sqrt(pr.delta) * y / (pr.a ** 2 + pr.delta)) ** 2, axis=1) / d)
+    for mc, exact in ((np.concatenate(e), res.test), (np.concatenate(q), res.score)):
+        assert abs(mc.mean() - exact) < 4 * mc.std() / math.sqrt(mc.size), (mc.mean(), exact)
+    assert 0 < res.train < res.test
 
 
 def test_equivalent_model_close_to_true_model():

@@ -3,7 +3,9 @@
 Compared through the Stieltjes transform g(z) = (1/p) tr (U - z)^{-1} at complex z (smooth,
 no binning): the theory's g_v(z) against (1/p) sum_i 1/(lambda_i - z) of a simulated U,
 built here directly from the true nonlinear features (m finite) or from the exact noise
-average of the Gaussian-equivalent model (m = infinity). Atom masses against exact ranks.
+average of the Gaussian-equivalent model (m = infinity), whose coefficients come from the
+simulator's own quadrature (rmt_dsm.simulate.equivalent_coefficients, not the theory's).
+Atom masses against exact ranks.
 """
 import math
 
@@ -29,9 +31,12 @@ def _U_true(d, psi_n, psi_p, m, t, seed):
     return U / (n * m)
 
 
-def _U_ge_inf(d, psi_n, psi_p, t, coef, seed):
+def _U_ge_inf(d, psi_n, psi_p, t, seed):
+    from rmt_dsm.simulate import equivalent_coefficients
+
     rng = np.random.default_rng(seed)
     a, delta = math.exp(-t), -math.expm1(-2 * t)
+    coef = equivalent_coefficients("tanh", a, delta)
     n, p = int(psi_n * d), int(psi_p * d)
     W = rng.standard_normal((p, d))
     F = coef.mu1 * a * rng.standard_normal((n, d)) @ W.T / math.sqrt(d) + math.sqrt(coef.v2) * rng.standard_normal((n, p))
@@ -45,19 +50,18 @@ def _theory_g(psi_n, psi_p, m, t, zval):
     c = coefficients_of(pt)
     params = {"psi_n": psi_n, "psi_p": psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
               "mu1": c.mu1, "v2": c.v2, "s2": c.s2, "z": zval}
-    return complex(spectrum_system().solve(params)[g_v]), c
+    return complex(spectrum_system().solve(params)[g_v])
 
 
 @pytest.mark.parametrize("psi_n,psi_p,m,t", [(1.0, 3.0, 1, 0.5), (0.5, 1.5, 2, 0.3), (0.5, 2.0, math.inf, 0.1)])
 def test_stieltjes_transform_matches_simulation(psi_n, psi_p, m, t):
     zs = [0.05 + 0.05j, 0.4 + 0.1j, 1.5 + 0.1j]
-    _, coef = _theory_g(psi_n, psi_p, m, t, zs[0])
     evs = []
     for seed in range(3):
-        U = _U_ge_inf(D, psi_n, psi_p, t, coef, seed) if m == math.inf else _U_true(D, psi_n, psi_p, m, t, seed)
+        U = _U_ge_inf(D, psi_n, psi_p, t, seed) if m == math.inf else _U_true(D, psi_n, psi_p, m, t, seed)
         evs.append(np.linalg.eigvalsh(U))
     for zval in zs:
-        g, _ = _theory_g(psi_n, psi_p, m, t, zval)
+        g = _theory_g(psi_n, psi_p, m, t, zval)
         emp = np.array([np.mean(1 / (ev - zval)) for ev in evs])
         se = np.std(emp, ddof=1) / np.sqrt(len(emp))
         # 4 standard errors over seeds + the O(1/d) finite-size bias of a normalized trace
@@ -70,8 +74,15 @@ def test_atoms_are_the_rank_deficits():
     assert s1.atom_mass == pytest.approx(1 - 2 / 3)
     ev = np.linalg.eigvalsh(_U_true(200, 1.0, 3.0, 2, 0.5, 0))
     assert np.mean(ev < 1e-9 * ev.max()) == pytest.approx(s1.atom_mass, abs=1 / 600)
+    assert s1.atom_at == 0.0
     s2 = spectrum(0.5, 2.0, math.inf, [1.0], t=0.1)
     assert s2.atom_mass == pytest.approx(0.25)
+    # m = inf: U >= s^2 I with equality on the complement of the rank-(n + d) part; s^2 from the
+    # simulator's own quadrature
+    from rmt_dsm.simulate import equivalent_coefficients
+
+    assert s2.atom_at == pytest.approx(equivalent_coefficients("tanh", math.exp(-0.1), -math.expm1(-0.2)).s2,
+                                       rel=1e-9)
 
 
 def test_density_is_nonnegative_and_positive_in_the_bulk():

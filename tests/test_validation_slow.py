@@ -10,7 +10,9 @@ Assertions per series:
 * at the largest d, |D| <= 4 SE + |c| d^{-alpha} (the fitted remainder; only when resolved);
 * if no discrepancy is resolved, every d must agree within 4 SE.
 
-The measured fits are also the source of the finite-size allowances of tests/test_validation.py.
+The fitted exponents justify the decay rate alpha >= 1 that the fast tests
+(tests/test_validation.py, rmt_dsm.validation.two_size_check) assume when they bound the
+finite-size bias from two dimensions measured in the same run.
 Runtime: ~5-10 min on 2 shared cores.
 """
 from __future__ import annotations

@@ -1,0 +1,393 @@
+#!/usr/bin/env python
+"""Mutation check of the default test suite over an explicit list of plausible one-line bugs.
+
+    .venv/bin/python scripts/mutation.py                 # run every mutant, print the table
+    .venv/bin/python scripts/mutation.py --write         # ... and regenerate docs/mutation.md
+    .venv/bin/python scripts/mutation.py --only M03 --write   # rerun some, update their rows
+    .venv/bin/python scripts/mutation.py --only M03 M17  # selected mutants
+    .venv/bin/python scripts/mutation.py --check         # only check that every snippet is found once
+    .venv/bin/python scripts/mutation.py --list          # list the mutants
+
+Each mutant is (file, exact original snippet, replacement, description). For each one the
+repository's files (tracked and untracked-but-not-ignored, as listed by ``git ls-files``) are
+copied into a temporary directory, the snippet is replaced there (it must occur exactly once
+in the file: otherwise the script stops with an error, so that the list is updated after the
+code changes), and the default suite runs in the copy:
+
+    python -m pytest -x -q -p no:cacheprovider <PRIORITY test files>             (stage 1)
+    python -m pytest -x -q -p no:cacheprovider <PRIORITY files> <other tests> rmt_dsm   (stage 2)
+
+with ``PYTHONPATH`` set to the copy (the package, the console script and every subprocess then
+import the mutated code). Stage 2 names exactly the files of the default suite
+(``testpaths = tests, rmt_dsm``; the ``addopts`` of pyproject.toml apply: no slow tests,
+doctests), only in another order; stage 1 is a part of it (the derivation checks, the theory
+and simulator tests), run first because collecting the whole suite costs more than most kills.
+Stage 2 runs only if stage 1 passes. A mutant is *killed* when a stage fails (the first failing
+test is recorded), *survived* when both pass; the wall time is recorded. Before the mutants, the
+unmutated copy must pass (otherwise the run stops).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "mutation.md"
+DATA = ROOT / "docs" / "data" / "mutation.json"
+
+#: test files run first (fast and sensitive); the rest of the default suite follows in name order
+PRIORITY = ("tests/test_derivations.py", "tests/test_dsm_theory.py", "tests/test_mei_montanari.py",
+            "tests/test_equivalence.py", "tests/test_moments.py", "tests/test_simulate.py",
+            "tests/test_simulate_population.py", "tests/test_simulate_equivalent.py", "tests/test_finite_m.py",
+            "tests/test_schedules.py")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One plausible bug: replace ``original`` (exactly one occurrence) by ``replacement`` in ``file``."""
+
+    id: str
+    file: str
+    original: str
+    replacement: str
+    description: str
+
+
+_M = [
+    # ---- error formulas [D eqs. (6.4)-(6.5)] ---------------------------------------------------------
+    ("rmt_dsm/dsm/observables.py", "- mu1**2 * Gamma2 * dQ_deps", "- mu1**2 * dQ_deps",
+     "test error: Gamma^2 = a^2 + Delta replaced by 1"),
+    ("rmt_dsm/dsm/observables.py", "floor = a**2 / Gamma2", "floor = a**2",
+     "floor F_pop = a^2/Gamma^2 replaced by a^2 (equal only when a^2 + Delta = 1)"),
+    ("rmt_dsm/dsm/observables.py", "+ (v2 + s2) * Hp", "- (v2 + s2) * Hp",
+     "test error: sign of the (v^2 + s^2) H' term"),
+    ("rmt_dsm/dsm/observables.py", "+ (v2 + s2) * Hp", "+ v2 * Hp",
+     "test error: (v^2 + s^2) replaced by v^2"),
+    ("rmt_dsm/dsm/observables.py", "2 * mu1 * sp.sqrt(delta) * X1", "2 * mu1 * X1",
+     "test error: factor sqrt(Delta) of the X1 term dropped"),
+    ("rmt_dsm/dsm/observables.py", "2 * mu1 * sp.sqrt(delta) * X1", "mu1 * sp.sqrt(delta) * X1",
+     "test error: factor 2 of the X1 term dropped"),
+    ("rmt_dsm/dsm/observables.py", "train = H - lam * Hp", "train = H + lam * Hp",
+     "train error: sign of lambda H'"),
+    ("rmt_dsm/dsm/observables.py",
+     'Q = sum(pops[k].beta * pops[l].beta * G[("b", k, l)]',
+     'Q = sum((1 if k == l else -1) * pops[k].beta * pops[l].beta * G[("b", k, l)]',
+     "Q: sign of the cross-population term"),
+    ("rmt_dsm/dsm/observables.py", "Q += sum(p.omega2 * p.weight * g", "Q += sum(p.omega2 * g",
+     "Q: weight N_k/N of the label-noise term dropped"),
+    ("rmt_dsm/dsm/observables.py", '(G[("ba", k)] + 1 / mu1)', '(G[("ba", k)] - 1 / mu1)',
+     "X1: sign of the 1/mu1 shift"),
+    ("rmt_dsm/dsm/observables.py", "return lam * Q, Q + lam * dQ_dx", "return lam * Q, Q - lam * dQ_dx",
+     "dual chart: H' = Q - lambda dQ/dx"),
+    ("rmt_dsm/dsm/observables.py", "return -Q, -dQ_dy", "return -Q, dQ_dy",
+     "primal chart: sign of H' = -dQ/dy"),
+    # ---- populations [D eq. (2.4)] ---------------------------------------------------------------
+    ("rmt_dsm/dsm/populations.py", "g0 = a**2 + delta * kappa ", "g0 = a**2 + delta * (1 - kappa) ",
+     "population 0: kappa -> 1 - kappa in kappa gamma_0^2"),
+    ("rmt_dsm/dsm/populations.py", "beta=sp.sqrt(delta) * kappa / g0", "beta=sp.sqrt(delta) / g0",
+     "population 0: factor kappa of beta_0 dropped"),
+    ("rmt_dsm/dsm/populations.py", "ktau2=v2 + s2 * kappa", "ktau2=s2 + v2 * kappa",
+     "population 0: v^2 and s^2 swapped in kappa tau_0^2"),
+    ("rmt_dsm/dsm/populations.py", "ktau2=s2 * kappa,", "ktau2=v2 * kappa,",
+     "population 1: s^2 replaced by v^2"),
+    ("rmt_dsm/dsm/populations.py", "omega2=a**2 / g0", "omega2=delta * kappa / g0",
+     "population 0: label-noise variance a^2/g0 replaced by Delta kappa/g0"),
+    # ---- reduced Dyson system [D eqs. (5.4)-(5.7)] ------------------------------------------------
+    ("rmt_dsm/dsm/system.py", "K = (a**2 + delta * kappa, delta * (1 - kappa))",
+     "K = (a**2 + delta * kappa, delta * kappa)", "K_1 = Delta (1 - kappa) replaced by Delta kappa"),
+    ("rmt_dsm/dsm/system.py", "tz = (v2 + s2 * kappa, s2 * (1 - kappa))", "tz = (v2 + s2 * kappa, s2)",
+     "eta_v: factor (1 - kappa) of the contrast noise dropped"),
+    ("rmt_dsm/dsm/system.py", "rho = s**2 * psi_p * g_v / (1 - s**2 * psi_p * g_v * S)",
+     "rho = s**2 * psi_p * g_v / (1 + s**2 * psi_p * g_v * S)", "rho: sign in the Sherman-Morrison denominator"),
+    ("rmt_dsm/dsm/system.py", 'out[("ba", k)] = -(1 + rho * A[k]) / mu1', 'out[("ba", k)] = -(1 - rho * A[k]) / mu1',
+     "g_{b_k a_k}: sign of rho A_k"),
+    ("rmt_dsm/dsm/system.py", "S = A[0] + A[1] - eps", "S = A[0] + A[1] + eps",
+     "S: sign of the probe eps"),
+    # ---- api.py: chart, threshold, floor, kappa, coefficients ----------------------------------------
+    ("rmt_dsm/point.py", "or self.psi_p < self.m * self.psi_n:", "or self.psi_p > self.m * self.psi_n:",
+     "chart choice inverted (dual below the threshold, primal above)"),
+    ("rmt_dsm/api.py", "floor = rounded(pt.a**2 / (pt.a**2 + pt.delta), pt.dps)", "floor = rounded(pt.a**2, pt.dps)",
+     "floor returned at the divergence point replaced by a^2"),
+    ("rmt_dsm/point.py", "tol = 1e-12 if self.dps is None", "tol = 1e-4 if self.dps is None",
+     "threshold detection tolerance 1e-12 -> 1e-4 (finite points reported as divergent)"),
+    ("rmt_dsm/point.py", "if self.dps is not None else 1.0 / self.m", "if self.dps is not None else 1.0 - 1.0 / self.m",
+     "kappa = 1/m replaced by 1 - 1/m (double precision)"),
+    ("rmt_dsm/api.py", '"v2": coef.v2, "s2": coef.s2, "x": x', '"v2": coef.s2, "s2": coef.v2, "x": x',
+     "v^2 and s^2 swapped when passed to the Dyson system"),
+    # ---- Gaussian-equivalent coefficients and moments ---------------------------------------------
+    ("rmt_dsm/equivalence.py", "v2 = e2 - mu0 * mu0 - t_lin", "v2 = e2 - t_lin",
+     "v^2: mu0^2 not subtracted"),
+    ("rmt_dsm/equivalence.py", "t_lin, t_d = mu1 * mu1 * C, mu1 * mu1 * D", "t_lin, t_d = mu1 * mu1 * C, mu1 * D",
+     "s^2: mu1^2 Delta replaced by mu1 Delta"),
+    ("rmt_dsm/equivalence.py", "    G2 = C + D\n    mu0, mu1, n2", "    G2 = A + D\n    mu0, mu1, n2",
+     "double path: Gamma^2 = a^2 q + Delta replaced by a + Delta"),
+    ("rmt_dsm/moments.py", '"slope": 2 / mpmath.sqrt(mpmath.pi * (1 + 2 * G2))',
+     '"slope": 2 / mpmath.sqrt(mpmath.pi * (1 + G2))', "erf: mu1 with 1 + Gamma^2 instead of 1 + 2 Gamma^2"),
+    ("rmt_dsm/moments.py", "(mpmath.sin(th) + (mpmath.pi - th) * c)", "(mpmath.sin(th) + th * c)",
+     "relu arc-cosine kernel: (pi - theta) replaced by theta"),
+    ("rmt_dsm/moments.py", "v2 = float(wu @ (sb - mu0 - mu1 * s * uu) ** 2)", "v2 = float(wu @ (sb - mu1 * s * uu) ** 2)",
+     "double split: mu0 not subtracted in v^2"),
+    ("rmt_dsm/moments.py", "s2 = float(wu @ (((F - sb[:, None] - mu1 * b * gg[None, :]) ** 2) @ wg))",
+     "s2 = float(wu @ (((F - sb[:, None] - mu1 * gg[None, :]) ** 2) @ wg))",
+     "double split: factor sqrt(Delta) dropped in s^2"),
+    # ---- simulator ------------------------------------------------------------------------------
+    ("rmt_dsm/simulate/params.py", "return 1.0 - self.delta * float(np.mean(", "return 1.0 - self.delta * 0 * float(np.mean(",
+     "simulator floor: 1 - Delta tr(S^-1)/d replaced by 1 (score shifted)"),
+    ("rmt_dsm/simulate/params.py", "1.0 / (self.a ** 2 * self.eigs() + self.delta)",
+     "1.0 / (self.eigs() + self.delta)", "simulator floor: a^2 Sigma replaced by Sigma"),
+    ("rmt_dsm/simulate/population.py", "score = cqc / d - 2.0 * cb / d + (1.0 - params.floor())",
+     "score = cqc / d - 2.0 * cb / d + params.floor()", "simulator exact score: + F_pop instead of 1 - F_pop"),
+    ("rmt_dsm/simulate/population.py", "target = (sd * s_inv[0]) * y", "target = s_inv[0] * y",
+     "simulator Monte-Carlo score: factor sqrt(Delta) of the target dropped"),
+    ("rmt_dsm/simulate/population.py", "B = (math.sqrt(params.delta / params.d) * D)[:, None] * inst.W",
+     "B = (math.sqrt(1.0 / params.d) * D)[:, None] * inst.W", "simulator exact B: factor sqrt(Delta) dropped"),
+    ("rmt_dsm/simulate/population.py", "(2.0 / math.sqrt(math.pi)) / np.sqrt(1.0 + 2.0 * kdiag)",
+     "(2.0 / math.sqrt(math.pi)) / np.sqrt(1.0 + kdiag)", "simulator: E erf'(h) with 1 + K_ii instead of 1 + 2 K_ii"),
+    ("rmt_dsm/simulate/population.py", "(np.sqrt(1.0 - cos * cos) + (math.pi - th) * cos)",
+     "(np.sqrt(1.0 - cos * cos) + th * cos)", "simulator arc-cosine kernel: (pi - theta) replaced by theta"),
+    ("rmt_dsm/simulate/population.py", "Q[np.diag_indices_from(Q)] += co.v2 + co.s2",
+     "Q[np.diag_indices_from(Q)] += co.s2", "simulator GE population Q: v^2 dropped from the diagonal"),
+    ("rmt_dsm/simulate/features.py", "U += (coeffs.mu1 ** 2 * params.delta / d) * (W @ W.T)",
+     "U += (coeffs.mu1 ** 2 / d) * (W @ W.T)", "simulator m = inf average: factor Delta of mu1^2 W W^T/d dropped"),
+    ("rmt_dsm/simulate/features.py", "Cm = (coeffs.mu1 * params.a / math.sqrt(d)) * (inst.X @ W.T)",
+     "Cm = (coeffs.mu1 / math.sqrt(d)) * (inst.X @ W.T)", "simulator m = inf average: factor a dropped"),
+    ("rmt_dsm/simulate/equivalent_coefficients.py", "s2 = norm2 - sbar2 - mu1 ** 2 * delta",
+     "s2 = norm2 - sbar2 - mu1 ** 2 * c", "simulator GE coefficients: s^2 subtracts mu1^2 c instead of mu1^2 Delta"),
+    ("rmt_dsm/simulate/readout.py", "return (sums.xi2 - 2.0 * cv + cuc) / d", "return (sums.xi2 - cv + cuc) / d",
+     "simulator train error: factor 2 of the cross term dropped"),
+    # ---- more formulas (appended: ids stay stable) ------------------------------------------------
+    ("rmt_dsm/dsm/populations.py", "beta=1 / sp.sqrt(delta), omega2", "beta=sp.sqrt(delta), omega2",
+     "population 1: beta_1 = 1/sqrt(Delta) replaced by sqrt(Delta)"),
+    ("rmt_dsm/dsm/system.py", "eta_u = (mu1**2 * pop.kgamma2 * rho + pop.ktau2 * psi_p * g_v) / psi_n",
+     "eta_u = (mu1**2 * pop.kgamma2 * rho + pop.ktau2 * g_v) / psi_n", "eta_u: factor psi_p of the Z term dropped"),
+    ("rmt_dsm/dsm/observables.py", "Q += sum(p.omega2 * p.weight * g", "Q -= sum(p.omega2 * p.weight * g",
+     "Q: sign of the label-noise term"),
+    ("rmt_dsm/moments.py", '"mean": G / mpmath.sqrt(2 * mpmath.pi)', '"mean": G / mpmath.sqrt(mpmath.pi)',
+     "relu: mu0 = Gamma/sqrt(pi) instead of Gamma/sqrt(2 pi)"),
+    ("rmt_dsm/simulate/population.py", "return (s[0] / d) * (inst.W @ inst.W.T)", "return (1.0 / d) * (inst.W @ inst.W.T)",
+     "simulator: feature covariance K = W W^T/d without a^2 + Delta (right only when a^2 + Delta = 1)"),
+    ("rmt_dsm/simulate/population.py", "y = params.a * x + sd * xi", "y = x + sd * xi",
+     "simulator Monte-Carlo test set: factor a of the data dropped"),
+    ("rmt_dsm/simulate/features.py", "Y += sd * xi", "Y += xi", "simulator training pairs: factor sqrt(Delta) dropped"),
+    ("rmt_dsm/simulate/features.py", "V = (coeffs.mu1 * math.sqrt(params.delta / d)) * W",
+     "V = (coeffs.mu1 * math.sqrt(1.0 / d)) * W", "simulator m = inf average: V without sqrt(Delta)"),
+    ("rmt_dsm/simulate/equivalent_coefficients.py", "mu1 = (w @ (z * fz)) / gam", "mu1 = (w @ (z * fz)) / g2",
+     "simulator GE coefficients: Stein's mu1 divided by Gamma^2 instead of Gamma"),
+]
+
+MUTANTS = tuple(Mutant(f"M{i + 1:02d}", f, o, r, desc) for i, (f, o, r, desc) in enumerate(_M))
+
+
+def check_snippets(mutants, root=ROOT) -> None:
+    """Every original snippet occurs exactly once in its file (else SystemExit naming the mutant)."""
+    bad = []
+    for mu in mutants:
+        path = root / mu.file
+        if not path.exists():
+            bad.append(f"{mu.id}: no file {mu.file}")
+            continue
+        n = path.read_text().count(mu.original)
+        if n != 1:
+            bad.append(f"{mu.id}: snippet found {n} times in {mu.file} (must be exactly once): {mu.original!r}")
+    if bad:
+        raise SystemExit("mutation: the mutant list is out of date with the code:\n  " + "\n  ".join(bad))
+
+
+def _repo_files(root=ROOT) -> list[str]:
+    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=root,
+                         capture_output=True, check=True).stdout.decode()
+    return [f for f in out.split("\0") if f and (root / f).is_file()]
+
+
+def _copy_repo(dest: Path, files, source: Path = ROOT) -> None:
+    for f in files:
+        target = dest / f
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / f, target)
+
+
+def suite_args(root: Path) -> tuple[list[str], list[str]]:
+    """(priority files, the whole default suite with the priority files first)."""
+    rest = sorted(str(p.relative_to(root)) for p in (root / "tests").rglob("test_*.py"))
+    first = [f for f in PRIORITY if (root / f).exists()]
+    return first, first + [f for f in rest if f not in first] + ["rmt_dsm"]
+
+
+_FAIL_RE = re.compile(r"^(FAILED|ERROR) (.+?)(?: - .*)?$", re.M)
+
+
+#: pytest node ids deselected in every run (--deselect): failures of the unmutated code that are
+#: unrelated to the formulas (e.g. a documentation test failing on main) would stop the script
+DESELECT: list[str] = []
+
+
+def run_suite(root: Path, timeout: float) -> tuple[str, str, float]:
+    """(status, first failing test or '', seconds) of the default suite in ``root`` (one BLAS thread
+    per run, so that parallel runs on a shared machine do not oversubscribe the cores)."""
+    env = dict(os.environ, PYTHONPATH=str(root), MPLBACKEND="Agg", OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rfE",
+           *(f"--deselect={n}" for n in DESELECT)]
+    t0 = time.perf_counter()
+    for stage in suite_args(root):  # stage 1: the priority files (quick kills); stage 2: the whole suite
+        try:
+            proc = subprocess.run(cmd + stage, cwd=root, env=env, capture_output=True, text=True,
+                                  timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "killed (timeout)", f"no result within {timeout:.0f} s", time.perf_counter() - t0
+        if proc.returncode != 0:
+            m = _FAIL_RE.search(proc.stdout)
+            first = m.group(2) if m else (proc.stdout.strip().splitlines() or ["?"])[-1]
+            return "killed", first, time.perf_counter() - t0
+    return "survived", "", time.perf_counter() - t0
+
+
+def run_one(mu: Mutant | None, files, snapshot: Path, timeout: float):
+    """Copy the snapshot, apply the mutant (None: unmutated), run the suite."""
+    tmp = Path(tempfile.mkdtemp(prefix="rmt_dsm_mut_"))
+    try:
+        _copy_repo(tmp, files, snapshot)
+        if mu is not None:
+            path = tmp / mu.file
+            text = path.read_text()
+            if text.count(mu.original) != 1:
+                raise SystemExit(f"{mu.id}: snippet not found exactly once in {mu.file}")
+            path.write_text(text.replace(mu.original, mu.replacement))
+        return run_suite(tmp, timeout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def markdown(results, baseline_sec: float, commits=(), deselected=()) -> str:
+    killed = sum(r[1].startswith("killed") for r in results)
+    lines = [
+        "# Mutation check of the test suite",
+        "",
+        "Generated by `python scripts/mutation.py --write` (do not edit by hand).",
+        "",
+        "Each mutant below is a plausible one-line bug in a formula of the theory, the Gaussian",
+        "moments or the simulator. The script applies it to a temporary copy of the repository and",
+        "runs the default test suite there (`python -m pytest -x -q -p no:cacheprovider`: the files of",
+        "`tests/` and the doctests of `rmt_dsm/`; the derivation checks, theory and simulator tests",
+        "first, as a separate first stage, so that `-x` stops early). A mutant is *killed* when the",
+        "suite fails; the first failing test is listed, and the wall time of the run (one BLAS thread,",
+        "on a shared 2-core machine). A snippet that no longer occurs exactly once in its file stops the script:",
+        "the list (`scripts/mutation.py`, `_M`) must then be updated to the code.",
+        "",
+        f"**{killed} of {len(results)} mutants killed.** Unmutated suite in the same setting: "
+        f"{baseline_sec:.0f} s. Code and tests at commit {', '.join(commits) or '?'} (HEAD when the "
+        "script copied the working tree; a run with `--only` updates its rows).",
+        "",
+        "| id | file | mutant | result | first failing test | time (s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for mu, status, first, sec in ((r[0], r[1], r[2], r[3]) for r in results):
+        lines.append(f"| {mu.id} | `{mu.file.removeprefix('rmt_dsm/')}` | {mu.description} | {status} | "
+                     f"`{first}` | {sec:.0f} |" if first else
+                     f"| {mu.id} | `{mu.file.removeprefix('rmt_dsm/')}` | {mu.description} | {status} | | {sec:.0f} |")
+    if deselected:
+        lines += ["", "Deselected in every run (they fail on the unmutated code, for reasons unrelated to "
+                  "the formulas): " + ", ".join(f"`{n}`" for n in deselected) + "."]
+    lines += ["", "Snippets (original -> replacement) are in `scripts/mutation.py`.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", metavar="ID", help="run only these mutants (e.g. M01 M17)")
+    ap.add_argument("--write", action="store_true",
+                    help="record the results in docs/data/mutation.json (merged with earlier runs when --only "
+                         "is given) and regenerate docs/mutation.md")
+    ap.add_argument("--check", action="store_true", help="only check that every snippet is found once")
+    ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--jobs", type=int, default=1, help="mutants run in parallel (default 1)")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="per mutant, in seconds")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the run of the unmutated suite")
+    ap.add_argument("--deselect", action="append", default=[], metavar="NODEID",
+                    help="deselect a test in every run (a failure of the unmutated code unrelated to the "
+                         "formulas; listed in docs/mutation.md)")
+    args = ap.parse_args(argv)
+    DESELECT[:] = args.deselect
+    mutants = MUTANTS
+    if args.only:
+        unknown = set(args.only) - {m.id for m in MUTANTS}
+        if unknown:
+            raise SystemExit(f"mutation: unknown mutant ids {sorted(unknown)}")
+        mutants = tuple(m for m in MUTANTS if m.id in args.only)
+    if args.list:
+        for mu in mutants:
+            print(f"{mu.id}  {mu.file:45s} {mu.description}")
+        return 0
+    check_snippets(mutants)
+    if args.check:
+        print(f"all {len(mutants)} snippets found exactly once")
+        return 0
+    files, head = _repo_files(), _head()
+    snapshot = Path(tempfile.mkdtemp(prefix="rmt_dsm_mut_snapshot_"))  # the tree as it is now
+    try:
+        _copy_repo(snapshot, files)
+        results, base_sec = _run_all(mutants, files, snapshot, args)
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
+    killed = sum(r[1].startswith("killed") for r in results)
+    print(f"{killed} of {len(results)} mutants killed; total {sum(r[3] for r in results):.0f} s")
+    if args.write:
+        write_docs(results, base_sec, head)
+    return 0 if killed == len(results) else 1
+
+
+def _head() -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def write_docs(results, base_sec, head) -> None:
+    """Merge the results into docs/data/mutation.json (a run with --only updates its mutants) and
+    regenerate docs/mutation.md from it for every mutant of the list."""
+    old = json.loads(DATA.read_text()) if DATA.exists() else {"mutants": {}}
+    store = {k: v for k, v in old["mutants"].items() if k in {m.id for m in MUTANTS}}
+    for mu, status, first, sec in results:
+        store[mu.id] = {"file": mu.file, "description": mu.description, "status": status, "first": first,
+                        "seconds": round(sec, 1), "commit": head}
+    base = round(base_sec, 1) if base_sec else old.get("baseline_seconds", 0.0)
+    DATA.write_text(json.dumps({"baseline_seconds": base, "mutants": store}, indent=1) + "\n")
+    rows = []
+    for mu in MUTANTS:
+        r = store.get(mu.id)
+        rows.append((mu, r["status"], r["first"], r["seconds"]) if r and r["description"] == mu.description
+                    else (mu, "not run", "", 0.0))
+    commits = sorted({r.get("commit", "?") for r in store.values()})
+    DOC.write_text(markdown(rows, base, commits, DESELECT))
+    print(f"wrote {DOC.relative_to(ROOT)} and {DATA.relative_to(ROOT)}")
+
+
+def _run_all(mutants, files, snapshot, args):
+    base_sec = 0.0
+    if not args.no_baseline:
+        status, first, base_sec = run_one(None, files, snapshot, args.timeout)
+        print(f"baseline (unmutated): {status} in {base_sec:.0f} s", flush=True)
+        if status != "survived":
+            raise SystemExit(f"mutation: the unmutated suite fails ({first}); fix it first")
+
+    def job(mu):
+        status, first, sec = run_one(mu, files, snapshot, args.timeout)
+        print(f"{mu.id} {status:9s} {sec:6.0f} s  {mu.file}: {mu.description}" + (f"  <- {first}" if first else ""),
+              flush=True)
+        return mu, status, first, sec
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        return list(ex.map(job, mutants)), base_sec
+
+
+if __name__ == "__main__":
+    sys.exit(main())
