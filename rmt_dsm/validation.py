@@ -30,12 +30,13 @@ from __future__ import annotations
 import csv
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Point", "GRID_LIMITS", "GRID_FINITE_M", "QUANTITIES", "INF_PROXY_M", "grid", "point",
+__all__ = ["Point", "GRID_LIMITS", "GRID_FINITE_M", "GRID_STRUCTURED", "STRUCTURED_PLANS", "STRUCTURED_QUANTITIES",
+           "structured_series", "QUANTITIES", "INF_PROXY_M", "grid", "point",
            "theory", "simulation_cost", "Row", "compare", "ge_passes", "PowerFit", "fit_power_law",
            "Trend", "trend", "trends", "compare_task", "compare_many", "effective_stderr", "write_csv",
            "read_csv", "fmt_m", "simulate_task", "ALPHA_MIN", "SizeCheck", "two_size_check", "compare_two_sizes"]
@@ -65,6 +66,8 @@ class Point:
     lam: float
     a: float | None = None
     delta: float | None = None
+    #: data spectrum in the CLI form (``W1:L1,...`` or ``power:ALPHA``); None: Sigma = I
+    sigma: str | None = None
 
     def kwargs(self, m=None) -> dict:
         """Keyword arguments shared by rmt_dsm.errors and simulate (m overridable)."""
@@ -72,10 +75,20 @@ class Point:
         return dict(psi_n=self.psi_n, psi_p=self.psi_p, m=self.m if m is None else m, lam=self.lam,
                     activation=self.activation, **sched)
 
+    def sigma_eigs(self, d: int):
+        """The simulator's d eigenvalues of Sigma (None for Sigma = I), from the same spectrum as the
+        theory's (`rmt_dsm.data_spectrum.DataSpectrum.eigenvalues_for`)."""
+        if self.sigma is None:
+            return None
+        from .data_spectrum import parse_sigma
+
+        return parse_sigma(self.sigma).eigenvalues_for(d)
+
     def describe(self) -> str:
         sched = f"t={self.t:g}" if self.t is not None else f"a={self.a:g}, Delta={self.delta:g}"
+        spec = "" if self.sigma is None else f", Sigma {self.sigma}"
         return (f"{self.activation}, psi_n={self.psi_n:g}, psi_p={self.psi_p:g}, m={fmt_m(self.m)}, "
-                f"{sched}, lam={self.lam:g}")
+                f"{sched}, lam={self.lam:g}{spec}")
 
     @property
     def regime(self) -> str:
@@ -127,24 +140,72 @@ GRID_FINITE_M = (
 )
 
 
+#: structured data (derivations/structured_data.md §8): spectra two-atom (TWO_A with q = 1, TWO_B with
+#: q = 1.75), subspaces psi_D = 0.25 and 0.5, a power law (quadrature atoms in the theory, quantiles in
+#: the simulator) and six atoms (the vectorized atom-sum route of the theory, > 4 atoms); m in {1, 4, inf};
+#: psi_p / (m psi_n) <= 0.5 or >= 1.875 (>= 3 at m = 1); four points at lam = 1e-3.
+TWO_A, TWO_B = "0.25:2.8,0.75:0.4", "0.5:3,0.5:0.5"
+SIX = "0.1:0.1,0.2:0.4,0.3:0.8,0.2:1.4,0.1:2,0.1:2.6"
+PSI_D = {0.25: "0.25:1,0.75:0", 0.5: "0.5:1,0.5:0"}
+POWER = "power:0.5"
+GRID_STRUCTURED = (
+    Point("S1", "tanh", 1.0, 0.5, 1, 0.3, 0.01, sigma=TWO_A),
+    Point("S2", "tanh", 0.5, 1.5, 1, 0.1, 1e-3, sigma=PSI_D[0.25]),
+    Point("S3", "tanh", 0.5, 1.0, 4, 0.3, 0.05, sigma=POWER),
+    Point("S4", "tanh", 0.5, 1.0, math.inf, 1.0, 0.1, sigma=PSI_D[0.5]),
+    Point("S5", "tanh", 0.2, 1.5, 4, 0.5, 1e-3, sigma=TWO_B),
+    Point("S6", "erf", 1.0, 0.5, 1, 1.0, 1e-3, sigma=PSI_D[0.5]),
+    Point("S7", "erf", 0.5, 1.5, 1, 0.3, 0.1, sigma=TWO_B),
+    Point("S8", "erf", 0.2, 1.5, 4, 0.1, 0.01, sigma=SIX),
+    Point("S9", "erf", 0.5, 1.0, 4, 0.3, 1e-3, sigma=PSI_D[0.25]),
+    Point("S10", "erf", 0.5, 1.0, math.inf, 0.1, 0.01, sigma=POWER),
+    Point("S11", "relu", 1.0, 0.5, 1, 0.3, 0.1, sigma=POWER),
+    Point("S12", "relu", 0.5, 1.5, 1, 1.0, 0.01, sigma=PSI_D[0.25]),
+    Point("S13", "relu", 0.5, 1.0, 4, 0.1, 1e-3, sigma=TWO_A),
+    Point("S14", "relu", 0.2, 1.5, 4, 0.3, 0.1, sigma=PSI_D[0.5]),
+    Point("S15", "relu", 0.5, 1.0, math.inf, 0.3, 0.01, sigma=SIX),
+)
+#: the structured d-trends: (d, seeds) per simulated m; m = inf points run at m = 16 and 64 (theory at
+#: the same m, as for GRID_LIMITS)
+STRUCTURED_PLANS = {
+    1: [(250, 16), (500, 8), (1000, 4), (2000, 3)],
+    4: [(250, 8), (500, 4), (1000, 3), (2000, 2)],
+    16: [(250, 8), (500, 4), (1000, 2), (2000, 2)],
+    64: [(250, 6), (500, 3), (1000, 2)],
+}
+#: quantities of the structured trends (score's floor is the finite-d spectrum's in the simulation)
+STRUCTURED_QUANTITIES = ("train", "test", "score")
+
+
+def structured_series(plans=None) -> list:
+    """The ``(point, plan, simulated m)`` series of the structured validation (`trends` input)."""
+    plans = STRUCTURED_PLANS if plans is None else plans
+    out = []
+    for pt in GRID_STRUCTURED:
+        for m in ((16, 64) if pt.m == math.inf else (pt.m,)):
+            if plans.get(m):
+                out.append((pt, plans[m], None if m == pt.m else m))
+    return out
+
+
 def grid() -> tuple:
-    """All validation points (m in {1, inf} first, then finite m)."""
+    """All validation points with Sigma = I (m in {1, inf} first, then finite m)."""
     return GRID_LIMITS + GRID_FINITE_M
 
 
 def point(label: str) -> Point:
-    """The grid point with this label."""
-    for p in grid():
+    """The grid point (Sigma = I or structured) with this label."""
+    for p in grid() + GRID_STRUCTURED:
         if p.label == label:
             return p
     raise KeyError(label)
 
 
 @lru_cache(maxsize=None)
-def _theory_cached(psi_n, psi_p, m, t, lam, activation, a=None, delta=None) -> dict:
+def _theory_cached(psi_n, psi_p, m, t, lam, activation, a=None, delta=None, sigma=None) -> dict:
     import rmt_dsm
 
-    e = rmt_dsm.errors(psi_n, psi_p, m, t=t, lam=lam, activation=activation, a=a, delta=delta)
+    e = rmt_dsm.errors(psi_n, psi_p, m, t=t, lam=lam, activation=activation, a=a, delta=delta, sigma=sigma)
     return {k: float(v) for k, v in e.as_dict().items()}
 
 
@@ -152,7 +213,7 @@ def theory(pt: Point, m=None) -> dict:
     """Asymptotic errors (train, test, score, gap, floor) at the point (m overridable)."""
     kw = pt.kwargs(m)
     return dict(_theory_cached(kw["psi_n"], kw["psi_p"], kw["m"], kw.get("t"), kw["lam"], kw["activation"],
-                               kw.get("a"), kw.get("delta")))
+                               kw.get("a"), kw.get("delta"), pt.sigma))
 
 
 def simulation_cost(pt: Point, d: int, seeds: int, m=None, model: str = "true") -> float:
@@ -193,6 +254,7 @@ class Row:
     mean: float
     stderr: float
     seconds: float
+    sigma: str = "1:1"  # the data spectrum (CLI form)
 
     @property
     def diff(self) -> float:
@@ -225,7 +287,7 @@ def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: in
     th = theory(pt, m_sim)
     th_pt = theory(pt)
     t0 = time.perf_counter()
-    res = simulate(d=d, seeds=seeds, seed=seed, model=model, **pt.kwargs(m_sim))
+    res = simulate(d=d, seeds=seeds, seed=seed, model=model, sigma_eigs=pt.sigma_eigs(d), **pt.kwargs(m_sim))
     sec = time.perf_counter() - t0
     rows = []
     for q in quantities:
@@ -233,7 +295,7 @@ def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: in
         rows.append(Row(label=pt.label, activation=pt.activation, psi_n=pt.psi_n, psi_p=pt.psi_p,
                         t=math.nan if pt.t is None else pt.t, lam=pt.lam, m=fmt_m(pt.m), m_sim=fmt_m(m_sim),
                         model=model, d=d, seeds=seeds, quantity=q, theory=th[q], theory_point=th_pt[q],
-                        mean=est.mean, stderr=est.stderr, seconds=sec))
+                        mean=est.mean, stderr=est.stderr, seconds=sec, sigma=pt.sigma or "1:1"))
     return rows
 
 
@@ -418,9 +480,9 @@ def simulate_task(kwargs):
 
 
 def compare_task(item) -> list:
-    """One unit of parallel work: ``item = (pt, d, seeds, model, m)`` -> `compare` rows."""
-    pt, d, seeds, model, m = item
-    return compare(pt, d, seeds, model=model, m=m)
+    """One unit of parallel work: ``item = (pt, d, seeds, model, m[, quantities])`` -> `compare` rows."""
+    pt, d, seeds, model, m, *quantities = item
+    return compare(pt, d, seeds, model=model, m=m, quantities=quantities[0] if quantities else QUANTITIES)
 
 
 def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False) -> list:
@@ -430,7 +492,7 @@ def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False
     from .parallel import parallel_map
 
     items = list(items)
-    cost = [simulation_cost(pt, d, k, m=pt.m if m is None else m, model=model) for pt, d, k, model, m in items]
+    cost = [simulation_cost(pt, d, k, m=pt.m if m is None else m, model=model) for pt, d, k, model, m, *_ in items]
     order = sorted(range(len(items)), key=lambda i: -cost[i])
     done = parallel_map(compare_task, [items[i] for i in order], jobs=jobs, backend=backend,
                         scheduler=scheduler, progress=progress, label="validation")
@@ -444,7 +506,7 @@ def trends(series, model: str = "true", quantities=QUANTITIES, log=None, jobs=1,
            scheduler=None) -> list:
     """The d-trend protocol for every ``(pt, plan, m)`` of ``series`` (plan = [(d, seeds), ...]),
     all simulations through `compare_many`.  Returns one {quantity: Trend} per series."""
-    items = [(pt, d, seeds, model, m) for pt, plan, m in series for d, seeds in plan]
+    items = [(pt, d, seeds, model, m, tuple(quantities)) for pt, plan, m in series for d, seeds in plan]
     results = iter(compare_many(items, jobs=jobs, backend=backend, scheduler=scheduler))
     out = []
     for pt, plan, m in series:
@@ -470,6 +532,7 @@ def trend(pt: Point, plan, m=None, model: str = "true", quantities=QUANTITIES, l
 
 
 _FIELDS = [f.name for f in Row.__dataclass_fields__.values()]
+_DEFAULTS = {f.name for f in Row.__dataclass_fields__.values() if f.default is not MISSING}
 
 
 def write_csv(path, rows) -> None:
@@ -490,6 +553,8 @@ def read_csv(path) -> list:
         for rec in csv.DictReader(fh):
             kw = {}
             for k in _FIELDS:
+                if k not in rec and k in _DEFAULTS:  # a column added later (sigma)
+                    continue
                 v = rec[k]
                 kw[k] = int(v) if types[k] == "int" else float(v) if types[k] == "float" else v
             out.append(Row(**kw))

@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/make_validation_report.py --write           # full protocol (~30-40 min, 2 cores)
     .venv/bin/python scripts/make_validation_report.py --quick --out DIR # reduced protocol (a few minutes)
+    .venv/bin/python scripts/make_validation_report.py --structured-only --write  # section 6 only (~20 min)
     ... [--jobs J] [--backend dask --scheduler tcp://HOST:8786]         # where the simulations run
 
 The tracked files under docs/ are rewritten only with --write; otherwise everything goes to
@@ -17,10 +18,13 @@ Sections (machinery in rmt_dsm/validation.py):
      m = 1; fewer for finite m), power-law fit of the discrepancy.
   3. m = inf points: true model at m = 16, 64, 256 (theory at the same m) and the approach to m = inf.
   4. Learning curves vs psi_p with simulation points.
+  6. Structured data (data spectra Sigma, rmt_dsm.validation.GRID_STRUCTURED): true model, d = 250..2000,
+     train/test/score, m = inf points at m = 16, 64.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import platform
@@ -66,6 +70,7 @@ def protocol(quick: bool) -> dict:
             inf_labels=["T7", "E3", "R8"],
             curve_d=250, curve_seeds=2, curve_inf_m=64, curve_inf_d=200,
             max_cost=4e11, ge_followup_plan=[(200, 8), (400, 4), (800, 3)],
+            struct_plans={1: [(250, 8), (500, 4)], 4: [(250, 6), (500, 3)], 16: [(250, 6), (500, 3)]},
         )
     return dict(
         ge_d=1000, ge_seeds={"limit": 3, "finite": 2},
@@ -79,6 +84,8 @@ def protocol(quick: bool) -> dict:
         inf_labels=["T2", "T7", "E3", "E5", "R1", "R8"],
         curve_d=400, curve_seeds=2, curve_inf_m=64, curve_inf_d=200,
         max_cost=2e11, ge_followup_plan=[(250, 16), (500, 8), (1000, 4), (2000, 3)],
+        # structured data: every point at d = 250..2000, no budget cap (rmt_dsm.validation.STRUCTURED_PLANS)
+        struct_plans=V.STRUCTURED_PLANS,
     )
 
 
@@ -143,6 +150,18 @@ def section_trends(P):
     for tr in V.trends(series, log=lambda s: log("TRUE " + s), **RUN):
         trends += list(tr.values())
     return trends
+
+
+def section_structured(P):
+    """Structured data (data spectra Sigma): true-model d-trends of train, test and score; m = inf points
+    at m = 16, 64 (theory at the same m)."""
+    series = V.structured_series(P["struct_plans"])
+    total = sum(V.simulation_cost(pt, d, k, m=m or pt.m) for pt, plan, m in series for d, k in plan)
+    log(f"structured-data trends: {len(series)} series, estimated {total / 1e12:.1f} Tflop")
+    out = []
+    for tr in V.trends(series, quantities=V.STRUCTURED_QUANTITIES, log=lambda s: log("STRUCT " + s), **RUN):
+        out += list(tr.values())
+    return out
 
 
 def section_curves(P):
@@ -233,20 +252,36 @@ def fig_curves(panels, P):
     return save(fig, "validation_learning_curves")
 
 
-def fig_trends(trends, ge_trends=()):
-    groups = {"true model, m = 1": [], "true model, finite m": [], "true model, m = inf via finite m": []}
+def _by_m(trends, prefix="true model"):
+    """Trends grouped as m = 1 / finite m / m = inf via finite m (panel titles)."""
+    groups = {f"{prefix}, m = 1": [], f"{prefix}, finite m": [], f"{prefix}, m = inf via finite m": []}
     for tr in trends:
         pt = V.point(tr.label)
-        key = ("true model, m = 1" if pt.m == 1 else "true model, finite m" if pt.m != math.inf
-               else "true model, m = inf via finite m")
-        groups[key].append(tr)
+        key = ("m = 1" if pt.m == 1 else "finite m" if pt.m != math.inf else "m = inf via finite m")
+        groups[f"{prefix}, {key}"].append(tr)
+    return groups
+
+
+def fig_trends(trends, ge_trends=()):
+    groups = _by_m(trends)
     if ge_trends:
         groups["GE model (failed GE checks)"] = list(ge_trends)
+    return trend_panels(groups, V.QUANTITIES, "validation_finite_size")
+
+
+def fig_structured(strends):
+    """Relative discrepancy vs d of the structured-data trends (train, test, score by m)."""
+    return trend_panels(_by_m(strends, "structured data"), V.STRUCTURED_QUANTITIES, "validation_structured")
+
+
+def trend_panels(groups, quantities, name):
+    """One column per group of trends, one row per quantity: |theory - sim|/theory vs d (log-log)."""
     ncol = len(groups)
-    fig, axes = plt.subplots(2, ncol, figsize=(5 * ncol, 8.5), layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(len(quantities), ncol, figsize=(5 * ncol, 4.25 * len(quantities)),
+                             layout="constrained", squeeze=False)
     cmap = plt.get_cmap("tab20")
-    for j, (name, trs) in enumerate(groups.items()):
-        for i, q in enumerate(V.QUANTITIES):
+    for j, (title, trs) in enumerate(groups.items()):
+        for i, q in enumerate(quantities):
             ax = axes[i, j]
             sel = [t for t in trs if t.quantity == q]
             for k, tr in enumerate(sel):
@@ -273,10 +308,10 @@ def fig_trends(trends, ge_trends=()):
             ax.minorticks_off()
             ax.set_xlabel("dimension d")
             ax.set_ylabel(f"|theory - sim| / theory ({q} error)")
-            ax.set_title(f"{name}: {q}", fontsize=10)
+            ax.set_title(f"{title}: {q}", fontsize=10)
             ax.grid(alpha=0.3, which="both")
             ax.legend(fontsize=6, ncol=2)
-    return save(fig, "validation_finite_size")
+    return save(fig, name)
 
 
 def fig_m_approach(trends, ge_rows):
@@ -339,16 +374,19 @@ def md_ge(rows, P):
     return "\n".join(out)
 
 
-def md_trends(trends, ds_all):
-    head = "| point | m sim | quantity | theory | " + " | ".join(f"theory − sim, d={d}" for d in ds_all) + \
+def md_trends(trends, ds_all, relative=False):
+    """Discrepancy per d (absolute, or relative to the theory), the fitted exponent and Δχ² vs 0."""
+    what = "(theory − sim)/theory" if relative else "theory − sim"
+    head = "| point | m sim | quantity | theory | " + " | ".join(f"{what}, d={d}" for d in ds_all) + \
         " | rel. diff (largest d) | alpha [Δχ²=1] | Δχ² vs 0 |"
-    out = [head, "|" + "---|" * (6 + len(ds_all))]
+    out = [head, "|" + "---|" * (7 + len(ds_all))]
     for tr in trends:
         by_d = {r.d: (r, e) for r, e in zip(tr.rows, tr.se_eff)}
         cells = []
         for d in ds_all:
             r, e = by_d.get(d, (None, None))
-            cells.append("" if r is None else f"{r.diff:+.1e} ± {e:.1e} (K={r.seeds})")
+            scale = abs(r.theory) if r is not None and relative else 1.0
+            cells.append("" if r is None else f"{r.diff / scale:+.1e} ± {e / scale:.1e} (K={r.seeds})")
         last = max(tr.rows, key=lambda r: r.d)
         if tr.fit is None:
             fit = "—"
@@ -383,6 +421,19 @@ def md_m_approach(trends):
     return "\n".join(out)
 
 
+def md_structured_grid():
+    out = ["| point | activation | Σ (weight:eigenvalue, ...) | tr Σ/d | ψ_D | ψ_n | ψ_p | m | ψ_p/(mψ_n) | t | λ |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    from rmt_dsm.data_spectrum import parse_sigma
+
+    for p in V.GRID_STRUCTURED:
+        sp = parse_sigma(p.sigma)
+        out.append(f"| {p.label} | {p.activation} | {sp.describe()} | {float(sp.q):.4g} | {float(sp.psi_d):g} | "
+                   f"{p.psi_n:g} | {p.psi_p:g} | {V.fmt_m(p.m)} | {p.psi_p / (p.m * p.psi_n):.3g} | {p.t:g} | "
+                   f"{p.lam:g} |")
+    return "\n".join(out)
+
+
 def flags(ge_rows, trends, ge_trends=()):
     """Disagreements: GE failures (with their GE d-trend); trends whose discrepancy does not shrink
     or is > 4 SE + fitted remainder at the largest d."""
@@ -414,13 +465,15 @@ def flags(ge_rows, trends, ge_trends=()):
     return out
 
 
-def write_report(P, quick, ge_rows, trends, ge_trends, runtime):
+def write_report(P, meta, ge_rows, trends, ge_trends, strends=()):
+    quick, runtime = meta["quick"], meta["runtime_s"]
     ds_all = sorted({r.d for tr in trends for r in tr.rows})
     n_ge = len(ge_rows)
     n_ge_pass = sum(V.ge_passes(r) for r in ge_rows)
     res = [tr.fit for tr in trends if tr.fit is not None and tr.fit.resolved]
     alphas = [f.alpha for f in res]
     fl = flags(ge_rows, trends, ge_trends)
+    sfl = flags([], strends)
     lasts = [max(tr.rows, key=lambda r: r.d) for tr in trends]
     big = [r for r in lasts if abs(r.theory) >= 0.01]
     worst_rel = max(big, key=lambda r: abs(r.rel))
@@ -469,6 +522,16 @@ def write_report(P, quick, ge_rows, trends, ge_trends, runtime):
     A(f"* {n_fit} series have ≥ 3 dimensions and a power-law fit; the discrepancy is resolved (Δχ² ≥ 6 "
       f"against zero) in {len(res)} of them" + (f", with fitted exponents alpha median {np.median(alphas):.2f}, "
                                                 f"range [{min(alphas):.2f}, {max(alphas):.2f}]." if alphas else "."))
+    if strends:
+        sres = [tr.fit for tr in strends if tr.fit is not None and tr.fit.resolved]
+        slast = [max(tr.rows, key=lambda r: r.d) for tr in strends]
+        sbig = [r for r in slast if abs(r.theory) >= 0.01]
+        sworst = max(sbig, key=lambda r: abs(r.rel))
+        A(f"* Structured data (section 6): {len(V.GRID_STRUCTURED)} points, {len(strends)} d-trends (train, test, "
+          f"score); at the largest d the largest |rel. diff| is {abs(sworst.rel):.2e} ({sworst.label} m={sworst.m_sim} "
+          f"{sworst.quantity}, d={sworst.d}) among errors ≥ 0.01; resolved discrepancies in {len(sres)} series"
+          + (f", alpha median {np.median([f.alpha for f in sres]):.2f}" if sres else "") + ".")
+    fl = fl + sfl
     A("* Flags (disagreements beyond the stated tolerances): " + ("none." if not fl else ""))
     for f in fl:
         A(f"  * {f}")
@@ -553,19 +616,66 @@ def write_report(P, quick, ge_rows, trends, ge_trends, runtime):
       f"the true model at m = {P['curve_inf_m']}, d = {P['curve_inf_d']} (triangles; dashed lines: "
       f"theory at m = {P['curve_inf_m']}).*")
     A("")
-    A("## 6. Discussion")
+    if strends:
+        section_structured_md(A, meta, strends, sfl)
+    A("## 7. Discussion")
     A("")
     A(DISCUSSION_PLACEHOLDER)
     A("")
     A("## Data")
     A("")
-    A("`docs/data/validation_ge.csv`, `docs/data/validation_true.csv` (one row per comparison: "
-      "point, simulated m, model, d, seeds, quantity, theory, sim mean, SE, diff, rel, z, seconds), "
-      "`docs/data/validation_fits.csv` (power-law fits).")
+    A("`docs/data/validation_ge.csv`, `docs/data/validation_true.csv`, `docs/data/validation_structured.csv` "
+      "(one row per comparison: point, simulated m, model, d, seeds, quantity, theory, sim mean, SE, seconds, "
+      "data spectrum, diff, rel, z), `docs/data/validation_fits.csv` (power-law fits).")
     return "\n".join(lines) + "\n", fl
 
 
 DISCUSSION_PLACEHOLDER = "@@DISCUSSION@@"
+
+
+def section_structured_md(A, meta, strends, sfl):
+    """Section 6: structured data (derivations/structured_data.md §8)."""
+    ds = sorted({r.d for tr in strends for r in tr.rows})
+    A("## 6. Structured data: data covariance spectra")
+    A("")
+    quick = meta.get("structured_quick", meta["quick"])
+    A(f"*Runtime of this section {meta.get('structured_runtime_s', math.nan) / 60:.1f} min"
+      + (" (quick protocol: a smoke run)" if quick else "") + ".*")
+    A("")
+    A("Data x ~ N(0, Σ) with the limiting spectra below (derivations/structured_data.md): the theory "
+      "`rmt_dsm.errors(..., sigma=...)` against the true nonlinear simulator, whose Σ has the d eigenvalues "
+      "round(w_k d) × l_k (atoms) or the quantiles l((i − 1/2)/d) (power law l(u) = (1 − α) u^(−α)) in a "
+      "Haar-random basis. Same protocol as section 3 (SE = max(own, pooled), fit D = c d^(−alpha)); "
+      "score = test − F_pop is compared too, its simulated floor being that of the finite-d spectrum. "
+      "m = ∞ points are simulated at m = 16 and 64 and compared with the theory at the same m; the "
+      "m = ∞ theory is listed next to them.")
+    A("")
+    A(md_structured_grid())
+    A("")
+    A(md_trends(strends, ds, relative=True))
+    A("")
+    inf_rows = {}
+    for tr in strends:
+        if V.point(tr.label).m == math.inf and tr.quantity == "test":
+            last = max(tr.rows, key=lambda r: r.d)
+            inf_rows.setdefault(tr.label, []).append(last)
+    if inf_rows:
+        A("m = ∞ points, test error: theory at the simulated m / simulation at its largest d, and the m = ∞ "
+          "theory.")
+        A("")
+        A("| point | " + " | ".join(f"m={m}: theory / sim (d)" for m in (16, 64)) + " | theory m=∞ |")
+        A("|---|---|---|---|")
+        for lb, rows in inf_rows.items():
+            cells = {r.m_sim: f"{r.theory:.5f} / {pm(r.mean, r.stderr)} ({r.d})" for r in rows}
+            A(f"| {lb} | {cells.get('16', '')} | {cells.get('64', '')} | {rows[0].theory_point:.5f} |")
+        A("")
+    A("![structured data: finite-size trends](figures/validation_structured.png)")
+    A("")
+    A("*Structured data: relative discrepancy |theory − sim|/theory against d (log-log) with SE bars; "
+      "lines: fitted c d^(−alpha) where resolved; dashed: 1/d.*")
+    A("")
+    A("Flags in this section: " + ("none." if not sfl else "; ".join(sfl)))
+    A("")
 
 
 def discussion(ge_rows, trends, fl, ge_trends=()) -> str:
@@ -608,7 +718,7 @@ def discussion(ge_rows, trends, fl, ge_trends=()) -> str:
         parts.append(f"* **{len(fl)} flag(s)** are listed in the summary; each GE flag carries its d-trend.")
     else:
         parts.append("* No comparison disagrees beyond its stated tolerance.")
-    parts.append("* Limits: Gaussian data with Σ = I and the OU schedule only; d ≤ 2000; λ ≥ 1e-3 "
+    parts.append("* Limits: Gaussian data (Σ = I in sections 1–5, the spectra of section 6) and the OU schedule only; d ≤ 2000; λ ≥ 1e-3 "
                  "(λ → 0 at the threshold ψ_p = mψ_n excluded by design); the tanh test error carries "
                  "Monte-Carlo noise; standard errors from 2–4 seeds are themselves uncertain (Student t).")
     return "\n".join(parts)
@@ -639,6 +749,9 @@ def main(argv=None):
     ap.add_argument("--from-data", action="store_true",
                     help="re-render validation.md and the trend / m figures from docs/data/*.csv "
                          "without simulating (the learning-curve figure is kept)")
+    ap.add_argument("--structured-only", action="store_true",
+                    help="simulate only the structured-data section (6); the other sections are re-rendered "
+                         "from docs/data/*.csv")
     ap.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores; 1: serial)")
     ap.add_argument("--backend", choices=("joblib", "dask"), default="joblib",
                     help="local processes (joblib, default) or an existing dask.distributed cluster")
@@ -654,19 +767,23 @@ def main(argv=None):
     os.makedirs(DATA, exist_ok=True)
     P = protocol(args.quick)
     meta_path = os.path.join(DATA, "validation_meta.json")
-    if args.from_data:
-        import json
-
-        with open(os.path.join(source_data, "validation_meta.json")) as fh:
-            meta = json.load(fh)
+    if args.from_data or args.structured_only:
+        meta, ge_rows, ge_trends, trends, strends = load_tracked(source_data)
         P = protocol(meta["quick"])
-        ge_rows = V.read_csv(os.path.join(source_data, "validation_ge.csv"))
-        ge_trends = trends_from_rows(V.read_csv(os.path.join(source_data, "validation_ge_trends.csv")))
-        trends = trends_from_rows(V.read_csv(os.path.join(source_data, "validation_true.csv")))
-        write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends)
-        fig_trends(trends, ge_trends)
-        fig_m_approach(trends, ge_rows)
-        finish(P, meta["quick"], ge_rows, trends, ge_trends, meta["runtime_s"])
+        if args.structured_only:
+            t0 = time.perf_counter()
+            strends = section_structured(dict(P, struct_plans=protocol(args.quick)["struct_plans"]))
+            meta.update(structured_quick=args.quick, structured_runtime_s=time.perf_counter() - t0)
+            V.write_csv(os.path.join(DATA, "validation_structured.csv"), [r for tr in strends for r in tr.rows])
+            with open(meta_path, "w") as fh:
+                json.dump(meta, fh)
+        else:
+            fig_trends(trends, ge_trends)
+            fig_m_approach(trends, ge_rows)
+        if strends:
+            fig_structured(strends)
+        write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends + strends)
+        finish(P, meta, ge_rows, trends, ge_trends, strends)
         return
     t0 = time.perf_counter()
     ge_rows = section_ge(P)
@@ -675,17 +792,33 @@ def main(argv=None):
     V.write_csv(os.path.join(DATA, "validation_ge_trends.csv"), [r for tr in ge_trends for r in tr.rows])
     trends = section_trends(P)
     V.write_csv(os.path.join(DATA, "validation_true.csv"), [r for tr in trends for r in tr.rows])
-    write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends)
     panels = section_curves(P)
+    t1 = time.perf_counter()
+    strends = section_structured(P)
+    V.write_csv(os.path.join(DATA, "validation_structured.csv"), [r for tr in strends for r in tr.rows])
+    write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends + strends)
     fig_curves(panels, P)
     fig_trends(trends, ge_trends)
     fig_m_approach(trends, ge_rows)
-    runtime = time.perf_counter() - t0
-    import json
-
+    fig_structured(strends)
+    meta = {"quick": args.quick, "runtime_s": time.perf_counter() - t0, "structured_quick": args.quick,
+            "structured_runtime_s": time.perf_counter() - t1}
     with open(meta_path, "w") as fh:
-        json.dump({"quick": args.quick, "runtime_s": runtime}, fh)
-    finish(P, args.quick, ge_rows, trends, ge_trends, runtime)
+        json.dump(meta, fh)
+    finish(P, meta, ge_rows, trends, ge_trends, strends)
+
+
+def load_tracked(data):
+    """meta, GE rows, GE trends, true-model trends and structured trends from the CSVs in ``data``
+    (no structured trends if that file does not exist yet)."""
+    with open(os.path.join(data, "validation_meta.json")) as fh:
+        meta = json.load(fh)
+    ge_rows = V.read_csv(os.path.join(data, "validation_ge.csv"))
+    ge_trends = trends_from_rows(V.read_csv(os.path.join(data, "validation_ge_trends.csv")))
+    trends = trends_from_rows(V.read_csv(os.path.join(data, "validation_true.csv")))
+    path = os.path.join(data, "validation_structured.csv")
+    strends = trends_from_rows(V.read_csv(path)) if os.path.exists(path) else []
+    return meta, ge_rows, ge_trends, trends, strends
 
 
 def trends_from_rows(rows):
@@ -699,8 +832,9 @@ def trends_from_rows(rows):
     return list(out.values())
 
 
-def finish(P, quick, ge_rows, trends, ge_trends, runtime):
-    text, fl = write_report(P, quick, ge_rows, trends, ge_trends, runtime)
+def finish(P, meta, ge_rows, trends, ge_trends, strends=()):
+    runtime = meta["runtime_s"]
+    text, fl = write_report(P, meta, ge_rows, trends, ge_trends, strends)
     text = text.replace(DISCUSSION_PLACEHOLDER, discussion(ge_rows, trends, fl, ge_trends))
     with open(os.path.join(DOCS, "validation.md"), "w") as fh:
         fh.write(text)

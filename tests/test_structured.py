@@ -222,7 +222,14 @@ def test_bad_spectra_raise_naming_sigma(bad):
 
 @pytest.mark.parametrize("flags,needle", [(["--sigma", "0.5:1,0.4:2"], "--sigma"), (["--sigma", "1:-1"], "--sigma"),
                                           (["--psi-d", "0"], "--psi-d"), (["--sigma", "a:b"], "--sigma"),
-                                          (["--psi-d", "0.5", "--sigma", "1:1"], "--psi-d")])
+                                          (["--psi-d", "0.5", "--sigma", "1:1"], "--psi-d"),
+                                          (["--sigma=-0.5:1,1.5:1"], "--sigma"),     # negative weight
+                                          (["--sigma", "0.6:1,0.6:1"], "--sigma"),   # weights sum to 1.2
+                                          (["--sigma", "0.5:nan,0.5:1"], "--sigma"), (["--sigma", "nan:1"], "--sigma"),
+                                          (["--sigma", "1:inf"], "--sigma"), (["--sigma", "1:0"], "--sigma"),
+                                          (["--sigma", "power:1.5"], "--sigma"), (["--sigma", "power:0.5:0"], "--sigma"),
+                                          (["--psi-d", "1.5"], "--psi-d"), (["--psi-d=-0.25"], "--psi-d"),
+                                          (["--psi-d", "nan"], "--psi-d")])
 def test_cli_refuses_bad_spectra(flags, needle, capsys):
     for cmd in (["errors", "--psi-n", "1", "--psi-p", "1", "--m", "1", "--t", "0.5"],
                 ["simulate", "--d", "20", "--psi-n", "1", "--psi-p", "1", "--m", "1", "--t", "0.5"]):
@@ -239,6 +246,22 @@ def _main(argv, capsys):
         status = exc.code
     out, err = capsys.readouterr()
     return status, out, err
+
+
+def test_cli_one_atom_reductions(capsys):
+    """--sigma 1:1, --psi-d 1 and two identical atoms are the default Sigma = I (two atoms: another compiled
+    system, equal to rounding); --sigma 1:c is the isotropic model with a -> a sqrt(c)."""
+    base = ["errors", "--psi-n", "0.9", "--psi-p", "1.7", "--m", "3", "--lam", "0.02", "--json"]
+    sched = ["--a", "0.6", "--delta", "0.5"]
+    ref = json.loads(_main(base + sched, capsys)[1])
+    for flags, tol in ((["--sigma", "1:1"], 0.0), (["--psi-d", "1"], 0.0), (["--sigma", "0.5:1,0.5:1"], 1e-13)):
+        out = json.loads(_main(base + sched + flags, capsys)[1])
+        for f in FIELDS:
+            assert abs(out[f] - ref[f]) <= tol * max(1, abs(ref[f])), (flags, f)
+    scaled = json.loads(_main(base + ["--a", "0.6", "--delta", "0.5", "--sigma", "1:2.25"], capsys)[1])
+    iso = json.loads(_main(base + ["--a", repr(0.6 * 1.5), "--delta", "0.5"], capsys)[1])
+    for f in FIELDS:
+        assert abs(scaled[f] - iso[f]) <= 1e-13 * max(1, abs(iso[f])), f
 
 
 def test_cli_sigma_json_and_psi_d_shorthand(capsys):

@@ -114,3 +114,50 @@ def test_equivalent_model_m_inf_matches_theory(label):
     pt = V.point(label)
     assert pt.m == math.inf
     _check(V.compare_two_sizes(pt, *GE_SIZES, model="equivalent"))
+
+
+# ---------------------------------------------------------------------------------------------
+# structured data (data spectra Sigma, derivations/structured_data.md §8)
+# ---------------------------------------------------------------------------------------------
+def test_structured_grid_spans_the_design():
+    from rmt_dsm.data_spectrum import parse_sigma
+
+    pts = V.GRID_STRUCTURED
+    assert len(pts) >= 12 and len({p.label for p in pts}) == len(pts)
+    assert not {p.label for p in pts} & {p.label for p in V.grid()}
+    assert {p.activation for p in pts} == {"tanh", "erf", "relu"} and {p.m for p in pts} == {1, 4, math.inf}
+    spectra = [parse_sigma(p.sigma) for p in pts]
+    assert {float(s.psi_d) for s in spectra} >= {0.25, 0.5, 1.0}
+    assert any(s.size == 2 and s.psi_d == 1 for s in spectra)              # two atoms, both non-zero
+    assert any(s.quantile is not None for s in spectra) and any(s.size > 4 for s in spectra)
+    ratios = [p.psi_p / (p.m * p.psi_n) for p in pts]
+    assert min(ratios) < 1 < max(ratios)                                   # psi_p below and above m psi_n
+    assert {p.lam for p in pts} >= {1e-3} and any(p.lam >= 0.05 for p in pts)
+    for p, r in zip(pts, ratios):  # away from the interpolation threshold at small ridge
+        assert p.lam >= 0.05 or not 0.6 < r < 1.8, p
+    series = V.structured_series()
+    assert {(p.label, m) for p, _, m in series if p.m == math.inf} == {(p.label, m) for p in pts if p.m == math.inf
+                                                                       for m in (16, 64)}
+    assert all(max(d for d, _ in plan) == 2000 for p, plan, m in series if m != 64)
+
+
+def test_structured_point_uses_the_same_spectrum_on_both_sides():
+    """The simulated Sigma has the d eigenvalues of the theory's spectrum (atoms rounded, quantiles)."""
+    from rmt_dsm.data_spectrum import parse_sigma
+
+    for p in V.GRID_STRUCTURED:
+        eigs = p.sigma_eigs(400)
+        assert eigs.shape == (400,)
+        q = float(parse_sigma(p.sigma).q)
+        assert abs(eigs.mean() - q) < (0.05 if parse_sigma(p.sigma).quantile is not None else 1e-12) * q, p
+    assert V.point("T4").sigma_eigs(400) is None
+
+
+STRUCTURED_CASES = ["S1", "S6", "S8", "S11"]  # tanh two atoms; erf psi_D = 0.5; erf six atoms m = 4; relu power law
+
+
+@pytest.mark.parametrize("label", STRUCTURED_CASES)
+def test_structured_true_model_matches_theory(label):
+    pt = V.point(label)
+    checks = V.compare_two_sizes(pt, *TRUE_SIZES, model="true", quantities=V.STRUCTURED_QUANTITIES)
+    _check(checks)

@@ -13,7 +13,8 @@ Assertions per series:
 The fitted exponents justify the decay rate alpha >= 1 that the fast tests
 (tests/test_validation.py, rmt_dsm.validation.two_size_check) assume when they bound the
 finite-size bias from two dimensions measured in the same run.
-Runtime: ~5-10 min on 2 shared cores.
+Runtime: ~5-10 min on 2 shared cores, plus ~20-60 min for the structured-data protocol
+(rmt_dsm.validation.structured_series, docs/validation.md section 6).
 """
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ def _assert_shrinks(label, trends, tag=""):
                 assert abs(r.diff) <= 4 * e, (
                     f"{label} {q} at d={r.d}: |D| = {abs(r.diff):.2e} > 4 SE = {4 * e:.2e}")
 
+
+
 GE_CASES = ["T7", "E3", "R8"]  # m = inf with the exact noise average (GE simulator)
 
 
@@ -69,3 +72,14 @@ def test_equivalent_model_m_inf_discrepancy_shrinks(label):
     pt = V.point(label)
     trends = V.trend(pt, [(200, 16), (400, 8), (800, 4), (1600, 2)], model="equivalent", log=print)
     _assert_shrinks(label, trends, tag=" GE")
+
+
+STRUCTURED = V.structured_series()  # the full protocol of docs/validation.md section 6
+
+
+@pytest.mark.parametrize("pt,plan,m", STRUCTURED, ids=[f"{p.label}-m{m or V.fmt_m(p.m)}" for p, _, m in STRUCTURED])
+def test_structured_discrepancy_shrinks_with_d(pt, plan, m):
+    """Structured data (data spectra Sigma): train, test and score over d = 250..2000 (m = inf points at
+    m = 16 and 64, theory at the same m)."""
+    trends = V.trend(pt, plan, m=m, quantities=V.STRUCTURED_QUANTITIES, log=print)
+    _assert_shrinks(pt.label, trends, tag=f" m={m or V.fmt_m(pt.m)}")
