@@ -150,7 +150,14 @@ def test_structured_point_uses_the_same_spectrum_on_both_sides():
         assert eigs.shape == (400,)
         q = float(parse_sigma(p.sigma).q)
         assert abs(eigs.mean() - q) < (0.05 if parse_sigma(p.sigma).quantile is not None else 1e-12) * q, p
-    assert V.point("T4").sigma_eigs(400) is None
+    assert V.point("T4").sigma_eigs(400) is None and V.point("T4").simulated_sigma(400) is None
+    # the theory's reference at d: the simulated eigenvalues as atoms; the limiting atoms when w_k d is an integer
+    two = V.point("S1")
+    assert sorted(two.simulated_sigma(400)) == sorted((float(w), float(l)) for w, l in
+                                                      zip(*(parse_sigma(two.sigma).weights, parse_sigma(two.sigma).eigenvalues)))
+    assert sorted(two.simulated_sigma(250)) == [(63 / 250, 2.8), (187 / 250, 0.4)]  # 62.5, 187.5: tie to the first atom
+    power = V.point("S3").simulated_sigma(400)
+    assert len(power) == 400 and all(w == 1 / 400 for w, _ in power)
 
 
 STRUCTURED_CASES = ["S1", "S6", "S8", "S11"]  # tanh two atoms; erf psi_D = 0.5; erf six atoms m = 4; relu power law
