@@ -200,7 +200,7 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
     kw = {"psi_p": psi_p_values, "m": m, "t": t, "lam": lam, "activation": activation, "a": a, "delta": delta,
           "sigma": sigma}
     n_points = len(psi_n_values) * len(psi_p_values)
-    if backend == "joblib" and (jobs == 1 or n_points <= IN_PROCESS_POINTS):
+    if backend == "joblib" and n_points <= IN_PROCESS_POINTS:
         results = [phase_rows({**kw, "psi_n": psi_n_values})]  # one batch, in this process
     else:  # a few chunks of rows per worker, each chunk one batch
         from rmt_dsm.parallel import default_jobs
