@@ -83,7 +83,8 @@ class Errors:
     coefficients : rmt_dsm.equivalence.Coefficients
         The Gaussian-equivalent coefficients mu0, mu1, v2, s2 used.
     solution : rmt_dsm.engine.Solution or None
-        The solution of the Dyson system (working precision).
+        The solution of the Dyson system (working precision); None for a point solved by the
+        batched double-precision path (`rmt_dsm.batch`).
     diverged : bool
         True at lambda = 0 on the interpolation threshold (test, score, gap = +inf).
     quadrature : dict or None
@@ -531,6 +532,10 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     if not math.isinf(tau):
         with working_precision(pt.dps):
             return _training(pt, coefficients_of(pt), [tau])[0]
+    from .batch import batchable, errors_at_points
+
+    if batchable(pt):  # double precision: the batched path (falls back to the one below)
+        return errors_at_points([pt])[0]
     return _with_quadrature_error(pt)[0]
 
 

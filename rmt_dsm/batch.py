@@ -48,6 +48,8 @@ _EPS = 2.0**-52
 _MARGIN = 16
 #: the errors, in the order of `rmt_dsm.api.ERROR_NAMES`
 _NAMES = ("train", "test", "score", "gap", "floor")
+#: batches of at most this many points are solved one by one on Python numbers (`_one`)
+_FEW_POINTS = 4
 #: every this many points along a curve one is solved cold, the others from it (`_solve_double`)
 _STRIDE = 8
 #: ... unless its distance to the threshold differs from the anchor's by more than this factor
@@ -357,6 +359,97 @@ def _batch(points, coefs):
     return values, accuracy, residual, its + itm, ok
 
 
+# --------------------------------------------------------------------------- one point
+def _one(pt, coef):
+    """`_batch` for one point on Python numbers (`rmt_dsm.engine.single`): the same stages, the
+    same certificate.  Returns (values, accuracy, residual, iterations); raises
+    `rmt_dsm.engine.single.Failed` where `_batch` would flag the point."""
+    from .api import _INPUT_REL, _LAM_START, _STEP_DOUBLE
+    from .dsm.atoms import reduction_for
+    from .dsm.system import dsm_system
+    from .engine import single as S
+
+    atoms = reduction_for(pt.sigma)
+    system = dsm_system(pt.sigma)
+    fns = batch_functions(system)
+    c = fns.c
+    names = [p.name for p in fns.theta]
+    primal = pt.chart == "primal"
+    k_lam = fns.index("y" if primal else "x")
+    p64 = _scalars(_parameters([pt], [coef], float))
+    pld = _scalars(_parameters([pt], [coef], EXTENDED))
+
+    def theta(prm, lam, s):
+        vals = {**prm["system"], "epsilon": 0.0, "s_h": s, "x": -1.0 if primal else lam, "y": lam if primal else -1.0}
+        return [vals[n] for n in names]
+
+    lam = p64["lam"]
+    lam_h = max(lam, _LAM_START)
+    g = [-v for v in c.f(*[0.0] * fns.n, *theta(p64, lam_h, 0.0))]
+    g, J, its = S.track(c, g, lambda t: (theta(p64, lam_h, t), {-1: 1.0}), 0.25, exact_end=lam == lam_h)
+    if lam < lam_h:
+        lam_end = lam if lam > 0 else float(_ladder_floor([pt])[0])
+        rate = math.log(lam_end / lam_h)
+
+        def ladder(t):
+            lt = lam_h * math.exp(t * rate)
+            return theta(p64, lt, 1.0), {k_lam: lt * rate}
+
+        g, J, its2 = S.track(c, g, ladder, 1 / 8, exact_end=lam > 0, log_predictor=True)
+        its += its2
+        if lam == 0:
+            g, J, its3 = S.track(c, g, lambda t: (theta(p64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0)
+            its += its3
+    th64 = theta(p64, lam, 1.0)
+    f, J = c.fj(*g, *th64)
+    if not _branch_ok(np.array([g]), th64[fns.index("x")], th64[fns.index("y")])[0]:
+        raise S.Failed("not the physical branch")
+    v64 = _observables_one(c, fns, atoms, g, J, th64, p64, primal)
+    thld = theta(pld, pld["lam"], EXTENDED(1))
+    vld = _observables_one(c, fns, atoms, S.polish(c, g, J, thld), J, thld, pld, primal)
+    moved = _moved(p64, _STEP_DOUBLE)
+    thm = theta(moved, lam, 1.0)
+    gm, Jm, itm = S.newton(c, g, thm, maxit=20)
+    vm = _observables_one(c, fns, atoms, gm, Jm, thm, moved, primal)
+    values, accuracy = [], []
+    for a, b, w in zip(v64, vld, vm):
+        v = float(b)
+        rounding = _MARGIN * EXTENDED_EPS / _EPS * abs(float(a - b))
+        if not math.isfinite(v) or rounding > BATCH_RELATIVE * abs(v):
+            raise S.Failed("not certified")
+        values.append(v)
+        accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
+    return values, accuracy, float(max(abs(v) for v in f)), its + itm
+
+
+def _scalars(prm):
+    """The parameters of a batch of one as scalars."""
+    one = lambda v: v[0] if isinstance(v, np.ndarray) and v.ndim else v  # noqa: E731
+    out = {k: one(v) for k, v in prm.items() if k not in ("system", "atoms")}
+    return {**out, "system": {k: one(v) for k, v in prm["system"].items()}, "atoms": prm["atoms"]}
+
+
+def _observables_one(c, fns, atoms, g, J, th, prm, primal):
+    """`_observables` at one point (Python floats or EXTENDED scalars)."""
+    from .dsm.observables import floor
+    from .engine.single import derivatives
+
+    co, grad_fn = _gradient(atoms)
+    k_lam, ie = fns.index("y" if primal else "x"), fns.index("epsilon")
+    dg = derivatives(c, g, J, th, (k_lam, ie))
+    names = {s.name: i for i, s in enumerate(fns.theta)}
+    args = [*g, *[th[names[s.name]] for s in co.args[3:]]]
+    Q, X1, grad = co.Q(*args), co.X1(*args), grad_fn(*args)
+
+    def total(j, k):  # dQ/dtheta = explicit partial + grad . dg/dtheta
+        return grad[3 + j] + sum(grad[u] * dg[k][u] for u in range(3))
+
+    dQx, dQy = (0, total(1, k_lam)) if primal else (total(0, k_lam), 0)
+    F_pop = floor(prm["atoms"], prm["a"], prm["delta"])
+    return list(co.errors["primal" if primal else "dual"](Q, X1, dQx, dQy, total(2, ie), F_pop, prm["delta"],
+                                                          prm["lam"], prm["mu1"], prm["s2"], prm["v2"]))
+
+
 # --------------------------------------------------------------------------- public
 def batchable(pt) -> bool:
     """Points the batched path handles: double precision and a data spectrum written out
@@ -420,7 +513,18 @@ def errors_at_points(points, keep_failures=False) -> list:
             if key not in coef_cache:
                 coef_cache[key] = coefficients_of(pt)
             coefs.append(coef_cache[key])
-        values, accuracy, residual, its, ok = _batch(pts, coefs)
+        if len(pts) <= _FEW_POINTS:  # one by one on Python numbers: no array overhead
+            rows = []
+            for pt, coef in zip(pts, coefs):
+                try:
+                    rows.append(_one(pt, coef))
+                except (ArithmeticError, ValueError):  # rmt_dsm.engine.single.Failed, numpy errors
+                    rows.append(None)
+            ok = [r is not None for r in rows]
+            values, accuracy, residual, its = zip(*[r or ([0.0] * 5, [0.0] * 5, 0.0, 0) for r in rows])
+            values, accuracy = np.array(values), np.array(accuracy)
+        else:
+            values, accuracy, residual, its, ok = _batch(pts, coefs)
         for j, i in enumerate(idx):
             if not ok[j]:
                 continue
