@@ -106,7 +106,7 @@ def _take(th, idx):
     return [v[idx] if isinstance(v, np.ndarray) and v.ndim else v for v in th]
 
 
-def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_predictor=False):
+def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_predictor=False, tangent_rhs=None):
     """Follow every point's root along ``path``, t: 0 -> 1 (double precision).
 
     Parameters
@@ -125,6 +125,9 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
     log_predictor : bool
         Predict each unknown as ``g exp(dt g'/g)`` instead of ``g + dt g'`` (exact when g is a power
         of a parameter that moves geometrically with t; linear where g = 0).
+    tangent_rhs : callable ``(g, theta, dtheta) -> -F_theta dtheta``, optional
+        The right-hand side of the tangent equation (default: from the columns of F_theta named
+        by the keys of ``dtheta``; `rmt_dsm.engine.grid` passes its own).
     exact_end : bool or (N,) bool
         Correct the end points to the full double tolerances (intermediate points only to a
         residual of 1e-6, which is all the next predictor needs); per point if an array.
@@ -149,7 +152,10 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
                 break
             gi, ti = g[idx], t[idx]
             th, dth = path(ti, idx)
-            rhs = -sum(fns.F_theta(gi, th, k) * np.asarray(d)[..., None] for k, d in dth.items())
+            if tangent_rhs is None:
+                rhs = -sum(fns.F_theta(gi, th, k) * np.asarray(d)[..., None] for k, d in dth.items())
+            else:
+                rhs = tangent_rhs(gi, th, dth)
             tan, live = _solve(J[idx], rhs, np.ones(idx.size, dtype=bool))
             tn = np.minimum(ti + h[idx], 1.0)
             tn = np.where(1 - tn < 1e-12, 1.0, tn)
