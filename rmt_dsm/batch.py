@@ -272,7 +272,7 @@ def _solve_cold(fns, prm, points):
     with np.errstate(all="ignore"):
         g0 = -fns.F(np.zeros((N, fns.n)), _theta(fns, prm, lam_h, 0.0, float))
         g, ok, its = track(fns, g0, lambda t, idx: (_sub(fns, prm, idx, lam_h[idx], t), {-1: np.ones(idx.size)}),
-                           ok, h0=0.25, exact_end=lam == lam_h)
+                           ok, h0=1.0, exact_end=lam == lam_h)
         lam_end = np.where(lam > 0, lam, _ladder_floor(points))
         down = ok & (lam < lam_h)
         if down.any():
@@ -282,7 +282,7 @@ def _solve_cold(fns, prm, points):
                 lt = lam_h[idx] * np.exp(t * rate[idx])
                 return _sub(fns, prm, idx, lt, 1.0), _ridge_rates(fns, prm, idx, lt * rate[idx])
 
-            g, ok2, its2 = track(fns, g, ladder, down, h0=1 / 8, exact_end=lam > 0, log_predictor=True)
+            g, ok2, its2 = track(fns, g, ladder, down, h0=1 / 2, exact_end=lam > 0, log_predictor=True)
             ok &= ok2 | ~down
             its += its2
         zero = ok & (lam == 0)
@@ -386,7 +386,7 @@ def _one(pt, coef):
     lam = p64["lam"]
     lam_h = max(lam, _LAM_START)
     g = [-v for v in c.f(*[0.0] * fns.n, *theta(p64, lam_h, 0.0))]
-    g, J, its = S.track(c, g, lambda t: (theta(p64, lam_h, t), {-1: 1.0}), 0.25, exact_end=lam == lam_h)
+    g, J, its = S.track(c, g, lambda t: (theta(p64, lam_h, t), {-1: 1.0}), 1.0, exact_end=lam == lam_h)
     if lam < lam_h:
         lam_end = lam if lam > 0 else float(_ladder_floor([pt])[0])
         rate = math.log(lam_end / lam_h)
@@ -395,7 +395,7 @@ def _one(pt, coef):
             lt = lam_h * math.exp(t * rate)
             return theta(p64, lt, 1.0), {k_lam: lt * rate}
 
-        g, J, its2 = S.track(c, g, ladder, 1 / 8, exact_end=lam > 0, log_predictor=True)
+        g, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True)
         its += its2
         if lam == 0:
             g, J, its3 = S.track(c, g, lambda t: (theta(p64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0)
