@@ -19,8 +19,11 @@ linear solve per Newton step for all the points), and returns for each point the
    the effect of the double inputs (a, Delta, mu1, v^2, s^2) by the finite difference of
    `rmt_dsm.api._refine`.  ``accuracy`` is their sum plus the final rounding.
 
-A point is handed to the scalar path (`rmt_dsm.api._errors_at`, which polishes at 30 digits and
-raises the precision when score or gap cancel) when any stage fails, when its estimated
+Batches of a few points (one call of `rmt_dsm.errors`) take the same steps on Python numbers
+(`rmt_dsm.engine.single`), where numpy's per-call overhead would dominate.
+
+A point is handed to the scalar path (`rmt_dsm.api._with_quadrature_error`, which polishes at
+30 digits and raises the precision when score or gap cancel) when any stage fails, when its estimated
 rounding error exceeds `BATCH_RELATIVE` (e.g. within ~1e-4 of the interpolation threshold, or
 when a difference cancels many digits), for a data spectrum that is not written out
 (continuous spectra) and at the exact threshold divergence.  The batched values therefore agree
@@ -517,7 +520,8 @@ def errors_at_points(points, keep_failures=False) -> list:
             rows = []
             for pt, coef in zip(pts, coefs):
                 try:
-                    rows.append(_one(pt, coef))
+                    with np.errstate(all="ignore"):  # non-finite values are caught by the checks
+                        rows.append(_one(pt, coef))
                 except (ArithmeticError, ValueError):  # rmt_dsm.engine.single.Failed, numpy errors
                     rows.append(None)
             ok = [r is not None for r in rows]
@@ -612,7 +616,7 @@ def errors_array(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, de
     --------
     >>> import rmt_dsm
     >>> e = rmt_dsm.errors(1.0, [[0.5], [2.0]], 1, t=[0.3, 1.0], lam=0.1)
-    >>> e.shape, e.chart[1, 0]
+    >>> e.shape, str(e.chart[1, 0])
     ((2, 2), 'dual')
     """
     from .api import errors as scalar_errors
