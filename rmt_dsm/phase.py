@@ -122,7 +122,7 @@ def phase_rows(task: dict) -> dict:
     from rmt_dsm.batch import errors_at_points
     from rmt_dsm.point import point
 
-    kw = {k: task.get(k) for k in ("m", "t", "lam", "activation", "a", "delta", "sigma")}
+    kw = {k: task.get(k) for k in ("m", "t", "lam", "activation", "a", "delta", "sigma")}  # no sigma: Sigma = I
     base = point(1.0, 1.0, **kw)  # validated once; the ratios were checked by phase_grid
     pairs = [(float(pn), float(pp)) for pn in task["psi_n"] for pp in task["psi_p"]]
     with warnings.catch_warnings():
