@@ -1,4 +1,4 @@
-"""Training on given samples (e.g. real images) instead of Gaussian draws (derivations/simulator.md §7).
+"""Training on given samples (e.g. real images) instead of Gaussian draws (derivations/simulator.md §6).
 
 A pool of samples ``data`` (rows, d columns, assumed centred) replaces the Gaussian data: each seed
 draws its n training points without replacement from the rows, and the held-out rows are its test
