@@ -113,7 +113,7 @@ def fig_psi_d_curves():
                 "floor": c["floor"][0], "min_score": c["score"][i], "argmin_score": pp[i],
                 "max_test": float(np.max(c["test"])), "argmax_test": pp[int(np.argmax(c["test"]))]}
         mt = "inf" if m == math.inf else m
-        ax[0, j].set(xscale="log", yscale="log", title=f"m = {mt}: E_test (solid), E_train (dashed), floor (dotted)")
+        ax[0, j].set(xscale="log", yscale="log", title=f"m = {mt}: test (solid), train (dashed), floor (dotted)")
         ax[1, j].set(xscale="log", yscale="log", xlabel="psi_p", title=f"m = {mt}: E_score")
         if m != math.inf:
             for a in ax[:, j]:
@@ -223,8 +223,10 @@ def onset(m, sigma):
     if above.size == 0:
         return None
     i = int(above[0])
-    return brentq(lambda u: relative_gap(math.exp(u), m, sigma) - 0.5, math.log(grid[i - 1]), math.log(grid[i]),
-                  xtol=1e-9) if i > 0 else float(grid[0])
+    if i == 0:
+        return float(grid[0])
+    return math.exp(brentq(lambda u: relative_gap(math.exp(u), m, sigma) - 0.5, math.log(grid[i - 1]),
+                           math.log(grid[i]), xtol=1e-9))
 
 
 def fig_crossover():

@@ -83,6 +83,20 @@ def compare(images, seeds):
     return sigma, rows
 
 
+def table(rows) -> str:
+    """The comparison as the markdown table of docs/structured_data.md (mean +- standard error)."""
+    def cell(r, tag, k):
+        return f"{r[f'{tag}_{k}']:.4f} ± {r[f'{tag}_{k}_se']:.4f}" if f"{tag}_{k}" in r else "-"
+
+    lines = ["| t | m | psi_p | error | theory | Gaussian d=256 | Gaussian d=64 | digits d=64 |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        for k in KEYS:
+            lines.append(f"| {r['t']:g} | {r['m']} | {r['psi_p']:g} | {k} | {r[f'theory_{k}']:.4f} | "
+                         f"{cell(r, 'gauss4', k)} | {cell(r, 'gauss', k)} | {cell(r, 'digits', k)} |")
+    return "\n".join(lines)
+
+
 def figure(sigma, rows, out: Path):
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     ev = np.sort(np.asarray(sigma.eigenvalues, float))[::-1]
@@ -94,8 +108,10 @@ def figure(sigma, rows, out: Path):
         for m, style in ((1, "-"), (4, "--")):
             sel = [r for r in rows if r["t"] == t and r["m"] == m]
             ps = [r["psi_p"] for r in sel]
+            dense = np.geomspace(ps[0], ps[-1], 60)
+            th = rmt_dsm.learning_curve("psi_p", dense, psi_n=PSI_N, m=m, t=t, lam=LAM, activation=ACT, sigma=sigma)
             for k, col in (("train", "C0"), ("test", "C3")):
-                ax.plot(ps, [r[f"theory_{k}"] for r in sel], style, color=col, lw=1,
+                ax.plot(dense, [float(getattr(e, k)) for e in th], style, color=col, lw=1,
                         label=f"theory {k}, m={m}")
                 ax.errorbar(ps, [r[f"gauss_{k}"] for r in sel], [2 * r[f"gauss_{k}_se"] for r in sel],
                             fmt="s", mfc="none", color=col, ms=5, label="Gaussian d=64" if (k, m) == ("test", 1) else None)
@@ -127,7 +143,9 @@ def main():
         fig_dir.mkdir(parents=True, exist_ok=True)
     images = digits()
     if args.replot:
-        figure(from_samples(images), json.loads((data_dir / "digits_comparison.json").read_text())["rows"], fig_dir)
+        rows = json.loads((data_dir / "digits_comparison.json").read_text())["rows"]
+        figure(from_samples(images), rows, fig_dir)
+        print(table(rows))
         return
     sigma, rows = compare(images, args.seeds)
     meta = {"large_d": 64 * LARGE_D_FACTOR, "large_d_max_psi_p": LARGE_D_MAX_PSI_P, "psi_n": PSI_N, "lam": LAM, "activation": ACT, "d": 64, "n_pool": images.shape[0],
@@ -135,6 +153,7 @@ def main():
             "eigenvalues": sorted(float(v) for v in np.linalg.eigvalsh(images.T @ images / images.shape[0]))}
     (data_dir / "digits_comparison.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     figure(sigma, rows, fig_dir)
+    print(table(rows))
     print(f"wrote {data_dir / 'digits_comparison.json'} and {fig_dir / 'digits_comparison.png'}")
 
 

@@ -127,3 +127,39 @@ def test_psi_d_to_one_is_continuous_and_floor_closed_form():
     a2 = math.exp(-2 * T)
     for x in (0.5, 0.1):
         assert abs(float(err(1.0, 0.5, 1, sigma=psi_d(x)).floor) - x * a2) < 1e-14
+
+
+def test_m4_memorization_onset_rises_as_psi_d_falls():
+    """At m = 4 the relative gap reaches 1/2 below the threshold, later for smaller psi_D."""
+    def onset(x):
+        r = lambda pp: 0.5 - float(err(1.0, pp, 4, 1e-4, psi_d(x)).train) / float(err(1.0, pp, 4, 1e-4, psi_d(x)).test)
+        return brentq(r, 0.2, 3.99, xtol=1e-8)
+
+    ons = [onset(x) for x in (1.0, 0.5, 0.1)]
+    assert ons[0] < ons[1] < ons[2] < 4, ons
+
+
+@pytest.mark.parametrize("m,psi_p", [(1, 0.5), (1, 2.0), (4, 2.0), (math.inf, 0.5), (math.inf, 4.0)])
+def test_gap_increases_with_psi_d(m, psi_p):
+    """The gap grows with psi_D everywhere; E_score grows with psi_D beyond p = n, falls at m = inf below."""
+    es = [err(1.0, psi_p, m, 1e-4, psi_d(x)) for x in (0.05, 0.25, 0.5, 0.75, 1.0)]
+    gaps = [float(e.gap) for e in es]
+    assert all(a < b for a, b in zip(gaps, gaps[1:])), gaps
+    score = [float(e.score) for e in es]
+    if psi_p > 1:
+        assert all(a < b for a, b in zip(score, score[1:])), score
+    elif m == math.inf:
+        assert all(a > b for a, b in zip(score, score[1:])), score
+
+
+@pytest.mark.parametrize("m", [1, math.inf])
+def test_spread_at_fixed_trace_hurts_below_and_helps_above_psi_n(m):
+    """Two atoms (1/2, 1 - s), (1/2, 1 + s): E_score grows with s at psi_p = psi_n/2, falls at psi_p = 4 psi_n;
+    the power laws (1 - alpha) u^-alpha do the same in alpha."""
+    fams = ([atoms([(0.5, 1 - s), (0.5, 1 + s)]) for s in (0.0, 0.5, 0.9, 1.0)],
+            [power_law(al, order=16) for al in (0.0, 0.3, 0.6)])
+    for fam in fams:
+        below = [float(err(1.0, 0.5, m, 1e-4, s).score) for s in fam]
+        above = [float(err(1.0, 4.0, m, 1e-4, s).score) for s in fam]
+        assert all(a < b for a, b in zip(below, below[1:])), below
+        assert all(a > b for a, b in zip(above, above[1:])), above
