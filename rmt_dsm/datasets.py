@@ -19,8 +19,8 @@ def standardize(images: np.ndarray) -> np.ndarray:
     the second moment Sigma = X^T X / rows has tr(Sigma)/d = 1 (the pixel scale is not equalized:
     the spectrum keeps its shape).
 
-    >>> standardize(np.array([[0.0, 2.0], [2.0, 2.0]])).tolist()
-    [[-1.4142135623730951, 0.0], [1.4142135623730951, 0.0]]
+    >>> standardize(np.array([[0.0, 5.0], [2.0, 5.0], [4.0, 5.0], [2.0, 5.0]])).tolist()
+    [[-2.0, 0.0], [0.0, 0.0], [2.0, 0.0], [0.0, 0.0]]
     """
     x = np.asarray(images, dtype=np.float64)
     x = x - x.mean(axis=0)
