@@ -15,7 +15,7 @@ data (Sigma = I) is the one atom (1, 1), the default.
 >>> s.weights, s.eigenvalues, s.q
 ((0.5, 0.5), (2.0, 0.0), 1.0)
 >>> psi_d(0.25).eigenvalues
-(1, 0)
+(1.0, 0.0)
 >>> parse_sigma("0.5:1,0.4:2")
 Traceback (most recent call last):
 ...
