@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Timing of rmt_dsm.errors with a data spectrum of 1, 2 and 100 atoms (and a power law).
+"""Timing of rmt_dsm.errors with a data spectrum of 1, 2, 10 and 100 atoms (and a power law).
 
 At psi_n = 1, psi_p = 0.5, m = 5, t = 0.1, tanh, lam = LAM it prints, per spectrum:
 
@@ -34,6 +34,7 @@ POINT = dict(psi_n=1.0, psi_p=0.5, m=5, t=0.1)
 SPECTRA = {
     "1 atom (Sigma = I)": "None",
     "2 atoms": "[(0.3, 2.5), (0.7, 0.4)]",
+    "10 atoms": "[(0.1, 0.5 + k / 9) for k in range(10)]",
     "100 atoms": "[(0.01, 0.5 + k / 99) for k in range(100)]",
     "power law 0.5 (32+64)": "rmt_dsm.data_spectrum.power_law(0.5, order=32)",
 }

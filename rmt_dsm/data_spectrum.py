@@ -29,8 +29,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["DataSpectrum", "isotropic", "atoms", "from_quantile", "power_law", "psi_d", "parse_sigma",
-           "as_spectrum", "SUM_TOLERANCE"]
+__all__ = ["DataSpectrum", "isotropic", "atoms", "from_quantile", "power_law", "psi_d", "from_samples",
+           "parse_sigma", "as_spectrum", "SUM_TOLERANCE"]
 
 #: relative tolerance on sum_k w_k = 1 (the weights are then divided by their sum)
 SUM_TOLERANCE = 1e-12
@@ -173,7 +173,26 @@ def psi_d(x) -> DataSpectrum:
     x = _number(x, "psi_d")
     if not 0 < x <= 1:
         raise ValueError(f"sigma: psi_d must be in (0, 1], got {x!r}")
-    return atoms([(x, 1), (1 - x, 0)], label=f"psi_d={x}")
+    return atoms([(x, 1.0), (1 - x, 0.0)], label=f"psi_d={x}")
+
+
+def from_samples(samples, label: str = "empirical") -> DataSpectrum:
+    """The empirical spectrum of samples (rows, assumed centred): the d eigenvalues of the second
+    moment ``samples^T samples / rows``, each an atom of weight 1/d; eigenvalues below 1e-12 times
+    the largest (constant coordinates, rank deficiency) are set to 0, and equal eigenvalues merged.
+
+    >>> s = from_samples([[1.0, 0.0], [-1.0, 0.0]])
+    >>> s.weights, s.eigenvalues, s.psi_d
+    ((0.5, 0.5), (1.0, 0.0), 0.5)
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1 or not np.all(np.isfinite(x)):
+        raise ValueError("sigma: samples must be a finite 2-d array (rows = samples)")
+    eigs = np.linalg.eigvalsh(x.T @ x / x.shape[0])[::-1]
+    eigs[eigs < 1e-12 * max(eigs[0], 0.0)] = 0.0
+    values, counts = np.unique(eigs, return_counts=True)
+    d = x.shape[1]
+    return atoms([(c / d, float(v)) for v, c in zip(values[::-1], counts[::-1])], label=label)
 
 
 def from_quantile(quantile: Callable, order: int = 64, power: float = 1.0, label: str = "quantile") -> DataSpectrum:

@@ -226,13 +226,38 @@ def _theory_cached(psi_n, psi_p, m, t, lam, activation, a=None, delta=None, sigm
     return {k: float(v) for k, v in e.as_dict().items()}
 
 
+#: theory values computed together by `theory_many`, by the arguments of `_theory_cached`
+_THEORY: dict = {}
+
+
+def _theory_key(pt: Point, m=None, d=None) -> tuple:
+    kw = pt.kwargs(m)
+    sigma = pt.sigma if d is None or pt.sigma is None else pt.simulated_sigma(d)
+    return (kw["psi_n"], kw["psi_p"], kw["m"], kw.get("t"), kw["lam"], kw["activation"], kw.get("a"),
+            kw.get("delta"), sigma)
+
+
 def theory(pt: Point, m=None, d=None) -> dict:
     """Asymptotic errors (train, test, score, gap, floor) at the point (m overridable); with ``d``, at the
     data spectrum the simulator realizes at that d (`Point.simulated_sigma`)."""
-    kw = pt.kwargs(m)
-    sigma = pt.sigma if d is None or pt.sigma is None else pt.simulated_sigma(d)
-    return dict(_theory_cached(kw["psi_n"], kw["psi_p"], kw["m"], kw.get("t"), kw["lam"], kw["activation"],
-                               kw.get("a"), kw.get("delta"), sigma))
+    key = _theory_key(pt, m, d)
+    return dict(_THEORY[key] if key in _THEORY else _theory_cached(*key))
+
+
+def theory_many(pairs) -> list:
+    """`theory` at every ``(pt, m)`` or ``(pt, m, d)`` of ``pairs``: the Sigma = I points not yet known
+    solved together by the batched solver (`rmt_dsm.batch.errors_at_points`), the results kept for
+    `theory`; structured points one by one (`theory`, cached)."""
+    from rmt_dsm.batch import errors_at_points
+    from rmt_dsm.point import point as theory_point
+
+    pairs = [tuple(p) + (None,) * (3 - len(p)) for p in pairs]
+    keys = [_theory_key(*p) for p in pairs]
+    todo = [k for k in dict.fromkeys(keys) if k not in _THEORY and k[-1] is None]
+    points = [theory_point(*k[:-1]) for k in todo]
+    for key, e in zip(todo, errors_at_points(points)):
+        _THEORY[key] = {k: float(v) for k, v in e.as_dict().items()}
+    return [theory(*p) for p in pairs]
 
 
 def simulation_cost(pt: Point, d: int, seeds: int, m=None, model: str = "true") -> float:
@@ -295,18 +320,18 @@ class Row:
 
 
 def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: int = 0,
-            quantities=QUANTITIES) -> list:
+            quantities=QUANTITIES, known=None) -> list:
     """Simulate the point at dimension d and compare each quantity with the theory.
 
     m: the simulated m (default: the point's m).  Returns one `Row` per quantity.  The theory is taken
     at the simulated m and at the simulated data spectrum (`Point.simulated_sigma`); ``theory_point``
-    is the point's limit (its m, its limiting spectrum).
+    is the point's limit (its m, its limiting spectrum).  ``known``: these two theory values, if
+    already computed (`theory_many`).
     """
     from rmt_dsm.simulate import simulate
 
     m_sim = pt.m if m is None else m
-    th = theory(pt, m_sim, d=d)
-    th_pt = theory(pt)
+    th, th_pt = known if known is not None else (theory(pt, m_sim, d=d), theory(pt))
     t0 = time.perf_counter()
     res = simulate(d=d, seeds=seeds, seed=seed, model=model, sigma_eigs=pt.sigma_eigs(d), **pt.kwargs(m_sim))
     sec = time.perf_counter() - t0
@@ -501,9 +526,11 @@ def simulate_task(kwargs):
 
 
 def compare_task(item) -> list:
-    """One unit of parallel work: ``item = (pt, d, seeds, model, m[, quantities])`` -> `compare` rows."""
-    pt, d, seeds, model, m, *quantities = item
-    return compare(pt, d, seeds, model=model, m=m, quantities=quantities[0] if quantities else QUANTITIES)
+    """One unit of parallel work: ``item = (pt, d, seeds, model, m[, quantities[, theory at (pt, m, d),
+    theory at pt]])`` -> `compare` rows (the theory values computed beforehand, `compare_many`)."""
+    pt, d, seeds, model, m, *rest = item
+    quantities = rest[0] if rest else QUANTITIES
+    return compare(pt, d, seeds, model=model, m=m, quantities=quantities, known=tuple(rest[1:3]) or None)
 
 
 def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False) -> list:
@@ -513,6 +540,9 @@ def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False
     from .parallel import parallel_map
 
     items = list(items)
+    items = [tuple(it) if len(it) > 5 else (*it, QUANTITIES) for it in items]
+    theory_many([(pt, m, d) for pt, d, _, _, m, _ in items] + [(pt, None) for pt, *_ in items])  # one batch
+    items = [(pt, d, k, model, m, qs, theory(pt, m, d), theory(pt)) for pt, d, k, model, m, qs in items]
     cost = [simulation_cost(pt, d, k, m=pt.m if m is None else m, model=model) for pt, d, k, model, m, *_ in items]
     order = sorted(range(len(items)), key=lambda i: -cost[i])
     done = parallel_map(compare_task, [items[i] for i in order], jobs=jobs, backend=backend,

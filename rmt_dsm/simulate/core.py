@@ -161,7 +161,7 @@ def _aggregate(per_seed, name: str) -> Estimate:
 def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, seeds=1,
              seed=0, model="true", n_test=None, sigma_eigs=None, basis="random", progress=None,
              population="auto", chunk_rows=None, jobs=1, backend="joblib", scheduler=None,
-             tau=None, gd_step=None) -> SimulationResult:
+             tau=None, gd_step=None, data=None) -> SimulationResult:
     """Simulate random-features denoising score matching at finite d (docs/model.md).
 
     Draws W, the data and the noise, fits the readout C = V^T (U + lambda I)^{-1} on the N = n m
@@ -221,6 +221,12 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
         flow is solved exactly by the eigendecomposition of U.
     gd_step : float, optional
         With a finite ``tau``: plain gradient descent with this step size instead of the exact flow.
+    data : array of shape (n_pool, d), optional
+        Train on given samples (rows, centred; e.g. real images) instead of Gaussian data: each seed
+        takes n rows without replacement for training, and E_test and E_score are Monte-Carlo means
+        over ``n_test`` pairs with x drawn from the held-out rows and fresh noise.  Sigma is the
+        second moment data^T data / n_pool (floor, and the Gaussian score of E_score);
+        `rmt_dsm.simulate.data`.
 
     Returns
     -------
@@ -242,7 +248,7 @@ def simulate(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, del
     params = make_params(d=d, psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, activation=activation,
                          a=a, delta=delta, seeds=seeds, seed=seed, model=model, n_test=n_test,
                          sigma_eigs=sigma_eigs, basis=basis, population=population, tau=tau,
-                         gd_step=gd_step)
+                         gd_step=gd_step, data=data)
     return run(params, progress=progress, chunk_rows=chunk_rows, jobs=jobs, backend=backend,
                scheduler=scheduler)
 

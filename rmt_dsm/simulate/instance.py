@@ -1,4 +1,5 @@
-"""The random objects of one seed: streams, features W, data X, covariance of Sigma.
+"""The random objects of one seed: streams, features W, data X, covariance of Sigma (and, for
+given samples, the held-out test pool: `rmt_dsm.simulate.data`).
 
 Reproducibility: seed index k of a run with base seed s draws every random object
 from its own stream ``SeedSequence(s, spawn_key=(k, stream))``; the streams are
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .data import second_moment_eigh, split_pool
 from .params import SimulationParams
 
 __all__ = ["STREAMS", "rng", "Covariance", "Instance", "draw_instance"]
@@ -63,7 +65,11 @@ class Covariance:
 
 
 def make_covariance(params: SimulationParams, k: int) -> Covariance:
-    """Sigma for seed index k (the random basis is drawn from the 'basis' stream)."""
+    """Sigma for seed index k (the random basis is drawn from the 'basis' stream; given samples:
+    the eigenbasis of their second moment)."""
+    if params.data is not None:
+        eigs, basis = second_moment_eigh(params.data)
+        return Covariance(eigs=eigs, basis=basis, identity=False)
     if params.sigma_eigs is None:
         return Covariance(eigs=np.ones(params.d), basis=None, identity=True)
     eigs = params.eigs()
@@ -73,17 +79,29 @@ def make_covariance(params: SimulationParams, k: int) -> Covariance:
 
 @dataclass(frozen=True)
 class Instance:
-    """Frozen draws of one seed: W (p x d), X (n x d, rows x_i), Sigma."""
+    """Frozen draws of one seed: W (p x d), X (n x d, rows x_i), Sigma; for given samples, the
+    held-out rows ``test_pool`` (None for Gaussian data)."""
 
     W: np.ndarray
     X: np.ndarray
     cov: Covariance
     k: int
+    test_pool: np.ndarray | None = None
+
+    def test_inputs(self, gen: np.random.Generator, rows: int) -> np.ndarray:
+        """``rows`` fresh test inputs x: Gaussian N(0, Sigma), or uniform draws from the held-out rows."""
+        if self.test_pool is None:
+            return self.cov.sample(gen, rows)
+        return self.test_pool[gen.integers(0, self.test_pool.shape[0], rows)]
 
 
 def draw_instance(params: SimulationParams, k: int) -> Instance:
-    """Draw W with i.i.d. N(0,1) entries and x_1..x_n ~ N(0, Sigma) for seed index k."""
+    """Draw W with i.i.d. N(0,1) entries and x_1..x_n ~ N(0, Sigma) for seed index k (given samples:
+    n rows without replacement, the rest held out)."""
     cov = make_covariance(params, k)
     W = rng(params.seed, k, "W").standard_normal((params.p, params.d))
+    if params.data is not None:
+        X, held_out = split_pool(params.data, params.n, rng(params.seed, k, "X"))
+        return Instance(W=W, X=X, cov=cov, k=k, test_pool=held_out)
     X = cov.sample(rng(params.seed, k, "X"), params.n)
     return Instance(W=W, X=X, cov=cov, k=k)

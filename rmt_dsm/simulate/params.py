@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rmt_dsm.activations import check_gaussian_moments
 from rmt_dsm.model import check_lam, check_m, check_ratio, check_tau, schedule
+
+from .data import check_data, second_moment_eigh
 
 __all__ = ["SimulationParams", "make_params", "MODELS", "BASES", "POPULATIONS", "available_memory", "MAX_FLOPS"]
 
@@ -38,6 +40,8 @@ class SimulationParams:
     population statistics (True) or from a Monte-Carlo test set; ``control_variate`` whether
     that test set uses the surrogate control variate (as many pairs as the plain estimator
     needs n_test for the same standard error) or is plain (n_test pairs).
+    ``data`` is None for Gaussian data, else the pool of samples the data are drawn from
+    (`rmt_dsm.simulate.data`); ``sigma_eigs`` then holds the eigenvalues of its second moment.
     """
 
     d: int
@@ -59,6 +63,7 @@ class SimulationParams:
     control_variate: bool = False
     tau: float = math.inf
     gd_step: float | None = None
+    data: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def n(self) -> int:
@@ -119,6 +124,8 @@ class SimulationParams:
             words += n * p
         if self.sigma_eigs is not None:
             words += d * d
+        if self.data is not None:
+            words += self.data.size
         if not self.exact_population:
             words += 2 * self.n_test
         return 8 * words
@@ -147,9 +154,10 @@ class SimulationParams:
             "population": "exact" if self.exact_population else (
                 "control-variate" if self.control_variate else "monte-carlo"),
             "n_test": None if self.exact_population else self.n_test,
-            "sigma": "identity" if self.sigma_eigs is None else "eigenvalues",
+            "sigma": "identity" if self.sigma_eigs is None else ("data" if self.data is not None else "eigenvalues"),
             "basis": self.basis,
             "tau": inf(self.tau), "gd_step": self.gd_step,
+            **({} if self.data is None else {"n_pool": int(self.data.shape[0])}),
         }
 
 
@@ -222,7 +230,7 @@ def _check_size(params: SimulationParams) -> None:
 
 def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None,
                 seeds=1, seed=0, model="true", n_test=None, sigma_eigs=None, basis="random",
-                population="auto", tau=None, gd_step=None) -> SimulationParams:
+                population="auto", tau=None, gd_step=None, data=None) -> SimulationParams:
     """Validate the arguments of `rmt_dsm.simulate.simulate`.
 
     Examples
@@ -273,18 +281,29 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
         if eigs.shape != (d,) or not np.all(np.isfinite(eigs)) or np.any(eigs < 0):
             raise ValueError(f"sigma_eigs must be d = {d} finite non-negative eigenvalues of Sigma")
         sigma_eigs = tuple(float(e) for e in eigs)
+    if data is not None:
+        if sigma_eigs is not None:
+            raise ValueError("data: give either data or sigma_eigs (the data define Sigma)")
+        if model != "true":
+            raise ValueError(f"data: only the true model trains on given samples, got model {model!r}")
+        if population in ("exact", "cv"):
+            raise ValueError(f"data: population {population!r} assumes Gaussian inputs; use 'mc' (or 'auto')")
+        data = check_data(data, d, n)
+        sigma_eigs = tuple(float(e) for e in second_moment_eigh(data)[0])
     eigs_mean = 1.0 if sigma_eigs is None else float(np.mean(sigma_eigs))  # tr(Sigma)/d
     act = check_gaussian_moments(activation, float(sch.a) ** 2 * eigs_mean + float(sch.delta))
     # The Gaussian-equivalent model is Gaussian: its population statistics are always exact.
     if model == "equivalent":
         exact = True
+    elif data is not None:  # held-out samples: a plain Monte-Carlo test set
+        exact = False
     elif population == "exact":
         if act.name not in EXACT_ACTIVATIONS:
             raise ValueError(f"population 'exact' needs activation erf or relu, got {act.name!r}")
         exact = True
     else:
         exact = population == "auto" and act.name in EXACT_ACTIVATIONS
-    cv = not exact and population in ("auto", "cv")
+    cv = not exact and data is None and population in ("auto", "cv")
     if n_test is None:
         n_test = max(20000, 4 * p)
     n_test = _positive_int("n_test", n_test)
@@ -294,6 +313,6 @@ def make_params(d, psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, 
         d=d, psi_n=psi_n, psi_p=psi_p, m=m, lam=lam, a=float(sch.a), delta=float(sch.delta),
         t=None if sch.t is None else float(sch.t), activation=act.name, model=model, seeds=seeds,
         seed=int(seed), n_test=n_test, sigma_eigs=sigma_eigs, basis=basis, exact_population=exact,
-        control_variate=cv, tau=tau, gd_step=gd_step)
+        control_variate=cv, tau=tau, gd_step=gd_step, data=data)
     _check_size(params)
     return params

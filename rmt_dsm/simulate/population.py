@@ -139,7 +139,7 @@ def _test_batches(params: SimulationParams, inst: Instance, n: int, gen, chunk_r
     s_inv = 1.0 / inst.cov.s_eigs(params.a, params.delta)
     for r0 in range(0, n, chunk_rows):
         r1 = min(n, r0 + chunk_rows)
-        x = inst.cov.sample(gen, r1 - r0)
+        x = inst.test_inputs(gen, r1 - r0)
         xi = gen.standard_normal((r1 - r0, d))
         y = params.a * x + sd * xi
         if inst.cov.identity:
