@@ -5,9 +5,9 @@ package the symbolic work before it (Jacobians, common subexpressions) and the l
 cost about a second per process, and importing sympy half a second more.  This module keeps the
 *generated source* instead:
 
-* `module_source` writes a small Python module (no sympy in it) with one function per
-  expression, exactly the source lambdify generates, the names it uses imported from numpy,
-  mpmath or builtins, and a ``KEY``: the sha256 `symbolic_key` of the symbolic source (the
+* `module_source` writes a small Python module with one function per expression, exactly the
+  source lambdify generates, the names it uses imported from numpy or mpmath (sympy only for
+  lambdify's mpmath matrices, never in the shipped modules), and a ``KEY``: the sha256 `symbolic_key` of the symbolic source (the
   srepr of the expressions, the sympy version, the target module and `CODEGEN_VERSION`);
 * `rmt_dsm.compiled` ships such modules for the systems of the default paths (the isotropic
   DSM system, its observables; regenerated and checked by ``python -m rmt_dsm.compiled``), which
@@ -18,9 +18,9 @@ cost about a second per process, and importing sympy half a second more.  This m
   renamed (``os.replace``), so concurrent processes never read a partial file, and a file whose
   ``KEY`` does not match is ignored.  An unwritable directory only disables the disk cache.
 
-Expressions whose source needs anything else than numpy, mpmath and builtins (e.g. a sympy
-function with a numerical ``_imp_`` bound to one data spectrum) are lambdified as usual, never
-cached.  Nothing here imports sympy at module level.
+Expressions whose source needs anything else than numpy, mpmath, sympy and builtins (e.g. a
+sympy function with a numerical ``_imp_`` bound to one data spectrum) are lambdified as usual,
+never cached.  Nothing here imports sympy at module level.
 """
 from __future__ import annotations
 
@@ -38,14 +38,15 @@ __all__ = ["CODEGEN_VERSION", "symbolic_key", "module_source", "load_source", "c
 
 #: bumped whenever the generated text changes for the same symbolic source
 CODEGEN_VERSION = 2
-#: where the names of generated code may come from, in this order
-_PROVIDERS = ("numpy", "mpmath", "builtins")
+#: where the names of generated code may come from, in this order (sympy: only lambdify's matrix
+#: type for mpmath, in user-cache modules; the shipped ones never use it, tests/test_cold_start.py)
+_PROVIDERS = ("numpy", "mpmath", "sympy", "builtins")
 #: the lambdify modules argument for each target
 _MODULES = {"numpy": ["numpy"], "mpmath": "mpmath"}
 
 
 class Uncacheable(ValueError):
-    """The generated source needs a name that is not a numpy, mpmath or builtin object."""
+    """The generated source needs a name that is not a numpy, mpmath, sympy or builtin object."""
 
 
 def symbolic_key(kind: str, module: str, *parts) -> str:
@@ -66,7 +67,7 @@ def _provider(name: str, obj) -> str:
     for mod in _PROVIDERS:
         if getattr(importlib.import_module(mod), name, _PROVIDERS) is obj:
             return mod
-    raise Uncacheable(f"generated code uses {name!r} = {obj!r}, not a numpy, mpmath or builtin object")
+    raise Uncacheable(f"generated code uses {name!r} = {obj!r}, not a numpy, mpmath, sympy or builtin object")
 
 
 def _function_source(name: str, args, expr, module: str, cse: bool, native_matrix: bool):
@@ -111,7 +112,7 @@ def module_source(key: str, functions: dict, module: str, meta: dict | None = No
     Raises
     ------
     Uncacheable
-        An expression needs a name outside numpy, mpmath and builtins.
+        An expression needs a name outside numpy, mpmath, sympy and builtins.
     """
     import sympy
 
@@ -121,7 +122,7 @@ def module_source(key: str, functions: dict, module: str, meta: dict | None = No
         bodies.append(src)
         used.update(names)
     imports = []
-    for mod in _PROVIDERS[:2]:
+    for mod in _PROVIDERS[:3]:
         names = sorted(n for n, p in used.items() if p == mod)
         if names:
             imports.append(f"from {mod} import " + ", ".join(names))
@@ -185,8 +186,8 @@ def cached_functions(key: str, build, module: str, meta: dict | None = None) -> 
     (`rmt_dsm.compiled`), the user cache, or generated now from ``build()`` (which returns the
     ``functions`` of `module_source`, and may do the symbolic work) and stored.
 
-    Raises `Uncacheable` (nothing stored) when the source needs names outside numpy, mpmath and
-    builtins."""
+    Raises `Uncacheable` (nothing stored) when the source needs names outside numpy, mpmath,
+    sympy and builtins."""
     ns = _MEMORY.get(key)
     if ns is not None:
         return ns
