@@ -215,3 +215,28 @@ def test_generated_path_equals_lambdify_path(monkeypatch):
     for f, s in zip(fast, slow):
         assert f.as_dict() == s.as_dict()
         assert f.iterations == s.iterations and f.chart == s.chart
+
+
+def test_changed_sources_fall_back_to_sympy(monkeypatch):
+    """When the files of the symbolic objects changed since the shipped code was generated, the
+    shipped code is not used (the numeric path takes the symbolic one: slower, never stale)."""
+    import rmt_dsm.compiled as compiled
+    import rmt_dsm.dsm.numeric as numeric
+
+    def clear():
+        compiled._current.cache_clear()
+        compiled.load.cache_clear()
+        numeric._generated_system.cache_clear()
+        numeric._generated_observables.cache_clear()
+
+    assert load("dsm_isotropic_numpy") is not None
+    monkeypatch.setattr(compiled, "sources_hash", lambda: "changed")
+    clear()
+    try:
+        assert load("dsm_isotropic_numpy") is None
+        assert isinstance(numeric_system(isotropic()).unknowns[0], sp.Symbol)
+        assert "SOURCES" in stale()
+    finally:
+        monkeypatch.undo()
+        clear()
+    assert load("dsm_isotropic_numpy") is not None
