@@ -42,6 +42,7 @@ def test_generated_system_equals_sympy(spectrum):
     generated = numeric_system(spectrum)
     assert [u.name for u in generated.unknowns] == [u.name for u in unknowns]
     assert [t.name for t in generated._theta] == [t.name for t in theta]
+    assert generated.equations == symbolic.equations and generated.rhs == symbolic.rhs  # its symbolic source
     rng = random.Random(5)
     for _ in range(2):
         vals = _point(symbolic, rng)

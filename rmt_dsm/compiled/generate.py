@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["entries", "stale", "write"]
+__all__ = ["entries", "stale", "write", "spectra"]
 
 MODULES = ("numpy", "mpmath")
 HERE = Path(__file__).resolve().parent
 
 
-def _spectra() -> dict:
+def spectra() -> dict:
+    """A spectrum per shipped entry (for explicit K: any K atoms, the system depends on K only)."""
     from ..data_spectrum import as_spectrum, isotropic
     from ..dsm.numeric import EXPLICIT_MAX
 
@@ -36,7 +37,7 @@ def entries() -> dict:
     from ..engine.backends import system_functions, system_key
 
     out = {}
-    for entry, spectrum in _spectra().items():
+    for entry, spectrum in spectra().items():
         assert entry_for(spectrum) == entry
         system = dsm_system(spectrum)
         unknowns, theta, eqs = system.unknowns, system._theta, system.homotopy.equations

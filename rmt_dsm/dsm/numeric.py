@@ -11,7 +11,7 @@ continuous one: atom sums bound to the spectrum) they return the symbolic path's
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .branch import physical_branch
 
@@ -98,7 +98,17 @@ def _generated_system(entry):
     mods = {m: load(f"dsm_{entry}_{m}") for m in ("numpy", "mpmath")}
     if None in mods.values():
         return None
-    return FixedPointSystem.generated(mods, "dsm", homotopy=True, checks=[physical_branch], fixed_point_form=True)
+    return FixedPointSystem.generated(mods, "dsm", homotopy=True, checks=[physical_branch], fixed_point_form=True,
+                                      symbolic=partial(_symbolic_system, entry))
+
+
+def _symbolic_system(entry):
+    """The symbolic system of a shipped entry (any spectrum with that many atoms: the atoms are
+    parameters)."""
+    from ..compiled.generate import spectra
+    from .system import dsm_system
+
+    return dsm_system(spectra()[entry])
 
 
 def numeric_observables(module: str, spectrum) -> CompiledObservables:

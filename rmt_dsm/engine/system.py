@@ -155,20 +155,21 @@ class FixedPointSystem:
 
     @classmethod
     def generated(cls, compiled: dict, name: str, *, homotopy: bool, checks: Sequence = (),
-                  fixed_point_form: bool = False) -> "FixedPointSystem":
+                  fixed_point_form: bool = False, symbolic=None) -> "FixedPointSystem":
         """A system from generated code only (no sympy): ``compiled`` maps 'numpy' / 'mpmath' to
         the namespace of a generated module of `rmt_dsm.engine.backends.Compiled` (``META``:
         the names of the unknowns and of theta = parameters [+ the homotopy parameter]).
 
-        Unknowns and parameters are `Name` objects; the equations are not available (no
-        ``equations``, ``latex``): the symbolic system is the one the code was generated from.
-        A homotopy, if any, must be in fixed-point form (start ``-F(0; theta, 0)``).
+        Unknowns and parameters are `Name` objects.  ``symbolic``: a callable returning the
+        symbolic system the code was generated from; ``equations`` and ``rhs`` are read from it
+        (importing sympy then), and symbolic work (Jacobians, LaTeX) belongs to it.  A
+        homotopy, if any, must be in fixed-point form (start ``-F(0; theta, 0)``).
         """
         self = cls.__new__(cls)
         meta = next(iter(compiled.values()))["META"]
         theta = [Name(t) for t in meta["theta"]]
         self.unknowns = [Name(u) for u in meta["unknowns"]]
-        self.equations = self.rhs = None
+        self.symbolic = symbolic
         self.parameters = theta[:-1] if homotopy else theta
         self.start = None
         self.homotopy = Homotopy(theta[-1], (), None) if homotopy else None
@@ -179,6 +180,12 @@ class FixedPointSystem:
         self._pby_name = {s.name: s for s in self.parameters}
         self._compiled = {module: Compiled.from_namespace(ns) for module, ns in compiled.items()}
         return self
+
+    def __getattr__(self, attr):  # only for a generated system: its symbolic source on demand
+        symbolic = self.__dict__.get("symbolic")
+        if attr in ("equations", "rhs") and symbolic is not None:
+            return getattr(symbolic(), attr)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
 
     # ------------------------------------------------------------------ access
     def __repr__(self):
