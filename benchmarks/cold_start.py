@@ -5,8 +5,8 @@ Every command runs in a fresh interpreter ``--repeats`` times (default 7), the c
 interleaved round-robin so that they share the machine's load alike; the table gives the median
 and the minimum wall time and the ratio of the medians to ``import numpy`` (target of issue 12:
 the default errors call within 3x).  Rows: the default isotropic ridge point (the target), then for
-information ``--dps 30``, a 2-atom ``--sigma``, a continuous ``--psi-d`` spectrum and a finite
-``--tau``.  ``--baseline REV`` adds the same commands run on the ``rmt_dsm/`` of another git
+information ``--dps 30``, a 2-atom ``--sigma``, ``--psi-d`` (two atoms, one at 0) and a finite
+``--tau`` (which still builds sympy objects: the two-point structure of the contour quadrature).  ``--baseline REV`` adds the same commands run on the ``rmt_dsm/`` of another git
 revision (e.g. one before the generated code) in the same run.
 
 Byte code: with ``PYTHONDONTWRITEBYTECODE=1`` and no ``__pycache__`` every module of the package
