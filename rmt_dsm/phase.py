@@ -113,7 +113,8 @@ def phase_row(task: dict) -> dict:
     from rmt_dsm.api import ThresholdDivergence, errors, learning_curve
 
     psi_n, values = task["psi_n"], list(task["psi_p"])
-    kw = {k: task[k] for k in ("m", "t", "lam", "activation", "a", "delta", "sigma")}
+    kw = {k: task[k] for k in ("m", "t", "lam", "activation", "a", "delta")}
+    kw["sigma"] = task.get("sigma")  # absent: isotropic data
     failures = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ThresholdDivergence)
