@@ -18,34 +18,36 @@ import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import mpmath
 import numpy as np
-import sympy as sp
 
-from .expression import parse_expression
+from ._lazy import sympy as sp
 
-__all__ = ["Activation", "get_activation", "check_gaussian_moments", "x", "NAMED"]
+__all__ = ["Activation", "get_activation", "check_gaussian_moments", "x", "NAMED", "NAMED_NUMERIC"]
 
-x = sp.Symbol("x", real=True)
-
-#: name -> sympy expression in x
-NAMED: dict[str, sp.Expr] = {
-    "tanh": sp.tanh(x),
-    "erf": sp.erf(x),
-    "relu": sp.Max(x, 0),
-}
+#: the named activations (their sympy expressions: `NAMED`, built on first use)
+NAMED_NAMES = ("tanh", "erf", "relu")
 
 
-def _numpy_function(expr: sp.Expr):
-    if expr == sp.Max(x, 0):
-        return lambda v: np.maximum(v, 0.0)
-    if expr == sp.Heaviside(x):
-        return lambda v: (np.asarray(v) > 0).astype(float)
-    modules = ["numpy", {"erf": _np_erf, "Heaviside": lambda v, h0=0.5: np.heaviside(v, h0)}]
-    f = sp.lambdify(x, expr, modules=modules)
-    const = not expr.has(x)
-    if const:
-        return lambda v: np.full(np.shape(v), float(expr))
-    return f
+def _symbols() -> dict:
+    """``x`` and ``NAMED`` (name -> sympy expression in x), built once, on first use."""
+    if not _SYMBOLIC:
+        x = sp.Symbol("x", real=True)
+        _SYMBOLIC.update(x=x, NAMED={"tanh": sp.tanh(x), "erf": sp.erf(x), "relu": sp.Max(x, 0)})
+    return _SYMBOLIC
+
+
+_SYMBOLIC: dict = {}
+
+
+def __getattr__(name):  # x and NAMED need sympy: made on first access
+    if name in ("x", "NAMED"):
+        return _symbols()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _heaviside(v):
+    return (np.asarray(v) > 0).astype(float)
 
 
 def _np_erf(v):
@@ -54,9 +56,39 @@ def _np_erf(v):
     return erf(v)
 
 
+#: the named activations evaluated without sympy: name -> (sigma, sigma') on numpy arrays and
+#: (sigma, sigma') on mpmath numbers, the same functions as the lambdified `NAMED` expressions and
+#: their derivatives (relu: the Heaviside step for sigma'; tests/test_cold_start.py compares)
+NAMED_NUMERIC = {
+    "tanh": ((np.tanh, lambda v: 1 - np.tanh(v) ** 2),
+             (mpmath.tanh, lambda v: 1 - mpmath.tanh(v) ** 2)),
+    "erf": ((_np_erf, lambda v: 2 * np.exp(-np.square(v)) / math.sqrt(math.pi)),
+            (mpmath.erf, lambda v: 2 * mpmath.exp(-v**2) / mpmath.sqrt(mpmath.pi))),
+    "relu": ((lambda v: np.maximum(v, 0.0), _heaviside),
+             (lambda v: max(v, 0), lambda v: mpmath.mpf(0) if v < 0 else (mpmath.mpf(1) if v > 0 else mpmath.mpf("0.5")))),
+}
+
+
+def _numpy_function(expr):
+    x = _symbols()["x"]
+    if expr == sp.Max(x, 0):
+        return lambda v: np.maximum(v, 0.0)
+    if expr == sp.Heaviside(x):
+        return _heaviside
+    modules = ["numpy", {"erf": _np_erf, "Heaviside": lambda v, h0=0.5: np.heaviside(v, h0)}]
+    f = sp.lambdify(x, expr, modules=modules)
+    const = not expr.has(x)
+    if const:
+        return lambda v: np.full(np.shape(v), float(expr))
+    return f
+
+
 @dataclass(frozen=True)
 class Activation:
     """An entrywise activation sigma(x), given by a sympy expression in ``x``.
+
+    Identified by its ``name`` (a named activation or the text of the formula).  A named
+    activation is evaluated without sympy (`NAMED_NUMERIC`); ``expr`` is then built on first use.
 
     Examples
     --------
@@ -68,13 +100,21 @@ class Activation:
     """
 
     name: str
-    expr: sp.Expr
+    _expr: object = field(repr=False, compare=False, default=None)
     _f: object = field(repr=False, compare=False, default=None)
     _df: object = field(repr=False, compare=False, default=None)
 
     @property
-    def derivative_expr(self) -> sp.Expr:
+    def expr(self):
+        """sigma as a sympy expression in ``x``."""
+        if self._expr is None:
+            object.__setattr__(self, "_expr", _symbols()["NAMED"][self.name])
+        return self._expr
+
+    @property
+    def derivative_expr(self):
         """sigma'(x); for relu the Heaviside step (its value at 0 is irrelevant: a null set)."""
+        x = _symbols()["x"]
         if self.expr == sp.Max(x, 0):
             return sp.Heaviside(x)
         return sp.diff(self.expr, x)
@@ -120,17 +160,19 @@ def get_activation(name: str) -> Activation:
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"activation must be a non-empty string, got {name!r}")
     key = name.strip()
-    if key in NAMED:
-        expr = NAMED[key]
-    else:
-        expr = parse_expression(key, x)
-        if not expr.has(x):
-            raise ValueError(f"activation: {key!r} does not depend on x")
-    act = Activation(name=key, expr=expr)
+    if key in NAMED_NAMES:
+        f, df = NAMED_NUMERIC[key][0]
+        return Activation(name=key, _f=f, _df=df)
+    from .expression import parse_expression
+
+    x = _symbols()["x"]
+    expr = parse_expression(key, x)
+    if not expr.has(x):
+        raise ValueError(f"activation: {key!r} does not depend on x")
+    act = Activation(name=key, _expr=expr)
     object.__setattr__(act, "_f", _numpy_function(expr))
     object.__setattr__(act, "_df", _numpy_function(act.derivative_expr))
-    if key not in NAMED:
-        _check_real(act)
+    _check_real(act)
     return act
 
 
@@ -242,7 +284,7 @@ def check_gaussian_moments(activation, gamma2) -> Activation:
     ValueError: activation 'exp(x**2)' has no Gaussian moments at Gamma^2 = 1: sigma(x)^2 grows too fast for its Gaussian integral to converge (like exp(x^2/(2 Gamma^2)) or faster)
     """
     act = activation if isinstance(activation, Activation) else get_activation(activation)
-    if act.name in NAMED:
+    if act.name in NAMED_NAMES:
         return act
     problem = _moments_problem(act, float(gamma2))
     if problem is not None:

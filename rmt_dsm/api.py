@@ -128,12 +128,12 @@ class Errors:
 
 def _params(pt: Point, coef, lam) -> dict:
     """Parameter values of the DSM system at ridge ``lam`` in the point's chart."""
-    from .dsm.atoms import reduction_for
+    from .dsm.numeric import atom_parameter_values
 
     x, y = (-1, lam) if pt.chart == "primal" else (lam, -1)
     return {"psi_n": pt.psi_n, "psi_p": pt.psi_p, "kappa": pt.kappa, "a": pt.a, "delta": pt.delta,
             "mu1": coef.mu1, "v2": coef.v2, "s2": coef.s2, "x": x, "y": y, "epsilon": 0,
-            **reduction_for(pt.sigma).values(pt.sigma, pt.number)}
+            **atom_parameter_values(pt.sigma, pt.number)}
 
 
 def _lam_ladder(lam_from, lam_to, dps, scale=1):
@@ -162,10 +162,10 @@ def _solve(pt: Point, coef, start=None):
     through lam ~ 1e-14): near the interpolation threshold the solution varies on the scale
     of lam itself, which a geometric ladder resolves and a straight path does not.
     """
-    from .dsm.system import dsm_system
+    from .dsm.numeric import numeric_system
     from .engine import ConvergenceError
 
-    system = dsm_system(pt.sigma)
+    system = numeric_system(pt.sigma)
     target = _params(pt, coef, pt.lam)
     if start is not None and start.dps == pt.dps:
         try:
@@ -198,10 +198,10 @@ def _evaluate(sol, chart, sigma) -> list:
     `rmt_dsm.dsm.observables.error_expressions` [D eq. (6.4), S eq. (5.5)] at Q, X1 and the
     exact derivatives of Q (implicit function theorem), and the floor [S eq. (5.6)] at the
     solution's a and Delta."""
-    from .dsm.atoms import reduction_for
-    from .dsm.observables import compiled, floor
+    from .dsm.numeric import numeric_observables
+    from .dsm.numeric import floor
 
-    c = compiled("numpy" if sol.dps is None else "mpmath", reduction_for(sigma))
+    c = numeric_observables("numpy" if sol.dps is None else "mpmath", sigma)
     vals = {s.name: v for s, v in sol.values.items()}
     vals.update({k.name if hasattr(k, "name") else k: v for k, v in sol.params.items()})
     args = [vals[s.name] for s in c.args]
@@ -286,16 +286,15 @@ def _refine(pt: Point, coef, sol, chart):
 
     Returns (values, accuracy): the five floats and their estimated relative errors.
     """
-    from .dsm.atoms import reduction_for
-    from .dsm.system import dsm_system
+    from .dsm.numeric import atom_parameter_values, numeric_system
     from .engine import ConvergenceError
 
-    system = dsm_system(pt.sigma)
+    system = numeric_system(pt.sigma)
     double = _params(pt, coef, pt.lam)
     with working_precision(_CHECK_DPS):
         params = {**double, **{k: mpmath.mpf(str(getattr(pt, k))) for k in ("psi_n", "psi_p")}}
         params["kappa"] = 0 if pt.m == math.inf else mpmath.mpf(1) / pt.m
-        params.update(reduction_for(pt.sigma).values(pt.sigma, _mp_number))  # the atoms as decimals
+        params.update(atom_parameter_values(pt.sigma, _mp_number))  # the atoms as decimals
         if pt.lam != 0:
             params["x" if chart == "dual" else "y"] = mpmath.mpf(str(pt.lam))
         try:
@@ -348,7 +347,7 @@ def _diverged(pt: Point, coef) -> Errors:
     warnings.warn(f"lambda -> 0+ at the interpolation threshold psi_p = m psi_n = {pt.psi_p}: "
                   "the test and score errors diverge (+inf)", ThresholdDivergence, stacklevel=4)
     inf = mpmath.inf if pt.dps is not None else math.inf
-    from .dsm.observables import floor as population_floor
+    from .dsm.numeric import floor as population_floor
 
     with working_precision(pt.dps):  # F_pop = sum_k w_k a^2 l_k/(a^2 l_k + Delta), no cancellation [S eq. (5.6)]
         floor = rounded(population_floor(_atoms(pt.sigma, pt.dps), pt.a, pt.delta), pt.dps)

@@ -142,11 +142,16 @@ def _double_coefficients(act, ka, kd, kq):
     return _double(act, ka, kd, kq)
 
 
+#: digits beyond ``w`` of the first pass of `_coefficients`: the usual cancellation in v2, s2 (1 to
+#: 3 digits for tanh at 200 digits) is then absorbed without a second full pass (benchmarks/moments.py)
+_FIRST_EXTRA = 5
+
+
 @lru_cache(maxsize=1024)
 def _coefficients(act, ka, kd, kq, w):
     """The coefficients at ``w`` working digits (unrounded); digits lost to cancellation in the
     subtractions for v2, s2 are measured and the computation repeated with that many more."""
-    extra = 0
+    extra = _FIRST_EXTRA
     for _ in range(4):
         res, lost = _mp(act, ka, kd, kq, w + extra)
         if lost <= extra + 2:

@@ -49,9 +49,10 @@ from functools import lru_cache
 
 import mpmath
 import numpy as np
-import sympy as sp
 
-from .activations import Activation, get_activation, x
+from ._lazy import is_sympy
+from ._lazy import sympy as sp
+from .activations import NAMED_NAMES, NAMED_NUMERIC, Activation, get_activation
 from .hermite import hermite_coefficients
 from .moments_hp import correlate_fixed, fixed_bits, fixed_dot, from_fixed, gauss_smooth, to_fixed
 from .precision import GUARD as PRECISION_GUARD
@@ -64,10 +65,26 @@ GUARD = PRECISION_GUARD
 _CLOSED_FORM_DPS = 30
 #: |cov| / var below which the cross moment is summed as a Hermite series
 RHO_SERIES = 0.1
-#: symbol of the argument of `smoothed`
-u = sp.Symbol("u", real=True)
+#: (kind, parity, kinks) of the named activations, as `_info` derives them from the expressions
+#: (tests/test_cold_start.py compares): no sympy on their numeric paths
+NAMED_INFO = {"tanh": ("smooth", -1, ()), "erf": ("erf", -1, ()), "relu": ("relu", 0, ())}
 
-_KINKED = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling)
+
+def __getattr__(name):  # u, the symbol of the argument of `smoothed`, needs sympy: made on first use
+    if name == "u":
+        return _u()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@lru_cache(maxsize=None)
+def _u():
+    return sp.Symbol("u", real=True)
+
+
+def _x():
+    from .activations import _symbols
+
+    return _symbols()["x"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +93,7 @@ _KINKED = (sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor
 def _activation(act) -> Activation:
     if isinstance(act, Activation):
         return act
-    if isinstance(act, sp.Expr):
+    if is_sympy(act):
         act = str(act)
     if not isinstance(act, str):
         raise ValueError(f"activation must be a name or a sympy expression in x, got {act!r}")
@@ -99,9 +116,9 @@ def _key(value, name: str):
         if not mpmath.isfinite(value):
             raise ValueError(f"{name} must be finite, got {value!r}")
         return ("m", value._mpf_)
-    if isinstance(value, sp.Rational):
+    if is_sympy(value) and isinstance(value, sp.Rational):
         return ("q", int(value.p), int(value.q))
-    if isinstance(value, sp.Float):
+    if is_sympy(value) and isinstance(value, sp.Float):
         return ("m", value._mpf_)
     if isinstance(value, np.floating):
         return _key(float(value), name)
@@ -164,6 +181,14 @@ def _wdps(dps):
 def _info(act: Activation):
     """(kind, parity, kinks): kind in {'erf', 'relu', 'smooth', 'kinked'}, parity in {1, -1, 0}
     (even, odd, neither), kinks = sorted real breakpoints (sympy numbers) of a kinked expression."""
+    if act.name in NAMED_INFO:
+        return NAMED_INFO[act.name]
+    return _info_symbolic(act)
+
+
+def _info_symbolic(act: Activation):
+    """`_info` from the sympy expression."""
+    x = _x()
     e = act.expr
     if e == sp.erf(x):
         return "erf", -1, ()
@@ -177,7 +202,7 @@ def _info(act: Activation):
             parity = 1
     except Exception:  # pragma: no cover - sympy failure only costs speed
         parity = 0
-    if not e.has(*_KINKED):
+    if not e.has(sp.Max, sp.Min, sp.Abs, sp.Heaviside, sp.sign, sp.Piecewise, sp.floor, sp.ceiling):
         return "smooth", parity, ()
     eqs = []
     for node in sp.preorder_traversal(e):
@@ -204,6 +229,10 @@ def _info(act: Activation):
 @lru_cache(maxsize=128)
 def _mp_fun(act: Activation, which: str):
     """mpmath-callable sigma (which='f') or sigma' (which='df')."""
+    if act.name in NAMED_NAMES:
+        f = NAMED_NUMERIC[act.name][1][0 if which == "f" else 1]
+        return lambda v: mpmath.mpf(f(v))
+    x = _x()
     expr = act.expr if which == "f" else act.derivative_expr
     heav = lambda v, h0=0.5: mpmath.mpf(0) if v < 0 else (mpmath.mpf(1) if v > 0 else mpmath.mpf(h0))
     f = sp.lambdify(x, expr, modules=[{"Heaviside": heav}, "mpmath"])
@@ -753,6 +782,7 @@ def smoothed(act, a, delta, dps=None):
     0.1800892522
     """
     act_ = _activation(act)
+    x, u = _x(), _u()
     A, D = _sym(a, "a"), _sym(delta, "delta")
     if D < 0:
         raise ValueError(f"delta must be >= 0, got {delta!r}")

@@ -62,6 +62,9 @@ def track(iterable, label: str, total=None, enabled=None, delay: float = 2.0, st
             total = len(iterable)
         except TypeError:
             total = None
+    if enabled is False or (enabled is None and not _is_terminal(stream or sys.stderr)):
+        yield from iterable  # no bar: no tqdm object (its lock would import multiprocessing)
+        return
     bar = Progress(total if total is not None else 0, label=label, enabled=enabled, delay=delay,
                    stream=stream)
     try:

@@ -67,12 +67,15 @@ def _version() -> str:
     return f"rmt-dsm {__version__}"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command, or of ``command`` alone (the one about to run: the other
+    modules are then not imported, which keeps a single call quick to start)."""
     parser = _Parser(prog="rmt-dsm", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, module in SUBCOMMANDS.items():
-        importlib.import_module(f"rmt_dsm.cli.{module}").add_parser(sub)
+        if command in (None, name):
+            importlib.import_module(f"rmt_dsm.cli.{module}").add_parser(sub)
     return parser
 
 
@@ -108,7 +111,8 @@ def _one_line_warnings(message, category, filename, lineno, file=None, line=None
 
 def main(argv=None) -> int:
     """Parse, dispatch, and turn every failure into one line on stderr and an exit status."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     prog = f"rmt-dsm {args.command}"
     from rmt_dsm.cli.errors import one_line

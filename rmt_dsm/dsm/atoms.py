@@ -28,14 +28,13 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from .numeric import EXPLICIT_MAX, atom_parameter_values
+
 __all__ = ["l", "EXPLICIT_MAX", "IsotropicAtoms", "ExplicitAtoms", "BoundAtoms", "SymbolicAtoms", "AtomSum",
            "reduction_for"]
 
 #: the eigenvalue of one atom, as a placeholder in per-atom expressions
 l = sp.Symbol("l", nonnegative=True)
-
-#: spectra with at most this many atoms are written out explicitly
-EXPLICIT_MAX = 4
 
 
 class ExplicitAtoms:
@@ -53,10 +52,7 @@ class ExplicitAtoms:
 
     def values(self, spectrum, convert) -> dict:
         """Parameter values {name: value} of the atoms of ``spectrum`` (``convert``: to a number)."""
-        out = {s.name: convert(v) for s, v in zip(self.l, spectrum.eigenvalues)}
-        if self.K > 1:
-            out.update({s.name: convert(v) for s, v in zip(self.w, spectrum.weights)})
-        return out
+        return atom_parameter_values(spectrum, convert)
 
     @property
     def names(self) -> dict:

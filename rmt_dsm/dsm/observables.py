@@ -21,12 +21,12 @@ Derivatives of g are exact (implicit function theorem, in the engine).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
 
 from .atoms import reduction_for
+from .numeric import floor  # noqa: F401 - [S eq. (5.6)], numeric (no sympy)
 from .symbols import delta, eps, kappa, lam, mu1, s2, v2, x, y
 from .system import UNKNOWNS, atom_blocks, g_u0, g_u1
 
@@ -54,14 +54,6 @@ def error_expressions() -> dict:
     train = H - lam * Hp
     test = 1 - 2 * mu1 * sp.sqrt(delta) * X1 - mu1**2 * dQ_deps + (v2 + s2) * Hp
     return {"train": train, "test": test, "score": test - F_pop, "gap": test - train, "floor": F_pop}
-
-
-def floor(spectrum, a, delta):
-    """F_pop = 1 - Delta sum_k w_k/(a^2 l_k + Delta) = sum_k w_k a^2 l_k/(a^2 l_k + Delta) [S eq. (5.6)],
-    in the second form (no cancellation; exactly 0 at a = 0).  ``a``, ``delta`` and the atoms are
-    numbers of one kind (floats, or mpmath numbers at the working precision)."""
-    a2 = a * a
-    return sum(w * (a2 * lk) / (a2 * lk + delta) for w, lk in spectrum)
 
 
 def gbar() -> sp.Expr:
@@ -102,34 +94,40 @@ def _isotropic():
     return reduction_for(isotropic())
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    args: tuple
-    Q: object
-    X1: object
-    dQ_dg: object        # gradient of Q w.r.t. the unknowns
-    dQ_dtheta: object    # explicit partials of Q w.r.t. (x, y, eps)
-    errors: dict         # chart -> errors(Q, X1, dQ_dx, dQ_dy, dQ_deps, *params) -> 5-tuple
-    error_args: tuple
+def observable_functions(module: str, atoms=None) -> tuple[str, dict, dict]:
+    """(key, functions, meta) of the compiled observables for ``module`` and the atom reduction
+    ``atoms``: Q, X1, the gradient of Q in the unknowns (dQ_dg) and its explicit partials in
+    (x, y, eps) (dQ_dtheta), and per chart the five errors (`rmt_dsm.engine.codegen`)."""
+    from ..engine.codegen import symbolic_key
 
-
-@lru_cache(maxsize=32)
-def compiled(module: str, atoms=None) -> _Compiled:
-    """Lambdified Q, X1 and the partial derivatives of Q (module 'numpy' or 'mpmath') for the
-    atom reduction ``atoms`` (default: isotropic)."""
     atoms = atoms if atoms is not None else _isotropic()
     Qe, X1e = Q_expr(atoms), X1_expr(atoms)
     params = sorted((Qe.free_symbols | X1e.free_symbols | {x, y, eps}) - set(UNKNOWNS), key=lambda s: s.name)
-    args = tuple(UNKNOWNS) + tuple(params)
-    mk = lambda e: sp.lambdify(args, e, modules=module, cse=True)  # noqa: E731
-    eargs = (Q, X1, dQ_dx, dQ_dy, dQ_deps, F_pop, delta, lam, mu1, s2, v2)
+    args = list(UNKNOWNS) + list(params)
+    eargs = [Q, X1, dQ_dx, dQ_dy, dQ_deps, F_pop, delta, lam, mu1, s2, v2]
     exprs = error_expressions()
-    errs = {}
+    funcs = {"Q": (args, Qe, True, True), "X1": (args, X1e, True, True),
+             "dQ_dg": (args, sp.Matrix([sp.diff(Qe, g) for g in UNKNOWNS]), True, True),
+             "dQ_dtheta": (args, sp.Matrix([sp.diff(Qe, t) for t in (x, y, eps)]), True, True)}
     for chart in ("primal", "dual"):
         h, hp = chart_expressions(chart)
-        row = [exprs[k].subs({H: h, Hp: hp}) for k in ERROR_NAMES]
-        errs[chart] = sp.lambdify(eargs, row, modules=module)
-    return _Compiled(args=args, Q=mk(Qe), X1=mk(X1e),
-                     dQ_dg=mk(sp.Matrix([sp.diff(Qe, g) for g in UNKNOWNS])),
-                     dQ_dtheta=mk(sp.Matrix([sp.diff(Qe, t) for t in (x, y, eps)])),
-                     errors=errs, error_args=eargs)
+        funcs[f"errors_{chart}"] = (eargs, [exprs[k].subs({H: h, Hp: hp}) for k in ERROR_NAMES], False, True)
+    key = symbolic_key("dsm observables", module, *[[a, e] for a, e, _, _ in funcs.values()])
+    return key, funcs, {"args": [s.name for s in args], "error_args": [s.name for s in eargs]}
+
+
+@lru_cache(maxsize=32)
+def compiled(module: str, atoms=None):
+    """Lambdified Q, X1 and the partial derivatives of Q (module 'numpy' or 'mpmath') for the
+    atom reduction ``atoms`` (default: isotropic): a `rmt_dsm.dsm.numeric.CompiledObservables`,
+    its source cached on disk (`rmt_dsm.engine.codegen`)."""
+    from ..engine.codegen import Uncacheable, cached_functions
+    from .numeric import CompiledObservables
+
+    key, funcs, meta = observable_functions(module, atoms)
+    try:
+        ns = cached_functions(key, lambda: funcs, module, meta)
+    except Uncacheable:  # atom sums bound to one spectrum: lambdified in this process
+        ns = {k: sp.lambdify(a, e, modules=module, cse=cse) for k, (a, e, cse, _) in funcs.items()}
+        ns["META"] = meta
+    return CompiledObservables.from_namespace(ns)

@@ -33,6 +33,7 @@ import sympy as sp
 from ..engine import FixedPointSystem
 from ..engine.system import Homotopy
 from .atoms import l, reduction_for
+from .branch import physical_branch
 from .populations import populations
 from .symbols import SYMBOL_NAMES, a, delta, eps, kappa, mu1, psi_n, psi_p, s2, v2, x, y
 
@@ -96,31 +97,6 @@ def blocks_of_G(blocks=None) -> dict:
             out[("b", p, q)] = ((A[p] if p == q else 0) + rho * A[p] * A[q]) / mu1**2
         out[("ba", p)] = -(1 + rho * A[p]) / mu1
     return out
-
-
-def physical_branch(sol) -> str | None:
-    r"""Branch check [D§5.2]: the unknowns are normalized traces of resolvents,
-
-        g_{u_k} = -y tr(R_kk)/N_k,   g_v = -x tr(P)/p,   lambda = -x y,
-
-    with R, P positive definite and lambda R, lambda P of spectrum in (0, 1].  Hence
-    x g_{u_k} and y g_v lie in [0, 1], and g_{u_k}, g_v have the signs of -y, -x.
-    Returns a message when violated (the engine then raises ConvergenceError).
-    """
-    p = {k.name: v for k, v in sol.params.items()}
-    tol = 1e-9 if sol.dps is None else 10.0 ** (-sol.dps // 2)
-    msgs = []
-    for g, other, scale in ((g_u0, "y", "x"), (g_u1, "y", "x"), (g_v, "x", "y")):
-        val = sol.values[g]
-        if getattr(val, "imag", 0):
-            msgs.append(f"{g} = {val} is not real")
-            continue
-        if not -float(val) * float(p[other]) >= -tol * (1 + abs(float(val))):
-            msgs.append(f"{g} = {float(val):.6g} has the wrong sign ({other} = {float(p[other]):.6g})")
-        w = float(p[scale]) * float(val)
-        if not -tol <= w <= 1 + tol:
-            msgs.append(f"{scale} {g} = {w:.6g} is outside [0, 1]")
-    return "; ".join(msgs) or None
 
 
 def dsm_system(spectrum=None) -> FixedPointSystem:

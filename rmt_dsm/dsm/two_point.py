@@ -40,6 +40,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from ..engine.codegen import lambdify
 from .atoms import ExplicitAtoms
 from .pencil import dsm_pencil
 from .populations import populations
@@ -124,7 +125,7 @@ def two_point_structure() -> TwoPointStructure:
     big = tuple(idx[b] for b in ("u0", "u1", "v"))
     small = tuple(n for n in range(K) if n not in big)
     funcs = {"Lambda": ((x, y) + args, lam_mat), "eta": (args, Emat), "factors": (args, (P, C)), "q": (args, q)}
-    made = {mod: {k: sp.lambdify(a_, e, modules=mod) for k, (a_, e) in funcs.items()} for mod in ("numpy", "mpmath")}
+    made = {mod: {k: lambdify(a_, e, modules=mod) for k, (a_, e) in funcs.items()} for mod in ("numpy", "mpmath")}
     return TwoPointStructure(blocks=tuple(pen.blocks), big=big, small=small, aW=idx["aW"], **made["numpy"],
                              mp=made["mpmath"])
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
-import sympy as sp
 
-__all__ = ["Compiled", "NumpyBackend", "MpmathBackend", "Singular"]
+__all__ = ["Compiled", "NumpyBackend", "MpmathBackend", "Singular", "system_key", "system_functions"]
 
 
 class Singular(ArithmeticError):
@@ -25,33 +24,71 @@ class Singular(ArithmeticError):
 class Compiled:
     """Lambdified ``F``, ``(F, J)`` and ``F_theta`` for one module ('numpy' or 'mpmath').
 
-    ``args = unknowns + theta``.  Common subexpressions are shared (``cse=True``).
+    ``args = unknowns + theta``.  Common subexpressions are shared (``cse=True``).  The
+    generated source is kept on disk, keyed by the symbolic source (`rmt_dsm.engine.codegen`):
+    a later process skips the Jacobians and the lambdify; `from_namespace` builds the object
+    from a shipped module without sympy (`rmt_dsm.compiled`).
     """
 
     def __init__(self, unknowns, theta, equations, module: str):
-        eqs = sp.Matrix(list(equations))
-        args = list(unknowns) + list(theta)
-        J = eqs.jacobian(list(unknowns))
-        Ft = eqs.jacobian(list(theta)) if theta else sp.zeros(len(eqs), 0)
-        mods = "mpmath" if module == "mpmath" else ["numpy"]
-        n, p = len(unknowns), len(theta)
-        # flat lists: sympy's cse does not look into nested lists
-        self.f = sp.lambdify(args, list(eqs), modules=mods, cse=True)
-        fj = sp.lambdify(args, list(eqs) + list(J), modules=mods, cse=True)
-        ft = sp.lambdify(args, list(Ft), modules=mods, cse=True)
+        from .codegen import Uncacheable, cached_functions
+
+        key = system_key(unknowns, theta, equations, module)
+        meta = {"unknowns": [u.name for u in unknowns], "theta": [t.name for t in theta]}
+        build = lambda: system_functions(unknowns, theta, equations, module)  # noqa: E731
+        try:
+            ns = cached_functions(key, build, module, meta)
+        except Uncacheable:  # e.g. atom sums bound to one spectrum: lambdified in this process
+            import sympy as sp
+
+            mods = "mpmath" if module == "mpmath" else ["numpy"]
+            ns = {k: sp.lambdify(a, e, modules=mods, cse=cse) for k, (a, e, cse, _) in build().items()}
+        self._init(ns, len(unknowns), len(theta))
+
+    @classmethod
+    def from_namespace(cls, ns: dict) -> "Compiled":
+        """From the functions of a generated module (``META``: unknown and theta names)."""
+        self = cls.__new__(cls)
+        self._init(ns, len(ns["META"]["unknowns"]), len(ns["META"]["theta"]))
+        return self
+
+    def _init(self, ns, n, p):
+        self.f = ns["f"]
+        fj, ft = ns["fj"], ns["ft"]
         self.fj = lambda *a: _split(fj(*a), n, n)
         self.ft = lambda *a: _rows(ft(*a), n, p)
         self.n = n
         self.p = p
-        self._args, self._mods, self._Ft, self._columns = args, mods, Ft, {}
+        self._columns = [ns[f"ft_{k}"] for k in range(p)]
 
     def ft_column(self, k):
-        """Lambdified column k of ``F_theta`` (built on first use): one derivative dF/dtheta_k
-        costs a fraction of the whole parameter Jacobian."""
-        f = self._columns.get(k)
-        if f is None:
-            f = self._columns[k] = sp.lambdify(self._args, list(self._Ft[:, k]), modules=self._mods, cse=True)
-        return f
+        """Lambdified column k of ``F_theta``: one derivative dF/dtheta_k costs a fraction of the
+        whole parameter Jacobian."""
+        return self._columns[k]
+
+
+def system_key(unknowns, theta, equations, module: str) -> str:
+    """The `rmt_dsm.engine.codegen.symbolic_key` of the functions of a system."""
+    from .codegen import symbolic_key
+
+    return symbolic_key("fixed-point system", module, list(unknowns), list(theta), list(equations))
+
+
+def system_functions(unknowns, theta, equations, module: str) -> dict:
+    """The functions of `Compiled` as `rmt_dsm.engine.codegen.module_source` entries: ``f`` (F),
+    ``fj`` (F then J = dF/dg row-major), ``ft`` (F_theta row-major), ``ft_k`` (its column k);
+    flat lists, since sympy's cse does not look into nested lists."""
+    import sympy as sp
+
+    eqs = sp.Matrix(list(equations))
+    args = list(unknowns) + list(theta)
+    J = eqs.jacobian(list(unknowns))
+    Ft = eqs.jacobian(list(theta)) if theta else sp.zeros(len(eqs), 0)
+    out = {"f": (args, list(eqs), True, False), "fj": (args, list(eqs) + list(J), True, False),
+           "ft": (args, list(Ft), True, False)}
+    for k in range(len(theta)):
+        out[f"ft_{k}"] = (args, list(Ft[:, k]), True, False)
+    return out
 
 
 def _rows(flat, n, p) -> list:
@@ -140,20 +177,14 @@ class NumpyBackend:
         return x
 
     def factor(self, A):
-        """LU factors of A, for several right-hand sides (`solve_factored`)."""
-        from scipy.linalg import lu_factor
-
+        """A, checked, for several right-hand sides (`solve_factored`): at the sizes of these
+        systems LAPACK's solve per right-hand side costs less than importing scipy.linalg."""
         if not np.all(np.isfinite(A)):
             raise Singular("non-finite matrix")
-        return lu_factor(A, check_finite=False)
+        return np.array(A)
 
     def solve_factored(self, lu, b):
-        from scipy.linalg import lu_solve
-
-        x = lu_solve(lu, np.asarray(b), check_finite=False)
-        if not np.all(np.isfinite(x)):
-            raise Singular("non-finite solve")
-        return x
+        return self.solve(lu, np.asarray(b))
 
     @staticmethod
     def matvec(A, v):

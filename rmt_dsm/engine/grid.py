@@ -36,6 +36,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from .codegen import lambdify
 from .solve import GUARD_DIGITS
 
 __all__ = ["GridFunctions", "grid_functions", "solve_grid", "polish_grid"]
@@ -97,9 +98,9 @@ def grid_functions(sysm, z) -> GridFunctions:
     J = eqs.jacobian(unknowns)
     Fs = eqs.diff(hom.symbol) if hom is not None else sp.zeros(len(unknowns), 1)
     fns = GridFunctions(n=len(unknowns), z_index=theta.index(z),
-                        fj_fn=sp.lambdify(args, list(eqs) + list(J), modules=["numpy"], cse=True),
-                        tangent_fn=sp.lambdify(args, list(eqs.diff(z)) + list(Fs), modules=["numpy"], cse=True),
-                        mpmath_fn=sp.lambdify(args, list(eqs), modules="mpmath", cse=True))
+                        fj_fn=lambdify(args, list(eqs) + list(J), modules=["numpy"], cse=True),
+                        tangent_fn=lambdify(args, list(eqs.diff(z)) + list(Fs), modules=["numpy"], cse=True),
+                        mpmath_fn=lambdify(args, list(eqs), modules="mpmath", cse=True))
     cache[z] = fns
     return fns
 

@@ -24,14 +24,27 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Sequence
 
+import sys
+
 import mpmath
-import sympy as sp
 
 from .backends import Compiled, MpmathBackend, NumpyBackend
 from .errors import ConvergenceError
-from .latex import latex_system
 
-__all__ = ["FixedPointSystem", "Homotopy", "StieltjesCondition"]
+__all__ = ["FixedPointSystem", "Homotopy", "StieltjesCondition", "Name"]
+
+
+@dataclass(frozen=True)
+class Name:
+    """An unknown or parameter of a system built from generated code (`FixedPointSystem.generated`):
+    it stands for the sympy Symbol of that ``name`` (no sympy needed)."""
+
+    name: str
+
+    def __str__(self):
+        return self.name
+
+    __repr__ = __str__
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,8 @@ class FixedPointSystem:
                  homotopy: Homotopy | None = None, checks: Sequence = (), conditions: Sequence = (),
                  fixed_point_form: bool = False, rhs: Sequence | None = None, name: str = "system",
                  pairs: dict | None = None, symbol_names: dict | None = None):
+        import sympy as sp
+
         self.unknowns = list(unknowns)
         self.equations = [sp.sympify(e) for e in equations]
         if len(self.equations) != len(self.unknowns):
@@ -138,6 +153,40 @@ class FixedPointSystem:
         self.symbol_names = dict(symbol_names or {})
         self._compiled: dict = {}
 
+    @classmethod
+    def generated(cls, compiled: dict, name: str, *, homotopy: bool, checks: Sequence = (),
+                  fixed_point_form: bool = False, symbolic=None) -> "FixedPointSystem":
+        """A system from generated code only (no sympy): ``compiled`` maps 'numpy' / 'mpmath' to
+        the namespace of a generated module of `rmt_dsm.engine.backends.Compiled` (``META``:
+        the names of the unknowns and of theta = parameters [+ the homotopy parameter]).
+
+        Unknowns and parameters are `Name` objects.  ``symbolic``: a callable returning the
+        symbolic system the code was generated from; ``equations`` and ``rhs`` are read from it
+        (importing sympy then), and symbolic work (Jacobians, LaTeX) belongs to it.  A
+        homotopy, if any, must be in fixed-point form (start ``-F(0; theta, 0)``).
+        """
+        self = cls.__new__(cls)
+        meta = next(iter(compiled.values()))["META"]
+        theta = [Name(t) for t in meta["theta"]]
+        self.unknowns = [Name(u) for u in meta["unknowns"]]
+        self.symbolic = symbolic
+        self.parameters = theta[:-1] if homotopy else theta
+        self.start = None
+        self.homotopy = Homotopy(theta[-1], (), None) if homotopy else None
+        self.checks, self.conditions = list(checks), []
+        self.fixed_point_form, self.name = fixed_point_form, name
+        self._pairs, self.symbol_names = {}, {}
+        self._by_name = {s.name: s for s in self.unknowns}
+        self._pby_name = {s.name: s for s in self.parameters}
+        self._compiled = {module: Compiled.from_namespace(ns) for module, ns in compiled.items()}
+        return self
+
+    def __getattr__(self, attr):  # only for a generated system: its symbolic source on demand
+        symbolic = self.__dict__.get("symbolic")
+        if attr in ("equations", "rhs") and symbolic is not None:
+            return getattr(symbolic(), attr)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+
     # ------------------------------------------------------------------ access
     def __repr__(self):
         return (f"FixedPointSystem({self.name!r}, unknowns={self.unknowns}, "
@@ -150,8 +199,8 @@ class FixedPointSystem:
         return self._key((a, b))
 
     def _key(self, key):
-        if isinstance(key, sp.Symbol) and key in self._by_name.values():
-            return key
+        if getattr(key, "name", None) in self._by_name and not isinstance(key, str):  # a Symbol or Name
+            return self._by_name[key.name]
         if isinstance(key, str) and key in self._by_name:
             return self._by_name[key]
         if isinstance(key, tuple) and len(key) == 2:
@@ -164,7 +213,7 @@ class FixedPointSystem:
 
     def _param_symbol(self, key):
         """The parameter Symbol named ``key`` (a str); any other key is returned unchanged."""
-        return self._pby_name.get(key, key) if isinstance(key, str) else key
+        return self._pby_name.get(key if isinstance(key, str) else getattr(key, "name", None), key)
 
     def _param_index(self, param) -> int:
         param = self._param_symbol(param)
@@ -177,7 +226,7 @@ class FixedPointSystem:
         """dict Symbol -> raw value, in parameter order; names or Symbols accepted."""
         given = {}
         for k, v in dict(params).items():
-            s = self._pby_name.get(k) if isinstance(k, str) else k
+            s = self._pby_name.get(k if isinstance(k, str) else getattr(k, "name", None))
             if s is not None:
                 given[s] = v
         missing = [p.name for p in self.parameters if p not in given]
@@ -187,7 +236,7 @@ class FixedPointSystem:
         out = {}
         for p in self.parameters:
             v = given[p]
-            if isinstance(v, sp.Basic):
+            if _is_sympy(v):
                 v = _sympy_number(v)
             elif isinstance(v, Fraction):
                 v = mpmath.mpf(v.numerator) / v.denominator
@@ -290,6 +339,8 @@ class FixedPointSystem:
     # ------------------------------------------------------------- display
     def latex(self, symbol_names: dict | None = None) -> str:
         """An ``align`` environment with the equations (symbol names of docs/model.md)."""
+        from .latex import latex_system
+
         names = dict(self.symbol_names)
         names.update(symbol_names or {})
         return latex_system(self, names)
@@ -303,6 +354,12 @@ def _is_complex(v) -> bool:
     if isinstance(v, str):
         return "j" in v or "i" in v.lower().replace("inf", "")
     return False
+
+
+def _is_sympy(v) -> bool:
+    """A sympy object (sympy is then imported already: nothing to import to tell)."""
+    sp = sys.modules.get("sympy")
+    return sp is not None and isinstance(v, sp.Basic)
 
 
 def _sympy_number(v):
@@ -321,17 +378,17 @@ class _Exact:
         self.v = v
 
     def __complex__(self):
-        return complex(sp.N(self.v, 20))
+        return complex(self.v.evalf(20))
 
     def __float__(self):
-        return float(sp.N(self.v, 20))
+        return float(self.v.evalf(20))
 
     @property
     def imag(self):
-        return float(sp.im(sp.N(self.v, 20)))
+        return float(self.v.evalf(20).as_real_imag()[1])
 
     def mp(self):
-        x = sp.N(self.v, mpmath.mp.dps + 5)
+        x = self.v.evalf(mpmath.mp.dps + 5)
         re, im = x.as_real_imag()
         return mpmath.mpc(str(re), str(im)) if im != 0 else mpmath.mpf(str(re))
 
