@@ -36,7 +36,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
 from .engine.grid import _newton, _norm
@@ -108,6 +107,8 @@ def _hashable(v):
 @lru_cache(maxsize=16)
 def _gradient(atoms):
     """Lambdified [dQ/dg_u0, dQ/dg_u1, dQ/dg_v, dQ/dx, dQ/dy, dQ/deps] (flat, cse) for numpy."""
+    import sympy as sp
+
     from .dsm.observables import Q_expr, compiled
     from .dsm.symbols import eps, x, y
     from .dsm.system import UNKNOWNS
@@ -160,7 +161,12 @@ def _parameters(points, coefs, dtype):
     """Per-point parameter arrays of the system in ``dtype``; with EXTENDED the ratios, ridge,
     kappa and atoms are read as decimals (as `rmt_dsm.api._refine` reads them at 30 digits),
     a, Delta and the coefficients are the double inputs."""
-    from .dsm.atoms import reduction_for
+    from .dsm.numeric import atom_parameter_values, entry_for
+
+    def reduction_for(sigma):
+        from .dsm.atoms import reduction_for
+
+        return reduction_for(sigma)
 
     def dec(vals):
         if dtype is EXTENDED:
@@ -175,9 +181,10 @@ def _parameters(points, coefs, dtype):
     for name in ("mu1", "v2", "s2"):
         sys_vals[name] = np.array([getattr(c, name) for c in coefs], dtype=dtype)
     sigma = points[0].sigma
-    red = reduction_for(sigma)
     num = (lambda v: EXTENDED(repr(float(v)))) if dtype is EXTENDED else float
-    sys_vals.update(red.values(sigma, num))
+    # the atom parameters l_k, w_k: from the shipped code's table when there is one (no sympy)
+    sys_vals.update(atom_parameter_values(sigma, num) if entry_for(sigma) is not None
+                    else reduction_for(sigma).values(sigma, num))
     atoms = [(num(w), num(lk)) for w, lk in zip(sigma.weights, sigma.eigenvalues)]
     return {"system": sys_vals, "atoms": atoms, "lam": dec([p.lam for p in points]),
             "primal": np.array([p.chart == "primal" for p in points]),
@@ -368,12 +375,11 @@ def _one(pt, coef):
     same certificate.  Returns (values, accuracy, residual, iterations); raises
     `rmt_dsm.engine.single.Failed` where `_batch` would flag the point."""
     from .api import _INPUT_REL, _LAM_START, _STEP_DOUBLE
-    from .dsm.atoms import reduction_for
-    from .dsm.system import dsm_system
+    from .dsm.numeric import numeric_system
     from .engine import single as S
 
-    atoms = reduction_for(pt.sigma)
-    system = dsm_system(pt.sigma)
+    atoms = pt.sigma  # the observables of `_observables_one` are looked up by spectrum
+    system = numeric_system(pt.sigma)  # shipped generated code where there is some (no sympy)
     fns = batch_functions(system)
     c = fns.c
     names = [p.name for p in fns.theta]
@@ -433,11 +439,16 @@ def _scalars(prm):
 
 
 def _observables_one(c, fns, atoms, g, J, th, prm, primal):
-    """`_observables` at one point (Python floats or EXTENDED scalars)."""
-    from .dsm.observables import floor
+    """`_observables` at one point (Python floats or EXTENDED scalars); ``atoms``: the data spectrum.
+    The compiled observables are the shipped ones where there are some (`rmt_dsm.dsm.numeric`)."""
+    from .dsm.numeric import floor, numeric_observables
     from .engine.single import derivatives
 
-    co, grad_fn = _gradient(atoms)
+    co = numeric_observables("numpy", atoms)
+
+    def grad_fn(*args):  # [dQ/dg_u0, dQ/dg_u1, dQ/dg_v, dQ/dx, dQ/dy, dQ/deps] at one point
+        return [*np.ravel(co.dQ_dg(*args)), *np.ravel(co.dQ_dtheta(*args))]
+
     k_lam, ie = fns.index("y" if primal else "x"), fns.index("epsilon")
     dg = derivatives(c, g, J, th, (k_lam, ie))
     names = {s.name: i for i, s in enumerate(fns.theta)}
@@ -458,9 +469,15 @@ def batchable(pt) -> bool:
     """Points the batched path handles: double precision and a data spectrum written out
     (`rmt_dsm.dsm.atoms.ExplicitAtoms`; not a continuous one, whose quadrature the scalar path
     refines).  (The threshold divergence, which needs no solve, is left to the scalar path.)"""
+    from .dsm.numeric import entry_for
+
+    if pt.dps is not None:
+        return False
+    if entry_for(pt.sigma) is not None:  # shipped code: isotropic or a few explicit atoms
+        return True
     from .dsm.atoms import BoundAtoms, reduction_for
 
-    return pt.dps is None and not isinstance(reduction_for(pt.sigma), BoundAtoms)
+    return not isinstance(reduction_for(pt.sigma), BoundAtoms)
 
 
 def errors_at_points(points, keep_failures=False) -> list:

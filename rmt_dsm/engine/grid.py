@@ -34,7 +34,6 @@ from dataclasses import dataclass
 
 import mpmath
 import numpy as np
-import sympy as sp
 
 from .codegen import lambdify
 from .solve import GUARD_DIGITS
@@ -91,6 +90,8 @@ def grid_functions(sysm, z) -> GridFunctions:
     if z in cache:
         return cache[z]
     hom = sysm.homotopy
+    import sympy as sp
+
     eqs = sp.Matrix(list(hom.equations if hom is not None else sysm.equations))
     unknowns = list(sysm.unknowns)
     theta = list(sysm._theta)
