@@ -374,14 +374,11 @@ def _training(pt: Point, coef, taus) -> list[Errors]:
     the same Dyson system [derivations/training_time.md], see `rmt_dsm.dsm.training`."""
     from .dsm.training import training_errors
 
-    if not pt.sigma.is_identity:
-        raise ValueError(f"tau: a finite training time with a non-isotropic data spectrum sigma = "
-                         f"{pt.sigma.describe()} is not yet supported (use sigma=None or tau=None)")
     base = {k: v for k, v in _params(pt, coef, pt.lam).items() if k not in ("x", "y", "epsilon")}
     if pt.dps is not None:
         return _training_precise(pt, coef, base, taus)
     try:
-        rows, curve = training_errors(base, pt.chart, coef, pt.a, pt.delta, pt.lam, list(taus))
+        rows, curve = training_errors(base, pt.chart, coef, pt.a, pt.delta, pt.lam, list(taus), sigma=pt.sigma)
     except Exception as exc:  # ConvergenceError: name the public parameters
         from .engine import ConvergenceError
 
