@@ -403,13 +403,16 @@ def _training_precise(pt: Point, coef, base_mp: dict, taus) -> list[Errors]:
     from .dsm.training_precise import precise_errors
     from .engine import ConvergenceError
 
+    from .dsm.observables import floor
+
     base = {k: float(v) for k, v in base_mp.items()}
     try:
-        contour = contour_for(base, pt.chart, float(pt.lam), [float(t) for t in taus])
+        contour = contour_for(base, pt.chart, float(pt.lam), [float(t) for t in taus], pt.sigma)
         with mpmath.workdps(pt.dps + 15):
             taus_mp = [t if math.isinf(t) else mpmath.mpf(str(t)) for t in taus]
-            rows, acc, nodes = precise_errors(base, base_mp, pt.chart, coef, pt.a, pt.delta, pt.lam, taus_mp,
-                                              pt.dps, contour)
+            F_pop = floor(_atoms(pt.sigma, pt.dps), pt.a, pt.delta)                   # [S eq. (5.6)]
+            rows, acc, nodes = precise_errors(base, base_mp, pt.chart, coef, pt.delta, F_pop, pt.lam, taus_mp,
+                                              pt.dps, contour, pt.sigma)
     except ConvergenceError as exc:
         raise ConvergenceError("rmt_dsm.errors (tau)", exc.reason, pt.public(), exc.residual,
                                exc.iterations, exc.hint) from exc
