@@ -372,8 +372,12 @@ def _errors_at(pt: Point, start=None):
 def _training(pt: Point, coef, taus) -> list[Errors]:
     """Errors of the gradient-flow readout C(tau) at each tau (finite or inf): contour integrals over
     the same Dyson system [derivations/training_time.md], see `rmt_dsm.dsm.training`."""
+    from .dsm.atoms import EXPLICIT_MAX, BoundAtoms, reduction_for
     from .dsm.training import training_errors
 
+    if isinstance(reduction_for(pt.sigma), BoundAtoms):
+        raise ValueError(f"tau: a finite training time supports data spectra of at most {EXPLICIT_MAX} atoms, "
+                         f"got sigma = {pt.sigma.describe()} (use tau=None for the converged readout)")
     base = {k: v for k, v in _params(pt, coef, pt.lam).items() if k not in ("x", "y", "epsilon")}
     if pt.dps is not None:
         return _training_precise(pt, coef, base, taus)
@@ -456,8 +460,8 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
         Gradient-flow training time from C = 0 (docs/training_time.md); None or inf: the
         converged ridge readout.  Finite tau: contour quadrature over the same Dyson solution
         [derivations/training_time.md], ``accuracy`` from the quadrature error estimate; with
-        ``dps`` it needs python-flint (extra ``precision``).  Not yet supported with a
-        non-isotropic ``sigma`` (ValueError).
+        ``dps`` it needs python-flint (extra ``precision``).  With ``sigma``: spectra of at
+        most 4 atoms (`rmt_dsm.dsm.atoms.EXPLICIT_MAX`; continuous spectra: ValueError).
     sigma : optional
         The data spectrum (derivations/structured_data.md): None (Sigma = I), pairs
         ``[(w_1, l_1), ...]`` (weights summing to 1, eigenvalues >= 0), a ``"W1:L1,W2:L2"``

@@ -104,9 +104,11 @@ def _ok(base, chart, z, start, side, sigma=None):
     return sol if side * g > 0 else None
 
 
-def _mean_eigenvalue(base: dict) -> float:
-    """tr(U)/p in the Gaussian-equivalent model, a scale for the search of the upper edge."""
-    return base["mu1"] ** 2 * (base["a"] ** 2 + base["delta"]) + base["v2"] + base["s2"]
+def _top_eigenvalue(base: dict, sigma=None) -> float:
+    """tr(U)/p of the Gaussian-equivalent model with every direction at the largest eigenvalue of
+    Sigma: a scale for the search of the upper edge."""
+    l_max = max(float(v) for v in as_spectrum(sigma).eigenvalues)
+    return base["mu1"] ** 2 * (base["a"] ** 2 * l_max + base["delta"]) + base["v2"] + base["s2"]
 
 
 def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4, sigma=None) -> tuple[float, float]:
@@ -120,7 +122,7 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4, 
     (the interpolation threshold) a = None is returned and the contour is shifted (:class:`Contour`).
     ``sigma``: the data spectrum (default Sigma = I; ``base`` holds its atom parameters).
     """
-    scale = _mean_eigenvalue(base) * (2 + base["psi_p"]) ** 2 * 4
+    scale = _top_eigenvalue(base, sigma) * (2 + base["psi_p"]) ** 2 * 4
     hi_ok = hi_sol = None
     for k in range(12):
         sol = _ok(base, chart, scale * 2.0 ** k, None, -1, sigma)
@@ -268,12 +270,13 @@ def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: Sp
     for k in range(M // 2 + 1, M):
         vals[k] = np.conj(vals[M - k])
     c = compiled("numpy", reduction_for(spectrum))
-    xs, ys = zip(*(_xy(chart, zk) for zk in z))
-    xs, ys = np.broadcast_to(np.asarray(xs, dtype=complex), (M,)), np.broadcast_to(np.asarray(ys, dtype=complex), (M,))
-    point = {**base, "x": xs, "y": ys, "epsilon": 0.0}
-    args = [vals[:, 0], vals[:, 1], vals[:, 2]] + [point[s.name] for s in c.args[3:]]
-    Q = np.broadcast_to(np.asarray(c.Q(*args), dtype=complex), (M,))
-    X1 = np.broadcast_to(np.asarray(c.X1(*args), dtype=complex), (M,))
+    xs = np.array([_xy(chart, zk)[0] for zk in z], dtype=complex)
+    Q, X1 = np.empty(M, dtype=complex), np.empty(M, dtype=complex)
+    for k, zk in enumerate(z):  # node by node: the atom sums of a bound spectrum reduce over the atoms
+        x, y = _xy(chart, zk)
+        point = {**base, "x": x, "y": y, "epsilon": 0.0}
+        args = list(vals[k]) + [point[s.name] for s in c.args[3:]]
+        Q[k], X1[k] = c.Q(*args), c.X1(*args)
     h = 1 - xs * Q                                                                 # [D eq. (6.2)]
     atoms = (spectrum.weights, spectrum.eigenvalues)
     f = node_factors(base, *atoms, vals, X1)
