@@ -59,7 +59,7 @@ def simulate_taus(point, d, seeds, taus, first_seed=0):
     A point's ``sigma`` (data spectrum string) gives the d eigenvalues of Sigma, as in
     ``rmt-dsm simulate --sigma``."""
     kw = {k: v for k, v in point.items() if k != "sigma"}
-    eigs = parse_sigma(point["sigma"]).eigenvalues_for(d) if point.get("sigma") else None
+    eigs = parse_sigma(point["sigma"]).eigenvalues_for(d) if point.get("sigma", "1:1") != "1:1" else None
     prm = make_params(d=d, seeds=seeds, seed=first_seed, model="true", sigma_eigs=eigs, **kw)
     out = np.empty((seeds, len(taus), 2))
     for k in range(seeds):
@@ -72,6 +72,7 @@ def simulate_taus(point, d, seeds, taus, first_seed=0):
 
 
 def _key(point, d, seed) -> str:
+    point = {k: v for k, v in point.items() if not (k == "sigma" and v == "1:1")}
     return json.dumps({**point, "d": d, "seed": seed}, sort_keys=True)
 
 
@@ -112,8 +113,8 @@ def main() -> None:
     chosen = [POINTS[i] for i in args.points] if args.points else POINTS
     if args.table_only or args.append:
         with open(args.out) as fh:
-            rows = [{k: (v if k in ("activation", "error") else float(v)) for k, v in r.items()}
-                    for r in csv.DictReader(fh)]
+            rows = [{"sigma": "1:1", **{k: (v if k in ("activation", "error", "sigma") else float(v))
+                                        for k, v in r.items()}} for r in csv.DictReader(fh)]
     if args.table_only:
         chosen = []
     all_dims = sorted({int(r["d"]) for r in rows} | set(args.dims if not args.table_only else []))
@@ -126,6 +127,7 @@ def main() -> None:
                 print(f"# {point} d={d}: {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
             continue
         th = [errors(**point, tau=tau) for tau in TAUS]
+        point = {"sigma": "1:1", **point}  # the data spectrum column (Sigma = I: 1:1)
         rows = [r for r in rows if not all(r.get(k) == v for k, v in point.items())] if args.append else rows
         for d, seeds in zip(args.dims, args.seeds):
             t0 = time.perf_counter()
@@ -146,10 +148,11 @@ def main() -> None:
             w = csv.DictWriter(fh, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(rows)
-    print("| activation | psi_n | psi_p | m | t | lam | tau | error | theory | rel. diff. (theory - sim)/max(|theory|, 0.01) at d = "
-          + ", ".join(map(str, all_dims)) + " (where run) | fitted D = c d^-alpha |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    keyf = lambda r: (r["activation"], r["psi_n"], r["psi_p"], int(r["m"]), r["t"], r["lam"], r["tau"], r["error"])  # noqa: E731
+    print("| activation | sigma | psi_n | psi_p | m | t | lam | tau | error | theory | rel. diff. (theory - sim)/max(|theory|, "
+          "0.01) at d = " + ", ".join(map(str, all_dims)) + " (where run; seeds) | fitted D = c d^-alpha |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    keyf = lambda r: (r["activation"], r["sigma"], r["psi_n"], r["psi_p"], int(r["m"]), r["t"], r["lam"], r["tau"],  # noqa: E731
+                      r["error"])
     groups = {}
     for r in rows:
         groups.setdefault(keyf(r), []).append(r)
@@ -160,7 +163,8 @@ def main() -> None:
         se = [max(e, 1e-12) for e in effective_stderr(
             [SimpleNamespace(d=int(r["d"]), seeds=int(r["seeds"]), stderr=r["sim_stderr"]) for r in rs])]
         fit = fit_power_law([r["d"] for r in rs], D, se) if len(rs) >= 2 else None
-        rel = ", ".join(f"{r['rel_diff']:+.1e} (±{e / max(abs(r['theory']), 1e-2):.0e})" for r, e in zip(rs, se))
+        rel = ", ".join(f"{r['rel_diff']:+.1e} (±{e / max(abs(r['theory']), 1e-2):.0e}; {int(r['seeds'])})"
+                        for r, e in zip(rs, se))
         fit_s = ("within noise" if fit is None or not fit.resolved
                  else f"c = {fit.c:+.2g}, alpha = {fit.alpha:.2f} [{fit.alpha_lo:.2f}, {fit.alpha_hi:.2f}]")
         print(f"| {' | '.join(str(x) for x in k)} | {rs[0]['theory']:.6f} | {rel} | {fit_s} |")
