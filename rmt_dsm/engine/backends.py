@@ -32,25 +32,31 @@ class Compiled:
         eqs = sp.Matrix(list(equations))
         args = list(unknowns) + list(theta)
         J = eqs.jacobian(list(unknowns))
-        Ft = eqs.jacobian(list(theta)) if theta else sp.zeros(len(eqs), 0)
         mods = "mpmath" if module == "mpmath" else ["numpy"]
         n, p = len(unknowns), len(theta)
         # flat lists: sympy's cse does not look into nested lists
         self.f = sp.lambdify(args, list(eqs), modules=mods, cse=True)
         fj = sp.lambdify(args, list(eqs) + list(J), modules=mods, cse=True)
-        ft = sp.lambdify(args, list(Ft), modules=mods, cse=True)
         self.fj = lambda *a: _split(fj(*a), n, n)
-        self.ft = lambda *a: _rows(ft(*a), n, p)
         self.n = n
         self.p = p
-        self._args, self._mods, self._Ft, self._columns = args, mods, Ft, {}
+        self._eqs, self._theta, self._args, self._mods, self._columns, self._ft = eqs, list(theta), args, mods, {}, None
+
+    def ft(self, *a):
+        """F_theta as n rows of p (the whole parameter Jacobian, differentiated and lambdified on
+        first use: most solves need only the columns of the parameters that move, `ft_column`)."""
+        if self._ft is None:
+            Ft = self._eqs.jacobian(self._theta) if self._theta else sp.zeros(self.n, 0)
+            self._ft = sp.lambdify(self._args, list(Ft), modules=self._mods, cse=True)
+        return _rows(self._ft(*a), self.n, self.p)
 
     def ft_column(self, k):
         """Lambdified column k of ``F_theta`` (built on first use): one derivative dF/dtheta_k
         costs a fraction of the whole parameter Jacobian."""
         f = self._columns.get(k)
         if f is None:
-            f = self._columns[k] = sp.lambdify(self._args, list(self._Ft[:, k]), modules=self._mods, cse=True)
+            col = self._eqs.diff(self._theta[k])
+            f = self._columns[k] = sp.lambdify(self._args, list(col), modules=self._mods, cse=True)
         return f
 
 
