@@ -1,16 +1,17 @@
 #!/usr/bin/env python
 """Timing of the training-time theory (a tau curve) against one simulation at one tau.
 
-At a few points (erf, t = 0.5, lam = 0) it prints, side by side:
+At a few points (erf, t = 0.5, lam = 0; the last one with a two-atom data spectrum) it prints,
+side by side:
 
-- curve (first): ``learning_curve("tau", 200 log-spaced times in [0.01, 1e4])`` as the first theory
-  call of the process (includes building and lambdifying the sympy objects, paid once per process);
-- curve (warm): the same curve at a second, different point in the same process (the cost a user
-  pays per curve once the process is warm): edges of the spectrum, contour nodes with node
-  doubling, the two-point matrix, and the 200 times as one matrix product;
+- cold: ``learning_curve("tau", 200 log-spaced times in [0.01, 1e4])`` in a fresh python process,
+  import of rmt_dsm included (building and lambdifying the sympy objects, paid once per process);
+- warm: the same curve in a process that has already computed a curve (at another point): edges
+  of the spectrum, contour nodes with node doubling, the two-point matrix, and the 200 times as
+  one matrix product -- the cost per curve once the process is warm;
 - simulation: ``simulate(d=500, tau=T, seeds=1)`` of the true nonlinear model (exact gradient flow
   by the eigendecomposition of U), one tau;
-- ratio warm curve / simulation (target: < 1).
+- ratios cold / simulation and warm / simulation (target: < 1).
 
     .venv/bin/python benchmarks/training.py [--d 500] [--num 200]
 """
@@ -20,6 +21,7 @@ import argparse
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,9 +30,22 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rmt_dsm.data_spectrum import parse_sigma  # noqa: E402
+
 POINTS = [dict(psi_n=1.0, psi_p=2.0, m=1), dict(psi_n=1.0, psi_p=0.5, m=1), dict(psi_n=0.5, psi_p=4.0, m=4),
-          dict(psi_n=1.0, psi_p=3.0, m=math.inf)]
+          dict(psi_n=1.0, psi_p=3.0, m=math.inf), dict(psi_n=1.0, psi_p=0.5, m=1, sigma="0.5:2,0.5:0")]
 COMMON = dict(t=0.5, lam=0.0, activation="erf")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cold(pt: dict, num: int) -> float:
+    """Wall time of import + one tau curve in a fresh process."""
+    code = ("import math, sys, time; t0 = time.perf_counter(); import numpy as np; "
+            "from rmt_dsm import learning_curve; kw = eval(sys.argv[1], {'inf': math.inf}); "
+            f"learning_curve('tau', list(np.geomspace(0.01, 1e4, {num})), **kw); print(time.perf_counter() - t0)")
+    out = subprocess.run([sys.executable, "-c", code, repr({**pt, **COMMON})], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -39,29 +54,33 @@ def main() -> None:
     ap.add_argument("--num", type=int, default=200)
     ap.add_argument("--tau", type=float, default=10.0)
     args = ap.parse_args()
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (shared machine: "
-          f"wall-clock times)")
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load avg "
+          f"{os.getloadavg()[0]:.1f} (shared machine: wall-clock times)")
     from rmt_dsm import learning_curve
     from rmt_dsm.simulate import simulate
 
     taus = list(np.geomspace(0.01, 1e4, args.num))
-    print(f"{'psi_n':>6} {'psi_p':>6} {'m':>4} {'curve s':>9} {'nodes':>6} {'sim d=' + str(args.d) + ' s':>12} "
-          f"{'ratio':>7}")
-    for i, pt in enumerate(POINTS):
+    learning_curve("tau", taus, psi_n=0.8, psi_p=1.5, m=2, **COMMON)           # warm-up (isotropic)
+    learning_curve("tau", taus, psi_n=0.8, psi_p=0.6, m=2, sigma="0.3:3,0.7:0", **COMMON)  # warm-up (two atoms)
+    print(f"{'psi_n':>6} {'psi_p':>6} {'m':>4} {'sigma':>12} {'cold s':>7} {'warm s':>7} {'nodes':>6} "
+          f"{'sim d=' + str(args.d) + ' s':>12} {'cold/sim':>9} {'warm/sim':>9}")
+    for pt in POINTS:
+        tc = cold(pt, args.num)
         t0 = time.perf_counter()
         curve = learning_curve("tau", taus, **pt, **COMMON)
-        tc = time.perf_counter() - t0
-        label = "first" if i == 0 else "warm"
+        tw = time.perf_counter() - t0
         m_sim = pt["m"] if math.isfinite(pt["m"]) else 64
-        model = "true"
+        sim_kw = {k: v for k, v in pt.items() if k != "sigma"}
+        eigs = parse_sigma(pt["sigma"]).eigenvalues_for(args.d) if "sigma" in pt else None
         t0 = time.perf_counter()
-        simulate(d=args.d, seeds=1, tau=args.tau, model=model, **{**pt, "m": m_sim}, **COMMON)
+        simulate(d=args.d, seeds=1, tau=args.tau, model="true", sigma_eigs=eigs, **{**sim_kw, "m": m_sim}, **COMMON)
         ts = time.perf_counter() - t0
         m = "inf" if math.isinf(pt["m"]) else pt["m"]
         sim_note = "" if math.isfinite(pt["m"]) else " (m=64)"
-        print(f"{pt['psi_n']:>6g} {pt['psi_p']:>6g} {m:>4} {tc:>8.2f}{label[0]} {curve[0].info['nodes']:>6} "
-              f"{ts:>12.2f}{sim_note} {tc / ts:>7.2f}")
-    print("# 'f': first theory call of the process (includes the one-time sympy compile); 'w': warm")
+        print(f"{pt['psi_n']:>6g} {pt['psi_p']:>6g} {m:>4} {pt.get('sigma', '1:1'):>12} {tc:>7.2f} {tw:>7.2f} "
+              f"{curve[0].info['nodes']:>6} {ts:>12.2f}{sim_note} {tc / ts:>9.2f} {tw / ts:>9.2f}")
+    print("# cold: fresh process, import and the one-time sympy compile included; warm: a process that has "
+          "computed a curve before")
 
 
 if __name__ == "__main__":

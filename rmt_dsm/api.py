@@ -372,16 +372,17 @@ def _errors_at(pt: Point, start=None):
 def _training(pt: Point, coef, taus) -> list[Errors]:
     """Errors of the gradient-flow readout C(tau) at each tau (finite or inf): contour integrals over
     the same Dyson system [derivations/training_time.md], see `rmt_dsm.dsm.training`."""
+    from .dsm.atoms import EXPLICIT_MAX, BoundAtoms, reduction_for
     from .dsm.training import training_errors
 
-    if not pt.sigma.is_identity:
-        raise ValueError(f"tau: a finite training time with a non-isotropic data spectrum sigma = "
-                         f"{pt.sigma.describe()} is not yet supported (use sigma=None or tau=None)")
+    if isinstance(reduction_for(pt.sigma), BoundAtoms):
+        raise ValueError(f"tau: a finite training time supports data spectra of at most {EXPLICIT_MAX} atoms, "
+                         f"got sigma = {pt.sigma.describe()} (use tau=None for the converged readout)")
     base = {k: v for k, v in _params(pt, coef, pt.lam).items() if k not in ("x", "y", "epsilon")}
     if pt.dps is not None:
         return _training_precise(pt, coef, base, taus)
     try:
-        rows, curve = training_errors(base, pt.chart, coef, pt.a, pt.delta, pt.lam, list(taus))
+        rows, curve = training_errors(base, pt.chart, coef, pt.a, pt.delta, pt.lam, list(taus), sigma=pt.sigma)
     except Exception as exc:  # ConvergenceError: name the public parameters
         from .engine import ConvergenceError
 
@@ -406,13 +407,16 @@ def _training_precise(pt: Point, coef, base_mp: dict, taus) -> list[Errors]:
     from .dsm.training_precise import precise_errors
     from .engine import ConvergenceError
 
+    from .dsm.observables import floor
+
     base = {k: float(v) for k, v in base_mp.items()}
     try:
-        contour = contour_for(base, pt.chart, float(pt.lam), [float(t) for t in taus])
+        contour = contour_for(base, pt.chart, float(pt.lam), [float(t) for t in taus], pt.sigma)
         with mpmath.workdps(pt.dps + 15):
             taus_mp = [t if math.isinf(t) else mpmath.mpf(str(t)) for t in taus]
-            rows, acc, nodes = precise_errors(base, base_mp, pt.chart, coef, pt.a, pt.delta, pt.lam, taus_mp,
-                                              pt.dps, contour)
+            F_pop = floor(_atoms(pt.sigma, pt.dps), pt.a, pt.delta)                   # [S eq. (5.6)]
+            rows, acc, nodes = precise_errors(base, base_mp, pt.chart, coef, pt.delta, F_pop, pt.lam, taus_mp,
+                                              pt.dps, contour, pt.sigma)
     except ConvergenceError as exc:
         raise ConvergenceError("rmt_dsm.errors (tau)", exc.reason, pt.public(), exc.residual,
                                exc.iterations, exc.hint) from exc
@@ -456,8 +460,8 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
         Gradient-flow training time from C = 0 (docs/training_time.md); None or inf: the
         converged ridge readout.  Finite tau: contour quadrature over the same Dyson solution
         [derivations/training_time.md], ``accuracy`` from the quadrature error estimate; with
-        ``dps`` it needs python-flint (extra ``precision``).  Not yet supported with a
-        non-isotropic ``sigma`` (ValueError).
+        ``dps`` it needs python-flint (extra ``precision``).  With ``sigma``: spectra of at
+        most 4 atoms (`rmt_dsm.dsm.atoms.EXPLICIT_MAX`; continuous spectra: ValueError).
     sigma : optional
         The data spectrum (derivations/structured_data.md): None (Sigma = I), pairs
         ``[(w_1, l_1), ...]`` (weights summing to 1, eigenvalues >= 0), a ``"W1:L1,W2:L2"``

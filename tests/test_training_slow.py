@@ -1,7 +1,8 @@
 """Slow validation (pytest -m slow) of the training-time theory against the TRUE nonlinear model.
 
-Exact gradient flow (eigendecomposition of U, one fit per seed for every tau) of erf features at
-d = 250, 500, 1000 (seeds 8/4/2), tau in {1, 30, 1000}, against rmt_dsm.errors(..., tau=T). The
+Exact gradient flow (eigendecomposition of U, one fit per seed for every tau) of erf, relu and tanh
+features at d = 250, 500, 1000 (seeds 8/4/2), tau in {1, 30, 1000}, against rmt_dsm.errors(..., tau=T),
+with Sigma = I and with a two-atom data spectrum. The
 discrepancy D(d) = theory - mean is fitted as c d^-alpha (rmt_dsm.validation.fit_power_law):
 a resolved discrepancy must shrink with d (alpha > 0.3) and be within 4 SE + the fitted remainder
 at the largest d; an unresolved one must be within 4 SE at every d (the protocol of
@@ -28,6 +29,10 @@ TAUS = [1.0, 30.0, 1000.0]
 @pytest.mark.parametrize("point", [
     dict(activation="erf", psi_n=0.5, psi_p=1.5, m=1, t=0.5, lam=0.0),     # p > N, minimum norm
     dict(activation="relu", psi_n=0.5, psi_p=1.0, m=4, t=1.0, lam=0.01),   # p < m n
+    # anisotropic data (two atoms, psi_D = 0.5), derivations/training_time.md §3
+    dict(activation="tanh", psi_n=1.0, psi_p=0.5, m=1, t=0.3, lam=0.0, sigma="0.5:2,0.5:0"),
+    dict(activation="erf", psi_n=0.5, psi_p=1.5, m=4, t=0.5, lam=0.01, sigma="0.5:2,0.5:0"),
+    dict(activation="erf", psi_n=0.25, psi_p=1.5, m=4, t=0.5, lam=0.0, sigma="0.5:2,0.5:0"),
 ])
 def test_training_time_discrepancy_shrinks_with_d(point):
     from validate_training import simulate_taus
@@ -62,3 +67,19 @@ def test_precision_contract_d_vs_d_plus_10():
         assert abs(a - b) <= mpmath.mpf(10) ** -7 * abs(b), key
     ref = errors(1.0, 0.5, 1, t=0.5, lam=0.01, tau=3.0)  # the double-precision route
     assert abs(float(hi.test) - ref.test) < 1e-12
+
+
+def test_precision_contract_with_a_data_spectrum():
+    """Two atoms (one of them l = 0): D vs D + 10 digits, and the double route."""
+    pytest.importorskip("flint")
+    import mpmath
+
+    from rmt_dsm import errors
+
+    point = dict(psi_n=0.5, psi_p=1.5, m=4, t=0.5, lam=0.01, tau=30.0, sigma="0.5:2,0.5:0", activation="erf")
+    lo, hi = errors(**point, dps=12), errors(**point, dps=22)
+    for key in ("train", "test", "score", "gap", "floor"):
+        a, b = getattr(lo, key), getattr(hi, key)
+        assert abs(a - b) <= mpmath.mpf(10) ** -7 * abs(b), key
+    ref = errors(**point)
+    assert abs(float(hi.test) - ref.test) < 1e-12 and abs(float(hi.train) - ref.train) < 1e-12

@@ -38,9 +38,11 @@ from functools import lru_cache
 import numpy as np
 
 from ..engine import ConvergenceError, FixedPointSystem
-from .observables import compiled
+from ..data_spectrum import as_spectrum
+from .atoms import reduction_for
+from .observables import compiled, floor
 from .system import dsm_system, g_u0, g_v
-from .two_point import full_G, two_point_matrix, two_point_structure
+from .two_point import node_factors, two_point_matrix
 
 __all__ = ["Contour", "SpectralData", "spectral_edges", "spectral_data", "g_tau", "training_errors",
            "training_curve", "TrainingCurve", "TrainingErrors"]
@@ -69,27 +71,31 @@ def _stieltjes_sign(sol):
     return None
 
 
-@lru_cache(maxsize=1)
-def contour_system() -> FixedPointSystem:
-    """The DSM system (5.7) without the real-ridge branch checks (the contour has complex and
-    negative ridges lambda = -z), with the Stieltjes sign check off the real axis."""
-    base = dsm_system()
+def contour_system(sigma=None) -> FixedPointSystem:
+    """The DSM system [S eqs. (4.1)-(4.3)] of the data spectrum ``sigma`` (default Sigma = I) without
+    the real-ridge branch checks (the contour has complex and negative ridges lambda = -z), with
+    the Stieltjes sign check off the real axis."""
+    return _contour_system(dsm_system(sigma))
+
+
+@lru_cache(maxsize=16)
+def _contour_system(base: FixedPointSystem) -> FixedPointSystem:
     return FixedPointSystem(base.unknowns, None, base.equations, homotopy=base.homotopy,
                             fixed_point_form=False, rhs=base.rhs, name="dsm_contour",
                             symbol_names=base.symbol_names, checks=[_stieltjes_sign])
 
 
-def _solve(base: dict, chart: str, z, start=None):
+def _solve(base: dict, chart: str, z, start=None, sigma=None):
     x, y = _xy(chart, z)
-    return contour_system().solve({**base, "x": x, "y": y, "epsilon": 0.0}, start=start)
+    return contour_system(sigma).solve({**base, "x": x, "y": y, "epsilon": 0.0}, start=start)
 
 
-def _ok(base, chart, z, start, side):
+def _ok(base, chart, z, start, side, sigma=None):
     """The solution at real z continued from ``start``, or None when continuation fails or leaves
     the physical branch.  ``side`` = +1 below the support, -1 above it: there the diagonal resolvent
     block of the chart, int rho(u) du/(u - z), has the sign of ``side``."""
     try:
-        sol = _solve(base, chart, z, start)
+        sol = _solve(base, chart, z, start, sigma)
     except ConvergenceError:
         return None
     if any(abs(complex(v).imag) > 1e-12 for v in sol.vector):
@@ -98,12 +104,14 @@ def _ok(base, chart, z, start, side):
     return sol if side * g > 0 else None
 
 
-def _mean_eigenvalue(base: dict) -> float:
-    """tr(U)/p in the Gaussian-equivalent model, a scale for the search of the upper edge."""
-    return base["mu1"] ** 2 * (base["a"] ** 2 + base["delta"]) + base["v2"] + base["s2"]
+def _top_eigenvalue(base: dict, sigma=None) -> float:
+    """tr(U)/p of the Gaussian-equivalent model with every direction at the largest eigenvalue of
+    Sigma: a scale for the search of the upper edge."""
+    l_max = max(float(v) for v in as_spectrum(sigma).eigenvalues)
+    return base["mu1"] ** 2 * (base["a"] ** 2 * l_max + base["delta"]) + base["v2"] + base["s2"]
 
 
-def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) -> tuple[float, float]:
+def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4, sigma=None) -> tuple[float, float]:
     """(a, b) with a <= E_- and b >= E_+: the edges of the V-weighted support of U [T§4].
 
     Real z below the support (continued from z = -1) and above it (continued from a large
@@ -112,11 +120,12 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
     bracket contains the support.  ``chart`` must be the one without an atom at 0 (primal
     below the interpolation threshold and for m = inf, dual above it).  When the support reaches 0
     (the interpolation threshold) a = None is returned and the contour is shifted (:class:`Contour`).
+    ``sigma``: the data spectrum (default Sigma = I; ``base`` holds its atom parameters).
     """
-    scale = _mean_eigenvalue(base) * (2 + base["psi_p"]) ** 2 * 4
+    scale = _top_eigenvalue(base, sigma) * (2 + base["psi_p"]) ** 2 * 4
     hi_ok = hi_sol = None
     for k in range(12):
-        sol = _ok(base, chart, scale * 2.0 ** k, None, -1)
+        sol = _ok(base, chart, scale * 2.0 ** k, None, -1, sigma)
         if sol is not None:
             hi_ok, hi_sol = scale * 2.0 ** k, sol
             break
@@ -127,19 +136,19 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
         if hi_ok - lo_bad <= rel * hi_ok:
             break
         mid = 0.5 * (hi_ok + lo_bad)
-        sol = _ok(base, chart, mid, hi_sol, -1)
+        sol = _ok(base, chart, mid, hi_sol, -1, sigma)
         if sol is None:
             lo_bad = mid
         else:
             hi_ok, hi_sol = mid, sol
-    below = _solve(base, chart, -1.0)
-    zero = _ok(base, chart, 0.0, below, +1)
+    below = _solve(base, chart, -1.0, None, sigma)
+    zero = _ok(base, chart, 0.0, below, +1, sigma)
     if zero is None:  # the support reaches 0 (interpolation threshold)
         return None, hi_ok
     lo_ok, lo_sol, hi_bad = None, zero, hi_ok
     for k in range(1, 16):
         z = hi_ok * 10.0 ** (-k)
-        sol = _ok(base, chart, z, zero, +1)
+        sol = _ok(base, chart, z, zero, +1, sigma)
         if sol is not None:
             lo_ok, lo_sol = z, sol
             break
@@ -148,7 +157,7 @@ def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4) 
         return 0.0, hi_ok
     while hi_bad / lo_ok > 1 + rel:
         mid = math.sqrt(hi_bad * lo_ok)
-        sol = _ok(base, chart, mid, lo_sol, +1)
+        sol = _ok(base, chart, mid, lo_sol, +1, sigma)
         if sol is None:
             hi_bad = mid
         else:
@@ -221,50 +230,60 @@ class SpectralData:
     solutions: tuple = field(default=(), compare=False, repr=False)  # engine Solutions, theta = pi .. 0
 
 
-def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: SpectralData | None = None) -> SpectralData:
-    """Solve the Dyson system at the M contour nodes (upper half; the lower half by conjugation)
-    and evaluate h, X1 and the two-point matrix T there.
-
-    The upper-half nodes are reached by continuation from the left real crossing (itself continued
-    from z = -1), node after node; ``previous`` (the data with M/2 nodes) supplies every other node.
-    """
-    z, dz = contour.nodes(M)
-    upper = np.arange(M // 2, -1, -1)  # theta = pi (left crossing) ... 0 (right crossing)
-    reuse = previous is not None and len(previous.z) * 2 == M
-    sols = []
-    prev = None
+def node_solutions(base: dict, chart: str, contour: Contour, M: int, previous: tuple = (), sigma=None) -> list:
+    """Dyson solutions at the upper-half nodes theta = pi (left real crossing) ... 0 of the M-node
+    rule, reached by continuation node after node from the left crossing (itself continued from
+    z = -1); ``previous`` (the solutions of the M/2-node rule) supplies every other node."""
+    z, _ = contour.nodes(M)
+    upper = np.arange(M // 2, -1, -1)
+    reuse = len(previous) == M // 4 + 1
+    sols, prev = [], None
     for n, k in enumerate(upper):
         if reuse and k % 2 == 0:
-            sol = previous.solutions[n // 2]
+            sol = previous[n // 2]
         else:
             if prev is None:
-                prev = _ok(base, chart, float(z[k].real), _solve(base, chart, -1.0), +1)
+                prev = _ok(base, chart, float(z[k].real), _solve(base, chart, -1.0, None, sigma), +1, sigma)
                 if prev is None:
                     raise ConvergenceError("training contour", f"no physical real solution at the left crossing "
                                            f"z = {float(z[k].real):.6g} of the contour", base)
             zk = complex(z[k]) if abs(z[k].imag) > 0 else float(z[k].real)
-            sol = _solve(base, chart, zk, prev)
+            sol = _solve(base, chart, zk, prev, sigma)
         sols.append(sol)
         prev = sol
+    return sols
+
+
+def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: SpectralData | None = None,
+                  sigma=None) -> SpectralData:
+    """Solve the Dyson system at the M contour nodes (upper half; the lower half by conjugation)
+    and evaluate h, X1 and the two-point matrix T there [T eqs. (3.5)-(3.8)].
+
+    ``sigma``: the data spectrum (default Sigma = I; ``base`` holds its atom parameters).
+    """
+    spectrum = as_spectrum(sigma)
+    z, dz = contour.nodes(M)
+    sols = node_solutions(base, chart, contour, M, previous.solutions if previous is not None else (), sigma)
     vals = np.empty((M, 3), dtype=complex)
-    for k, sol in zip(upper, sols):
+    for k, sol in zip(range(M // 2, -1, -1), sols):
         vals[k] = [complex(v) for v in sol.vector]
     for k in range(M // 2 + 1, M):
         vals[k] = np.conj(vals[M - k])
-    c = compiled("numpy")
-    xs, ys = zip(*(_xy(chart, zk) for zk in z))
-    xs, ys = np.broadcast_to(np.asarray(xs, dtype=complex), (M,)), np.broadcast_to(np.asarray(ys, dtype=complex), (M,))
-    point = {**base, "x": xs, "y": ys, "epsilon": 0.0}
-    args = [vals[:, 0], vals[:, 1], vals[:, 2]] + [point[s.name] for s in c.args[3:]]
-    Q = np.broadcast_to(np.asarray(c.Q(*args), dtype=complex), (M,))
-    X1 = np.broadcast_to(np.asarray(c.X1(*args), dtype=complex), (M,))
+    c = compiled("numpy", reduction_for(spectrum))
+    xs = np.array([_xy(chart, zk)[0] for zk in z], dtype=complex)
+    Q, X1 = np.empty(M, dtype=complex), np.empty(M, dtype=complex)
+    for k, zk in enumerate(z):  # node by node: the atom sums of a bound spectrum reduce over the atoms
+        x, y = _xy(chart, zk)
+        point = {**base, "x": x, "y": y, "epsilon": 0.0}
+        args = list(vals[k]) + [point[s.name] for s in c.args[3:]]
+        Q[k], X1[k] = c.Q(*args), c.X1(*args)
     h = 1 - xs * Q                                                                 # [D eq. (6.2)]
-    structure = two_point_structure()
-    G = full_G(structure, base, xs, ys, vals)
+    atoms = (spectrum.weights, spectrum.eigenvalues)
+    f = node_factors(base, *atoms, vals, X1)
     T = np.empty((M, M), dtype=complex)
-    step = 64
+    step = 128
     for i in range(0, M, step):
-        T[i:i + step] = two_point_matrix(structure, base, G[i:i + step], G)
+        T[i:i + step] = two_point_matrix(base, *atoms, node_factors(base, *atoms, vals[i:i + step], X1[i:i + step]), f)
     return SpectralData(contour, z, dz, h, X1, T, solutions=tuple(sols))
 
 
@@ -288,9 +307,10 @@ class TrainingErrors:
     accuracy: float
 
 
-def _errors(data: SpectralData, coef, a, delta, lam, taus) -> np.ndarray:
+def _errors(data: SpectralData, coef, delta, F_pop, lam, taus) -> np.ndarray:
     """(train, test, score, gap, floor) at each tau, shape (len(taus), 5) [T eq. (2.3)], by the
-    trapezoidal sums of [T eq. (4.1)] (all taus at once: one product with the two-point matrix)."""
+    trapezoidal sums of [T eq. (4.1)] (all taus at once: one product with the two-point matrix).
+    ``F_pop``: the population floor of the data spectrum [S eq. (5.6)]."""
     g = np.array([g_tau(data.z, tau, lam) for tau in taus])          # (n_tau, M)
     w = g * data.dz
     c = -1 / (2j * np.pi)
@@ -300,9 +320,8 @@ def _errors(data: SpectralData, coef, a, delta, lam, taus) -> np.ndarray:
     X_g = (c * (w @ data.X1)).real
     B_gg = (c * c * np.einsum("tk,tk->t", w @ data.T, w)).real
     train = 1 - 2 * F_g + F_ug2
-    gamma2 = a ** 2 + delta
-    test = 1 - 2 * coef.mu1 * math.sqrt(delta) * X_g + coef.mu1 ** 2 * gamma2 * B_gg + (coef.v2 + coef.s2) * F_g2
-    floor = np.full_like(test, 1 - delta / gamma2)
+    test = 1 - 2 * coef.mu1 * math.sqrt(delta) * X_g + coef.mu1 ** 2 * B_gg + (coef.v2 + coef.s2) * F_g2
+    floor = np.full_like(test, F_pop)
     return np.stack([train, test, test - floor, test - train, floor], axis=1).astype(float)
 
 
@@ -316,8 +335,8 @@ class TrainingCurve:
 
     data: SpectralData
     coef: object
-    a: float
     delta: float
+    floor: float
     lam: float
     accuracy: float
 
@@ -332,7 +351,7 @@ class TrainingCurve:
                                    f"times up to {1 / shift:.6g} only", {},
                                    hint="compute the curve with all the times at once (its largest time sets "
                                         "the contour); the converged errors are +inf there")
-        rows = _errors(self.data, self.coef, self.a, self.delta, self.lam, list(taus))
+        rows = _errors(self.data, self.coef, self.delta, self.floor, self.lam, list(taus))
         return [TrainingErrors(*map(float, row), accuracy=self.accuracy * (1 + float(np.max(np.abs(row)))))
                 for row in rows]
 
@@ -350,26 +369,30 @@ def _check_taus(contour: Contour, lam: float) -> list:
     return list(np.geomspace(0.01 / contour.b, 100 / max(contour.a, 1e-3 * contour.b), 25)) + [math.inf]
 
 
-def contour_for(base: dict, chart: str, lam, taus) -> Contour:
+def contour_for(base: dict, chart: str, lam, taus, sigma=None) -> Contour:
     """The contour of a point (edges of the spectrum, shift at the interpolation threshold) [T§4-§5]."""
     finite = [t for t in taus if not math.isinf(t)]
     tau_max = max(finite) if finite and len(finite) == len(taus) else math.inf
-    return Contour.around(*spectral_edges(base, chart, lam), lam, tau_max)
+    return Contour.around(*spectral_edges(base, chart, lam, sigma=sigma), lam, tau_max)
 
 
-def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: float = _ACCEPT) -> TrainingCurve:
+def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: float = _ACCEPT,
+                   sigma=None) -> TrainingCurve:
     """Contour data with node doubling from 64 until the sums with M and 2M nodes agree to
     ``tol`` (relative to 1 + |E|) at every tau of ``taus`` and of a grid spanning the timescales
-    of the spectrum; ConvergenceError beyond 4096 nodes."""
-    contour = contour_for(base, chart, lam, taus)
+    of the spectrum; ConvergenceError beyond 4096 nodes.  ``sigma``: the data spectrum (default
+    Sigma = I; ``base`` holds its atom parameters); the floor is its F_pop [S eq. (5.6)]."""
+    spectrum = as_spectrum(sigma)
+    F_pop = floor(zip(map(float, spectrum.weights), map(float, spectrum.eigenvalues)), float(a), float(delta))
+    contour = contour_for(base, chart, lam, taus, sigma)
     check = [t for t in taus] + _check_taus(contour, lam)
     M = _M_START
-    prev = spectral_data(base, chart, contour, M)
-    old = _errors(prev, coef, a, delta, lam, check)
+    prev = spectral_data(base, chart, contour, M, sigma=sigma)
+    old = _errors(prev, coef, delta, F_pop, lam, check)
     while True:
         M *= 2
-        data = spectral_data(base, chart, contour, M, prev)
-        new = _errors(data, coef, a, delta, lam, check)
+        data = spectral_data(base, chart, contour, M, prev, sigma)
+        new = _errors(data, coef, delta, F_pop, lam, check)
         diff = float(np.max(np.abs(new - old) / (1 + np.abs(new))))
         if diff <= tol:
             break
@@ -377,10 +400,10 @@ def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: fl
             raise ConvergenceError("training contour", f"trapezoidal sums not converged with {M} nodes "
                                    f"(difference {diff:.2e})", base)
         old, prev = new, data
-    return TrainingCurve(data, coef, a, delta, lam, accuracy=max(diff ** 2, 1e-15))
+    return TrainingCurve(data, coef, delta, F_pop, lam, accuracy=max(diff ** 2, 1e-15))
 
 
-def training_errors(base: dict, chart: str, coef, a, delta, lam, taus, tol: float = _ACCEPT):
+def training_errors(base: dict, chart: str, coef, a, delta, lam, taus, tol: float = _ACCEPT, sigma=None):
     """Errors at each tau in ``taus`` with accuracy estimates, and the :class:`TrainingCurve`."""
-    curve = training_curve(base, chart, coef, a, delta, lam, taus, tol)
+    curve = training_curve(base, chart, coef, a, delta, lam, taus, tol, sigma)
     return curve.many(taus), curve

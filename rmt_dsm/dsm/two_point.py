@@ -1,185 +1,148 @@
-r"""Two-resolvent trace of the DSM pencil: the linear response of the doubled pencil [T§3].
+r"""Two-resolvent trace of the DSM pencil, reduced to three unknowns per pair of points [T§3].
 
-For two spectral arguments z1, z2 (ridges lambda_i = -z_i) the test error of a
-gradient-flow readout needs
+For two spectral arguments z1, z2 (ridges lambda_i = -z_i) the test error of a gradient-flow
+readout needs, with the population feature covariance of the linear part
+A = W (a^2 Sigma + Delta I) W^T / d [S eq. (5.1)],
 
-    T(z1, z2) = tr(V^T (U - z1)^{-1} A (U - z2)^{-1} V) / d,      A = W W^T / d.
+    T(z1, z2) = tr(V^T (U - z1)^{-1} A (U - z2)^{-1} V) / d.
 
-Doubled pencil [T eq. (3.1)]: two copies of the DSM pencil L(x_1, y_1), L(x_2, y_2) of
-:func:`rmt_dsm.dsm.pencil.dsm_pencil` sharing the *same* Gaussian matrices, coupled only by
-eps I between the probe blocks aW of copy 1 and aW of copy 2.  To first order in eps the
-copy-off-diagonal block of its inverse is -eps (L_1^{-1})_{., aW} (L_2^{-1})_{aW, .}, and with
-(L^{-1})_{b_k aW} = Y_k^T Phi_k P W/(N sqrt d), (L^{-1})_{u_k aW} = Phi_k P W/sqrt(N d) (no
-factor of x, [T eq. (3.2)]) the Q-combination of [D eq. (6.2)] of that block is
+Doubled pencil [T eq. (3.1)]: two copies of the DSM pencil sharing the same Gaussian matrices,
+coupled by eps (a^2 l_k + Delta) between the probe blocks aW_k of the two copies.  The
+linearized Dyson equation dG_12 = G(z1) [eta(dG_12) - E] G(z2) reduces, as the one-point
+system does [S§4], to three unknowns, the copy-off-diagonal traces y = (y_0, y_1, y_v) of the
+blocks u0, u1, v, with the data spectrum entering only through sums over its atoms (w_k, l_k)
+of products of one factor at z1 and one at z2 [T eqs. (3.5)-(3.8)].  Per node z and atom l:
 
-    dQ_12/deps = -T(z1, z2)     (at z1 = z2: dQ/deps = -tr(C A C^T)/d of [D§6]).
+    gamma = psi_p g_v,   S(l) = mu1^2 (K_0(l) g_u0 + K_1 g_u1),   D(l) = 1/(1 - gamma S(l)),
+    rho(l) = gamma D(l) (= g_{aa} of the atom),   E(l) = S(l) D(l),   gbar = kappa g_u0 + (1 - kappa) g_u1,
 
-Its matrix Dyson equation, linearized at eps = 0 (where the solution is diag(G(z1), G(z2))):
-the eta map of the doubled pencil acts on the off-diagonal copy block as the eta of one copy
-(the Gaussians are shared), so [T eq. (3.3)]
+with K_0(l) = a^2 l + Delta kappa, K_1 = Delta (1 - kappa), c(l) = a^2 l + Delta the probe
+weight.  With the atom sums <f>_rho = sum_k w_k f(l_k) rho_1(l_k) rho_2(l_k) (likewise <f>_D, <f>_E),
+the pair (z1, z2) solves the 3 x 3 system [T eq. (3.7)]
 
-    dG_12 = G(z1) [eta(dG_12) - E_aW] G(z2),       E_aW = unit matrix at (aW, aW),
+    y_0 = g_u0^1 g_u0^2 [(mu1^2/psi_n) (mu1^2 <K_0^2>_rho y_0 + mu1^2 K_1 <K_0>_rho y_1 + psi_p <K_0>_D y_v
+                                        - <K_0 c>_rho) + kt_0 (psi_p/psi_n) y_v],
+    y_1 = g_u1^1 g_u1^2 [(mu1^2 Delta kappa/psi_n) (mu1^2 <K_0>_rho y_0 + mu1^2 K_1 <1>_rho y_1 + psi_p <1>_D y_v
+                                        - <c>_rho) + kt_1 (psi_p/psi_n) y_v],
+    y_v = g_v^1 g_v^2 [(v^2 + s^2 kappa + mu1^2 <K_0>_D) y_0 + (s^2 (1 - kappa) + mu1^2 K_1 <1>_D) y_1
+                       + psi_p <1>_E y_v - <c>_D],
 
-a linear system for dG_12.  eta only reads a few linear forms of its argument (here six:
-g_{u0}, g_{u1}, g_v, g_{a0 a0}, g_{a1 a1} and the W-weighted b-block), so with
-eta(X) = sum_l Chat_l <P_l, X> the unknowns are y_l = <P_l, dG_12>:
+(kt_0 = v^2 + s^2 kappa, kt_1 = s^2 kappa) and T = -dQ_12 with [T eq. (3.8)]
 
-    (I - K) y = -<P, G1 E_aW G2>,     K_jl = <P_j, G1 Chat_l G2>,
-    dQ_12 = <q, G1 (sum_l y_l Chat_l - E_aW) G2>.
+    dQ_12 = ybar (1 - mu1 sqrt(Delta) (X1_1 + X1_2)) + Delta mu1^2 gbar_1 gbar_2 (mu1^2 (<K_0>_rho y_0 + K_1 <1>_rho y_1)
+            + psi_p <1>_D y_v - <c>_rho),
 
-Every pairing <Y, G1 X G2> = <G1 Y, X G2> (G symmetric), so all pairs (z1, z2) on a contour
-are one matrix product of per-node tensors (:func:`two_point_matrix`).  The full block
-matrix G(z) (9 x 9, zero between blocks of different sizes) is rebuilt from the reduced
-solution (g_u0, g_u1, g_v) by inverting the size-1 class, as in [D eq. (5.6)].
+ybar = kappa y_0 + (1 - kappa) y_1 and X1 = -mu1 sqrt(Delta) gbar sum_k w_k rho(l_k) [S eq. (5.4)].
+The per-atom regression coefficients of the targets cancel as in [S eq. (5.3)], so no 0/0 arises
+at l = 0, kappa = 0.  ``derivations/check_training.py`` checks these formulas against the
+unreduced doubled pencil (the engine's eta of `rmt_dsm.dsm.pencil.dsm_pencil` with one and two
+atoms) and, at z1 = z2, against the implicit-function derivative -dQ/deps of the one-point system.
+
+The formulas are written once for numpy arrays: complex128 (double precision; the atom sums are
+matrix products) or dtype=object arrays of mpmath numbers (any precision).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-
 import numpy as np
-import sympy as sp
 
-from ..engine.codegen import lambdify
-from .atoms import ExplicitAtoms
-from .pencil import dsm_pencil
-from .populations import populations
-from .symbols import a, delta, eps, kappa, mu1, psi_n, psi_p, s2, v2, x, y
-from .system import g_u0, g_u1, g_v
-
-__all__ = ["TwoPointStructure", "two_point_structure", "full_G", "two_point_matrix"]
-
-_PARAMS = (psi_n, psi_p, kappa, a, delta, mu1, v2, s2)
+__all__ = ["NodeFactors", "node_factors", "two_point_matrix"]
 
 
-@dataclass(frozen=True)
-class TwoPointStructure:
-    """Numeric-ready pieces of the doubled pencil (functions of the parameters, not of z).
+class NodeFactors:
+    """Per node (rows) and atom (columns): rho(l), D(l), E(l) = S(l) D(l); per node: g_u0, g_u1, g_v,
+    gbar and X1 [T eq. (3.5)]."""
 
-    ``blocks``: block names; ``big``: indices of (u0, u1, v); ``small``: the size-1 class;
-    ``Lambda(x, y, *params)`` -> K x K; ``eta(*params)`` -> (K^2, K^2) matrix of the map
-    vec(X) -> vec(eta(X)); ``forms``/``images``: P_l and Chat_l as (r, K, K) arrays;
-    ``q(*params)`` -> K x K readout of Q [D eq. (6.2)]; ``aW``: index of the probe block.
+    def __init__(self, g, rho, D, E, gbar, X1):
+        self.g, self.rho, self.D, self.E, self.gbar, self.X1 = g, rho, D, E, gbar, X1
+
+
+def _atoms(params: dict, weights, eigenvalues, obj: bool):
+    dtype = object if obj else float
+    w = np.array(list(weights), dtype=dtype)
+    lk = np.array(list(eigenvalues), dtype=dtype)
+    a2, delta, kappa = params["a"] ** 2, params["delta"], params["kappa"]
+    K0 = a2 * lk + delta * kappa
+    K1 = delta * (1 - kappa)
+    c = a2 * lk + delta
+    return w, K0, K1, c
+
+
+def node_factors(params: dict, weights, eigenvalues, g, X1) -> NodeFactors:
+    """The per-node, per-atom factors of [T eq. (3.5)] from the reduced Dyson solutions.
+
+    ``g``: (n, 3) array of (g_u0, g_u1, g_v) (complex, or dtype=object of mpmath numbers); ``X1``:
+    (n,) array of X1 [S eq. (5.4)] at the same nodes (`rmt_dsm.dsm.observables.X1_expr`);
+    ``params``: psi_p, kappa, a, delta, mu1 (numbers of the same kind); ``weights``,
+    ``eigenvalues``: the atoms of the data spectrum.
     """
-
-    blocks: tuple
-    big: tuple
-    small: tuple
-    aW: int
-    Lambda: object
-    eta: object
-    factors: object
-    q: object
-    mp: dict  # the same four functions lambdified for mpmath (working precision): Lambda, eta, factors, q
-
-
-@lru_cache(maxsize=1)
-def two_point_structure() -> TwoPointStructure:
-    """Build eta, its factorization eta(X) = sum_l Chat_l <P_l, X>, Lambda and q from the pencil."""
-    pen = dsm_pencil()
-    iso = {ExplicitAtoms(1).l[0]: 1}  # Sigma = I: the one atom's eigenvalue is 1 [S§4]
-    K = len(pen.blocks)
-    Xs = sp.Matrix(K, K, lambda i, j: sp.Symbol(f"X_{i}_{j}"))
-    flat = list(Xs)
-    E = pen.eta(Xs).subs(iso)
-    # eta as a linear map: coefficient of X_kl in eta_ij (kappa cancelled so that kappa = 0 is regular)
-    coeff = {}
-    for i in range(K):
-        for j in range(K):
-            if E[i, j] != 0:
-                coeff[(i, j)] = {flat.index(X): sp.factor(sp.cancel(sp.diff(E[i, j], X)))
-                                 for X in E[i, j].free_symbols if X in flat}
-    # group the outputs of eta by the linear form they read (up to a constant factor)
-    groups: list[tuple[dict, list]] = []   # (form {index: coefficient}, [(i, j, scale)])
-    for (i, j), row in coeff.items():
-        lead = row[min(row)]
-        form = {k: sp.cancel(c / lead) for k, c in row.items()}
-        for fm, outs in groups:
-            if fm.keys() == form.keys() and all(sp.cancel(fm[k] - form[k]) == 0 for k in form):
-                outs.append((i, j, lead))
-                break
-        else:
-            groups.append((form, [(i, j, lead)]))
-    r = len(groups)
-    P = sp.zeros(r, K * K)
-    C = sp.zeros(r, K * K)
-    for l, (form, outs) in enumerate(groups):
-        for k, c in form.items():
-            P[l, k] = c
-        for i, j, sc in outs:
-            C[l, i * K + j] = sc
-    Emat = sp.zeros(K * K, K * K)
-    for (i, j), row in coeff.items():
-        for k, c in row.items():
-            Emat[i * K + j, k] = c
-    # readout q of Q = sum_kl beta_k beta_l g_{b_k b_l} + sum_k omega_k^2 (N_k/N) g_{u_k}
-    pops = populations()
-    idx = {b: n for n, b in enumerate(pen.blocks)}
-    q = sp.zeros(K, K)
-    for k in range(2):
-        for l in range(2):
-            q[idx[f"b{k}"], idx[f"b{l}"]] += pops[k].beta * pops[l].beta
-        q[idx[f"u{k}"], idx[f"u{k}"]] += pops[k].omega2 * pops[k].weight
-    lam_mat = pen.lambda_matrix().subs(eps, 0).subs(iso)
-    args = _PARAMS
-    big = tuple(idx[b] for b in ("u0", "u1", "v"))
-    small = tuple(n for n in range(K) if n not in big)
-    funcs = {"Lambda": ((x, y) + args, lam_mat), "eta": (args, Emat), "factors": (args, (P, C)), "q": (args, q)}
-    made = {mod: {k: lambdify(a_, e, modules=mod) for k, (a_, e) in funcs.items()} for mod in ("numpy", "mpmath")}
-    return TwoPointStructure(blocks=tuple(pen.blocks), big=big, small=small, aW=idx["aW"], **made["numpy"],
-                             mp=made["mpmath"])
+    obj = g.dtype == object
+    _, K0, K1, _ = _atoms(params, weights, eigenvalues, obj)
+    mu1sq, kappa = params["mu1"] ** 2, params["kappa"]
+    gamma = params["psi_p"] * g[:, 2:3]
+    S = mu1sq * (K0[None, :] * g[:, 0:1] + K1 * g[:, 1:2])
+    D = 1 / (1 - gamma * S)
+    rho = gamma * D
+    gbar = kappa * g[:, 0] + (1 - kappa) * g[:, 1]
+    return NodeFactors(g, rho, D, S * D, gbar, X1)
 
 
-def _param_values(params: dict) -> list:
-    return [params[s.name] for s in _PARAMS]
+def _solve3(A, b):
+    """Solutions of the stacked 3 x 3 systems A y = b (A: (..., 3, 3), b: (..., 3))."""
+    if A.dtype != object:
+        return np.linalg.solve(A, b[..., None])[..., 0]
+    # any scalar type: Cramer's rule
+    det = lambda M: (M[..., 0, 0] * (M[..., 1, 1] * M[..., 2, 2] - M[..., 1, 2] * M[..., 2, 1])  # noqa: E731
+                     - M[..., 0, 1] * (M[..., 1, 0] * M[..., 2, 2] - M[..., 1, 2] * M[..., 2, 0])
+                     + M[..., 0, 2] * (M[..., 1, 0] * M[..., 2, 1] - M[..., 1, 1] * M[..., 2, 0]))
+    d0 = det(A)
+    out = []
+    for j in range(3):
+        Aj = A.copy()
+        Aj[..., :, j] = b
+        out.append(det(Aj) / d0)
+    return np.stack(out, axis=-1)
 
 
-def full_G(structure: TwoPointStructure, params: dict, xs, ys, reduced) -> np.ndarray:
-    """Full block matrices G (n, K, K) at n points from the reduced unknowns [D eq. (5.6)].
+def two_point_matrix(params: dict, weights, eigenvalues, f1: NodeFactors, f2: NodeFactors):
+    """T(z1_i, z2_j) for all pairs of nodes: (n1, n2) array [T eqs. (3.7)-(3.8)].
 
-    ``reduced``: (n, 3) array of (g_u0, g_u1, g_v); ``xs``, ``ys``: the pencil's diagonal scalars
-    at each point.  The size-1 class is (Lambda - eta(G))^{-1} restricted to it (eta there reads
-    only g_u0, g_u1, g_v).
+    ``params``: psi_n, psi_p, kappa, a, delta, mu1, v2, s2; ``f1``, ``f2``: `node_factors` at
+    the two sets of points (same number kind).
     """
-    pv = _param_values(params)
-    K = len(structure.blocks)
-    Emat = np.asarray(structure.eta(*pv), dtype=complex)
-    reduced = np.asarray(reduced, dtype=complex)
-    n = reduced.shape[0]
-    G = np.zeros((n, K, K), dtype=complex)
-    for b, col in zip(structure.big, range(3)):
-        G[:, b, b] = reduced[:, col]
-    etaG = (G.reshape(n, K * K) @ Emat.T).reshape(n, K, K)
-    sm = np.array(structure.small)
-    Lam = np.stack([np.asarray(structure.Lambda(xv, yv, *pv), dtype=complex) for xv, yv in zip(xs, ys)])
-    M = (Lam - etaG)[:, sm[:, None], sm[None, :]]
-    G[:, sm[:, None], sm[None, :]] = np.linalg.inv(M)
-    return G
+    obj = f1.g.dtype == object
+    w, K0, K1, c = _atoms(params, weights, eigenvalues, obj)
+    pn, pp, kappa = params["psi_n"], params["psi_p"], params["kappa"]
+    mu1sq, delta, v2, s2 = params["mu1"] ** 2, params["delta"], params["v2"], params["s2"]
+    one = np.ones_like(K0)
 
+    def atom_sum(L, R, f):  # sum_k w_k f(l_k) L(z1_i, l_k) R(z2_j, l_k)
+        return (L * (w * f)[None, :]) @ R.T
 
-def two_point_matrix(structure: TwoPointStructure, params: dict, G1: np.ndarray, G2: np.ndarray) -> np.ndarray:
-    """T(z1_i, z2_j) for all pairs: (n1, n2) complex array [T eq. (3.4)].
-
-    ``G1`` (n1, K, K), ``G2`` (n2, K, K): full block matrices at the two sets of points.
-    """
-    pv = _param_values(params)
-    K = len(structure.blocks)
-    P, C = structure.factors(*pv)
-    P = np.asarray(P, dtype=float).reshape(-1, K, K)
-    C = np.asarray(C, dtype=float).reshape(-1, K, K)
-    r = P.shape[0]
-    q = np.asarray(structure.q(*pv), dtype=float)
-    E_aW = np.zeros((K, K))
-    E_aW[structure.aW, structure.aW] = 1.0
-    left_forms = np.concatenate([P, q[None]], axis=0)            # (r+1, K, K): P_1..P_r, q
-    right_mats = np.concatenate([C, E_aW[None]], axis=0)         # (r+1, K, K): Chat_1..Chat_r, E_aW
-    Lf = np.einsum("nab,jbc->njac", G1, left_forms)               # G1 Y_j
-    Rt = np.einsum("lab,nbc->nlac", right_mats, G2)               # X_l G2
-    n1, n2 = G1.shape[0], G2.shape[0]
-    Kmat = (Lf.reshape(n1 * (r + 1), K * K) @ Rt.reshape(n2 * (r + 1), K * K).T)
-    Kmat = Kmat.reshape(n1, r + 1, n2, r + 1).transpose(0, 2, 1, 3)  # (n1, n2, j, l)
-    KPP = Kmat[:, :, :r, :r]
-    rhs = -Kmat[:, :, :r, r]
-    ysol = np.linalg.solve(np.eye(r) - KPP, rhs[..., None])[..., 0]
-    dQ = np.einsum("abl,abl->ab", Kmat[:, :, r, :r], ysol) - Kmat[:, :, r, r]
+    r1, rK, rKK, rc, rKc = (atom_sum(f1.rho, f2.rho, f) for f in (one, K0, K0 * K0, c, K0 * c))
+    d1, dK, dc = (atom_sum(f1.D, f2.D, f) for f in (one, K0, c))
+    e1 = atom_sum(f1.E, f2.E, one)
+    outer = lambda u, v: u[:, None] * v[None, :]  # noqa: E731
+    G0, G1, Gv = (outer(f1.g[:, i], f2.g[:, i]) for i in range(3))
+    kt0, kt1 = v2 + s2 * kappa, s2 * kappa
+    c0, c1 = mu1sq / pn, mu1sq * delta * kappa / pn
+    A = np.empty(r1.shape + (3, 3), dtype=r1.dtype)
+    b = np.empty(r1.shape + (3,), dtype=r1.dtype)
+    A[..., 0, 0] = 1 - G0 * c0 * mu1sq * rKK                                         # [T eq. (3.7)]
+    A[..., 0, 1] = -G0 * c0 * mu1sq * K1 * rK
+    A[..., 0, 2] = -G0 * (c0 * pp * dK + kt0 * pp / pn)
+    b[..., 0] = -G0 * c0 * rKc
+    A[..., 1, 0] = -G1 * c1 * mu1sq * rK
+    A[..., 1, 1] = 1 - G1 * c1 * mu1sq * K1 * r1
+    A[..., 1, 2] = -G1 * (c1 * pp * d1 + kt1 * pp / pn)
+    b[..., 1] = -G1 * c1 * rc
+    A[..., 2, 0] = -Gv * (v2 + s2 * kappa + mu1sq * dK)
+    A[..., 2, 1] = -Gv * (s2 * (1 - kappa) + mu1sq * K1 * d1)
+    A[..., 2, 2] = 1 - Gv * pp * e1
+    b[..., 2] = -Gv * dc
+    y = _solve3(A, b)
+    y0, y1, yv = y[..., 0], y[..., 1], y[..., 2]
+    ybar = kappa * y0 + (1 - kappa) * y1
+    r = params["mu1"] * delta ** 0.5
+    dQ = (ybar * (1 - r * (f1.X1[:, None] + f2.X1[None, :]))                           # [T eq. (3.8)]
+          + delta * mu1sq * outer(f1.gbar, f2.gbar) * (mu1sq * (rK * y0 + K1 * r1 * y1) + pp * d1 * yv - rc))
     return -dQ

@@ -195,6 +195,15 @@ def _lerp(th0, th1, t):
     return [a + t * (b - a) for a, b in zip(th0, th1)]
 
 
+def _theta_derivative(be, g, th, dth):
+    """F_theta dth from the columns of the parameters that move (each built on first use)."""
+    cols = [be.Ft_column(g, th, k) * v for k, v in enumerate(dth) if v]
+    out = cols[0]
+    for c in cols[1:]:
+        out = out + c
+    return out
+
+
 def _track(be, g, th0, th1, dps, h0, kind, path, maxit=8, hmin=1e-7):
     """Follow the root from theta_0 (where g solves F = 0) to theta_1."""
     dth = [b - a for a, b in zip(th0, th1)]
@@ -204,7 +213,7 @@ def _track(be, g, th0, th1, dps, h0, kind, path, maxit=8, hmin=1e-7):
     while t < 1:
         h = min(h, 1 - t)
         th = _lerp(th0, th1, t)
-        tangent = be.solve(J, -be.matvec(be.Ft(g, th), dth)) if any(dth) else None
+        tangent = be.solve(J, -_theta_derivative(be, g, th, dth)) if any(dth) else None
         while True:
             t_new = 1 if 1 - (t + h) < 1e-12 else t + h
             g_pred = g if tangent is None else g + (t_new - t) * tangent
