@@ -45,30 +45,46 @@ def _run(mod, fn):
     assert not mod.FAILED, mod.FAILED
 
 
-@pytest.mark.parametrize("name", ["check_error_formulas", "check_Q_X1"])
+@pytest.mark.parametrize("name", ["check_error_formulas", "check_Q_X1", "check_code_Q_X1"])
 def test_observable_checks(check_observables, name):
     _run(check_observables, getattr(check_observables, name))
 
 
-@pytest.mark.parametrize("name", ["check_populations", "check_reduction", "check_m_inf_route", "check_rotation"])
+@pytest.mark.parametrize("name", ["check_populations", "check_m_inf_route", "check_rotation"])
 def test_dsm_derivation_checks(check_dsm, name):
     _run(check_dsm, getattr(check_dsm, name))
 
 
+@pytest.fixture(scope="module")
+def check_structured():
+    return _load("check_structured")
+
+
+@pytest.mark.parametrize("n_atoms", [1, 2])
+def test_reduction_matches_generic_dyson(check_structured, n_atoms):
+    """The reduced three-unknown system == the engine's generic Dyson system (1 and 2 atoms)."""
+    check_structured.FAILED.clear()
+    check_structured.check_reduction(n_atoms, trials=1)
+    assert not check_structured.FAILED, check_structured.FAILED
+
+
 def test_observable_checks_can_fail(check_observables, monkeypatch):
-    """The exact identities have power: Q with the cross-population term's sign flipped fails."""
+    """The exact identities have power: a Q that is right at m = 1 and m = infinity but wrong at
+    finite m (the mean of the squares kappa g_u0^2 + (1 - kappa) g_u1^2 for gbar^2) fails."""
     from rmt_dsm.dsm import observables as O
+    from rmt_dsm.dsm.symbols import delta, kappa, mu1
+    from rmt_dsm.dsm.system import g_u0, g_u1
 
     good = O.Q_expr
 
-    def flipped(blocks=None):
-        G, (pop0, pop1) = O.blocks_of_G(blocks), O.populations()
-        return good(blocks) - 4 * pop0.beta * pop1.beta * G[("b", 0, 1)]
+    def wrong(atoms=None, Rbar=None):
+        R = Rbar if Rbar is not None else O.rho_sum(atoms)
+        return good(atoms, Rbar) + mu1**2 * delta * R * (kappa * g_u0**2 + (1 - kappa) * g_u1**2 - O.gbar()**2)
 
-    monkeypatch.setattr(O, "Q_expr", flipped)
+    monkeypatch.setattr(O, "Q_expr", wrong)
     check_observables.FAILED.clear()
-    check_observables.check_Q_X1()
-    assert len(check_observables.FAILED) == 2
+    check_observables.check_code_Q_X1()
+    assert len(check_observables.FAILED) == 1 and "code Q" in check_observables.FAILED[0]
     check_observables.FAILED.clear()
 
 

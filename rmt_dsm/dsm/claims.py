@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..engine.claims import PencilClaim, register_claim
+from ..engine.claims import PencilClaim, exact_inv, register_claim
 from . import symbols as S
 from .atoms import ExplicitAtoms
 from .noise_averaged import noise_averaged_pencil, rho_c
@@ -60,7 +60,7 @@ def _dsm_pieces(n_atoms, M, v, d):
     for W, lk in zip(Ws, atoms.l):
         A = A + (v[S.a] ** 2 * v[lk] + v[S.delta]) * W * W.T / d
     x, y, e = v[S.x], v[S.y], v[S.eps]
-    P = (B[0].T * B[0] + B[1].T * B[1] + (-x * y) * sp.eye(A.shape[0]) - x * e * A).inv()
+    P = exact_inv(B[0].T * B[0] + B[1].T * B[1] + (-x * y) * sp.eye(A.shape[0]) - x * e * A)
     return B, Yt, A, P, Ws, sq
 
 
@@ -69,8 +69,8 @@ def _uu(k, l, n_atoms=1):
         B, Yt, A, P, W, sq = _dsm_pieces(n_atoms, M, v, d)
         Bfull = B[0].col_join(B[1])
         n0 = B[0].shape[0]
-        Rfull = (v[S.x] * sp.eye(Bfull.shape[0]) - Bfull * (v[S.y] * sp.eye(A.shape[0]) + v[S.eps] * A).inv()
-                 * Bfull.T).inv()
+        Rfull = exact_inv(v[S.x] * sp.eye(Bfull.shape[0])
+                          - Bfull * exact_inv(v[S.y] * sp.eye(A.shape[0]) + v[S.eps] * A) * Bfull.T)
         rows = range(0, n0) if k == 0 else range(n0, Bfull.shape[0])
         cols = range(0, n0) if l == 0 else range(n0, Bfull.shape[0])
         return Rfull.extract(list(rows), list(cols))
@@ -103,7 +103,7 @@ def _m_inf_cc(M, v, d):
     W = M["W"]
     B = _coef(p, "X", v) * M["X"] * W.T / d + _coef(p, "H", v) * M["H"] / sq
     lv = (S.lam + S.s2).subs(v)
-    P = (lv * sp.eye(W.shape[0]) + B.T * B + v[rho_c] * W * W.T / d).inv()
+    P = exact_inv(lv * sp.eye(W.shape[0]) + B.T * B + v[rho_c] * W * W.T / d)
     return v[rho_c] * W.T * P * W / d - sp.eye(W.shape[1])
 
 

@@ -46,8 +46,10 @@ def error_expressions() -> dict:
     --------
     >>> error_expressions()["train"]
     H - H_prime*lam
-    >>> error_expressions()["floor"]
-    a**2/(a**2 + delta)
+    >>> error_expressions()["score"] - error_expressions()["test"]
+    -F_pop
+    >>> floor([(1, 1.0)], 1.0, 0.5)   # isotropic: a^2/(a^2 + Delta)
+    0.6666666666666666
     """
     train = H - lam * Hp
     test = 1 - 2 * mu1 * sp.sqrt(delta) * X1 - mu1**2 * dQ_deps + (v2 + s2) * Hp
