@@ -68,6 +68,9 @@ def reports_section() -> tuple:
         rows.append(f"| `docs/validation.md` | `python scripts/make_validation_report.py --write --jobs {v['jobs']}` | "
                     f"{v['runtime_s'] / 60:.1f} min | {v['cpu_s'] / 60:.1f} min | {v['jobs']} | "
                     f"{v['load_start'][0]:.1f} / {v['load_end'][0]:.1f} |")
+    else:  # a run before the script recorded its CPU time and load
+        rows.append(f"| `docs/validation.md` | `python scripts/make_validation_report.py --write` | "
+                    f"{v['runtime_s'] / 60:.1f} min | not recorded | | not recorded |")
     ge_path = data / "ge_finite_m_meta.json"
     if ge_path.exists():
         g = json.loads(ge_path.read_text())
