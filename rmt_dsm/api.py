@@ -83,7 +83,8 @@ class Errors:
     coefficients : rmt_dsm.equivalence.Coefficients
         The Gaussian-equivalent coefficients mu0, mu1, v2, s2 used.
     solution : rmt_dsm.engine.Solution or None
-        The solution of the Dyson system (working precision).
+        The solution of the Dyson system (working precision); None for a point solved by the
+        batched double-precision path (`rmt_dsm.batch`).
     diverged : bool
         True at lambda = 0 on the interpolation threshold (test, score, gap = +inf).
     quadrature : dict or None
@@ -469,7 +470,10 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     -------
     Errors
         train, test, score, gap, floor, the parameters, and the solver's residual, iterations,
-        chart and accuracy estimate.
+        chart and accuracy estimate.  When any of psi_n, psi_p, m, t, lam, a, delta is a list,
+        tuple or array, the arguments broadcast together and the result is a
+        `rmt_dsm.batch.ErrorsArray` of arrays of that shape, computed by the batched solver
+        (`rmt_dsm.batch`; the same values as point by point, to ~1e-13).
 
     Raises
     ------
@@ -519,11 +523,19 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     >>> mpmath.nstr(errors(1.0, 0.5, 1, t=0.3, lam=0.1, dps=20).test, 20)   # rounded to 20 digits
     '1.0716085307913145179'
     """
+    from .batch import errors_array, is_array_call
+
+    if is_array_call(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, a=a, delta=delta):  # arrays: batched
+        return errors_array(psi_n, psi_p, m, t, lam, activation, a, delta, dps, tau, sigma)
     pt = point(psi_n, psi_p, m, t, lam, activation, a, delta, dps, sigma)
     tau = check_tau(tau)
     if not math.isinf(tau):
         with working_precision(pt.dps):
             return _training(pt, coefficients_of(pt), [tau])[0]
+    from .batch import batchable, errors_at_points
+
+    if batchable(pt):  # double precision: the batched path (falls back to the one below)
+        return errors_at_points([pt])[0]
     return _with_quadrature_error(pt)[0]
 
 
@@ -584,8 +596,10 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
 
     Notes
     -----
-    Continuation: the solution at one value starts Newton at the next (same chart); a failed
-    warm start falls back to the cold solve of `errors`.  Warnings as in `errors`.
+    In double precision (and a data spectrum given by at most a few atoms) the points are solved
+    together by the batched solver `rmt_dsm.batch.errors_at_points` (their ``solution`` is
+    None); otherwise the solution at one value starts Newton at the next (same chart), and a
+    failed warm start falls back to the cold solve of `errors`.  Warnings as in `errors`.
 
     Examples
     --------
@@ -603,9 +617,18 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
         raise ValueError(f"values must be an iterable of {vary} values, got {values!r}") from None
     if vary == "tau" or tau is not None:
         return _training_curve(vary, values, base, tau)
+    from .batch import batchable, errors_at_points, points_for
+    from .data_spectrum import as_spectrum
+
+    if dps is None:
+        sweep = {k: [base[k]] * len(values) for k in ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")}
+        points = points_for({**sweep, vary: values}, activation, as_spectrum(sigma))
+    else:
+        points = [point(**{**base, vary: v}) for v in values]
+    if points and batchable(points[0]):  # double precision: all points solved together
+        return errors_at_points(points)
     out, prev, prev_chart = [], None, None
-    for v in track(values, "learning curve"):
-        pt = point(**{**base, vary: v})
+    for pt in track(points, "learning curve"):
         res, sol = _with_quadrature_error(pt, start=prev if prev_chart == pt.chart else None)
         out.append(res)
         prev, prev_chart = sol, pt.chart

@@ -173,7 +173,7 @@ def psi_d(x) -> DataSpectrum:
     x = _number(x, "psi_d")
     if not 0 < x <= 1:
         raise ValueError(f"sigma: psi_d must be in (0, 1], got {x!r}")
-    return atoms([(x, 1), (1 - x, 0)], label=f"psi_d={x}")
+    return atoms([(x, 1.0), (1 - x, 0.0)], label=f"psi_d={x}")
 
 
 def from_quantile(quantile: Callable, order: int = 64, power: float = 1.0, label: str = "quantile") -> DataSpectrum:

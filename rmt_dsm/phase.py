@@ -23,10 +23,11 @@ E_train = F_pop of the diagnostic dashed, the diagonal psi_p = psi_n and, for fi
 interpolation threshold psi_p = m psi_n.  Finite m other than 1 and infinity is this project's
 own extension of the published results (docs/theory.md).
 
-Computation (`phase_grid`): one task per row of the grid (fixed psi_n), solved along
-psi_p by `rmt_dsm.learning_curve` (each point warm-started from the previous one);
-the rows go through `rmt_dsm.parallel.parallel_map`, so they run on all cores or on
-a dask cluster, and the result does not depend on how they were scheduled.
+Computation (`phase_grid`): the grid points are solved together by the batched solver
+(`rmt_dsm.batch.errors_at_points`), in this process for grids of up to `IN_PROCESS_POINTS`
+points (faster than starting workers); larger grids (or ``backend="dask"``) are cut into chunks
+of rows that go through `rmt_dsm.parallel.parallel_map`, so they run on all cores or on a dask
+cluster.  The result does not depend on how the points were scheduled.
 
 At lambda = 0 the points on the threshold psi_p = m psi_n have test = score = gap = +inf
 (`rmt_dsm.api.ThresholdDivergence`); they are kept as +inf in the table and drawn in
@@ -47,10 +48,11 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
-__all__ = ["phase_grid", "phase_row", "make_axis", "plot_phase", "write_phase_csv", "save_deterministic",
+__all__ = ["phase_grid", "phase_row", "phase_rows", "make_axis", "plot_phase", "write_phase_csv", "save_deterministic",
            "relative_gap", "COLUMNS", "MEMORIZATION_GAP", "PhaseFailure"]
 
 #: CSV columns, in order: the errors, then the two flags (0/1) of the module docstring
@@ -104,33 +106,33 @@ def make_axis(start: float, stop: float, num: int, log: bool = True, name: str =
 
 
 def phase_row(task: dict) -> dict:
-    """One row of the grid (a fixed psi_n): the errors along psi_p.
+    """One row of the grid (a fixed psi_n): the errors along psi_p (`phase_rows` of one row)."""
+    return phase_rows({**task, "psi_n": [task["psi_n"]]})
 
-    Runs in a worker process.  Returns ``{"rows": [...], "failures": [...]}``; a point where
-    the solver does not converge is retried without warm start and, failing again, becomes
-    a row of NaNs listed in ``failures`` as ``(psi_n, psi_p, message)``.
+
+def phase_rows(task: dict) -> dict:
+    """Rows of the grid: the errors at every (psi_n, psi_p) of ``task["psi_n"]`` x ``task["psi_p"]``.
+
+    All the points are solved together by the batched solver (`rmt_dsm.batch.errors_at_points`;
+    a point it cannot certify is solved by `rmt_dsm.errors`).  Runs in this process or in a worker.
+    Returns ``{"rows": [...], "failures": [...]}``; a point where the solver does not converge
+    becomes a row of NaNs listed in ``failures`` as ``(psi_n, psi_p, message)``.
     """
-    from rmt_dsm.api import ThresholdDivergence, errors, learning_curve
+    from rmt_dsm.api import ThresholdDivergence
+    from rmt_dsm.batch import errors_at_points
+    from rmt_dsm.point import point
 
-    psi_n, values = task["psi_n"], list(task["psi_p"])
-    kw = {k: task[k] for k in ("m", "t", "lam", "activation", "a", "delta", "sigma")}
-    failures = []
+    kw = {k: task.get(k) for k in ("m", "t", "lam", "activation", "a", "delta", "sigma")}  # no sigma: Sigma = I
+    base = point(1.0, 1.0, **kw)  # validated once; the ratios were checked by phase_grid
+    pairs = [(float(pn), float(pp)) for pn in task["psi_n"] for pp in task["psi_p"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ThresholdDivergence)
-        try:
-            results = learning_curve("psi_p", values, psi_n=psi_n, **kw)
-        except (ArithmeticError, RuntimeError, ValueError) as exc:
-            if isinstance(exc, ValueError) and "must" in str(exc):
-                raise  # bad input: not a convergence problem
-            results = []
-            for v in values:  # point by point, no warm start
-                try:
-                    results.append(errors(psi_n, v, **kw))
-                except (ArithmeticError, RuntimeError) as exc_point:
-                    failures.append((psi_n, v, " ".join(str(exc_point).split())))
-                    results.append(None)
-    rows = []
-    for v, res in zip(values, results):
+        results = errors_at_points([replace(base, psi_n=pn, psi_p=pp) for pn, pp in pairs], keep_failures=True)
+    rows, failures = [], []
+    for (psi_n, v), res in zip(pairs, results):
+        if isinstance(res, Exception):
+            failures.append((psi_n, v, " ".join(str(res).split())))
+            res = None
         row = {"psi_n": psi_n, "psi_p": v}
         for k in _KEYS:
             row[k] = math.nan if res is None else float(getattr(res, k))
@@ -139,6 +141,12 @@ def phase_row(task: dict) -> dict:
         row["memorizes"] = bool(relative_gap(row["train"], row["test"]) >= MEMORIZATION_GAP)
         rows.append(row)
     return {"rows": rows, "failures": failures}
+
+
+#: grids of at most this many points are computed in this process whatever ``jobs`` says: the
+#: batched solver needs ~0.1-0.3 ms a point, less than a fresh worker needs to compile the
+#: system (1-2 s), see benchmarks/batch.py
+IN_PROCESS_POINTS = 40000
 
 
 def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh", a=None, delta=None,
@@ -152,7 +160,8 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
     m, t, lam, activation, a, delta
         The model parameters, as in `rmt_dsm.errors`.
     jobs : int, optional
-        Worker processes (None: all cores; 1: serial in this process).
+        Worker processes for grids of more than `IN_PROCESS_POINTS` points (None: all cores;
+        1: serial in this process); smaller grids are one batch in this process.
     backend : {"joblib", "dask"}
         Local processes, or a running dask.distributed cluster at ``scheduler``.
     scheduler : str or distributed.Client, optional
@@ -188,10 +197,19 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
         for v in vals:
             if not (math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a finite positive ratio, got {v}")
-    tasks = [{"psi_n": pn, "psi_p": psi_p_values, "m": m, "t": t, "lam": lam, "activation": activation,
-              "a": a, "delta": delta, "sigma": sigma} for pn in psi_n_values]
-    results = parallel_map(phase_row, tasks, jobs=jobs, backend=backend, scheduler=scheduler,
-                           progress=progress, label="phase rows")
+    kw = {"psi_p": psi_p_values, "m": m, "t": t, "lam": lam, "activation": activation, "a": a, "delta": delta,
+          "sigma": sigma}
+    n_points = len(psi_n_values) * len(psi_p_values)
+    if backend == "joblib" and n_points <= IN_PROCESS_POINTS:
+        results = [phase_rows({**kw, "psi_n": psi_n_values})]  # one batch, in this process
+    else:  # a few chunks of rows per worker, each chunk one batch
+        from rmt_dsm.parallel import default_jobs
+
+        n_chunks = min(len(psi_n_values), 4 * (jobs or default_jobs()))
+        bounds = np.linspace(0, len(psi_n_values), n_chunks + 1).round().astype(int)
+        tasks = [{**kw, "psi_n": psi_n_values[i:j]} for i, j in zip(bounds[:-1], bounds[1:]) if j > i]
+        results = parallel_map(phase_rows, tasks, jobs=jobs, backend=backend, scheduler=scheduler,
+                               progress=progress, label="phase rows")
     rows = [r for res in results for r in res["rows"]]
     failures = [f for res in results for f in res["failures"]]
     if failures:

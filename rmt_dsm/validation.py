@@ -148,11 +148,35 @@ def _theory_cached(psi_n, psi_p, m, t, lam, activation, a=None, delta=None) -> d
     return {k: float(v) for k, v in e.as_dict().items()}
 
 
+#: theory values computed together by `theory_many`, by the arguments of `_theory_cached`
+_THEORY: dict = {}
+
+
+def _theory_key(pt: Point, m=None) -> tuple:
+    kw = pt.kwargs(m)
+    return (kw["psi_n"], kw["psi_p"], kw["m"], kw.get("t"), kw["lam"], kw["activation"], kw.get("a"),
+            kw.get("delta"))
+
+
 def theory(pt: Point, m=None) -> dict:
     """Asymptotic errors (train, test, score, gap, floor) at the point (m overridable)."""
-    kw = pt.kwargs(m)
-    return dict(_theory_cached(kw["psi_n"], kw["psi_p"], kw["m"], kw.get("t"), kw["lam"], kw["activation"],
-                               kw.get("a"), kw.get("delta")))
+    key = _theory_key(pt, m)
+    return dict(_THEORY[key] if key in _THEORY else _theory_cached(*key))
+
+
+def theory_many(pairs) -> list:
+    """`theory` at every ``(pt, m)`` of ``pairs``, the points not yet known solved together by the
+    batched solver (`rmt_dsm.batch.errors_at_points`); the results are kept for `theory`."""
+    from rmt_dsm.batch import errors_at_points
+    from rmt_dsm.point import point as theory_point
+
+    pairs = list(pairs)
+    keys = [_theory_key(pt, m) for pt, m in pairs]
+    todo = [k for k in dict.fromkeys(keys) if k not in _THEORY]
+    points = [theory_point(pn, pp, m, t, lam, act, a, delta) for pn, pp, m, t, lam, act, a, delta in todo]
+    for key, e in zip(todo, errors_at_points(points)):
+        _THEORY[key] = {k: float(v) for k, v in e.as_dict().items()}
+    return [theory(pt, m) for pt, m in pairs]
 
 
 def simulation_cost(pt: Point, d: int, seeds: int, m=None, model: str = "true") -> float:
@@ -214,16 +238,16 @@ class Row:
 
 
 def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: int = 0,
-            quantities=QUANTITIES) -> list:
+            quantities=QUANTITIES, known=None) -> list:
     """Simulate the point at dimension d and compare each quantity with the theory.
 
-    m: the simulated m (default: the point's m).  Returns one `Row` per quantity.
+    m: the simulated m (default: the point's m).  ``known``: the theory at (pt, m) and at pt,
+    if already computed (`theory_many`).  Returns one `Row` per quantity.
     """
     from rmt_dsm.simulate import simulate
 
     m_sim = pt.m if m is None else m
-    th = theory(pt, m_sim)
-    th_pt = theory(pt)
+    th, th_pt = known if known is not None else (theory(pt, m_sim), theory(pt))
     t0 = time.perf_counter()
     res = simulate(d=d, seeds=seeds, seed=seed, model=model, **pt.kwargs(m_sim))
     sec = time.perf_counter() - t0
@@ -418,9 +442,10 @@ def simulate_task(kwargs):
 
 
 def compare_task(item) -> list:
-    """One unit of parallel work: ``item = (pt, d, seeds, model, m)`` -> `compare` rows."""
-    pt, d, seeds, model, m = item
-    return compare(pt, d, seeds, model=model, m=m)
+    """One unit of parallel work: ``item = (pt, d, seeds, model, m)`` -> `compare` rows (the
+    theory at (pt, m) and at pt may follow, computed beforehand)."""
+    pt, d, seeds, model, m, *known = item
+    return compare(pt, d, seeds, model=model, m=m, known=known or None)
 
 
 def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False) -> list:
@@ -430,7 +455,9 @@ def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False
     from .parallel import parallel_map
 
     items = list(items)
-    cost = [simulation_cost(pt, d, k, m=pt.m if m is None else m, model=model) for pt, d, k, model, m in items]
+    theory_many([(pt, m) for pt, _, _, _, m in items] + [(pt, None) for pt, *_ in items])  # one batch
+    items = [(pt, d, k, model, m, theory(pt, m), theory(pt)) for pt, d, k, model, m in items]
+    cost = [simulation_cost(pt, d, k, m=pt.m if m is None else m, model=model) for pt, d, k, model, m, *_ in items]
     order = sorted(range(len(items)), key=lambda i: -cost[i])
     done = parallel_map(compare_task, [items[i] for i in order], jobs=jobs, backend=backend,
                         scheduler=scheduler, progress=progress, label="validation")

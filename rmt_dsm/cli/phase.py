@@ -7,9 +7,10 @@
                   [--no-progress]
 
 Computes the exact asymptotic errors on a K x K grid (log-spaced by default, 0.1..10 on both
-axes, K = 60) in double precision, one task per row of fixed psi_n solved along psi_p with
-warm starts (`rmt_dsm.learning_curve`), the rows in parallel on all cores (joblib) or
-on a running dask.distributed cluster (--backend dask --scheduler tcp://HOST:PORT).
+axes, K = 60) in double precision, all points solved together by the batched solver
+(`rmt_dsm.batch`); grids larger than `rmt_dsm.phase.IN_PROCESS_POINTS` points are cut into chunks
+of rows run on all cores (joblib, --jobs) or on a running dask.distributed cluster
+(--backend dask --scheduler tcp://HOST:PORT).
 
 Writes PREFIX.csv (columns psi_n, psi_p, train, test, score, gap, floor, memorizes; one line
 per point, psi_n major; memorizes = 1 when E_train < F_pop), PREFIX.png and PREFIX.pdf

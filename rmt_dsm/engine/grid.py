@@ -188,42 +188,22 @@ def _newton(fns, g, th, ok, loose, maxit=8):
 def _track(fns, base, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400):
     """Follow every point's root along ``path(t, idx) -> (z, dz/dt, s, ds/dt)``, t: 0 -> 1.
 
-    Vectorized version of the adaptive predictor-corrector of solve.py: each point has
-    its own t and step h (halved on rejection, doubled after a quick acceptance); only
-    the points still on their way are evaluated.  Intermediate points are corrected to
-    a residual of 1e-6 (they only feed the next predictor), the end point fully unless
-    ``exact_end`` is False.
+    The vectorized predictor-corrector of `rmt_dsm.engine.batch.track` (that of solve.py with
+    one step length per point), the tangent from F_z and F_s in one evaluation.  Intermediate
+    points are corrected to a residual of 1e-6 (they only feed the next predictor), the end
+    point fully unless ``exact_end`` is False.  Returns (g, ok).
     """
-    N = len(g)
-    t = np.zeros(N)
-    h = np.full(N, float(h0))
-    g = g.copy()
-    z0, _, s0, _ = path(t, np.arange(N))
-    J = fns.evaluate(g, _theta(base, fns, z0, s0))[1]
-    with np.errstate(all="ignore"):
-        for _ in range(max_rounds):
-            idx = np.flatnonzero(ok & (t < 1))
-            if not idx.size:
-                break
-            gi, ti = g[idx], t[idx]
-            zi, dzi, si, dsi = path(ti, idx)
-            Fz, Fs = fns.tangent(gi, _theta(base, fns, zi, si))
-            tan, live = _solve(J[idx], -(Fz * dzi[:, None] + Fs * dsi), np.ones(idx.size, dtype=bool))
-            tn = np.minimum(ti + h[idx], 1.0)
-            tn = np.where(1 - tn < 1e-12, 1.0, tn)
-            zn, _, sn, _ = path(tn, idx)
-            gn, conv, its, Jn = _newton(fns, gi + (tn - ti)[:, None] * tan, _theta(base, fns, zn, sn),
-                                        live.copy(), (tn < 1) | (not exact_end))
-            acc, rej = live & conv, live & ~conv
-            ia = idx[acc]
-            g[ia], t[ia] = gn[acc], tn[acc]
-            J[ia] = Jn[acc]
-            hi = h[idx]
-            hi = np.where(acc & (its <= 2), 2 * hi, np.where(acc & (its >= 5), hi / 2, hi))
-            hi = np.where(rej, hi / 2, hi)
-            h[idx] = hi
-            ok[idx] &= live & ~(rej & (hi < hmin))
-        ok &= t >= 1
+    from .batch import track
+
+    def theta_path(t, idx):
+        zi, dzi, si, dsi = path(t, idx)
+        return _theta(base, fns, zi, si), (dzi, dsi)
+
+    def tangent_rhs(gi, th, d):
+        Fz, Fs = fns.tangent(gi, th)
+        return -(Fz * d[0][:, None] + Fs * d[1])
+
+    g, ok, _ = track(fns, g, theta_path, ok, h0, exact_end, hmin, max_rounds, tangent_rhs=tangent_rhs)
     return g, ok
 
 

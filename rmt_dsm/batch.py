@@ -1,0 +1,667 @@
+r"""The errors of `rmt_dsm.errors` at many points at once (double precision).
+
+`errors_at_points` solves the DSM Dyson system [D§5.3, S§4] at N validated points together,
+with the vectorized solver `rmt_dsm.engine.batch` (one lambdified evaluation and one batched
+linear solve per Newton step for all the points), and returns for each point the same
+`rmt_dsm.api.Errors` as the scalar path.  The steps mirror the scalar path of `rmt_dsm.api`:
+
+1. *solve* in double precision along the continuation of `rmt_dsm.api._solve`, shared by all
+   the points: the homotopy s: 0 -> 1 at the ridge lam_h = max(lam, 1), then the ridge path
+   from lam_h down to the target, geometric in lambda (down to the floor
+   min(1e-14, 1e-14 distance^2) and then to 0 for lambda = 0); the physical-branch check of
+   `rmt_dsm.dsm.system.physical_branch` on every solution;
+2. *polish* the roots by Newton with the residual in extended precision (``numpy.longdouble``,
+   19 digits on x86-64) and evaluate the observables [D eq. (6.4), S eq. (5.5)] there, with the
+   point's ratios read as decimals (as the scalar path's second evaluation does);
+3. *certify*: the rounding error of the extended evaluation is estimated from the difference
+   between the double and the extended evaluations (the same operations, so the extended
+   error is about eps_ext/eps_double = 2^-11 of that difference; a factor 16 of margin is taken),
+   the effect of the double inputs (a, Delta, mu1, v^2, s^2) by the finite difference of
+   `rmt_dsm.api._refine`.  ``accuracy`` is their sum plus the final rounding.
+
+Batches of a few points (one call of `rmt_dsm.errors`) take the same steps on Python numbers
+(`rmt_dsm.engine.single`), where numpy's per-call overhead would dominate.
+
+A point is handed to the scalar path (`rmt_dsm.api._with_quadrature_error`, which polishes at
+30 digits and raises the precision when score or gap cancel) when any stage fails, when its estimated
+rounding error exceeds `BATCH_RELATIVE` (e.g. within ~1e-4 of the interpolation threshold, or
+when a difference cancels many digits), for a data spectrum that is not written out
+(continuous spectra) and at the exact threshold divergence.  The batched values therefore agree
+with the scalar path to about `BATCH_RELATIVE`, and no point is ever returned unchecked.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
+from .engine.grid import _newton, _norm
+
+__all__ = ["errors_at_points", "errors_array", "ErrorsArray", "BATCH_RELATIVE", "points_for", "batchable"]
+
+#: estimated relative rounding error of a batched value above which the scalar path takes over
+BATCH_RELATIVE = 1e-13
+#: unit roundoff of a double (as `rmt_dsm.api._EPS`)
+_EPS = 2.0**-52
+#: margin on the extended-precision rounding error estimated from the double-extended difference
+_MARGIN = 16
+#: the errors, in the order of `rmt_dsm.api.ERROR_NAMES`
+_NAMES = ("train", "test", "score", "gap", "floor")
+#: batches of at most this many points are solved one by one on Python numbers (`_one`)
+_FEW_POINTS = 4
+#: every this many points along a curve one is solved cold, the others from it (`_solve_double`)
+_STRIDE = 8
+#: ... unless its distance to the threshold differs from the anchor's by more than this factor
+_DIST_RATIO = 1.5
+_FIELDS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps", "sigma")
+_ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
+
+
+# --------------------------------------------------------------------------- points
+def points_for(values: dict, activation, sigma, dps=None) -> list:
+    """Validated `rmt_dsm.point.Point` objects, one per entry of the equal-length sequences
+    ``values[name]`` (names psi_n, psi_p, m, t, lam, a, delta).
+
+    Each distinct combination of (m, t, lam, a, delta) is validated once by `rmt_dsm.point.point`,
+    each ratio by `rmt_dsm.model.check_ratio`; a ValueError names the argument and the
+    position of the bad entry.
+    """
+    from .model import check_ratio
+    from .point import point
+
+    n = len(values["psi_n"])
+    bases, checked, out = {}, set(), []
+    for i in range(n):
+        try:
+            if dps is not None:  # mpmath numbers: every point converted by `point`
+                out.append(point(*(values[k][i] for k in ("psi_n", "psi_p", "m", "t", "lam")), activation,
+                                 values["a"][i], values["delta"][i], dps, sigma))
+                continue
+            key = tuple(_hashable(values[k][i]) for k in ("m", "t", "lam", "a", "delta"))
+            base = bases.get(key)
+            if base is None:
+                base = bases[key] = point(1.0, 1.0, *(values[k][i] for k in ("m", "t", "lam")), activation,
+                                          values["a"][i], values["delta"][i], None, sigma)
+            for name in ("psi_n", "psi_p"):
+                if (name, _hashable(values[name][i])) not in checked:
+                    check_ratio(name, values[name][i])
+                    checked.add((name, _hashable(values[name][i])))
+            out.append(replace(base, psi_n=float(values["psi_n"][i]), psi_p=float(values["psi_p"][i])))
+        except ValueError as exc:
+            raise ValueError(f"{exc} (entry {i})") from None
+    return out
+
+
+def _hashable(v):
+    try:
+        hash(v)
+        return (type(v).__name__, v)
+    except TypeError:
+        return ("repr", repr(v))
+
+
+# --------------------------------------------------------------------------- observables
+@lru_cache(maxsize=16)
+def _gradient(atoms):
+    """Lambdified [dQ/dg_u0, dQ/dg_u1, dQ/dg_v, dQ/dx, dQ/dy, dQ/deps] (flat, cse) for numpy."""
+    from .dsm.observables import Q_expr, compiled
+    from .dsm.symbols import eps, x, y
+    from .dsm.system import UNKNOWNS
+
+    c = compiled("numpy", atoms)
+    Qe = Q_expr(atoms)
+    return c, sp.lambdify(c.args, [sp.diff(Qe, s) for s in (*UNKNOWNS, x, y, eps)], modules=["numpy"], cse=True)
+
+
+def _observables(fns, atoms, g, J, th, prm, primal, ok):
+    """The five errors (N, 5) at the roots ``g`` (dtype float64 or EXTENDED) [D eq. (6.4), S eq. (5.5)]:
+    Q, X1 and the total derivatives of Q (implicit function theorem) in the formulas of
+    `rmt_dsm.dsm.observables.error_expressions`, the floor [S eq. (5.6)] from the atoms."""
+    from .dsm.observables import floor
+
+    c, grad_fn = _gradient(atoms)
+    ix, iy, ie = fns.index("x"), fns.index("y"), fns.index("epsilon")
+    dg, ok = derivatives(fns, g, J, th, (ix, iy, ie), ok)
+    names = {s.name: i for i, s in enumerate(fns.theta)}
+    args = [*g.T, *[th[names[s.name]] for s in c.args[3:]]]
+    Q, X1 = c.Q(*args), c.X1(*args)
+    grad = grad_fn(*args)
+
+    def total(j, k):  # dQ/dtheta = explicit partial + grad . dg/dtheta
+        return grad[3 + j] + sum(grad[u] * dg[k][:, u] for u in range(3))
+
+    dQx, dQy, dQe = total(0, ix), total(1, iy), total(2, ie)
+    zero = 0 * Q
+    F_pop = floor(prm["atoms"], prm["a"], prm["delta"])
+    common = (X1, dQx, dQy, dQe, F_pop, prm["delta"], prm["lam"], prm["mu1"], prm["s2"], prm["v2"])
+    out = np.empty(g.shape[:1] + (5,), dtype=g.dtype)
+    with np.errstate(all="ignore"):
+        rows = {ch: c.errors[ch](Q, *common) for ch in ("primal", "dual")}
+        for k in range(5):
+            out[:, k] = np.where(primal, rows["primal"][k] + zero, rows["dual"][k] + zero)
+        ok &= np.isfinite(out.astype(float)).all(axis=1)
+    return out, ok
+
+
+# --------------------------------------------------------------------------- parameters
+def _theta(fns, prm, lam, s, dtype):
+    """The extended parameter list of the DSM system at ridges ``lam`` (chart of each point)."""
+    primal = prm["primal"]
+    vals = {**prm["system"], "epsilon": 0.0, "s_h": s,
+            "x": np.where(primal, -1.0, lam).astype(dtype), "y": np.where(primal, lam, -1.0).astype(dtype)}
+    return [vals[p.name] for p in fns.theta]
+
+
+def _parameters(points, coefs, dtype):
+    """Per-point parameter arrays of the system in ``dtype``; with EXTENDED the ratios, ridge,
+    kappa and atoms are read as decimals (as `rmt_dsm.api._refine` reads them at 30 digits),
+    a, Delta and the coefficients are the double inputs."""
+    from .dsm.atoms import reduction_for
+
+    def dec(vals):
+        if dtype is EXTENDED:
+            return np.array([repr(float(v)) for v in vals], dtype=EXTENDED)
+        return np.array(vals, dtype=float)
+
+    kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
+    kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
+    sys_vals = {"psi_n": dec([p.psi_n for p in points]), "psi_p": dec([p.psi_p for p in points]), "kappa": kappa,
+                "a": np.array([p.a for p in points], dtype=dtype), "delta": np.array([p.delta for p in points],
+                                                                                   dtype=dtype)}
+    for name in ("mu1", "v2", "s2"):
+        sys_vals[name] = np.array([getattr(c, name) for c in coefs], dtype=dtype)
+    sigma = points[0].sigma
+    red = reduction_for(sigma)
+    num = (lambda v: EXTENDED(repr(float(v)))) if dtype is EXTENDED else float
+    sys_vals.update(red.values(sigma, num))
+    atoms = [(num(w), num(lk)) for w, lk in zip(sigma.weights, sigma.eigenvalues)]
+    return {"system": sys_vals, "atoms": atoms, "lam": dec([p.lam for p in points]),
+            "primal": np.array([p.chart == "primal" for p in points]),
+            **{k: sys_vals[k] for k in ("a", "delta", "mu1", "v2", "s2")}}
+
+
+def _moved(prm, step):
+    """The parameters with the inputs a, Delta, mu1, v2, s2 scaled by 1 + step (`rmt_dsm.api._moved`)."""
+    from .api import _INPUTS
+
+    system = {k: v * (1 + step) if k in _INPUTS else v for k, v in prm["system"].items()}
+    return {**prm, "system": system, **{k: system[k] for k in _INPUTS}}
+
+
+# --------------------------------------------------------------------------- solve
+def _ladder_floor(points):
+    """The ridge reached before the final step to lambda = 0 (`rmt_dsm.api._lam_ladder`)."""
+    return np.array([min(1e-14, 1e-14 * float(p.threshold_distance) ** 2) for p in points])
+
+
+def _solve_double(fns, prm, points):
+    """Double-precision roots (N, n) at the points' ridges, the mask of those reached, and the
+    Newton iterations per point.
+
+    Shared continuation along the order of the points (a curve, or the rows of a grid): every
+    `_STRIDE`-th point, and every point whose chart differs from its predecessor's or whose
+    distance to the interpolation threshold differs from the last anchor's by more than a factor
+    `_DIST_RATIO` (there the solution varies like a power of that distance, which the geometric
+    ridge path of the cold solve follows better than a straight segment), is an *anchor*, solved
+    cold (`_solve_cold`); the others follow the straight parameter segment from the anchor before
+    them (the scalar path's warm start); a point whose warm path fails is solved cold.
+    """
+    N = len(points)
+    primal = prm["primal"]
+    dist = [max(float(p.threshold_distance), 1e-300) for p in points]
+    anchor = np.zeros(N, dtype=bool)
+    source = np.zeros(N, dtype=int)
+    last = -1
+    for i in range(N):
+        if (last < 0 or i - last >= _STRIDE or primal[i] != primal[last]
+                or max(dist[i] / dist[last], dist[last] / dist[i]) > _DIST_RATIO):
+            anchor[i], last = True, i
+        source[i] = last
+    g = np.zeros((N, fns.n))
+    its = np.zeros(N, dtype=int)
+    ok = np.zeros(N, dtype=bool)
+    cold = anchor
+    for stage in ("anchors", "warm", "cold"):
+        if stage == "warm":
+            cold = ~anchor & ok[source]
+            if not cold.any():
+                continue
+            idx = np.flatnonzero(cold)
+            gw, okw, itw = _solve_warm(fns, prm, g[source[idx]], source[idx], idx)
+            g[idx], ok[idx], its[idx] = gw, okw, its[source[idx]] + itw
+            cold = ~anchor & ~ok
+        if not cold.any():
+            continue
+        idx = np.flatnonzero(cold)
+        sub = {"system": {k: _at(v, idx) for k, v in prm["system"].items()}, "primal": primal[idx],
+               "lam": prm["lam"][idx]}
+        gc, okc, itc = _solve_cold(fns, sub, [points[i] for i in idx])
+        g[idx], ok[idx], its[idx] = gc, okc, its[idx] + itc
+    return g, ok, its
+
+
+def _at(v, idx):
+    return v[idx] if isinstance(v, np.ndarray) and v.ndim else v
+
+
+def _solve_warm(fns, prm, g0, src, idx):
+    """Roots at the points ``idx`` from the roots ``g0`` at the points ``src`` (same chart), along
+    the straight segment between their parameters at s = 1."""
+    N = len(prm["lam"])
+    full = [np.broadcast_to(np.asarray(v, dtype=float), (N,)) for v in _theta(fns, prm, prm["lam"], 1.0, float)]
+    th0, th1 = [v[src] for v in full], [v[idx] for v in full]
+    moving = {k: b - a for k, (a, b) in enumerate(zip(th0, th1)) if np.any(a != b)}
+
+    def path(t, sub):
+        return [a[sub] + t * (b[sub] - a[sub]) if k in moving else a[sub]
+                for k, (a, b) in enumerate(zip(th0, th1))], {k: d[sub] for k, d in moving.items()}
+
+    with np.errstate(all="ignore"):
+        return track(fns, g0, path, np.ones(len(idx), dtype=bool), h0=1.0)
+
+
+def _solve_cold(fns, prm, points):
+    """Roots by the continuation of `rmt_dsm.api._solve` from the homotopy at lam_h = max(lam, 1)."""
+    from .api import _LAM_START
+
+    N = len(points)
+    lam = prm["lam"]
+    lam_h = np.maximum(lam, _LAM_START)
+    ok = np.ones(N, dtype=bool)
+    with np.errstate(all="ignore"):
+        g0 = -fns.F(np.zeros((N, fns.n)), _theta(fns, prm, lam_h, 0.0, float))
+        g, ok, its = track(fns, g0, lambda t, idx: (_sub(fns, prm, idx, lam_h[idx], t), {-1: np.ones(idx.size)}),
+                           ok, h0=1.0, exact_end=lam == lam_h)
+        lam_end = np.where(lam > 0, lam, _ladder_floor(points))
+        down = ok & (lam < lam_h)
+        if down.any():
+            rate = np.log(lam_end / lam_h)
+
+            def ladder(t, idx):
+                lt = lam_h[idx] * np.exp(t * rate[idx])
+                return _sub(fns, prm, idx, lt, 1.0), _ridge_rates(fns, prm, idx, lt * rate[idx])
+
+            g, ok2, its2 = track(fns, g, ladder, down, h0=1 / 2, exact_end=lam > 0, log_predictor=True)
+            ok &= ok2 | ~down
+            its += its2
+        zero = ok & (lam == 0)
+        if zero.any():
+            def last(t, idx):
+                lt = lam_end[idx] * (1 - t)
+                return _sub(fns, prm, idx, lt, 1.0), _ridge_rates(fns, prm, idx, -lam_end[idx] + 0 * t)
+
+            g, ok3, its3 = track(fns, g, last, zero, h0=1.0)
+            ok &= ok3 | ~zero
+            its += its3
+    return g, ok, its
+
+
+def _sub(fns, prm, idx, lam, s):
+    """Parameter list restricted to the points ``idx`` at ridges ``lam`` and homotopy parameter s."""
+    sub = {"system": {k: _at(v, idx) for k, v in prm["system"].items()}, "primal": prm["primal"][idx]}
+    return _theta(fns, sub, lam, s, float)
+
+
+def _ridge_rates(fns, prm, idx, dlam):
+    """{index of x: dx/dt, index of y: dy/dt} when lambda moves at rate ``dlam`` in each point's chart."""
+    primal = prm["primal"][idx]
+    return {fns.index("x"): np.where(primal, 0.0, dlam), fns.index("y"): np.where(primal, dlam, 0.0)}
+
+
+def _branch_ok(g, x, y, tol=1e-9):
+    """The physical-branch conditions of `rmt_dsm.dsm.system.physical_branch` [D§5.2] at every point:
+    x g_u and y g_v in [0, 1], and g_u, g_v of the signs of -y, -x."""
+    ok = np.isfinite(g).all(axis=1)
+    for j, other, scale in ((0, y, x), (1, y, x), (2, x, y)):
+        v = g[:, j]
+        ok &= -v * other >= -tol * (1 + np.abs(v))
+        w = scale * v
+        ok &= (w >= -tol) & (w <= 1 + tol)
+    return ok
+
+
+def _batch(points, coefs):
+    """The batched path at points of one data spectrum: (values, accuracy, residual, iterations, ok)."""
+    from .api import _INPUT_REL, _STEP_DOUBLE
+    from .dsm.atoms import reduction_for
+    from .dsm.system import dsm_system
+
+    sigma = points[0].sigma
+    atoms = reduction_for(sigma)
+    fns = batch_functions(dsm_system(sigma))
+    N = len(points)
+    p64 = _parameters(points, coefs, float)
+    g, ok, its = _solve_double(fns, p64, points)
+    th64 = _theta(fns, p64, p64["lam"], 1.0, float)
+    with np.errstate(all="ignore"):
+        F, J = fns.evaluate(g, th64)
+        residual = _norm(F)
+        ok &= _branch_ok(g, th64[fns.index("x")], th64[fns.index("y")])
+        v64, ok = _observables(fns, atoms, g, J, th64, p64, p64["primal"], ok)
+        # the extended-precision evaluation
+        pld = _parameters(points, coefs, EXTENDED)
+        thld = _theta(fns, pld, pld["lam"], EXTENDED(1), EXTENDED)
+        gld, ok, _ = polish(fns, g, J, thld, ok)
+        vld, ok = _observables(fns, atoms, gld, J, thld, pld, pld["primal"], ok)
+        # the sensitivity to the double inputs (`rmt_dsm.api._refine`)
+        moved = _moved(p64, _STEP_DOUBLE)
+        thm = _theta(fns, moved, p64["lam"], 1.0, float)
+        gm, okm, itm, Jm = _newton(fns, g.copy(), thm, ok.copy(), np.zeros(N, dtype=bool), maxit=20)
+        ok &= okm
+        vm, ok = _observables(fns, atoms, gm, Jm, thm, moved, p64["primal"], ok)
+        values = vld.astype(float)
+        mag = np.abs(values)
+        rounding = _MARGIN * EXTENDED_EPS / _EPS * np.abs((v64 - vld).astype(float))
+        sens = np.abs(vm - v64) / _STEP_DOUBLE * _INPUT_REL
+        accuracy = np.where(mag > 0, (rounding + sens + _EPS * mag) / np.where(mag > 0, mag, 1), 0.0)
+        ok &= (rounding <= BATCH_RELATIVE * mag).all(axis=1)
+    return values, accuracy, residual, its + itm, ok
+
+
+# --------------------------------------------------------------------------- one point
+def _one(pt, coef):
+    """`_batch` for one point on Python numbers (`rmt_dsm.engine.single`): the same stages, the
+    same certificate.  Returns (values, accuracy, residual, iterations); raises
+    `rmt_dsm.engine.single.Failed` where `_batch` would flag the point."""
+    from .api import _INPUT_REL, _LAM_START, _STEP_DOUBLE
+    from .dsm.atoms import reduction_for
+    from .dsm.system import dsm_system
+    from .engine import single as S
+
+    atoms = reduction_for(pt.sigma)
+    system = dsm_system(pt.sigma)
+    fns = batch_functions(system)
+    c = fns.c
+    names = [p.name for p in fns.theta]
+    primal = pt.chart == "primal"
+    k_lam = fns.index("y" if primal else "x")
+    p64 = _scalars(_parameters([pt], [coef], float))
+    pld = _scalars(_parameters([pt], [coef], EXTENDED))
+
+    def theta(prm, lam, s):
+        vals = {**prm["system"], "epsilon": 0.0, "s_h": s, "x": -1.0 if primal else lam, "y": lam if primal else -1.0}
+        return [vals[n] for n in names]
+
+    lam = p64["lam"]
+    lam_h = max(lam, _LAM_START)
+    g = [-v for v in c.f(*[0.0] * fns.n, *theta(p64, lam_h, 0.0))]
+    g, J, its = S.track(c, g, lambda t: (theta(p64, lam_h, t), {-1: 1.0}), 1.0, exact_end=lam == lam_h)
+    if lam < lam_h:
+        lam_end = lam if lam > 0 else float(_ladder_floor([pt])[0])
+        rate = math.log(lam_end / lam_h)
+
+        def ladder(t):
+            lt = lam_h * math.exp(t * rate)
+            return theta(p64, lt, 1.0), {k_lam: lt * rate}
+
+        g, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True)
+        its += its2
+        if lam == 0:
+            g, J, its3 = S.track(c, g, lambda t: (theta(p64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0)
+            its += its3
+    th64 = theta(p64, lam, 1.0)
+    f, J = c.fj(*g, *th64)
+    if not _branch_ok(np.array([g]), th64[fns.index("x")], th64[fns.index("y")])[0]:
+        raise S.Failed("not the physical branch")
+    v64 = _observables_one(c, fns, atoms, g, J, th64, p64, primal)
+    thld = theta(pld, pld["lam"], EXTENDED(1))
+    vld = _observables_one(c, fns, atoms, S.polish(c, g, J, thld), J, thld, pld, primal)
+    moved = _moved(p64, _STEP_DOUBLE)
+    thm = theta(moved, lam, 1.0)
+    gm, Jm, itm = S.newton(c, g, thm, maxit=20)
+    vm = _observables_one(c, fns, atoms, gm, Jm, thm, moved, primal)
+    values, accuracy = [], []
+    for a, b, w in zip(v64, vld, vm):
+        v = float(b)
+        rounding = _MARGIN * EXTENDED_EPS / _EPS * abs(float(a - b))
+        if not math.isfinite(v) or rounding > BATCH_RELATIVE * abs(v):
+            raise S.Failed("not certified")
+        values.append(v)
+        accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
+    return values, accuracy, float(max(abs(v) for v in f)), its + itm
+
+
+def _scalars(prm):
+    """The parameters of a batch of one as scalars."""
+    one = lambda v: v[0] if isinstance(v, np.ndarray) and v.ndim else v  # noqa: E731
+    out = {k: one(v) for k, v in prm.items() if k not in ("system", "atoms")}
+    return {**out, "system": {k: one(v) for k, v in prm["system"].items()}, "atoms": prm["atoms"]}
+
+
+def _observables_one(c, fns, atoms, g, J, th, prm, primal):
+    """`_observables` at one point (Python floats or EXTENDED scalars)."""
+    from .dsm.observables import floor
+    from .engine.single import derivatives
+
+    co, grad_fn = _gradient(atoms)
+    k_lam, ie = fns.index("y" if primal else "x"), fns.index("epsilon")
+    dg = derivatives(c, g, J, th, (k_lam, ie))
+    names = {s.name: i for i, s in enumerate(fns.theta)}
+    args = [*g, *[th[names[s.name]] for s in co.args[3:]]]
+    Q, X1, grad = co.Q(*args), co.X1(*args), grad_fn(*args)
+
+    def total(j, k):  # dQ/dtheta = explicit partial + grad . dg/dtheta
+        return grad[3 + j] + sum(grad[u] * dg[k][u] for u in range(3))
+
+    dQx, dQy = (0, total(1, k_lam)) if primal else (total(0, k_lam), 0)
+    F_pop = floor(prm["atoms"], prm["a"], prm["delta"])
+    return list(co.errors["primal" if primal else "dual"](Q, X1, dQx, dQy, total(2, ie), F_pop, prm["delta"],
+                                                          prm["lam"], prm["mu1"], prm["s2"], prm["v2"]))
+
+
+# --------------------------------------------------------------------------- public
+def batchable(pt) -> bool:
+    """Points the batched path handles: double precision and a data spectrum written out
+    (`rmt_dsm.dsm.atoms.ExplicitAtoms`; not a continuous one, whose quadrature the scalar path
+    refines).  (The threshold divergence, which needs no solve, is left to the scalar path.)"""
+    from .dsm.atoms import BoundAtoms, reduction_for
+
+    return pt.dps is None and not isinstance(reduction_for(pt.sigma), BoundAtoms)
+
+
+def errors_at_points(points, keep_failures=False) -> list:
+    """`rmt_dsm.api.Errors` at each validated point (`rmt_dsm.point.point`), batched where possible.
+
+    Parameters
+    ----------
+    points : sequence of rmt_dsm.point.Point
+    keep_failures : bool
+        Put the ConvergenceError of a point that does not converge in its place in the list
+        instead of raising it.
+
+    Returns
+    -------
+    list of Errors
+        In the order of ``points``; equal to `rmt_dsm.errors` at each point to about
+        `BATCH_RELATIVE` (the points the batched path cannot certify are computed by it).
+        ``iterations`` counts the Newton steps of the point's batched solve; ``solution`` is None for
+        batched points.  Warnings (PrecisionWarning, ThresholdDivergence) as from `rmt_dsm.errors`.
+
+    Raises
+    ------
+    rmt_dsm.engine.ConvergenceError
+        A point that the scalar path cannot solve either (unless ``keep_failures``).
+
+    Examples
+    --------
+    >>> from rmt_dsm.point import point
+    >>> res = errors_at_points([point(1.0, p, 1, t=0.3, lam=0.1) for p in (0.5, 2.0)])
+    >>> [r.chart for r in res], res[0].train < res[0].test
+    (['primal', 'dual'], True)
+    """
+    from .api import Errors, _warn_precision, _with_quadrature_error
+    from .engine import ConvergenceError
+    from .point import coefficients_of
+
+    points = list(points)
+    out = [None] * len(points)
+    groups: dict = {}
+    for i, pt in enumerate(points):
+        groups.setdefault((pt.sigma, pt.dps), []).append(i)
+    groups = {k: [i for i in idx if not points[i].at_threshold] for k, idx in groups.items()
+              if batchable(points[idx[0]])}
+    described: dict = {}
+    coef_cache: dict = {}
+    for idx in groups.values():
+        if not idx:
+            continue
+        pts = [points[i] for i in idx]
+        coefs = []
+        for pt in pts:
+            key = (pt.activation, pt.a, pt.delta, pt.sigma.q)
+            if key not in coef_cache:
+                coef_cache[key] = coefficients_of(pt)
+            coefs.append(coef_cache[key])
+        if len(pts) <= _FEW_POINTS:  # one by one on Python numbers: no array overhead
+            rows = []
+            for pt, coef in zip(pts, coefs):
+                try:
+                    with np.errstate(all="ignore"):  # non-finite values are caught by the checks
+                        rows.append(_one(pt, coef))
+                except (ArithmeticError, ValueError):  # rmt_dsm.engine.single.Failed, numpy errors
+                    rows.append(None)
+            ok = [r is not None for r in rows]
+            values, accuracy, residual, its = zip(*[r or ([0.0] * 5, [0.0] * 5, 0.0, 0) for r in rows])
+            values, accuracy = np.array(values), np.array(accuracy)
+        else:
+            values, accuracy, residual, its, ok = _batch(pts, coefs)
+        for j, i in enumerate(idx):
+            if not ok[j]:
+                continue
+            pt = pts[j]
+            if pt.sigma not in described:
+                described[pt.sigma] = pt.sigma.describe()
+            params = {f: getattr(pt, f) for f in _FIELDS}
+            params["sigma"] = described[pt.sigma]  # = pt.public(), the description computed once
+            res = Errors(*values[j].tolist(), params=params, residual=float(residual[j]),
+                         iterations=int(its[j]), chart=pt.chart, accuracy=dict(zip(_NAMES, accuracy[j].tolist())),
+                         coefficients=coefs[j], solution=None)
+            _warn_precision(res)
+            out[i] = res
+    for i, pt in enumerate(points):
+        if out[i] is None:  # the scalar path (`rmt_dsm.errors`): not batchable, or not certified
+            try:
+                out[i] = _with_quadrature_error(pt)[0]
+            except ConvergenceError as exc:
+                if not keep_failures:
+                    raise
+                out[i] = exc
+    return out
+
+
+@dataclass(frozen=True)
+class ErrorsArray:
+    """`rmt_dsm.errors` over broadcast arrays of parameters (see `errors_array`).
+
+    Attributes
+    ----------
+    train, test, score, gap, floor : numpy.ndarray
+        The errors, of the broadcast shape of the array arguments (float; object arrays of mpmath
+        numbers with ``dps``).
+    accuracy : dict
+        Estimated relative error of each error (arrays of that shape).
+    chart : numpy.ndarray
+        ``"primal"``, ``"dual"`` or ``"threshold"`` at each point.
+    diverged : numpy.ndarray
+        True at lambda = 0 on the interpolation threshold.
+    params : dict
+        The broadcast parameters (arrays) and the scalar ones.
+    results : numpy.ndarray
+        The `rmt_dsm.api.Errors` of every point (object array).
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+    score: np.ndarray
+    gap: np.ndarray
+    floor: np.ndarray
+    accuracy: dict
+    chart: np.ndarray
+    diverged: np.ndarray
+    params: dict
+    results: np.ndarray
+
+    @property
+    def shape(self) -> tuple:
+        return self.train.shape
+
+    def as_dict(self) -> dict:
+        """The five error arrays by name."""
+        return {k: getattr(self, k) for k in _NAMES}
+
+
+def is_array_call(**kw) -> bool:
+    """True when one of the numeric parameters of `rmt_dsm.errors` is a sequence or an array."""
+    return any(isinstance(kw.get(k), (list, tuple, np.ndarray)) for k in _ARRAY_PARAMS)
+
+
+def errors_array(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None, tau=None,
+                 sigma=None) -> ErrorsArray:
+    """`rmt_dsm.errors` with arrays: the numeric arguments broadcast together (numpy rules).
+
+    Called by `rmt_dsm.errors` when any of psi_n, psi_p, m, t, lam, a, delta is a list, tuple or
+    array.  Double precision: the batched solver (`errors_at_points`); with ``dps`` or a finite
+    ``tau``, point by point.
+
+    Raises
+    ------
+    ValueError
+        Arguments that do not broadcast, or a bad entry (named, with its position).
+
+    Examples
+    --------
+    >>> import rmt_dsm
+    >>> e = rmt_dsm.errors(1.0, [[0.5], [2.0]], 1, t=[0.3, 1.0], lam=0.1)
+    >>> e.shape, str(e.chart[1, 0])
+    ((2, 2), 'dual')
+    """
+    from .api import errors as scalar_errors
+    from .data_spectrum import as_spectrum
+
+    given = {"psi_n": psi_n, "psi_p": psi_p, "m": m, "t": t, "lam": lam, "a": a, "delta": delta}
+    arrays = {}
+    for k, v in given.items():
+        arr = np.empty((), dtype=object)
+        arr[()] = v
+        if isinstance(v, (list, tuple, np.ndarray)):
+            try:
+                arr = np.array(v, dtype=object)
+            except ValueError:
+                raise ValueError(f"{k} must be a number or a rectangular array of numbers, got {v!r}") from None
+        arrays[k] = arr
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
+    except ValueError:
+        raise ValueError("the array arguments do not broadcast together: shapes " + ", ".join(
+            f"{k} {a.shape}" for k, a in arrays.items() if a.shape)) from None
+    flat = {k: [_item(v) for v in np.broadcast_to(a, shape).ravel()] for k, a in arrays.items()}
+    if dps is not None or tau is not None:
+        results = [scalar_errors(*(flat[k][i] for k in ("psi_n", "psi_p", "m", "t", "lam")), activation,
+                                 flat["a"][i], flat["delta"][i], dps, tau=tau, sigma=sigma)
+                   for i in range(len(flat["psi_n"]))]
+    else:
+        results = errors_at_points(points_for(flat, activation, as_spectrum(sigma)))
+    objs = np.empty(len(results), dtype=object)
+    objs[:] = results
+    objs = objs.reshape(shape)
+    dtype = float if dps is None else object
+
+    def field(f, dt=dtype):
+        return np.array([f(r) for r in results], dtype=dt).reshape(shape)
+
+    return ErrorsArray(*(field(lambda r, k=k: getattr(r, k)) for k in _NAMES),
+                       accuracy={k: field(lambda r, k=k: r.accuracy.get(k, math.nan), float) for k in _NAMES},
+                       chart=field(lambda r: r.chart, object).astype(str), diverged=field(lambda r: r.diverged, bool),
+                       params={**{k: np.broadcast_to(a, shape) if a.shape else a[()] for k, a in arrays.items()},
+                               "activation": activation, "dps": dps, "tau": tau, "sigma": sigma},
+                       results=objs)
+
+
+def _item(v):
+    """A numpy scalar as the Python number it holds (other objects unchanged)."""
+    return v.item() if isinstance(v, np.generic) else v
+

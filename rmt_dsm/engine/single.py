@@ -1,0 +1,163 @@
+r"""`rmt_dsm.engine.batch` for one point, on Python numbers (no array overhead).
+
+A batch of one spends its time in numpy's per-call overhead, not in arithmetic: the system's
+lambdified functions cost ~10 us on Python floats and ~250 us on arrays of length 1.  These are
+the same algorithms -- predictor-corrector (`track`), Newton polish in extended precision
+(`polish`), derivatives by the implicit function theorem with iterative refinement
+(`derivatives`) -- written for one point whose unknowns are a list of floats (or of
+``numpy.longdouble`` scalars in the extended stages).  Failures raise `Failed` (the caller
+then uses the scalar path of `rmt_dsm.engine.solve`).
+"""
+from __future__ import annotations
+
+import math
+
+from .batch import EXTENDED, EXTENDED_EPS
+from .grid import _ACCEPT, _LOOSE, _TOL_RES, _TOL_STEP
+
+__all__ = ["Failed", "lu_solve", "newton", "track", "polish", "derivatives"]
+
+
+class Failed(ArithmeticError):
+    """The point did not converge (or a Jacobian was singular) on this path."""
+
+
+def lu_solve(A, b) -> list:
+    """x = A^{-1} b by Gaussian elimination with partial pivoting (A: rows of floats)."""
+    n = len(b)
+    M = [[*row, float(bi)] for row, bi in zip(A, b)]
+    for k in range(n):
+        p, big = k, abs(M[k][k])
+        for i in range(k + 1, n):
+            if abs(M[i][k]) > big:
+                p, big = i, abs(M[i][k])
+        if not 0 < big < math.inf:
+            raise Failed("singular Jacobian")
+        M[k], M[p] = M[p], M[k]
+        Mk = M[k]
+        for i in range(k + 1, n):
+            Mi = M[i]
+            f = Mi[k] / Mk[k]
+            if f:
+                for j in range(k, n + 1):
+                    Mi[j] -= f * Mk[j]
+    x = [0.0] * n
+    for i in range(n - 1, -1, -1):
+        Mi = M[i]
+        acc = Mi[n]
+        for j in range(i + 1, n):
+            acc -= Mi[j] * x[j]
+        x[i] = acc / Mi[i]
+    if not all(-math.inf < v < math.inf for v in x):
+        raise Failed("non-finite solve")
+    return x
+
+
+def _norm(v) -> float:
+    return float(max(map(abs, v))) if len(v) else 0.0
+
+
+def _fj(c, g, th):
+    try:
+        f, J = c.fj(*g, *th)
+    except (ZeroDivisionError, OverflowError) as exc:
+        raise Failed(str(exc)) from None
+    if not -math.inf < float(sum(map(abs, f))) < math.inf:
+        raise Failed("non-finite residual")
+    return f, J
+
+
+def newton(c, g, th, loose=False, maxit=8, strict=True):
+    """Newton at fixed parameters ``th`` from ``g`` (the corrector of `rmt_dsm.engine.grid._newton`).
+    Returns (g, J at g, iterations); raises `Failed`."""
+    f, J = _fj(c, g, th)
+    prev = None
+    for its in range(maxit + 1):
+        scale = 1 + _norm(g)
+        r = _norm(f)
+        if r <= (_LOOSE if loose else _TOL_RES) * scale:
+            return g, J, its
+        if its == maxit:
+            break
+        dx = lu_solve(J, [-v for v in f])
+        ndx = _norm(dx)
+        if strict and ((prev is None and ndx > 0.25 * scale) or
+                       (prev is not None and ndx > 0.5 * prev and ndx > _TOL_STEP * scale)):
+            raise Failed("Newton corrector does not contract")
+        g = [a + b for a, b in zip(g, dx)]
+        f, J = _fj(c, g, th)
+        if ndx <= _TOL_STEP * scale:
+            if _norm(f) <= _ACCEPT * scale:
+                return g, J, its + 1
+            raise Failed("Newton stalled at a large residual")
+        prev = ndx
+    raise Failed("Newton did not converge")
+
+
+def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False):
+    """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
+    Returns (g, J, iterations); raises `Failed`."""
+    g, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
+    t, h = 0.0, float(h0)
+    for _ in range(max_steps):
+        if t >= 1:
+            return g, J, its_total
+        th, dth = path(t)
+        rhs = [0.0] * len(g)
+        for k, d in dth.items():
+            col = c.ft_column(k % len(th))(*g, *th)
+            rhs = [r - float(v) * d for r, v in zip(rhs, col)]
+        tan = lu_solve(J, rhs)
+        tn = min(t + h, 1.0)
+        tn = 1.0 if 1 - tn < 1e-12 else tn
+        dt = tn - t
+        if log_predictor:
+            pred = [gi * math.exp(dt * ti / gi) if gi and abs(dt * ti / gi) < 700 else gi + dt * ti
+                    for gi, ti in zip(g, tan)]
+        else:
+            pred = [gi + dt * ti for gi, ti in zip(g, tan)]
+        try:
+            gn, Jn, its = newton(c, pred, path(tn)[0], loose=tn < 1 or not exact_end)
+        except Failed:
+            h /= 2
+            if h < hmin:
+                raise Failed(f"continuation stalled at t = {t:.6g}") from None
+            continue
+        its_total += its
+        g, J, t = gn, Jn, tn
+        h = 2 * h if its <= 2 else (h / 2 if its >= 5 else h)
+    raise Failed("too many continuation steps")
+
+
+def polish(c, g, J, th, maxit=6) -> list:
+    """`rmt_dsm.engine.batch.polish` for one point: the root in EXTENDED scalars."""
+    ge = [EXTENDED(v) for v in g]
+    prev = math.inf
+    for _ in range(maxit + 1):
+        f = c.f(*ge, *th)
+        r = _norm(f)
+        if not math.isfinite(r) or r > prev / 4:
+            raise Failed("extended-precision polish does not contract")
+        if r <= 8 * EXTENDED_EPS * (1 + _norm(ge)):
+            if _norm([float(a) - b for a, b in zip(ge, g)]) > 1e-6 * (1 + _norm(g)):
+                raise Failed("the polish moved the root")
+            return ge
+        dx = lu_solve(J, [-float(v) for v in f])
+        ge = [a + EXTENDED(b) for a, b in zip(ge, dx)]
+        prev = r
+    raise Failed("extended-precision polish did not converge")
+
+
+def derivatives(c, g, J, th, ks) -> dict:
+    """`rmt_dsm.engine.batch.derivatives` for one point: {k: dg/dtheta_k} in the type of ``g``."""
+    _, Je = _fj(c, g, th)
+    one = type(g[0])
+    out = {}
+    for k in ks:
+        b = [-v for v in c.ft_column(k)(*g, *th)]
+        x = [one(v) for v in lu_solve(J, b)]
+        for _ in range(2):
+            res = [bi - sum(Jij * xj for Jij, xj in zip(row, x)) for bi, row in zip(b, Je)]
+            x = [xi + one(d) for xi, d in zip(x, lu_solve(J, res))]
+        out[k] = x
+    return out

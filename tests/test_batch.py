@@ -1,0 +1,196 @@
+"""Batched evaluation (rmt_dsm.batch, rmt_dsm.engine.batch) against independent routes.
+
+* batched == the scalar path of `rmt_dsm.errors` (solved point by point, polished at 30 digits)
+  to 1e-12 relative over random points: m = 1, 3, inf; lambda = 0 and > 0; near the interpolation
+  threshold; the schedule given as (a, Delta); a two-atom data spectrum;
+* the reported accuracy bounds the error against dps = 50;
+* failure flags of the vectorized path tracker (a path through a singular Jacobian);
+* broadcasting of `rmt_dsm.errors` over arrays, and bad input named;
+* learning_curve and phase_grid (one batch, chunks of rows) agree with the scalar path.
+"""
+import math
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import rmt_dsm
+from rmt_dsm.api import ThresholdDivergence, _errors_at
+from rmt_dsm.batch import errors_at_points
+from rmt_dsm.point import point
+
+FIELDS = ("train", "test", "score", "gap", "floor")
+TWO = [(0.3, 2.5), (0.7, 0.4)]
+
+
+def _random_points(seed, n):
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        m = [1, 3, math.inf][k % 3]
+        lam = 0.0 if k % 2 == 0 else float(10 ** rng.uniform(-4, 0))
+        psi_n = float(10 ** rng.uniform(-1, 1))
+        if k % 5 == 0 and m != math.inf:  # near the threshold psi_p = m psi_n
+            psi_p = m * psi_n * (1 + float(rng.choice([-1, 1]) * 10 ** rng.uniform(-4, -1)))
+        else:
+            psi_p = float(10 ** rng.uniform(-1, 1))
+        sched = dict(t=float(10 ** rng.uniform(-2, 0.5)))
+        if k % 4 == 3:
+            t = sched.pop("t")
+            sched = dict(a=math.exp(-t), delta=-math.expm1(-2 * t))
+        sigma = TWO if k % 7 == 6 else None
+        out.append(point(psi_n, psi_p, m, lam=lam, sigma=sigma, **sched))
+    return out
+
+
+def _scalar(pt):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _errors_at(pt)[0]
+
+
+def _rel(x, y):
+    if x == y:
+        return 0.0
+    return abs(x - y) / max(abs(y), 1e-300)
+
+
+def test_batched_equals_scalar_path_over_random_points():
+    pts = [p for p in _random_points(0, 60) if not p.at_threshold]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batched = errors_at_points(pts)
+    n_batched = 0
+    for pt, b in zip(pts, batched):
+        ref = _scalar(pt)
+        n_batched += b.solution is None
+        assert b.chart == ref.chart
+        for f in FIELDS:
+            assert _rel(getattr(b, f), getattr(ref, f)) <= 1e-12, (pt, f, getattr(b, f), getattr(ref, f))
+    assert n_batched >= 0.8 * len(pts)  # the comparison is not with the fallback itself
+
+
+def test_batched_points_near_the_threshold_and_two_atoms():
+    pts = [point(1.3, 1.3 * m * (1 + s * d), m, t=0.2, lam=0.0, sigma=sig)
+           for m in (1, 3) for s in (-1, 1) for d in (1e-2, 1e-3, 1e-4) for sig in (None, TWO)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batched = errors_at_points(pts)
+    for pt, b in zip(pts, batched):
+        ref = _scalar(pt)
+        for f in FIELDS:
+            assert _rel(getattr(b, f), getattr(ref, f)) <= 1e-12, (pt, f)
+
+
+@pytest.mark.parametrize("args, batched", [
+    (dict(psi_n=1.0, psi_p=0.5, m=1, t=0.1, lam=0.0), True),
+    (dict(psi_n=1.0, psi_p=0.999, m=1, t=0.3, lam=0.0), True),
+    (dict(psi_n=0.7, psi_p=3.0, m=3, t=2.0, lam=1e-3), True),
+    (dict(psi_n=2.0, psi_p=5.0, m=math.inf, t=1.0, lam=0.0), True),
+    (dict(psi_n=0.6, psi_p=1.4, m=2, t=0.2, lam=0.01, sigma=TWO), True),
+    # the gap ~ a^4 cancels 3.5 digits: beyond the extended precision's certificate, scalar path
+    (dict(psi_n=2.0, psi_p=5.0, m=math.inf, t=3.0, lam=0.0), False),
+])
+def test_reported_accuracy_bounds_the_error_against_50_digits(args, batched):
+    (b,) = errors_at_points([point(**args)])
+    assert (b.solution is None) == batched  # batched, or the fallback
+    exact = rmt_dsm.errors(**args, dps=50)
+    for f in FIELDS:
+        err = abs(mpmath.mpf(getattr(b, f)) - getattr(exact, f))
+        assert err <= b.accuracy[f] * abs(getattr(exact, f)), (f, float(err / abs(getattr(exact, f))), b.accuracy[f])
+
+
+def test_tracker_flags_points_whose_path_crosses_a_singular_jacobian():
+    from rmt_dsm.engine import FixedPointSystem
+    from rmt_dsm.engine.batch import batch_functions, track
+
+    g, p = sp.symbols("g p")
+    fns = batch_functions(FixedPointSystem([g], None, [g**2 - p], start=lambda prm: [1.0]))
+    p0, p1 = np.ones(3), np.array([4.0, 0.25, -1.0])  # the root sqrt(p) ends at p = 0 for the last
+
+    def path(t, idx):
+        return [p0[idx] + t * (p1[idx] - p0[idx])], {0: p1[idx] - p0[idx]}
+
+    root, ok, its = track(fns, np.ones((3, 1)), path, np.ones(3, dtype=bool), h0=1.0)
+    assert ok.tolist() == [True, True, False]
+    assert root[:2, 0] == pytest.approx([2.0, 0.5], rel=1e-14)
+    assert its[0] > 0
+
+
+def test_uncertified_points_are_solved_by_the_scalar_path():
+    # within a relative 1e-7 of the threshold the extended-precision evaluation cannot be certified
+    pt = point(1.0, 1.0 + 1e-7, 1, t=0.3, lam=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (b,) = errors_at_points([pt])
+    assert b.solution is not None  # the scalar path's result, with its solution
+    ref = _scalar(pt)
+    assert [getattr(b, f) for f in FIELDS] == [getattr(ref, f) for f in FIELDS]
+
+
+def test_errors_broadcasts_arrays_like_numpy():
+    psi_p = np.array([[0.5], [2.0], [3.0]])
+    t = [0.3, 1.0]
+    e = rmt_dsm.errors(1.0, psi_p, 1, t=t, lam=0.05)
+    assert e.shape == (3, 2) and e.test.shape == (3, 2) and e.accuracy["gap"].shape == (3, 2)
+    for i in range(3):
+        for j in range(2):
+            ref = rmt_dsm.errors(1.0, float(psi_p[i, 0]), 1, t=t[j], lam=0.05)
+            for f in FIELDS:
+                assert _rel(getattr(e, f)[i, j], getattr(ref, f)) <= 1e-12
+            assert e.chart[i, j] == ref.chart
+    assert rmt_dsm.errors([1.0, 2.0], 0.5, [1, math.inf], t=0.3).shape == (2,)
+
+
+def test_errors_arrays_with_threshold_points_and_digits():
+    with pytest.warns(ThresholdDivergence):
+        e = rmt_dsm.errors(1.0, [0.5, 1.0], 1, t=0.3, lam=0.0)
+    assert e.diverged.tolist() == [False, True] and math.isinf(e.test[1]) and e.chart[1] == "threshold"
+    d = rmt_dsm.errors(1.0, [0.5, 2.0], 1, t=0.3, lam=0.1, dps=20)
+    assert isinstance(d.test[0], mpmath.mpf)
+    assert abs(float(d.test[1]) - rmt_dsm.errors(1.0, 2.0, 1, t=0.3, lam=0.1).test) < 1e-13
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(psi_p=[0.5, -1.0]), "psi_p"), (dict(m=[1, 0]), "m"), (dict(lam=[0.1, -0.1]), "lam"),
+    (dict(t=[0.3, "x"]), "t"), (dict(psi_n=[[1.0], [1.0, 2.0]]), "psi_n"),
+])
+def test_bad_array_entries_are_named(kwargs, name):
+    args = dict(psi_n=1.0, psi_p=0.5, m=1, t=0.3)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        rmt_dsm.errors(**args)
+
+
+def test_arrays_that_do_not_broadcast_are_refused():
+    with pytest.raises(ValueError, match="broadcast"):
+        rmt_dsm.errors([1.0, 2.0], [0.5, 1.0, 2.0], 1, t=0.3)
+
+
+def test_learning_curve_is_the_scalar_path_point_by_point():
+    values = list(np.geomspace(0.2, 5, 25))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        curve = rmt_dsm.learning_curve("psi_p", values, psi_n=1.0, m=2, t=0.4, lam=0.0)
+        for v, res in zip(values, curve):
+            ref = rmt_dsm.errors(1.0, v, 2, t=0.4, lam=0.0)
+            for f in FIELDS:
+                assert _rel(getattr(res, f), getattr(ref, f)) <= 1e-12, (v, f)
+
+
+def test_phase_grid_one_batch_and_chunks_agree(monkeypatch):
+    import rmt_dsm.phase as phase
+
+    axis = phase.make_axis(0.3, 3, 5)
+    one = phase.phase_grid(axis, axis, m=2, t=0.3, lam=0.0, jobs=1, progress=False)
+    monkeypatch.setattr(phase, "IN_PROCESS_POINTS", 0)  # chunks of rows, in this process
+    chunks = phase.phase_grid(axis, axis, m=2, t=0.3, lam=0.0, jobs=1, progress=False)
+    assert one == chunks
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for row in one[::7]:
+            ref = rmt_dsm.errors(row["psi_n"], row["psi_p"], 2, t=0.3, lam=0.0)
+            for f in FIELDS:
+                assert row[f] == getattr(ref, f) or _rel(row[f], getattr(ref, f)) <= 1e-12
