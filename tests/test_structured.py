@@ -314,3 +314,29 @@ def test_training_time_with_structured_data_is_refused_not_wrong():
     iso, one = errors(1.0, 2.0, 1, t=0.3, lam=0.1, tau=5.0), errors(1.0, 2.0, 1, t=0.3, lam=0.1, tau=5.0,
                                                                       sigma=[(1, 1)])
     assert iso.as_dict() == one.as_dict()
+
+
+def test_bound_atom_sums_equal_the_written_out_sums():
+    """The vectorized AtomSum route (K > 4 atoms: sums and their derivatives as functions of one
+    spectrum) against the sums written out in sympy (K <= 4), on the same two-atom spectrum split into
+    eight atoms, in double precision and at dps = 30 (distinct eigenvalues: with l_k = 1 a sum cannot
+    tell l_k^j from l_k^(j+1), nor c0 from c1).  Weights and eigenvalues are dyadic, so that both routes
+    see exactly the same spectrum (and tr(Sigma)/d) in binary and in decimal."""
+    two = [(0.25, 2.5), (0.75, 0.375)]
+    eight = [(w / 4, lk) for w, lk in two for _ in range(4)]
+    for dps, tol in ((None, 1e-12), (30, mpmath.mpf(10) ** -25)):
+        ref = rmt_dsm.errors(0.8, 1.7, 3, t=0.2, lam=0.05, dps=dps, sigma=two)
+        e = rmt_dsm.errors(0.8, 1.7, 3, t=0.2, lam=0.05, dps=dps, sigma=eight)
+        for f in FIELDS:
+            assert abs(getattr(e, f) - getattr(ref, f)) <= tol * max(1, abs(getattr(ref, f))), (f, dps)
+
+
+def test_finite_d_sigma_of_a_continuous_spectrum_converges_at_the_midpoint_rate():
+    """The simulator's d eigenvalues l((i - 1/2)/d) of a continuous spectrum: their mean tr(Sigma)/d
+    tends to q = int l(u) du with the midpoint error (l'(1) - l'(0))/(24 d^2) (l(u) = 0.5 + u^2: 1/(12 d^2))."""
+    spec = from_quantile(lambda u: 0.5 + u * u, order=8)
+    assert abs(float(spec.q) - (0.5 + 1 / 3)) < 1e-14
+    for d in (10, 40):
+        ev = spec.eigenvalues_for(d)
+        assert ev.size == d and np.all(np.diff(ev) > 0)
+        assert abs((float(spec.q) - ev.mean()) - 1 / (12 * d * d)) < 1e-12

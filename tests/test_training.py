@@ -29,6 +29,7 @@ KEYS = ("train", "test", "score", "gap")
     dict(psi_n=1.0, psi_p=0.5, m=1, t=0.5, lam=0.0),        # primal chart, below the threshold
     dict(psi_n=1.0, psi_p=3.0, m=2, t=0.3, lam=0.0),        # dual chart, minimum-norm readout
     dict(psi_n=0.7, psi_p=1.2, m=math.inf, t=1.0, lam=0.02),
+    dict(psi_n=1.0, psi_p=2.0, m=2, a=1.0, delta=0.5, lam=0.01),  # a^2 + Delta = 1.5: Gamma^2 != 1
 ])
 def test_tau_inf_on_the_contour_equals_the_ridge(point):
     curve = rmt_dsm.errors(**point, tau=1.0).info["curve"]
