@@ -173,8 +173,11 @@ def _parameters(points, coefs, dtype):
             return np.array([repr(float(v)) for v in vals], dtype=EXTENDED)
         return np.array(vals, dtype=float)
 
-    kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
-    kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
+    if dtype is EXTENDED:  # 1/m divided out in extended precision
+        kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
+        kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
+    else:  # the point's own kappa (`rmt_dsm.point.Point.kappa`)
+        kappa = np.array([float(p.kappa) for p in points], dtype=float)
     sys_vals = {"psi_n": dec([p.psi_n for p in points]), "psi_p": dec([p.psi_p for p in points]), "kappa": kappa,
                 "a": np.array([p.a for p in points], dtype=dtype), "delta": np.array([p.delta for p in points],
                                                                                    dtype=dtype)}
