@@ -551,10 +551,15 @@ def _with_quadrature_error(pt: Point, start=None) -> tuple:
     fine = pt.sigma.refined()
     if fine is None:
         return res, sol
-    res_fine, _ = _errors_at(replace(pt, sigma=fine))
+    return _quadrature_checked(res, _errors_at(replace(pt, sigma=fine))[0]), sol
+
+
+def _quadrature_checked(res: Errors, res_fine: Errors) -> Errors:
+    """The result at twice the quadrature order with info["quadrature_error"] = the largest change
+    of train, test, score and floor from the result ``res`` at the order of the point [S§6]."""
     diff = max((abs(getattr(res_fine, k) - getattr(res, k)) for k in ("train", "test", "score", "floor")
                 if not mpmath.isinf(getattr(res, k))), default=0)
-    return replace(res_fine, quadrature={**(res_fine.quadrature or {}), "quadrature_error": diff}), sol
+    return replace(res_fine, quadrature={**(res_fine.quadrature or {}), "quadrature_error": diff})
 
 
 def _training_curve(vary, values, base, tau) -> list[Errors]:

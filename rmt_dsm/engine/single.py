@@ -99,6 +99,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     Returns (g, J, iterations); raises `Failed`."""
     g, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
     t, h = 0.0, float(h0)
+    grow = True  # no step doubling right after a rejection
     for _ in range(max_steps):
         if t >= 1:
             return g, J, its_total
@@ -120,12 +121,14 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
             gn, Jn, its = newton(c, pred, path(tn)[0], loose=tn < 1 or not exact_end)
         except Failed:
             h /= 2
+            grow = False
             if h < hmin:
                 raise Failed(f"continuation stalled at t = {t:.6g}") from None
             continue
         its_total += its
         g, J, t = gn, Jn, tn
-        h = 2 * h if its <= 2 else (h / 2 if its >= 5 else h)
+        h = 2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h)
+        grow = True
     raise Failed("too many continuation steps")
 
 
