@@ -120,18 +120,20 @@ def _solve(J, b, ok):
     are not solved.
     """
     many = b.ndim == J.ndim
-    B = b if many else b[..., None]
     n = J.shape[-1]
     if n <= 2:
+        if many:  # one right-hand side at a time
+            cols = [_solve(J, b[..., k], ok) for k in range(b.shape[-1])]
+            return np.stack([c[0] for c in cols], axis=-1), np.logical_and.reduce([c[1] for c in cols])
         with np.errstate(all="ignore"):
             if n == 1:
-                x = B / J[:, :1, :1]
+                x = b / J[:, 0]
             else:
-                det = (J[:, 0, 0] * J[:, 1, 1] - J[:, 0, 1] * J[:, 1, 0])[:, None]
-                x = np.stack([J[:, 1, 1, None] * B[:, 0] - J[:, 0, 1, None] * B[:, 1],
-                              J[:, 0, 0, None] * B[:, 1] - J[:, 1, 0, None] * B[:, 0]], axis=1) / det[:, None]
-        good = ok & np.isfinite(x).all(axis=(-2, -1))
-        return (x if many else x[..., 0]), good
+                det = J[:, 0, 0] * J[:, 1, 1] - J[:, 0, 1] * J[:, 1, 0]
+                x = np.stack([J[:, 1, 1] * b[:, 0] - J[:, 0, 1] * b[:, 1],
+                              J[:, 0, 0] * b[:, 1] - J[:, 1, 0] * b[:, 0]], axis=-1) / det[:, None]
+        return x, ok & np.isfinite(x).all(axis=-1)
+    B = b if many else b[..., None]
     good = ok & np.isfinite(J).all(axis=(-2, -1)) & np.isfinite(B).all(axis=(-2, -1))
     if not good.all():  # identity for the others, so that the batch stays well defined
         J = np.where(good[:, None, None], J, np.eye(J.shape[-1]))
@@ -203,7 +205,10 @@ def _newton(fns, g, th, ok, loose, maxit=8):
             g[im] += dx[keep]
             its[im] += 1
             prev[im] = ndx_i[keep]
-            if im.size:
+            if 2 * im.size > N:  # most points move: evaluate all (cheaper than indexing)
+                F, J = fns.evaluate(g, th)
+                scale, r = 1 + _norm(g), _norm(F)
+            elif im.size:
                 Fi, Ji = fns.evaluate(g[im], _take(th, im))
                 F[im], J[im] = Fi, Ji
                 scale[im] = 1 + _norm(g[im])
