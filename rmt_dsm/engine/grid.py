@@ -35,7 +35,6 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-from .codegen import lambdify
 from .solve import GUARD_DIGITS
 
 __all__ = ["GridFunctions", "grid_functions", "solve_grid", "polish_grid"]
@@ -91,6 +90,8 @@ def grid_functions(sysm, z) -> GridFunctions:
         return cache[z]
     hom = sysm.homotopy
     import sympy as sp
+
+    from .codegen import lambdify  # code generation only here: the solvers below need none
 
     eqs = sp.Matrix(list(hom.equations if hom is not None else sysm.equations))
     unknowns = list(sysm.unknowns)
