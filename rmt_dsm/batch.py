@@ -439,36 +439,44 @@ def _one(pt, coef):
     p64 = _scalars(_parameters([pt], [coef], float))
     pld = _scalars(_parameters([pt], [coef], EXTENDED))
 
-    def theta(prm, lam, s):
-        vals = {**prm["system"], "epsilon": 0.0, "s_h": s, "x": -1.0 if primal else lam, "y": lam if primal else -1.0}
+    i_s = fns.index("s_h")
+
+    def base(prm):  # the parameter list of ``prm`` in the point's chart (x = -1 or y = -1), built once
+        vals = {**prm["system"], "epsilon": 0.0, "s_h": 0.0, "x": -1.0, "y": -1.0}
         return [vals[n] for n in names]
+
+    def theta(base, lam, s):
+        out = base.copy()
+        out[k_lam], out[i_s] = lam, s
+        return out
 
     lam = p64["lam"]
     lam_h = max(lam, _LAM_START)
-    g = [-v for v in c.f(*[0.0] * fns.n, *theta(p64, lam_h, 0.0))]
-    g, J, its = S.track(c, g, lambda t: (theta(p64, lam_h, t), {-1: 1.0}), 1.0, exact_end=lam == lam_h)
+    b64 = base(p64)
+    g = [-v for v in c.f(*[0.0] * fns.n, *theta(b64, lam_h, 0.0))]
+    g, J, its = S.track(c, g, lambda t: (theta(b64, lam_h, t), {-1: 1.0}), 1.0, exact_end=lam == lam_h)
     if lam < lam_h:
         lam_end = lam if lam > 0 else float(_ladder_floor([pt])[0])
         rate = math.log(lam_end / lam_h)
 
         def ladder(t):
             lt = lam_h * math.exp(t * rate)
-            return theta(p64, lt, 1.0), {k_lam: lt * rate}
+            return theta(b64, lt, 1.0), {k_lam: lt * rate}
 
         g, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True)
         its += its2
         if lam == 0:
-            g, J, its3 = S.track(c, g, lambda t: (theta(p64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0)
+            g, J, its3 = S.track(c, g, lambda t: (theta(b64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0)
             its += its3
-    th64 = theta(p64, lam, 1.0)
+    th64 = theta(b64, lam, 1.0)
     f, J = c.fj(*g, *th64)
     if not _branch_ok(np.array([g]), th64[fns.index("x")], th64[fns.index("y")])[0]:
         raise S.Failed("not the physical branch")
     v64 = _observables_one(c, fns, pt.sigma, g, J, th64, p64, primal)
-    thld = theta(pld, pld["lam"], EXTENDED(1))
+    thld = theta(base(pld), pld["lam"], EXTENDED(1))
     vld = _observables_one(c, fns, pt.sigma, S.polish(c, g, J, thld), J, thld, pld, primal)
     moved = _moved(p64, _STEP_DOUBLE)
-    thm = theta(moved, lam, 1.0)
+    thm = theta(base(moved), lam, 1.0)
     gm, Jm, itm = S.newton(c, g, thm, maxit=20)
     vm = _observables_one(c, fns, pt.sigma, gm, Jm, thm, moved, primal)
     values, accuracy = [], []
