@@ -236,3 +236,17 @@ def test_sweep_points_built_in_c_loops_equal_one_by_one():
     want = [point(*(values[k][i] for k in ("psi_n", "psi_p", "m", "t", "lam")), "tanh", values["a"][i],
                   values["delta"][i]) for i in range(n)]
     assert got == want
+
+
+def test_single_point_solve_of_three_unknowns_matches_lapack():
+    from rmt_dsm.engine.single import Failed, lu_solve
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        A = rng.normal(size=(3, 3)) * 10.0 ** rng.integers(-6, 7, size=(3, 1))  # rows of any scale
+        b = rng.normal(size=3)
+        x = lu_solve(A.tolist(), b.tolist())
+        ref = np.linalg.solve(A, b)
+        assert np.linalg.norm(x - ref) <= 1e-14 * np.linalg.cond(A) * np.linalg.norm(ref)
+    with pytest.raises(Failed):
+        lu_solve([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]], [1.0, 2.0, 3.0])
