@@ -240,6 +240,9 @@ def _parameters(points, coefs, dtype):
 
         sys_vals.update(reduction_for(sigma).values(sigma, num))
     atoms = [(num(w), num(lk)) for w, lk in zip(sigma.weights, sigma.eigenvalues)]
+    # a parameter equal at every point (all but psi_p along a psi_p curve) as one number
+    sys_vals = {k: v[0] if isinstance(v, np.ndarray) and v.ndim and (v == v[0]).all() else v
+                for k, v in sys_vals.items()}
     return {"system": sys_vals, "atoms": atoms, "lam": dec([p.lam for p in points]),
             "primal": np.array([p.chart == "primal" for p in points]),
             **{k: sys_vals[k] for k in ("a", "delta", "mu1", "v2", "s2")}}
