@@ -40,7 +40,7 @@ import numpy as np
 from ..engine import ConvergenceError, FixedPointSystem
 from ..data_spectrum import as_spectrum
 from .numeric import entry_for, floor, numeric_observables, numeric_system
-from .two_point import node_factors, two_point_matrix
+from .two_point import node_factors, product, two_point_matrix
 
 __all__ = ["Contour", "SpectralData", "support_bound", "spectral_edges", "spectral_data", "g_tau",
            "training_errors", "training_curve", "TrainingCurve", "TrainingErrors"]
@@ -49,6 +49,8 @@ __all__ = ["Contour", "SpectralData", "support_bound", "spectral_edges", "spectr
 #: the error of the 2M sum is then ~ this squared (geometric convergence)
 _ACCEPT = 1e-9
 _M_START = 64
+#: the first rule is built by continuation on this many nodes, then by doubling (batched Newton)
+_M_CONTINUED = 32
 _M_MAX = 4096
 #: the mass of the chart's spectral measure inside the contour must be the expected one to this
 #: tolerance (the certificate that the contour encloses the whole support) [T§4]
@@ -130,7 +132,7 @@ def support_bound(base: dict, sigma=None) -> float:
     return (abs(base["mu1"]) * math.sqrt(Y2) * (1 + math.sqrt(pp)) + math.sqrt(Z2)) ** 2
 
 
-def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4, sigma=None) -> tuple[float, float]:
+def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-2, sigma=None) -> tuple[float, float]:
     """(a, b) with b >= E_+ (certified, :func:`support_bound`) and a, meant to be <= E_-: the lower
     edge of the V-weighted support of U [T§4].
 
@@ -228,7 +230,9 @@ class Contour:
 @dataclass(frozen=True)
 class SpectralData:
     """Everything tau-independent on the contour: nodes, weights, h, X1 and T; ``mass``: the mass of
-    the chart's spectral measure inside the contour, -(1/2 pi i) oint g dz (g_v primal, g_u0 dual)."""
+    the chart's spectral measure inside the contour, -(1/2 pi i) oint g dz (g_v primal, g_u0 dual).
+    T holds the rows theta_k in [0, pi] (k = 0 .. M/2) only: the other rows are their complex
+    conjugates, T(conj z1, conj z2) = conj T(z1, z2)."""
 
     contour: Contour
     z: np.ndarray
@@ -237,31 +241,67 @@ class SpectralData:
     X1: np.ndarray
     T: np.ndarray
     mass: float = 1.0
-    solutions: tuple = field(default=(), compare=False, repr=False)  # engine Solutions, theta = pi .. 0
+    upper: np.ndarray | None = field(default=None, compare=False, repr=False)  # (g_u0, g_u1, g_v), k = 0 .. M/2
 
 
-def node_solutions(base: dict, chart: str, contour: Contour, M: int, previous: tuple = (), sigma=None) -> list:
-    """Dyson solutions at the upper-half nodes theta = pi (left real crossing) ... 0 of the M-node
-    rule, reached by continuation node after node from the left crossing (itself continued from
-    z = -1); ``previous`` (the solutions of the M/2-node rule) supplies every other node."""
+def node_values(base: dict, chart: str, contour: Contour, M: int, previous=None, sigma=None) -> np.ndarray:
+    """Reduced Dyson solutions (g_u0, g_u1, g_v) at the upper-half nodes theta_k = 2 pi k/M,
+    k = 0 .. M/2 (rows), of the M-node rule.
+
+    Without ``previous``: continuation node after node from the left real crossing theta = pi
+    (itself continued from z = -1), on at most `_M_CONTINUED` nodes (then doubled as below).  With ``previous`` (the rows of the M/2-node rule) the even
+    nodes are known and the odd ones, each between two known neighbours, are solved together by
+    Newton from the mean of the neighbours (`rmt_dsm.engine.grid`); a node where Newton fails,
+    lands farther from that guess than the neighbours are apart, or breaks the Stieltjes sign, is
+    continued from its neighbour instead (as are all nodes of a spectrum without shipped code).
+    """
     z, _ = contour.nodes(M)
-    upper = np.arange(M // 2, -1, -1)
-    reuse = len(previous) == M // 4 + 1
-    sols, prev = [], None
-    for n, k in enumerate(upper):
-        if reuse and k % 2 == 0:
-            sol = previous[n // 2]
-        else:
-            if prev is None:
-                prev = _ok(base, chart, float(z[k].real), _solve(base, chart, -1.0, None, sigma), +1, sigma)
-                if prev is None:
-                    raise ConvergenceError("training contour", f"no physical real solution at the left crossing "
-                                           f"z = {float(z[k].real):.6g} of the contour", base)
-            zk = complex(z[k]) if abs(z[k].imag) > 0 else float(z[k].real)
-            sol = _solve(base, chart, zk, prev, sigma)
-        sols.append(sol)
-        prev = sol
-    return sols
+    out = np.empty((M // 2 + 1, 3), dtype=complex)
+    batched = entry_for(as_spectrum(sigma)) is not None
+    if (previous is None or len(previous) != M // 4 + 1) and batched and M > _M_CONTINUED:
+        previous = node_values(base, chart, contour, M // 2, None, sigma)
+    if previous is None or len(previous) != M // 4 + 1:
+        sol = _ok(base, chart, float(z[M // 2].real), _solve(base, chart, -1.0, None, sigma), +1, sigma)
+        if sol is None:
+            raise ConvergenceError("training contour", f"no physical real solution at the left crossing "
+                                   f"z = {float(z[M // 2].real):.6g} of the contour", base)
+        out[M // 2] = sol.vector
+        for k in range(M // 2 - 1, -1, -1):
+            sol = _solve(base, chart, complex(z[k]) if k else float(z[k].real), sol, sigma)
+            out[k] = sol.vector
+        return out
+    out[0::2] = previous
+    odd = np.arange(1, M // 2, 2)
+    guess = 0.5 * (out[odd - 1] + out[odd + 1])
+    ok = _newton_at_nodes(base, chart, z[odd], guess, sigma) if batched else None
+    for i, k in enumerate(odd):
+        if ok is not None and ok[1][i]:
+            out[k] = ok[0][i]
+            continue
+        start = _solve(base, chart, complex(z[k + 1]) if k + 1 < M // 2 else float(z[k + 1].real), list(out[k + 1]),
+                       sigma)
+        out[k] = _solve(base, chart, complex(z[k]), start, sigma).vector
+    return out
+
+
+def _newton_at_nodes(base: dict, chart: str, z, guess, sigma):
+    """(g, ok): Newton from ``guess`` at all the nodes z at once; ok where it converged close to the
+    guess (within the spacing of the neighbours) on the Stieltjes branch (Im g Im z >= 0)."""
+    from ..engine.batch import batch_functions
+    from ..engine.grid import _newton
+
+    system = contour_system(sigma)
+    fns = batch_functions(system)
+    xy = np.array([_xy(chart, zk) for zk in z], dtype=complex)
+    point = {**base, "x": xy[:, 0], "y": xy[:, 1], "epsilon": 0.0}
+    th = [np.asarray(point[p.name], dtype=complex) if p.name in ("x", "y") else complex(point[p.name])
+          for p in system.parameters] + [complex(1.0)]
+    g, ok, _, _ = _newton(fns, guess.copy(), th, np.ones(len(z), dtype=bool), np.zeros(len(z), dtype=bool))
+    g_chart = g[:, 2] if chart == "primal" else g[:, 0]
+    spread = np.max(np.abs(np.diff(guess, axis=0)), initial=0.0) if len(guess) > 1 else 1.0
+    ok &= np.max(np.abs(g - guess), axis=1) <= max(spread, 1e-8)
+    ok &= (np.sign(np.imag(z)) * g_chart.imag) >= -1e-9 * (1 + np.abs(g_chart))
+    return g, ok
 
 
 def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: SpectralData | None = None,
@@ -273,23 +313,24 @@ def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: Sp
     """
     spectrum = as_spectrum(sigma)
     z, dz = contour.nodes(M)
-    sols = node_solutions(base, chart, contour, M, previous.solutions if previous is not None else (), sigma)
+    upper_vals = node_values(base, chart, contour, M, previous.upper if previous is not None else None, sigma)
     vals = np.empty((M, 3), dtype=complex)
-    for k, sol in zip(range(M // 2, -1, -1), sols):
-        vals[k] = [complex(v) for v in sol.vector]
+    vals[:M // 2 + 1] = upper_vals
     for k in range(M // 2 + 1, M):
         vals[k] = np.conj(vals[M - k])
     xs, Q, X1 = observables_at_nodes(base, chart, z, vals, spectrum)
     h = 1 - xs * Q                                                                 # [D eq. (6.2)]
     atoms = (spectrum.weights, spectrum.eigenvalues)
     f = node_factors(base, *atoms, vals, X1)
-    T = np.empty((M, M), dtype=complex)
+    upper = M // 2 + 1
+    T = np.empty((upper, M), dtype=complex)
     step = 128
-    for i in range(0, M, step):
-        T[i:i + step] = two_point_matrix(base, *atoms, node_factors(base, *atoms, vals[i:i + step], X1[i:i + step]), f)
+    for i in range(0, upper, step):
+        j = min(i + step, upper)
+        T[i:j] = two_point_matrix(base, *atoms, node_factors(base, *atoms, vals[i:j], X1[i:j]), f)
     g_chart = vals[:, 2] if chart == "primal" else vals[:, 0]
     mass = float((-1 / (2j * np.pi) * np.sum(g_chart * dz)).real)
-    return SpectralData(contour, z, dz, h, X1, T, mass, solutions=tuple(sols))
+    return SpectralData(contour, z, dz, h, X1, T, mass, upper=upper_vals)
 
 
 def observables_at_nodes(base: dict, chart: str, z, vals, spectrum):
@@ -336,11 +377,15 @@ def _errors(data: SpectralData, coef, delta, F_pop, lam, taus) -> np.ndarray:
     g = np.array([g_tau(data.z, tau, lam) for tau in taus])          # (n_tau, M)
     w = g * data.dz
     c = -1 / (2j * np.pi)
-    F_g = (c * (w @ data.h)).real
-    F_ug2 = (c * ((w * g * data.z) @ data.h)).real
-    F_g2 = (c * ((w * g) @ data.h)).real
-    X_g = (c * (w @ data.X1)).real
-    B_gg = (c * c * np.einsum("tk,tk->t", w @ data.T, w)).real
+    F_g = (c * product(w, data.h)).real
+    F_ug2 = (c * product(w * g * data.z, data.h)).real
+    F_g2 = (c * product(w * g, data.h)).real
+    X_g = (c * product(w, data.X1)).real
+    # the double sum over rows theta_j in [0, pi]: the rows in (pi, 2 pi) add the complex conjugates
+    upper = data.T.shape[0]
+    rows = np.full(upper, 2.0)
+    rows[[0, -1]] = 1.0
+    B_gg = (c * c).real * product((w[:, :upper] * product(w, data.T.T)).real, rows)
     train = 1 - 2 * F_g + F_ug2
     test = 1 - 2 * coef.mu1 * math.sqrt(delta) * X_g + coef.mu1 ** 2 * B_gg + (coef.v2 + coef.s2) * F_g2
     floor = np.full_like(test, F_pop)
@@ -438,9 +483,19 @@ def expected_mass(base: dict, contour: Contour) -> float:
     return 1.0 - max(0.0, 1 - (base["psi_n"] + 1) / base["psi_p"])
 
 
+def _spread(taus, most: int = 32) -> list:
+    """At most ``most`` of the requested times, spread evenly over their sorted list (smallest and
+    largest included): with the check grid they control the node doubling, the quadrature error
+    being bounded uniformly in tau [T§4]."""
+    ordered = sorted(taus)
+    if len(ordered) <= most:
+        return ordered
+    return [ordered[i] for i in np.unique(np.linspace(0, len(ordered) - 1, most).round().astype(int))]
+
+
 def _converged(base, chart, coef, delta, F_pop, lam, taus, tol, sigma, contour) -> TrainingCurve:
     """Node doubling on one contour until the M and 2M sums agree to ``tol``."""
-    check = [t for t in taus] + _check_taus(contour, lam)
+    check = _spread(taus) + _check_taus(contour, lam)
     M = _M_START
     prev = spectral_data(base, chart, contour, M, sigma=sigma)
     old = _errors(prev, coef, delta, F_pop, lam, check)

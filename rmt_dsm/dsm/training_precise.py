@@ -86,7 +86,7 @@ def _node_values(base, base_mp, chart, contour, M, dps, cache, sigma):
             zk = complex(zd[k]) if abs(zd[k].imag) > 0 else float(zd[k].real)
             prev = _solve(base, chart, zk, prev, sigma)
         if key not in cache:
-            x, y = _xy(chart, z[k])
+            x, y = _xy(chart, z[k] if z[k].imag else z[k].real)  # the real crossings as real numbers
             sol = sysm.solve({**base_mp, "x": x, "y": y, "epsilon": 0}, dps=dps, start=prev.vector)
             cache[key] = sol.vector
         vals[k] = cache[key]

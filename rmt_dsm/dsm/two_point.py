@@ -86,11 +86,21 @@ def node_factors(params: dict, weights, eigenvalues, g, X1) -> NodeFactors:
     return NodeFactors(g, rho, D, S * D, gbar, X1)
 
 
+#: products with fewer multiply-adds than this skip BLAS (whose threads' start-up dominates there)
+_SMALL_PRODUCT = 4_000_000
+
+
+def product(A, B):
+    """The matrix product A @ B: numpy's own loops (np.einsum) for a small complex or float product,
+    BLAS (matmul) for a large one; object arrays (flint balls, mpmath numbers) by matmul."""
+    if A.dtype != object and A.shape[0] * A.shape[-1] * B.shape[-1] < _SMALL_PRODUCT:
+        return np.einsum("ik,k...->i...", A, B)
+    return A @ B
+
+
 def _solve3(A, b):
-    """Solutions of the stacked 3 x 3 systems A y = b (A: (..., 3, 3), b: (..., 3))."""
-    if A.dtype != object:
-        return np.linalg.solve(A, b[..., None])[..., 0]
-    # any scalar type: Cramer's rule
+    """Solutions of the stacked 3 x 3 systems A y = b (A: (..., 3, 3), b: (..., 3)) by Cramer's rule:
+    elementwise operations on the whole stack, for any scalar type (complex, flint balls)."""
     det = lambda M: (M[..., 0, 0] * (M[..., 1, 1] * M[..., 2, 2] - M[..., 1, 2] * M[..., 2, 1])  # noqa: E731
                      - M[..., 0, 1] * (M[..., 1, 0] * M[..., 2, 2] - M[..., 1, 2] * M[..., 2, 0])
                      + M[..., 0, 2] * (M[..., 1, 0] * M[..., 2, 1] - M[..., 1, 1] * M[..., 2, 0]))
@@ -116,7 +126,7 @@ def two_point_matrix(params: dict, weights, eigenvalues, f1: NodeFactors, f2: No
     one = np.ones_like(K0)
 
     def atom_sum(L, R, f):  # sum_k w_k f(l_k) L(z1_i, l_k) R(z2_j, l_k)
-        return (L * (w * f)[None, :]) @ R.T
+        return product(L * (w * f)[None, :], R.T)
 
     r1, rK, rKK, rc, rKc = (atom_sum(f1.rho, f2.rho, f) for f in (one, K0, K0 * K0, c, K0 * c))
     d1, dK, dc = (atom_sum(f1.D, f2.D, f) for f in (one, K0, c))
