@@ -21,9 +21,11 @@ of U (which excludes the atom of U at 0: V lies in the range of U) [T eq. (4.1)]
 where h(z) = 1 - x Q and X1(z) are [D eqs. (6.2)-(6.3)] at the ridge lambda = -z and T is the
 two-resolvent trace of :mod:`rmt_dsm.dsm.two_point`.
 
-Contour [T§4]: a Bernstein ellipse in zeta = log z around [log E_-, log E_+] (E_+- the edges
-of the support, found on the real axis as folds of the Dyson solution), with semi-minor axis
-below pi/2.  Then Re z > 0 on and inside the strip the trapezoidal rule needs, so
+Contour [T§4]: a Bernstein ellipse in zeta = log z around [log a, log b], with semi-minor axis
+below pi/2: b a certified bound of the spectrum of U [T eq. (4.2)], a below its lower edge (found on
+the real axis as the fold of the Dyson solution, and certified afterwards by the mass of the
+spectral measure inside the contour [T eq. (4.3)]).  Any data spectrum: written-out atoms (shipped
+generated code), many atoms or the quadrature atoms of a continuous spectrum (vectorized atom sums).  Then Re z > 0 on and inside the strip the trapezoidal rule needs, so
 |exp(-tau (z + lambda))| <= 1: the integrands are bounded uniformly in tau (no cancellation,
 no oscillation problem at large tau), the contour separates the support from 0 and from
 -lambda, and the same nodes serve every tau (tau = inf included).  The trapezoidal rule
@@ -329,7 +331,7 @@ def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: Sp
         j = min(i + step, upper)
         T[i:j] = two_point_matrix(base, *atoms, node_factors(base, *atoms, vals[i:j], X1[i:j]), f)
     g_chart = vals[:, 2] if chart == "primal" else vals[:, 0]
-    mass = float((-1 / (2j * np.pi) * np.sum(g_chart * dz)).real)
+    mass = float((-1 / (2j * np.pi) * np.sum(g_chart * dz)).real)                # [T eq. (4.3)]
     return SpectralData(contour, z, dz, h, X1, T, mass, upper=upper_vals)
 
 
@@ -476,7 +478,7 @@ def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: fl
 
 def expected_mass(base: dict, contour: Contour) -> float:
     """The mass of the chart's spectral measure inside the contour when it encloses the whole support
-    [T§4]: 1, less at m = inf the atom of U at s^2 (mass 1 - (psi_n + 1)/psi_p, V-weight 0) when it
+    [T eq. (4.3)]: 1, less at m = inf the atom of U at s^2 (mass 1 - (psi_n + 1)/psi_p, V-weight 0) when it
     lies left of the contour."""
     if base["kappa"] != 0 or contour.left <= base["s2"]:
         return 1.0
