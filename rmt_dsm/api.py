@@ -472,8 +472,8 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
         Gradient-flow training time from C = 0 (docs/training_time.md); None or inf: the
         converged ridge readout.  Finite tau: contour quadrature over the same Dyson solution
         [derivations/training_time.md], ``accuracy`` from the quadrature error estimate; with
-        ``dps`` it needs python-flint (extra ``precision``).  With ``sigma``: spectra of at
-        most 4 atoms (`rmt_dsm.dsm.atoms.EXPLICIT_MAX`; continuous spectra: ValueError).
+        ``dps`` it needs python-flint (extra ``precision``).  Any ``sigma`` (a continuous
+        spectrum: ``info["quadrature_error"]`` as below, at each tau).
     sigma : optional
         The data spectrum (derivations/structured_data.md): None (Sigma = I), pairs
         ``[(w_1, l_1), ...]`` (weights summing to 1, eigenvalues >= 0), a ``"W1:L1,W2:L2"``
