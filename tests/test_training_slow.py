@@ -69,14 +69,20 @@ def test_precision_contract_d_vs_d_plus_10():
     assert abs(float(hi.test) - ref.test) < 1e-12
 
 
-def test_precision_contract_with_a_data_spectrum():
-    """Two atoms (one of them l = 0): D vs D + 10 digits, and the double route."""
+@pytest.mark.parametrize("point", [
+    # two atoms (one of them l = 0): the explicit route
+    dict(psi_n=0.5, psi_p=1.5, m=4, t=0.5, lam=0.01, tau=30.0, sigma="0.5:2,0.5:0", activation="erf"),
+    # six atoms: the vectorized atom-sum route (K > 4)
+    dict(psi_n=1.0, psi_p=0.5, m=1, t=0.5, lam=0.0, tau=3.0, activation="erf",
+         sigma="0.2:0.1,0.2:0.5,0.2:1,0.2:2,0.1:4,0.1:8"),
+])
+def test_precision_contract_with_a_data_spectrum(point):
+    """D vs D + 10 digits, and the double route."""
     pytest.importorskip("flint")
     import mpmath
 
     from rmt_dsm import errors
 
-    point = dict(psi_n=0.5, psi_p=1.5, m=4, t=0.5, lam=0.01, tau=30.0, sigma="0.5:2,0.5:0", activation="erf")
     lo, hi = errors(**point, dps=12), errors(**point, dps=22)
     for key in ("train", "test", "score", "gap", "floor"):
         a, b = getattr(lo, key), getattr(hi, key)
@@ -102,19 +108,3 @@ def test_power_law_spectrum_against_the_exact_flow_of_the_true_model():
                 mean, se = sim[:, j, i].mean(), sim[:, j, i].std(ddof=1) / math.sqrt(seeds)
                 assert abs(getattr(th, key) - mean) < 4 * se + 1.5 / d, (d, TAUS[j], key, getattr(th, key), mean, se)
 
-
-def test_precision_contract_with_six_atoms():
-    """Six atoms (the vectorized atom-sum route, K > 4): D vs D + 10 digits, and the double route."""
-    pytest.importorskip("flint")
-    import mpmath
-
-    from rmt_dsm import errors
-
-    point = dict(psi_n=1.0, psi_p=0.5, m=1, t=0.5, lam=0.0, tau=3.0, activation="erf",
-                 sigma="0.2:0.1,0.2:0.5,0.2:1,0.2:2,0.1:4,0.1:8")
-    lo, hi = errors(**point, dps=12), errors(**point, dps=22)
-    for key in ("train", "test", "score", "gap", "floor"):
-        a, b = getattr(lo, key), getattr(hi, key)
-        assert abs(a - b) <= mpmath.mpf(10) ** -7 * abs(b), key
-    ref = errors(**point)
-    assert abs(float(hi.test) - ref.test) < 1e-12 and abs(float(hi.train) - ref.train) < 1e-12

@@ -24,12 +24,14 @@ two-resolvent trace of :mod:`rmt_dsm.dsm.two_point`.
 Contour [T§4]: a Bernstein ellipse in zeta = log z around [log a, log b], with semi-minor axis
 below pi/2: b a certified bound of the spectrum of U [T eq. (4.2)], a below its lower edge (found on
 the real axis as the fold of the Dyson solution, and certified afterwards by the mass of the
-spectral measure inside the contour [T eq. (4.3)]).  Any data spectrum: written-out atoms (shipped
-generated code), many atoms or the quadrature atoms of a continuous spectrum (vectorized atom sums).  Then Re z > 0 on and inside the strip the trapezoidal rule needs, so
-|exp(-tau (z + lambda))| <= 1: the integrands are bounded uniformly in tau (no cancellation,
-no oscillation problem at large tau), the contour separates the support from 0 and from
+spectral measure inside the contour [T eq. (4.3)]).  Then Re z > 0 on and inside the strip the
+trapezoidal rule needs, so |exp(-tau (z + lambda))| <= 1: the integrands are bounded uniformly in
+tau (no cancellation, no oscillation problem at large tau), the contour separates the support from 0 and from
 -lambda, and the same nodes serve every tau (tau = inf included).  The trapezoidal rule
 converges geometrically; the number of nodes is doubled until two successive sums agree.
+
+Any data spectrum: written-out atoms (shipped generated code, no sympy), any number of atoms and the
+quadrature atoms of a continuous spectrum (vectorized atom sums, `rmt_dsm.dsm.atoms.BoundAtoms`).
 """
 from __future__ import annotations
 
@@ -259,7 +261,7 @@ def node_values(base: dict, chart: str, contour: Contour, M: int, previous=None,
     """
     z, _ = contour.nodes(M)
     out = np.empty((M // 2 + 1, 3), dtype=complex)
-    batched = entry_for(as_spectrum(sigma)) is not None
+    batched = True
     if (previous is None or len(previous) != M // 4 + 1) and batched and M > _M_CONTINUED:
         previous = node_values(base, chart, contour, M // 2, None, sigma)
     if previous is None or len(previous) != M // 4 + 1:
