@@ -92,10 +92,25 @@ _SMALL_PRODUCT = 4_000_000
 
 def product(A, B):
     """The matrix product A @ B: numpy's own loops (np.einsum) for a small complex or float product,
-    BLAS (matmul) for a large one; object arrays (flint balls, mpmath numbers) by matmul."""
-    if A.dtype != object and A.shape[0] * A.shape[-1] * B.shape[-1] < _SMALL_PRODUCT:
+    BLAS (matmul) for a large one; arrays of python-flint balls by flint's matrix product (C speed:
+    the atom sums of a many-atom spectrum at any precision); other object arrays by matmul."""
+    if A.dtype == object:
+        return _ball_product(A, B) if type(A.flat[0]).__name__ == "acb" else A @ B
+    if A.shape[0] * A.shape[-1] * B.shape[-1] < _SMALL_PRODUCT:
         return np.einsum("ik,k...->i...", A, B)
     return A @ B
+
+
+def _ball_product(A, B):
+    """A @ B for object arrays of flint acb balls (A 2-d, B 1-d or 2-d)."""
+    from flint import acb_mat
+
+    B2 = B[:, None] if B.ndim == 1 else B
+    C = acb_mat(A.shape[0], A.shape[1], list(A.ravel())) * acb_mat(B2.shape[0], B2.shape[1], list(B2.ravel()))
+    out = np.empty(C.nrows() * C.ncols(), dtype=object)
+    out[:] = C.entries()
+    out = out.reshape(C.nrows(), C.ncols())
+    return out[:, 0] if B.ndim == 1 else out
 
 
 def _solve3(A, b):
