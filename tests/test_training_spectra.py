@@ -134,3 +134,22 @@ def test_cli_errors_tau_with_a_continuous_spectrum_reports_the_quadrature_error(
     for k in KEYS:
         assert data[k] == pytest.approx(getattr(ref, k), abs=1e-13)
     assert data["solver"]["quadrature_error"] == pytest.approx(ref.info["quadrature_error"], rel=1e-6, abs=1e-15)
+
+
+def test_mass_certificate_lowers_a_lower_focus_inside_the_spectrum(monkeypatch):
+    """A lower focus inside the spectrum (what a continuation stepping over a part of it would give)
+    is caught (here by the left real crossing, inside the spectrum: no real solution continued from
+    below; across a gap, by the mass inside the contour [T eq. (4.3)], which every point checks): the
+    focus is lowered and the errors are those of the correct contour."""
+    from rmt_dsm.dsm import training
+
+    point = dict(psi_n=1.0, psi_p=0.5, m=1, t=0.5, lam=0.0, activation="erf")
+    good = rmt_dsm.learning_curve("tau", TAUS, **point)
+    a, b = good[0].info["edges"]
+    edges = training.spectral_edges
+    monkeypatch.setattr(training, "spectral_edges", lambda *args, **kw: (5 * edges(*args, **kw)[0], b))
+    bad = rmt_dsm.learning_curve("tau", TAUS, **point)
+    assert bad[0].info["edges"][0] < a                    # lowered below the true lower edge
+    for x, y in zip(bad, good):
+        for k in KEYS:
+            assert getattr(x, k) == pytest.approx(getattr(y, k), abs=1e-12), k

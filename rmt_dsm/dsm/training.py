@@ -459,23 +459,29 @@ def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: fl
 
     Certificate [T§4]: the upper focus bounds the spectrum (:func:`support_bound`); the lower one
     comes from a real-axis search, so the mass of the chart's spectral measure inside the contour
-    is compared with :func:`expected_mass` (to 1e-8): when some is missing (the search stepped over
-    a part of the support) the lower focus is lowered tenfold and the curve computed again.
+    is compared with :func:`expected_mass` (to 1e-8): when some is missing, or no solution is found
+    on the contour's left real crossing (the search stepped over a part of the support), the lower
+    focus is lowered tenfold and the curve computed again.
     ``sigma``: the data spectrum (default Sigma = I; ``base`` holds its atom parameters); the floor
     is its F_pop [S eq. (5.6)]."""
     spectrum = as_spectrum(sigma)
     F_pop = floor(zip(map(float, spectrum.weights), map(float, spectrum.eigenvalues)), float(a), float(delta))
     contour = contour_for(base, chart, lam, taus, sigma)
     for _ in range(_MAX_WIDENINGS):
-        curve = _converged(base, chart, coef, delta, F_pop, lam, taus, tol, sigma, contour)
-        missing = expected_mass(base, contour) - curve.data.mass
-        if abs(missing) <= _MASS_TOL:
-            return curve
+        try:
+            curve = _converged(base, chart, coef, delta, F_pop, lam, taus, tol, sigma, contour)
+        except ConvergenceError as exc:  # e.g. the left real crossing inside the spectrum
+            failure = exc
+        else:
+            missing = expected_mass(base, contour) - curve.data.mass
+            if abs(missing) <= _MASS_TOL:
+                return curve
+            failure = ConvergenceError("training contour", f"the contour misses a mass {missing:.3g} of the "
+                                       f"spectrum of U (lower focus {contour.a:.6g})", base)
         if contour.a <= 0:
             break
         contour = Contour.around(contour.a / 10, contour.b, lam, contour_tau_max(taus))
-    raise ConvergenceError("training contour", f"the contour misses a mass {missing:.3g} of the spectrum of U "
-                           f"(lower focus {contour.a:.6g})", base)
+    raise failure
 
 
 def expected_mass(base: dict, contour: Contour) -> float:
