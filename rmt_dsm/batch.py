@@ -463,25 +463,27 @@ def _one(pt, coef):
         rate = math.log(lam_end / lam_h)
 
         def ladder(t):
-            lt = lam_h * math.exp(t * rate)
+            lt = lam_end if t == 1 else lam_h * math.exp(t * rate)
             return theta(b64, lt, 1.0), {k_lam: lt * rate}
 
-        g, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True)
+        # each stage starts where the previous one ended (the same parameters): its J is passed on
+        g, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True, J=J)
         its += its2
         if lam == 0:
-            g, J, its3 = S.track(c, g, lambda t: (theta(b64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0)
+            g, J, its3 = S.track(c, g, lambda t: (theta(b64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0,
+                                 J=J)
             its += its3
     th64 = theta(b64, lam, 1.0)
     f, J = c.fj(*g, *th64)
     if not _branch_ok(np.array([g]), th64[fns.index("x")], th64[fns.index("y")])[0]:
         raise S.Failed("not the physical branch")
-    v64 = _observables_one(c, fns, pt.sigma, g, J, th64, p64, primal)
+    v64 = _observables_one(c, fns, pt.sigma, g, J, th64, p64, primal, Je=J)
     thld = theta(base(pld), pld["lam"], EXTENDED(1))
     vld = _observables_one(c, fns, pt.sigma, S.polish(c, g, J, thld), J, thld, pld, primal)
     moved = _moved(p64, _STEP_DOUBLE)
     thm = theta(base(moved), lam, 1.0)
     gm, Jm, itm = S.newton(c, g, thm, maxit=20)
-    vm = _observables_one(c, fns, pt.sigma, gm, Jm, thm, moved, primal)
+    vm = _observables_one(c, fns, pt.sigma, gm, Jm, thm, moved, primal, Je=Jm)
     values, accuracy = [], []
     for a, b, w in zip(v64, vld, vm):
         v = float(b)
@@ -500,14 +502,15 @@ def _scalars(prm):
     return {**out, "system": {k: one(v) for k, v in prm["system"].items()}, "atoms": prm["atoms"]}
 
 
-def _observables_one(c, fns, sigma, g, J, th, prm, primal):
-    """`_observables` at one point (Python floats or EXTENDED scalars) of the data spectrum ``sigma``."""
+def _observables_one(c, fns, sigma, g, J, th, prm, primal, Je=None):
+    """`_observables` at one point (Python floats or EXTENDED scalars) of the data spectrum ``sigma``;
+    ``Je``: the Jacobian at (g, th) when known."""
     from .dsm.numeric import numeric_observables
     from .engine.single import derivatives
 
     co = numeric_observables("numpy", sigma)
     k_lam, ie = fns.index("y" if primal else "x"), fns.index("epsilon")
-    dg = derivatives(c, g, J, th, (k_lam, ie))
+    dg = derivatives(c, g, J, th, (k_lam, ie), Je)
     chart = "primal" if primal else "dual"
     return _error_values(co, _args(fns, co, g, th), {"x": None if primal else dg[k_lam], "y": dg[k_lam] if primal else None,
                                                   "epsilon": dg[ie]}, prm, chart)

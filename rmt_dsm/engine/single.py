@@ -133,21 +133,27 @@ def newton(c, g, th, loose=False, maxit=8, strict=True):
     raise Failed("Newton did not converge")
 
 
-def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False):
+def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False, J=None):
     """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
-    Returns (g, J, iterations); raises `Failed`."""
-    g, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
+    With ``J``, ``g`` is the end of a previous `track` at the same parameters ``path(0)`` (a root
+    to at least the loose tolerance) and ``J`` its Jacobian there: the first corrector, which would
+    take no step, is skipped.  Returns (g, J, iterations); raises `Failed`."""
+    its_total = 0
+    if J is None:
+        g, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
     t, h = 0.0, float(h0)
     grow = True  # no step doubling right after a rejection
+    tan = None  # the tangent at t (kept across rejected steps: the same g, the same parameters)
     for _ in range(max_steps):
         if t >= 1:
             return g, J, its_total
-        th, dth = path(t)
-        rhs = [0.0] * len(g)
-        for k, d in dth.items():
-            col = c.ft_column(k % len(th))(*g, *th)
-            rhs = [r - float(v) * d for r, v in zip(rhs, col)]
-        tan = lu_solve(J, rhs)
+        if tan is None:
+            th, dth = path(t)
+            rhs = [0.0] * len(g)
+            for k, d in dth.items():
+                col = c.ft_column(k % len(th))(*g, *th)
+                rhs = [r - float(v) * d for r, v in zip(rhs, col)]
+            tan = lu_solve(J, rhs)
         tn = min(t + h, 1.0)
         tn = 1.0 if 1 - tn < 1e-12 else tn
         dt = tn - t
@@ -165,7 +171,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
                 raise Failed(f"continuation stalled at t = {t:.6g}") from None
             continue
         its_total += its
-        g, J, t = gn, Jn, tn
+        g, J, t, tan = gn, Jn, tn, None
         h = 2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h)
         grow = True
     raise Failed("too many continuation steps")
@@ -190,9 +196,11 @@ def polish(c, g, J, th, maxit=6) -> list:
     raise Failed("extended-precision polish did not converge")
 
 
-def derivatives(c, g, J, th, ks) -> dict:
-    """`rmt_dsm.engine.batch.derivatives` for one point: {k: dg/dtheta_k} in the type of ``g``."""
-    _, Je = _fj(c, g, th)
+def derivatives(c, g, J, th, ks, Je=None) -> dict:
+    """`rmt_dsm.engine.batch.derivatives` for one point: {k: dg/dtheta_k} in the type of ``g``.
+    ``Je``: the Jacobian at (g, th) in the type of ``g`` when known (``J`` itself at a double root)."""
+    if Je is None:
+        _, Je = _fj(c, g, th)
     one = type(g[0])
     out = {}
     for k in ks:
