@@ -65,6 +65,11 @@ _DIST_RATIO = 1.5
 _FIELDS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps", "sigma")
 _PARAMS, _SIGMA, _DPS = attrgetter(*_FIELDS), attrgetter("sigma"), attrgetter("dps")
 _SCHEDULE = attrgetter("activation", "a", "delta")
+#: the Gaussian coefficients of double points by (activation, a, delta, data spectrum), kept across calls
+#: (`rmt_dsm.point.coefficients_of` validates its inputs at 30 digits on every call) ...
+_COEFFICIENTS: dict = {}
+#: ... up to this many (then forgotten all at once)
+_COEFFICIENTS_KEPT = 256
 _ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
 
 
@@ -241,8 +246,9 @@ def _parameters(points, coefs, dtype):
         sys_vals.update(reduction_for(sigma).values(sigma, num))
     atoms = [(num(w), num(lk)) for w, lk in zip(sigma.weights, sigma.eigenvalues)]
     # a parameter equal at every point (all but psi_p along a psi_p curve) as one number
-    sys_vals = {k: v[0] if isinstance(v, np.ndarray) and v.ndim and (v == v[0]).all() else v
-                for k, v in sys_vals.items()}
+    if len(points) > 1:
+        sys_vals = {k: v[0] if isinstance(v, np.ndarray) and v.ndim and (v == v[0]).all() else v
+                    for k, v in sys_vals.items()}
     return {"system": sys_vals, "atoms": atoms, "lam": dec([p.lam for p in points]),
             "primal": np.array([p.chart == "primal" for p in points]),
             **{k: sys_vals[k] for k in ("a", "delta", "mu1", "v2", "s2")}}
@@ -378,13 +384,16 @@ def _ridge_rates(fns, prm, idx, dlam):
 
 def _branch_ok(g, x, y, tol=1e-9):
     """The physical-branch conditions of `rmt_dsm.dsm.system.physical_branch` [D§5.2] at every point:
-    x g_u and y g_v in [0, 1], and g_u, g_v of the signs of -y, -x."""
-    ok = np.isfinite(g).all(axis=1)
+    x g_u and y g_v in [0, 1], and g_u, g_v of the signs of -y, -x.  ``g``: the unknowns
+    (g_u0, g_u1, g_v), each an array over the points (and x, y arrays or numbers; a mask), or
+    each a number at one point (a bool)."""
+    ok = True
+    for v in g:  # finite (NaN fails the comparison)
+        ok = ok & (abs(v) < math.inf)
     for j, other, scale in ((0, y, x), (1, y, x), (2, x, y)):
-        v = g[:, j]
-        ok &= -v * other >= -tol * (1 + np.abs(v))
+        v = g[j]
         w = scale * v
-        ok &= (w >= -tol) & (w <= 1 + tol)
+        ok = ok & (-v * other >= -tol * (1 + abs(v))) & (w >= -tol) & (w <= 1 + tol)
     return ok
 
 
@@ -402,7 +411,7 @@ def _batch(points, coefs):
     with np.errstate(all="ignore"):
         F, J = fns.evaluate(g, th64)
         residual = _norm(F)
-        ok &= _branch_ok(g, th64[fns.index("x")], th64[fns.index("y")])
+        ok &= _branch_ok(g.T, th64[fns.index("x")], th64[fns.index("y")])
         v64, ok = _observables(fns, sigma, g, J, th64, p64, p64["primal"], ok)
         # the extended-precision evaluation
         pld = _parameters(points, coefs, EXTENDED)
@@ -475,7 +484,7 @@ def _one(pt, coef):
             its += its3
     th64 = theta(b64, lam, 1.0)
     f, J = c.fj(*g, *th64)
-    if not _branch_ok(np.array([g]), th64[fns.index("x")], th64[fns.index("y")])[0]:
+    if not _branch_ok(g, th64[fns.index("x")], th64[fns.index("y")]):
         raise S.Failed("not the physical branch")
     v64 = _observables_one(c, fns, pt.sigma, g, J, th64, p64, primal, Je=J)
     thld = theta(base(pld), pld["lam"], EXTENDED(1))
@@ -541,11 +550,14 @@ def _batched(points) -> list:
         if not idx:
             continue
         pts = [points[i] for i in idx]
-        coefs, coef_cache = [], {}
+        coefs = []
         for key, pt in zip(map(_SCHEDULE, pts), pts):  # coefficients per activation and schedule (one spectrum)
-            if key not in coef_cache:
-                coef_cache[key] = coefficients_of(pt)
-            coefs.append(coef_cache[key])
+            key = (*key, sigma)
+            if key not in _COEFFICIENTS:
+                if len(_COEFFICIENTS) >= _COEFFICIENTS_KEPT:
+                    _COEFFICIENTS.clear()
+                _COEFFICIENTS[key] = coefficients_of(pt)
+            coefs.append(_COEFFICIENTS[key])
         if len(pts) <= _FEW_POINTS:  # one by one on Python numbers: no array overhead
             rows = []
             for pt, coef in zip(pts, coefs):
