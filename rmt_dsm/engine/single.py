@@ -15,7 +15,7 @@ import math
 from .batch import EXTENDED, EXTENDED_EPS
 from .grid import _ACCEPT, _LOOSE, _TOL_RES, _TOL_STEP
 
-__all__ = ["Failed", "lu_solve", "newton", "track", "polish", "derivatives"]
+__all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives"]
 
 
 class Failed(ArithmeticError):
@@ -55,35 +55,63 @@ def lu_solve(A, b) -> list:
     return x
 
 
+def solver(A):
+    """``b -> A^{-1} b`` (`lu_solve`) for several right-hand sides, a 3 x 3 matrix factored once."""
+    if len(A) == 3:
+        lu = lu3(A)
+        return lambda b: lu3_solve(lu, b)
+    return lambda b: lu_solve(A, b)
+
+
 def _lu_solve3(A, b) -> list:
-    """`lu_solve` for n = 3 (the DSM system), written out: the same operations in the same order
-    (the entries below a pivot, which nothing reads afterwards, are not formed)."""
-    r = [(A[0][0], A[0][1], A[0][2], float(b[0])), (A[1][0], A[1][1], A[1][2], float(b[1])),
-         (A[2][0], A[2][1], A[2][2], float(b[2]))]
+    """`lu_solve` for n = 3 (the DSM system): `lu3` then `lu3_solve`."""
+    return lu3_solve(lu3(A), b)
+
+
+def lu3(A) -> tuple:
+    """The LU factors of a 3 x 3 matrix with partial pivoting, for `lu3_solve` (one factorization
+    for several right-hand sides); raises `Failed` when a pivot is zero or not finite."""
+    r = [A[0], A[1], A[2]]
     p, big = 0, abs(r[0][0])
     for i in (1, 2):
         if abs(r[i][0]) > big:
             p, big = i, abs(r[i][0])
     if not 0 < big < math.inf:
         raise Failed("singular Jacobian")
-    r[0], r[p] = r[p], r[0]
-    p0, p1, p2, p3 = r[0]
-    rows = []
-    for c0, c1, c2, c3 in r[1:]:
+    order = [0, 1, 2]
+    order[0], order[p] = order[p], order[0]
+    p0, p1, p2 = r[order[0]][:3]
+    rows = []  # the rows below the first pivot, eliminated: (multiplier, entries 1 and 2, row index)
+    for i in order[1:]:
+        c0, c1, c2 = r[i][:3]
         f = c0 / p0
         if f:
-            c1, c2, c3 = c1 - f * p1, c2 - f * p2, c3 - f * p3
-        rows.append((c1, c2, c3))
-    (u1, u2, u3), (v1, v2, v3) = rows
+            c1, c2 = c1 - f * p1, c2 - f * p2
+        rows.append((f, c1, c2, i))
+    (fu, u1, u2, iu), (fv, v1, v2, iv) = rows
     if abs(v1) > abs(u1):
-        (u1, u2, u3), (v1, v2, v3) = (v1, v2, v3), (u1, u2, u3)
+        (fu, u1, u2, iu), (fv, v1, v2, iv) = (fv, v1, v2, iv), (fu, u1, u2, iu)
     if not 0 < abs(u1) < math.inf:
         raise Failed("singular Jacobian")
     f = v1 / u1
     if f:
-        v2, v3 = v2 - f * u2, v3 - f * u3
+        v2 = v2 - f * u2
     if not 0 < abs(v2) < math.inf:
         raise Failed("singular Jacobian")
+    return order[0], iu, iv, fu, fv, f, p0, p1, p2, u1, u2, v2
+
+
+def lu3_solve(lu, b) -> list:
+    """x = A^{-1} b from ``lu = lu3(A)``: the operations of Gaussian elimination with partial pivoting
+    on [A | b] in their order, those on A done once by `lu3`."""
+    i0, iu, iv, fu, fv, f, p0, p1, p2, u1, u2, v2 = lu
+    p3, u3, v3 = float(b[i0]), float(b[iu]), float(b[iv])
+    if fu:
+        u3 = u3 - fu * p3
+    if fv:
+        v3 = v3 - fv * p3
+    if f:
+        v3 = v3 - f * u3
     x2 = v3 / v2
     x1 = (u3 - u2 * x2) / u1
     x0 = (p3 - p1 * x1 - p2 * x2) / p0
@@ -181,6 +209,7 @@ def polish(c, g, J, th, maxit=6) -> list:
     """`rmt_dsm.engine.batch.polish` for one point: the root in EXTENDED scalars."""
     ge = [EXTENDED(v) for v in g]
     prev = math.inf
+    solve = None
     for _ in range(maxit + 1):
         f = c.f(*ge, *th)
         r = _norm(f)
@@ -190,7 +219,8 @@ def polish(c, g, J, th, maxit=6) -> list:
             if _norm([float(a) - b for a, b in zip(ge, g)]) > 1e-6 * (1 + _norm(g)):
                 raise Failed("the polish moved the root")
             return ge
-        dx = lu_solve(J, [-float(v) for v in f])
+        solve = solve or solver(J)
+        dx = solve([-float(v) for v in f])
         ge = [a + EXTENDED(b) for a, b in zip(ge, dx)]
         prev = r
     raise Failed("extended-precision polish did not converge")
@@ -202,12 +232,13 @@ def derivatives(c, g, J, th, ks, Je=None) -> dict:
     if Je is None:
         _, Je = _fj(c, g, th)
     one = type(g[0])
+    solve = solver(J)
     out = {}
     for k in ks:
         b = [-v for v in c.ft_column(k)(*g, *th)]
-        x = [one(v) for v in lu_solve(J, b)]
+        x = [one(v) for v in solve(b)]
         for _ in range(2):
             res = [bi - sum(Jij * xj for Jij, xj in zip(row, x)) for bi, row in zip(b, Je)]
-            x = [xi + one(d) for xi, d in zip(x, lu_solve(J, res))]
+            x = [xi + one(d) for xi, d in zip(x, solve(res))]
         out[k] = x
     return out
