@@ -71,24 +71,25 @@ def _lu_solve3(A, b) -> list:
 def lu3(A) -> tuple:
     """The LU factors of a 3 x 3 matrix with partial pivoting, for `lu3_solve` (one factorization
     for several right-hand sides); raises `Failed` when a pivot is zero or not finite."""
-    r = [A[0], A[1], A[2]]
-    p, big = 0, abs(r[0][0])
-    for i in (1, 2):
-        if abs(r[i][0]) > big:
-            p, big = i, abs(r[i][0])
+    r0, r1, r2 = A
+    i0, big = 0, abs(r0[0])
+    if abs(r1[0]) > big:
+        i0, big = 1, abs(r1[0])
+    if abs(r2[0]) > big:
+        i0, big = 2, abs(r2[0])
     if not 0 < big < math.inf:
         raise Failed("singular Jacobian")
-    order = [0, 1, 2]
-    order[0], order[p] = order[p], order[0]
-    p0, p1, p2 = r[order[0]][:3]
-    rows = []  # the rows below the first pivot, eliminated: (multiplier, entries 1 and 2, row index)
-    for i in order[1:]:
-        c0, c1, c2 = r[i][:3]
-        f = c0 / p0
-        if f:
-            c1, c2 = c1 - f * p1, c2 - f * p2
-        rows.append((f, c1, c2, i))
-    (fu, u1, u2, iu), (fv, v1, v2, iv) = rows
+    # the pivot row first, the others in their order after the exchange of rows 0 and i0
+    (p0, p1, p2, _), (iu, (c0, u1, u2)), (iv, (d0, v1, v2)) = (
+        ((*r0[:3], 0), (1, r1[:3]), (2, r2[:3])) if i0 == 0 else
+        ((*r1[:3], 1), (0, r0[:3]), (2, r2[:3])) if i0 == 1 else
+        ((*r2[:3], 2), (1, r1[:3]), (0, r0[:3])))
+    fu = c0 / p0
+    if fu:
+        u1, u2 = u1 - fu * p1, u2 - fu * p2
+    fv = d0 / p0
+    if fv:
+        v1, v2 = v1 - fv * p1, v2 - fv * p2
     if abs(v1) > abs(u1):
         (fu, u1, u2, iu), (fv, v1, v2, iv) = (fv, v1, v2, iv), (fu, u1, u2, iu)
     if not 0 < abs(u1) < math.inf:
@@ -98,7 +99,7 @@ def lu3(A) -> tuple:
         v2 = v2 - f * u2
     if not 0 < abs(v2) < math.inf:
         raise Failed("singular Jacobian")
-    return order[0], iu, iv, fu, fv, f, p0, p1, p2, u1, u2, v2
+    return i0, iu, iv, fu, fv, f, p0, p1, p2, u1, u2, v2
 
 
 def lu3_solve(lu, b) -> list:
