@@ -16,6 +16,7 @@ linear solve per Newton step for all the points), and returns for each point the
 3. *certify*: the rounding error of the extended evaluation is estimated from the difference
    between the double and the extended evaluations (the same operations, so the extended
    error is about eps_ext/eps_double = 2^-11 of that difference; a factor 16 of margin is taken),
+   and for score and gap at least that of their subtraction (`_least_rounding`),
    the effect of the double inputs (a, Delta, mu1, v^2, s^2) by the finite difference of
    `rmt_dsm.api._refine`.  ``accuracy`` is their sum plus the final rounding.
 
@@ -426,7 +427,8 @@ def _batch(points, coefs):
         vm, ok = _observables(fns, sigma, gm, Jm, thm, moved, p64["primal"], ok)
         values = vld.astype(float)
         mag = np.abs(values)
-        rounding = _MARGIN * EXTENDED_EPS / _EPS * np.abs((v64 - vld).astype(float))
+        rounding = np.maximum(_MARGIN * EXTENDED_EPS / _EPS * np.abs((v64 - vld).astype(float)),
+                              np.stack(_least_rounding(*values.T), axis=1))
         sens = np.abs(vm - v64) / _STEP_DOUBLE * _INPUT_REL
         accuracy = np.where(mag > 0, (rounding + sens + _EPS * mag) / np.where(mag > 0, mag, 1), 0.0)
         ok &= (rounding <= BATCH_RELATIVE * mag).all(axis=1)
@@ -434,6 +436,18 @@ def _batch(points, coefs):
 
 
 # --------------------------------------------------------------------------- one point
+def _least_rounding(train, test, score, gap, floor) -> list:
+    """The least rounding error of the extended evaluation of each error (numbers, or arrays over
+    the points): for the differences score = test - floor and gap = test - train [D eq. (6.4)],
+    eps_ext (|minuend| + |subtrahend|), the rounding of their terms (whose cancellation
+    `rmt_dsm.api._cancelled_digits` counts), 0 for the others.  It bounds the estimate from the
+    double-extended difference from below where that difference says nothing: when a difference
+    cancels all the digits of both evaluations alike (e.g. the gap ~ a^4 at m = inf and large t,
+    0 in both), the point is left to the scalar path, which raises the precision."""
+    zero = 0 * train
+    return [zero, zero, EXTENDED_EPS * (abs(test) + abs(floor)), EXTENDED_EPS * (abs(test) + abs(train)), zero]
+
+
 def _one(pt, coef):
     """`_batch` for one point on Python numbers (`rmt_dsm.engine.single`): the same stages, the
     same certificate.  Returns (values, accuracy, residual, iterations); raises
@@ -494,9 +508,10 @@ def _one(pt, coef):
     gm, Jm, itm = S.newton(c, g, thm, maxit=20)
     vm = _observables_one(c, fns, pt.sigma, gm, Jm, thm, moved, primal, Je=Jm)
     values, accuracy = [], []
-    for a, b, w in zip(v64, vld, vm):
+    least = _least_rounding(*(float(b) for b in vld))
+    for a, b, w, r in zip(v64, vld, vm, least):
         v = float(b)
-        rounding = _MARGIN * EXTENDED_EPS / _EPS * abs(float(a - b))
+        rounding = max(_MARGIN * EXTENDED_EPS / _EPS * abs(float(a - b)), r)
         if not math.isfinite(v) or rounding > BATCH_RELATIVE * abs(v):
             raise S.Failed("not certified")
         values.append(v)

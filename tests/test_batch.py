@@ -133,6 +133,19 @@ def test_uncertified_points_are_solved_by_the_scalar_path():
     assert [getattr(b, f) for f in FIELDS] == [getattr(ref, f) for f in FIELDS]
 
 
+@pytest.mark.parametrize("ts", [[20.0], [20.0, 20.5, 21.0, 21.5, 22.0]], ids=["one point", "batch"])
+def test_a_gap_cancelled_in_both_evaluations_is_not_certified(ts):
+    # at m = inf the gap vanishes like a^4 (~1e-35 at t = 20): test - train cancels every digit of the
+    # double and of the extended evaluation alike, so their difference says nothing about the error;
+    # the point must go to the scalar path (which raises the precision), never come back as gap = 0
+    pts = [point(0.5, 1.7, math.inf, t=t, lam=0.01) for t in ts]
+    res = errors_at_points(pts)
+    for pt, r in zip(pts, res):
+        assert r.solution is not None
+        ref = rmt_dsm.errors(0.5, 1.7, math.inf, t=pt.t, lam=0.01, dps=30)
+        assert r.gap > 0 and abs(r.gap - float(ref.gap)) <= 1e-12 * float(ref.gap)
+
+
 def test_errors_broadcasts_arrays_like_numpy():
     psi_p = np.array([[0.5], [2.0], [3.0]])
     t = [0.3, 1.0]
@@ -250,3 +263,20 @@ def test_single_point_solve_of_three_unknowns_matches_lapack():
         assert np.linalg.norm(x - ref) <= 1e-14 * np.linalg.cond(A) * np.linalg.norm(ref)
     with pytest.raises(Failed):
         lu_solve([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]], [1.0, 2.0, 3.0])
+
+
+def test_factored_solves_are_those_of_the_elimination():
+    # `solver` factors once for several right-hand sides: each answer LAPACK's to rounding
+    from rmt_dsm.engine.single import Failed, solver
+
+    rng = np.random.default_rng(6)
+    for _ in range(200):
+        A = (rng.normal(size=(3, 3)) * 10.0 ** rng.integers(-6, 7, size=(3, 1))).tolist()
+        A[2][0] = A[int(rng.integers(0, 2))][0] * rng.choice([1.0, -1.0, 0.0])  # ties and zeros in the pivot column
+        solve = solver(A)
+        for b in rng.normal(size=(3, 3)).tolist():
+            x = solve(b)
+            ref = np.linalg.solve(np.array(A), b)
+            assert np.linalg.norm(np.array(x) - ref) <= 1e-14 * np.linalg.cond(A) * np.linalg.norm(ref)
+    with pytest.raises(Failed):
+        solver([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]])
