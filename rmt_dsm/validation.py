@@ -27,6 +27,10 @@ Protocol
   floor F_pop, so its discrepancy equals the test one (exactly for erf/relu and the GE model,
   whose population statistics are exact; up to Monte-Carlo noise for tanh).
 
+Seed index k of a simulation draws from its own streams whatever the number of seeds, so rows of K0
+seeds (e.g. tracked data) can be extended by the seeds K0..K-1 alone (`compare_many` with ``previous``,
+`pool_seeds`): the result is that of a full K-seed run.
+
 Standard errors are over seeds (std(ddof=1)/sqrt(K)); for tanh the test error of each seed is
 a Monte-Carlo estimate on ``n_test`` fresh pairs, whose noise is part of the seed-to-seed spread.
 """
@@ -44,7 +48,7 @@ __all__ = ["Point", "GRID_LIMITS", "GRID_FINITE_M", "GRID_STRUCTURED", "STRUCTUR
            "structured_series", "QUANTITIES", "INF_PROXY_M", "grid", "point",
            "theory", "simulation_cost", "Row", "compare", "ge_passes", "PowerFit", "fit_power_law",
            "Trend", "trend", "trends", "compare_task", "compare_many", "effective_stderr", "write_csv",
-           "read_csv", "fmt_m", "simulate_task", "ALPHA_MIN", "SizeCheck", "two_size_check", "compare_two_sizes"]
+           "read_csv", "fmt_m", "simulate_task", "pool_seeds", "ALPHA_MIN", "SizeCheck", "two_size_check", "compare_two_sizes"]
 
 #: quantities compared (score = test - floor carries the test discrepancy, see module docstring)
 QUANTITIES = ("train", "test")
@@ -183,12 +187,17 @@ GRID_STRUCTURED = (
 )
 #: the structured d-trends: (d, seeds) per simulated m; m = inf points run at m = 16 and 64 (theory at
 #: the same m, as for GRID_LIMITS).  At least 3 seeds everywhere: with 2, two independent sets of seeds
-#: of the same tanh point at d = 2000 differed by ~4 of their standard errors (a 2-seed SE is unreliable)
+#: of the same tanh point at d = 2000 differed by ~4 of their standard errors (a 2-seed SE is unreliable).
+#: Finite m: 6 seeds at the two largest d (with 3, S3 m=4 test, S4 m=16 train and S10 m=64 test were flagged
+#: at 2.6-4.3 SE without a trend over d; with 6, S3 and S10 agree within their noise), 12 at m = 16,
+#: d = 2000: there the seed-to-seed spread of the m = inf points falls more slowly than 1/d (S4 train:
+#: d * std ~ 0.15 at d <= 500, 0.2-0.4 at d >= 1000), so pooling over d does not help.  S4 at m = 16 stays
+#: flagged; independent seeds do not reproduce it (docs/validation.md section 6)
 STRUCTURED_PLANS = {
     1: [(250, 16), (500, 8), (1000, 4), (2000, 3)],
-    4: [(250, 8), (500, 4), (1000, 3), (2000, 3)],
-    16: [(250, 8), (500, 4), (1000, 3), (2000, 3)],
-    64: [(250, 6), (500, 3), (1000, 3)],
+    4: [(250, 8), (500, 4), (1000, 6), (2000, 6)],
+    16: [(250, 8), (500, 4), (1000, 6), (2000, 12)],
+    64: [(250, 6), (500, 6), (1000, 6)],
 }
 #: quantities of the structured trends (score's floor is the finite-d spectrum's in the simulation)
 STRUCTURED_QUANTITIES = ("train", "test", "score")
@@ -319,29 +328,75 @@ class Row:
         return out
 
 
+def pool_seeds(mean: float, stderr: float, k: int, values) -> tuple:
+    """Mean and standard error over k seeds (given by their mean and standard error, k >= 2) and further
+    seeds ``values``: exactly those of all k + len(values) seeds (std(ddof=1)/sqrt(K)).
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2.0, 4.0, 8.0, 9.0])
+    >>> se3 = float(np.std(x[:3], ddof=1) / np.sqrt(3))
+    >>> mean, se = pool_seeds(float(x[:3].mean()), se3, 3, x[3:])
+    >>> bool(np.isclose(mean, x.mean()) and np.isclose(se, np.std(x, ddof=1) / np.sqrt(5)))
+    True
+    """
+    if k < 2:
+        raise ValueError(f"pool_seeds needs k >= 2 seeds already pooled, got k={k}")
+    x = np.asarray(values, dtype=float)
+    total = k + x.size
+    mean_all = (k * mean + float(x.sum())) / total
+    squares = (k - 1) * k * stderr ** 2 + k * (mean - mean_all) ** 2 + float(np.sum((x - mean_all) ** 2))
+    return mean_all, math.sqrt(squares / (total - 1) / total)
+
+
+def _extend(pt: Point, d: int, seeds: int, model: str, m_sim, previous: dict) -> tuple:
+    """Seed indices K0..seeds-1 of the simulation whose seeds 0..K0-1 gave the rows ``previous``
+    ({quantity: Row}, all with K0 seeds): {quantity: (mean, stderr)} over all seeds, and the seconds."""
+    from rmt_dsm.simulate import make_params, simulate_seed
+
+    k0 = next(iter(previous.values())).seeds
+    params = make_params(d=d, seeds=seeds, seed=0, model=model, sigma_eigs=pt.sigma_eigs(d), **pt.kwargs(m_sim))
+    t0 = time.perf_counter()
+    new = [simulate_seed(params, k) for k in range(k0, seeds)]
+    sec = time.perf_counter() - t0
+    est = {q: pool_seeds(r.mean, r.stderr, k0, [getattr(s, q) for s in new]) for q, r in previous.items()}
+    return est, sec
+
+
 def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: int = 0,
-            quantities=QUANTITIES, known=None) -> list:
+            quantities=QUANTITIES, known=None, previous=None) -> list:
     """Simulate the point at dimension d and compare each quantity with the theory.
 
     m: the simulated m (default: the point's m).  Returns one `Row` per quantity.  The theory is taken
     at the simulated m and at the simulated data spectrum (`Point.simulated_sigma`); ``theory_point``
     is the point's limit (its m, its limiting spectrum).  ``known``: these two theory values, if
-    already computed (`theory_many`).
+    already computed (`theory_many`).  ``previous``: rows of this simulation (seed 0, same d, m, model)
+    with K0 < seeds seeds, e.g. tracked data; only the seed indices K0..seeds-1 are then simulated and
+    pooled with them (`pool_seeds`).  Seed index k draws from ``SeedSequence(seed, spawn_key=(k, ...))``
+    whatever the number of seeds, so the rows equal those of a full run (up to rounding); ``seconds``
+    is then the sum over all seeds.
     """
     from rmt_dsm.simulate import simulate
 
     m_sim = pt.m if m is None else m
     th, th_pt = known if known is not None else (theory(pt, m_sim, d=d), theory(pt))
-    t0 = time.perf_counter()
-    res = simulate(d=d, seeds=seeds, seed=seed, model=model, sigma_eigs=pt.sigma_eigs(d), **pt.kwargs(m_sim))
-    sec = time.perf_counter() - t0
+    if previous:
+        if seed != 0:
+            raise ValueError(f"previous rows are pooled only with seed=0, got seed={seed}")
+        prev = {r.quantity: r for r in previous}
+        est, sec = _extend(pt, d, seeds, model, m_sim, {q: prev[q] for q in quantities})
+        sec += prev[quantities[0]].seconds
+    else:
+        t0 = time.perf_counter()
+        res = simulate(d=d, seeds=seeds, seed=seed, model=model, sigma_eigs=pt.sigma_eigs(d), **pt.kwargs(m_sim))
+        sec = time.perf_counter() - t0
+        est = {q: (getattr(res, q).mean, getattr(res, q).stderr) for q in quantities}
     rows = []
     for q in quantities:
-        est = getattr(res, q)
         rows.append(Row(label=pt.label, activation=pt.activation, psi_n=pt.psi_n, psi_p=pt.psi_p,
                         t=math.nan if pt.t is None else pt.t, lam=pt.lam, m=fmt_m(pt.m), m_sim=fmt_m(m_sim),
                         model=model, d=d, seeds=seeds, quantity=q, theory=th[q], theory_point=th_pt[q],
-                        mean=est.mean, stderr=est.stderr, seconds=sec, sigma=pt.sigma or "1:1"))
+                        mean=est[q][0], stderr=est[q][1], seconds=sec, sigma=pt.sigma or "1:1"))
     return rows
 
 
@@ -527,38 +582,69 @@ def simulate_task(kwargs):
 
 def compare_task(item) -> list:
     """One unit of parallel work: ``item = (pt, d, seeds, model, m[, quantities[, theory at (pt, m, d),
-    theory at pt]])`` -> `compare` rows (the theory values computed beforehand, `compare_many`)."""
+    theory at pt[, previous rows]]])`` -> `compare` rows (the theory values computed beforehand,
+    `compare_many`)."""
     pt, d, seeds, model, m, *rest = item
     quantities = rest[0] if rest else QUANTITIES
-    return compare(pt, d, seeds, model=model, m=m, quantities=quantities, known=tuple(rest[1:3]) or None)
+    return compare(pt, d, seeds, model=model, m=m, quantities=quantities, known=tuple(rest[1:3]) or None,
+                   previous=rest[3] if len(rest) > 3 else None)
 
 
-def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False) -> list:
+def _reusable(previous, pt: Point, d: int, seeds: int, model: str, m, quantities):
+    """The rows of ``previous`` (a list of `Row`) simulated at (pt, d, model, simulated m) with seed 0 and
+    2 <= K0 <= seeds seeds, one per quantity; None if there are none."""
+    if not previous:
+        return None
+    m_sim = fmt_m(pt.m if m is None else m)
+    rows = {r.quantity: r for r in previous if (r.label, r.d, r.model, r.m_sim) == (pt.label, d, model, m_sim)
+            and (r.sigma, r.psi_n, r.psi_p, r.lam) == (pt.sigma or "1:1", pt.psi_n, pt.psi_p, pt.lam)}
+    if not all(q in rows for q in quantities) or len({rows[q].seeds for q in quantities}) != 1:
+        return None
+    k0 = rows[quantities[0]].seeds
+    return tuple(rows[q] for q in quantities) if 2 <= k0 <= seeds else None
+
+
+def compare_many(items, jobs=1, backend="joblib", scheduler=None, progress=False, previous=None) -> list:
     """`compare_task` on every item, through `rmt_dsm.parallel.parallel_map`
     (``jobs`` local processes, or a dask.distributed cluster with backend="dask"), results in
-    the items' order.  The most expensive simulations are submitted first (better packing)."""
+    the items' order.  The most expensive simulations are submitted first (better packing).
+
+    ``previous``: rows of earlier runs (e.g. the tracked CSV) to reuse: an item whose simulation is
+    among them with K0 <= its seeds is extended by its seeds K0..seeds-1 only (`compare`), or taken
+    as it is when K0 = seeds (its theory values recomputed)."""
+    from dataclasses import replace
+
     from .parallel import parallel_map
 
     items = list(items)
     items = [tuple(it) if len(it) > 5 else (*it, QUANTITIES) for it in items]
     theory_many([(pt, m, d) for pt, d, _, _, m, _ in items] + [(pt, None) for pt, *_ in items])  # one batch
-    items = [(pt, d, k, model, m, qs, theory(pt, m, d), theory(pt)) for pt, d, k, model, m, qs in items]
-    cost = [simulation_cost(pt, d, k, m=pt.m if m is None else m, model=model) for pt, d, k, model, m, *_ in items]
-    order = sorted(range(len(items)), key=lambda i: -cost[i])
+    items = [(pt, d, k, model, m, qs, theory(pt, m, d), theory(pt), _reusable(previous, pt, d, k, model, m, qs))
+             for pt, d, k, model, m, qs in items]
+    out = [None] * len(items)
+    todo = []
+    for i, (pt, d, k, model, m, qs, th, th_pt, prev) in enumerate(items):
+        if prev is not None and prev[0].seeds == k:
+            out[i] = [replace(r, theory=th[r.quantity], theory_point=th_pt[r.quantity]) for r in prev]
+        else:
+            todo.append(i)
+    cost = {i: simulation_cost(pt, d, k - (prev[0].seeds if prev else 0), m=pt.m if m is None else m, model=model)
+            for i, (pt, d, k, model, m, _, _, _, prev) in enumerate(items) if i in todo}
+    order = sorted(todo, key=lambda i: -cost[i])
     done = parallel_map(compare_task, [items[i] for i in order], jobs=jobs, backend=backend,
                         scheduler=scheduler, progress=progress, label="validation")
-    out = [None] * len(items)
     for i, rows in zip(order, done):
         out[i] = rows
     return out
 
 
 def trends(series, model: str = "true", quantities=QUANTITIES, log=None, jobs=1, backend="joblib",
-           scheduler=None) -> list:
+           scheduler=None, previous=None) -> list:
     """The d-trend protocol for every ``(pt, plan, m)`` of ``series`` (plan = [(d, seeds), ...]),
-    all simulations through `compare_many`.  Returns one {quantity: Trend} per series."""
+    all simulations through `compare_many` (``previous``: rows to reuse or extend, see there).
+    Returns one {quantity: Trend} per series."""
     items = [(pt, d, seeds, model, m, tuple(quantities)) for pt, plan, m in series for d, seeds in plan]
-    results = iter(compare_many(items, jobs=jobs, backend=backend, scheduler=scheduler))
+    results = iter(compare_many(items, jobs=jobs, backend=backend, scheduler=scheduler, previous=previous))
     out = []
     for pt, plan, m in series:
         tr = {q: Trend(pt.label, fmt_m(pt.m if m is None else m), q) for q in quantities}

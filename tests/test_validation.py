@@ -95,6 +95,22 @@ def test_ge_criterion_and_csv_roundtrip(tmp_path):
     assert back == rows and back[0].z == pytest.approx(rows[0].z)
 
 
+
+def test_more_seeds_extend_earlier_rows_exactly():
+    """Rows of K0 seeds extended by seeds K0..K-1 (`previous`) equal a full K-seed run: the seed
+    indices are nested, and the pooled mean and standard error are those of all K seeds."""
+    pt, qs = V.point("S9"), V.STRUCTURED_QUANTITIES  # erf, psi_D = 0.25, m = 4
+    full = V.compare(pt, 40, 4, quantities=qs)
+    part = V.compare(pt, 40, 2, quantities=qs)
+    extended = V.compare_many([(pt, 40, 4, "true", None, qs), (pt, 40, 2, "true", None, qs)], previous=part)
+    for a, b in zip(full, extended[0]):
+        assert (b.seeds, b.quantity) == (4, a.quantity)
+        assert b.mean == pytest.approx(a.mean, rel=1e-12) and b.stderr == pytest.approx(a.stderr, rel=1e-9)
+    assert extended[1] == part                  # as many seeds as before: the rows are taken as they are
+    assert V.pool_seeds(part[0].mean, part[0].stderr, 2, []) == pytest.approx((part[0].mean, part[0].stderr))
+    with pytest.raises(ValueError, match="k >= 2"):
+        V.pool_seeds(1.0, 0.1, 1, [2.0])
+
 # ---------------------------------------------------------------------------------------------
 # theory vs simulations
 # ---------------------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ Assertions per series:
 The fitted exponents justify the decay rate alpha >= 1 that the fast tests
 (tests/test_validation.py, rmt_dsm.validation.two_size_check) assume when they bound the
 finite-size bias from two dimensions measured in the same run.
-Runtime: ~5-10 min on 2 shared cores, plus ~20-60 min for the structured-data protocol
-(rmt_dsm.validation.structured_series, docs/validation.md section 6).
+Runtime: ~5-10 min on 2 shared cores, plus ~1-2 h (one process) for the structured-data protocol
+(rmt_dsm.validation.structured_series, docs/validation.md section 6; its m = 16 series ~15 min each).
 """
 from __future__ import annotations
 
