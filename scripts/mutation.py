@@ -46,8 +46,8 @@ DOC = ROOT / "docs" / "mutation.md"
 DATA = ROOT / "docs" / "data" / "mutation.json"
 
 #: test files run first (fast and sensitive); the rest of the default suite follows in name order
-PRIORITY = ("tests/test_derivations.py", "tests/test_dsm_theory.py", "tests/test_mei_montanari.py",
-            "tests/test_equivalence.py", "tests/test_moments.py", "tests/test_simulate.py",
+PRIORITY = ("tests/test_derivations.py", "tests/test_atom_sums.py", "tests/test_dsm_theory.py",
+            "tests/test_mei_montanari.py", "tests/test_equivalence.py", "tests/test_moments.py", "tests/test_simulate.py",
             "tests/test_simulate_population.py", "tests/test_simulate_equivalent.py", "tests/test_finite_m.py",
             "tests/test_schedules.py", "tests/test_structured.py", "tests/test_training.py",
             "tests/test_ge_finite_m.py")
