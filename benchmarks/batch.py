@@ -48,12 +48,19 @@ POINT = dict(psi_n=1.0, psi_p=0.5, m=1, t=0.1, lam=0.0)
 PHASE_BEFORE = 21.0
 
 
-def median_time(f, repeats):
-    ts = []
+#: median CPU times (process time, all threads of the process) of the timings given a key
+CPU = {}
+
+
+def median_time(f, repeats, key=None):
+    ts, cs = [], []
     for k in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         f(k)
         ts.append(time.perf_counter() - t0)
+        cs.append(time.process_time() - c0)
+    if key is not None:
+        CPU[key] = float(np.median(cs))
     return float(np.median(ts))
 
 
@@ -105,7 +112,7 @@ def main():
         return {**POINT, "psi_p": POINT["psi_p"] * (1 + 1e-4 * (k + 1))}
 
     t_scalar = median_time(lambda k: _with_quadrature_error(point(**moved(k))), args.repeats)
-    t_one = median_time(lambda k: rmt_dsm.errors(**moved(k)), args.repeats)
+    t_one = median_time(lambda k: rmt_dsm.errors(**moved(k)), args.repeats, key="one")
 
     fixed = {k: v for k, v in POINT.items() if k != "psi_p"}
     curve = {}
@@ -113,7 +120,7 @@ def main():
     def run_curve(k):
         curve["res"] = rmt_dsm.learning_curve("psi_p", values, **fixed)
 
-    t_curve = median_time(run_curve, 3)
+    t_curve = median_time(run_curve, 3, key="curve")
     t_scalar_200 = median_time(lambda k: scalar_curve(values[::5]), 1)
     phase = {1: [], 2: []}
     for k in range(3):  # alternately, so that a change of the machine's load hits both alike
@@ -125,7 +132,8 @@ def main():
     if not args.no_baseline:  # the 60 x 60 diagram as computed before batching (jobs = 1: row by row)
         before = median_time(lambda k: [scalar_curve(axis, pn) for pn in axis], 1)
     # last, so that the BLAS threads it leaves spinning disturb none of the timings above
-    t_sim = median_time(lambda k: simulate(d=500, seeds=1, seed=k, model="true", **POINT), args.sim_repeats)
+    t_sim = median_time(lambda k: simulate(d=500, seeds=1, seed=k, model="true", **POINT), args.sim_repeats,
+                        key="sim")
     # accuracy: batched curve vs the scalar path, every 10th point
     worst = 0.0
     res = curve["res"]
@@ -163,6 +171,10 @@ def main():
           f"scalar path: {fallback} of {len(res)}")
     print("ratios: simulation time / point time ('x'), curve time / simulation time ('sim'), "
           "phase before / phase time, jobs=2 / jobs=1 ('j1'; 'ok' within 10 % timing noise)")
+    print(f"CPU time (process time; the simulation's BLAS threads included, so the load of the machine moves "
+          f"these ratios less): simulation {CPU['sim']:.3f} s, one warm point {CPU['one'] * 1e3:.2f} ms "
+          f"({CPU['sim'] / CPU['one']:.0f} x), 1000-point curve {CPU['curve'] * 1e3:.1f} ms "
+          f"({CPU['curve'] / CPU['sim']:.3f} sim)")
 
 
 if __name__ == "__main__":

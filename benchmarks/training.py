@@ -1,11 +1,13 @@
 #!/usr/bin/env python
 """Timing of the training-time theory (a tau curve) against one simulation at one tau.
 
-At a few points (erf, t = 0.5, lam = 0; the last one with a two-atom data spectrum) it prints,
-side by side:
+At a few points (erf, t = 0.5, lam = 0; the last two with a two-atom data spectrum and a power law,
+the latter a continuous spectrum: its curve is computed at the quadrature order and twice it) it
+prints, side by side:
 
 - cold: ``learning_curve("tau", 200 log-spaced times in [0.01, 1e4])`` in a fresh python process,
-  import of rmt_dsm included (building and lambdifying the sympy objects, paid once per process);
+  import of rmt_dsm included (shipped generated code for Sigma = I and up to 4 atoms, no sympy; a
+  continuous spectrum builds and lambdifies its sympy system once per process);
 - warm: the same curve in a process that has already computed a curve (at another point): edges
   of the spectrum, contour nodes with node doubling, the two-point matrix, and the 200 times as
   one matrix product -- the cost per curve once the process is warm;
@@ -33,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rmt_dsm.data_spectrum import parse_sigma  # noqa: E402
 
 POINTS = [dict(psi_n=1.0, psi_p=2.0, m=1), dict(psi_n=1.0, psi_p=0.5, m=1), dict(psi_n=0.5, psi_p=4.0, m=4),
-          dict(psi_n=1.0, psi_p=3.0, m=math.inf), dict(psi_n=1.0, psi_p=0.5, m=1, sigma="0.5:2,0.5:0")]
+          dict(psi_n=1.0, psi_p=3.0, m=math.inf), dict(psi_n=1.0, psi_p=0.5, m=1, sigma="0.5:2,0.5:0"),
+          dict(psi_n=1.0, psi_p=2.0, m=1, sigma="power:0.5")]
 COMMON = dict(t=0.5, lam=0.0, activation="erf")
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +65,7 @@ def main() -> None:
     taus = list(np.geomspace(0.01, 1e4, args.num))
     learning_curve("tau", taus, psi_n=0.8, psi_p=1.5, m=2, **COMMON)           # warm-up (isotropic)
     learning_curve("tau", taus, psi_n=0.8, psi_p=0.6, m=2, sigma="0.3:3,0.7:0", **COMMON)  # warm-up (two atoms)
-    print(f"{'psi_n':>6} {'psi_p':>6} {'m':>4} {'sigma':>12} {'cold s':>7} {'warm s':>7} {'nodes':>6} "
+    print(f"{'psi_n':>6} {'psi_p':>6} {'m':>4} {'sigma':>13} {'cold s':>7} {'warm s':>7} {'nodes':>6} "
           f"{'sim d=' + str(args.d) + ' s':>12} {'cold/sim':>9} {'warm/sim':>9}")
     for pt in POINTS:
         tc = cold(pt, args.num)
@@ -77,7 +80,7 @@ def main() -> None:
         ts = time.perf_counter() - t0
         m = "inf" if math.isinf(pt["m"]) else pt["m"]
         sim_note = "" if math.isfinite(pt["m"]) else " (m=64)"
-        print(f"{pt['psi_n']:>6g} {pt['psi_p']:>6g} {m:>4} {pt.get('sigma', '1:1'):>12} {tc:>7.2f} {tw:>7.2f} "
+        print(f"{pt['psi_n']:>6g} {pt['psi_p']:>6g} {m:>4} {pt.get('sigma', '1:1'):>13} {tc:>7.2f} {tw:>7.2f} "
               f"{curve[0].info['nodes']:>6} {ts:>12.2f}{sim_note} {tc / ts:>9.2f} {tw / ts:>9.2f}")
     print("# cold: fresh process, import and the one-time sympy compile included; warm: a process that has "
           "computed a curve before")

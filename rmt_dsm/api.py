@@ -371,13 +371,25 @@ def _errors_at(pt: Point, start=None):
 
 def _training(pt: Point, coef, taus) -> list[Errors]:
     """Errors of the gradient-flow readout C(tau) at each tau (finite or inf): contour integrals over
-    the same Dyson system [derivations/training_time.md], see `rmt_dsm.dsm.training`."""
-    from .dsm.atoms import EXPLICIT_MAX, BoundAtoms, reduction_for
+    the same Dyson system [derivations/training_time.md], see `rmt_dsm.dsm.training`.  For a
+    continuous spectrum the curve is computed again with the quadrature of twice the order, whose
+    results are returned with quadrature["quadrature_error"] = the largest change of train, test,
+    score and floor at that tau (as `_with_quadrature_error` for tau = inf) [S§6]."""
+    out = _training_at(pt, coef, taus)
+    fine = pt.sigma.refined()
+    if fine is None:
+        return out
+    pt_fine = replace(pt, sigma=fine)
+    finer = _training_at(pt_fine, coefficients_of(pt_fine), taus)  # tr(Sigma)/d of the finer rule
+    return [replace(f, quadrature={**f.quadrature, "quadrature_error": max(
+        abs(getattr(f, k) - getattr(c, k)) for k in ("train", "test", "score", "floor"))})
+        for c, f in zip(out, finer)]
+
+
+def _training_at(pt: Point, coef, taus) -> list[Errors]:
+    """`_training` with the point's spectrum as it is (its quadrature atoms for a continuous one)."""
     from .dsm.training import training_errors
 
-    if isinstance(reduction_for(pt.sigma), BoundAtoms):
-        raise ValueError(f"tau: a finite training time supports data spectra of at most {EXPLICIT_MAX} atoms, "
-                         f"got sigma = {pt.sigma.describe()} (use tau=None for the converged readout)")
     base = {k: v for k, v in _params(pt, coef, pt.lam).items() if k not in ("x", "y", "epsilon")}
     if pt.dps is not None:
         return _training_precise(pt, coef, base, taus)
@@ -460,8 +472,8 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
         Gradient-flow training time from C = 0 (docs/training_time.md); None or inf: the
         converged ridge readout.  Finite tau: contour quadrature over the same Dyson solution
         [derivations/training_time.md], ``accuracy`` from the quadrature error estimate; with
-        ``dps`` it needs python-flint (extra ``precision``).  With ``sigma``: spectra of at
-        most 4 atoms (`rmt_dsm.dsm.atoms.EXPLICIT_MAX`; continuous spectra: ValueError).
+        ``dps`` it needs python-flint (extra ``precision``).  Any ``sigma`` (a continuous
+        spectrum: ``info["quadrature_error"]`` as below, at each tau).
     sigma : optional
         The data spectrum (derivations/structured_data.md): None (Sigma = I), pairs
         ``[(w_1, l_1), ...]`` (weights summing to 1, eigenvalues >= 0), a ``"W1:L1,W2:L2"``
@@ -551,10 +563,15 @@ def _with_quadrature_error(pt: Point, start=None) -> tuple:
     fine = pt.sigma.refined()
     if fine is None:
         return res, sol
-    res_fine, _ = _errors_at(replace(pt, sigma=fine))
+    return _quadrature_checked(res, _errors_at(replace(pt, sigma=fine))[0]), sol
+
+
+def _quadrature_checked(res: Errors, res_fine: Errors) -> Errors:
+    """The result at twice the quadrature order with info["quadrature_error"] = the largest change
+    of train, test, score and floor from the result ``res`` at the order of the point [S§6]."""
     diff = max((abs(getattr(res_fine, k) - getattr(res, k)) for k in ("train", "test", "score", "floor")
                 if not mpmath.isinf(getattr(res, k))), default=0)
-    return replace(res_fine, quadrature={**(res_fine.quadrature or {}), "quadrature_error": diff}), sol
+    return replace(res_fine, quadrature={**(res_fine.quadrature or {}), "quadrature_error": diff})
 
 
 def _training_curve(vary, values, base, tau) -> list[Errors]:

@@ -22,18 +22,24 @@ linear solve per Newton step for all the points), and returns for each point the
 Batches of a few points (one call of `rmt_dsm.errors`) take the same steps on Python numbers
 (`rmt_dsm.engine.single`), where numpy's per-call overhead would dominate.
 
+A data spectrum of more atoms than the shipped code writes out, or a continuous one, enters the
+system through atom sums bound to its (double) atoms (`rmt_dsm.dsm.atoms.BoundAtoms`, summed
+over the atoms for every point at once); for a continuous spectrum the points are solved again
+at twice the quadrature order, in a second batch, and the result carries the quadrature error
+as from the scalar path (`rmt_dsm.api._quadrature_checked`) [S§6].
+
 A point is handed to the scalar path (`rmt_dsm.api._with_quadrature_error`, which polishes at
 30 digits and raises the precision when score or gap cancel) when any stage fails, when its estimated
 rounding error exceeds `BATCH_RELATIVE` (e.g. within ~1e-4 of the interpolation threshold, or
-when a difference cancels many digits), for a data spectrum that is not written out
-(continuous spectra) and at the exact threshold divergence.  The batched values therefore agree
-with the scalar path to about `BATCH_RELATIVE`, and no point is ever returned unchecked.
+when a difference cancels many digits), and at the exact threshold divergence.  The batched
+values therefore agree with the scalar path to about `BATCH_RELATIVE`, and no point is ever
+returned unchecked.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from operator import attrgetter
 
 import numpy as np
 
@@ -57,6 +63,8 @@ _STRIDE = 8
 #: ... unless its distance to the threshold differs from the anchor's by more than this factor
 _DIST_RATIO = 1.5
 _FIELDS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps", "sigma")
+_PARAMS, _SIGMA, _DPS = attrgetter(*_FIELDS), attrgetter("sigma"), attrgetter("dps")
+_SCHEDULE = attrgetter("activation", "a", "delta")
 _ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
 
 
@@ -66,9 +74,14 @@ def points_for(values: dict, activation, sigma, dps=None) -> list:
     ``values[name]`` (names psi_n, psi_p, m, t, lam, a, delta).
 
     Each distinct combination of (m, t, lam, a, delta) is validated once by `rmt_dsm.point.point`,
-    each ratio by `rmt_dsm.model.check_ratio`; a ValueError names the argument and the
-    position of the bad entry.
+    each distinct ratio once by `rmt_dsm.model.check_ratio`; a ValueError names the argument and
+    the position of the bad entry.
     """
+    if dps is None:
+        try:
+            return _points_fast(values, activation, sigma)
+        except (ValueError, TypeError):  # the entry-by-entry loop below names the bad entry
+            pass
     from .model import check_ratio
     from .point import point
 
@@ -95,6 +108,28 @@ def points_for(values: dict, activation, sigma, dps=None) -> list:
     return out
 
 
+def _points_fast(values, activation, sigma):
+    """`points_for` in double precision when every entry is hashable and valid (raises otherwise):
+    the entries grouped by (m, t, lam, a, delta) and the ratios checked per distinct value, in
+    C loops (dict and zip), the points built directly."""
+    from .model import check_ratio
+    from .point import Point, point
+
+    names = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
+    if any(bool in set(map(type, values[k])) for k in names):  # True == 1: keep bools apart (refused)
+        raise TypeError("a boolean entry")
+    rest = list(zip(*(values[k] for k in names[2:])))
+    bases = {key: point(1.0, 1.0, *key[:3], activation, key[3], key[4], None, sigma) for key in dict.fromkeys(rest)}
+    for name in ("psi_n", "psi_p"):
+        for v in dict.fromkeys(values[name]):
+            check_ratio(name, v)
+    out = []
+    for pn, pp, key in zip(values["psi_n"], values["psi_p"], rest):
+        b = bases[key]
+        out.append(Point(float(pn), float(pp), b.m, b.t, b.lam, b.a, b.delta, b.activation, None, b.sigma))
+    return out
+
+
 def _hashable(v):
     try:
         hash(v)
@@ -104,46 +139,63 @@ def _hashable(v):
 
 
 # --------------------------------------------------------------------------- observables
-@lru_cache(maxsize=16)
-def _gradient(atoms):
-    """Lambdified [dQ/dg_u0, dQ/dg_u1, dQ/dg_v, dQ/dx, dQ/dy, dQ/deps] (flat, cse) for numpy."""
-    import sympy as sp
+def _error_values(co, args, dg, prm, charts):
+    """The five errors [D eq. (6.4), S eq. (5.5)] from the compiled observables ``co`` at
+    ``args`` (the unknowns, then the parameters of ``co.args``): Q, X1 and the total derivatives
+    of Q by the implicit function theorem, dQ/dtheta = explicit partial + grad . dg/dtheta, in
+    the formulas of `rmt_dsm.dsm.observables.error_expressions`; the floor [S eq. (5.6)] from
+    the atoms.  ``dg``: {"x", "y", "epsilon": dg/dtheta indexed by unknown, or None where the
+    chart needs none}.  Python numbers (``charts``: the chart) or arrays of points (``charts``:
+    {chart: mask}, the errors (N, 5) taken from each point's chart)."""
+    from .dsm.numeric import floor
 
-    from .dsm.observables import Q_expr, compiled
-    from .dsm.symbols import eps, x, y
-    from .dsm.system import UNKNOWNS
+    arrays = isinstance(charts, dict)
+    grad = _gradient(co, args, arrays)
 
-    c = compiled("numpy", atoms)
-    Qe = Q_expr(atoms)
-    return c, sp.lambdify(c.args, [sp.diff(Qe, s) for s in (*UNKNOWNS, x, y, eps)], modules=["numpy"], cse=True)
+    def total(j, d):
+        return 0 if d is None else grad[3 + j] + sum(grad[u] * d[u] for u in range(3))
+
+    common = (co.X1(*args), total(0, dg["x"]), total(1, dg["y"]), total(2, dg["epsilon"]),
+              floor(prm["atoms"], prm["a"], prm["delta"]), prm["delta"], prm["lam"], prm["mu1"], prm["s2"], prm["v2"])
+    Q = co.Q(*args)
+    if not arrays:
+        return list(co.errors[charts](Q, *common))
+    out = np.empty(Q.shape + (5,), dtype=Q.dtype)
+    zero = 0 * Q
+    rows = {ch: co.errors[ch](Q, *common) for ch in charts}
+    for k in range(5):
+        out[:, k] = np.where(charts["primal"], rows["primal"][k] + zero, rows["dual"][k] + zero)
+    return out
 
 
-def _observables(fns, atoms, g, J, th, prm, primal, ok):
-    """The five errors (N, 5) at the roots ``g`` (dtype float64 or EXTENDED) [D eq. (6.4), S eq. (5.5)]:
-    Q, X1 and the total derivatives of Q (implicit function theorem) in the formulas of
-    `rmt_dsm.dsm.observables.error_expressions`, the floor [S eq. (5.6)] from the atoms."""
-    from .dsm.observables import floor
+def _gradient(co, args, arrays) -> list:
+    """[dQ/dg_u0, dQ/dg_u1, dQ/dg_v, dQ/dx, dQ/dy, dQ/deps] from the compiled observables ``co``
+    (`rmt_dsm.dsm.numeric.CompiledObservables`) at Python numbers or, with ``arrays``, at
+    arrays of points (their matrices evaluated by `rmt_dsm.dsm.numeric.broadcasting`)."""
+    from .dsm.numeric import broadcasting
 
-    c, grad_fn = _gradient(atoms)
+    if arrays:
+        return [*broadcasting(co.dQ_dg)(*args).reshape(3, -1), *broadcasting(co.dQ_dtheta)(*args).reshape(3, -1)]
+    return [*np.ravel(co.dQ_dg(*args)), *np.ravel(co.dQ_dtheta(*args))]
+
+
+def _args(fns, co, g, th):
+    """The arguments of the compiled observables: the unknowns, then the parameters named in ``co.args``."""
+    names = {s.name: i for i, s in enumerate(fns.theta)}
+    return [*g, *[th[names[s.name]] for s in co.args[3:]]]
+
+
+def _observables(fns, sigma, g, J, th, prm, primal, ok):
+    """The five errors (N, 5) at the roots ``g`` (dtype float64 or EXTENDED) of the points of the
+    data spectrum ``sigma`` (`_error_values`), and the mask of the points whose derivatives solved."""
+    from .dsm.numeric import numeric_observables
+
+    co = numeric_observables("numpy", sigma)
     ix, iy, ie = fns.index("x"), fns.index("y"), fns.index("epsilon")
     dg, ok = derivatives(fns, g, J, th, (ix, iy, ie), ok)
-    names = {s.name: i for i, s in enumerate(fns.theta)}
-    args = [*g.T, *[th[names[s.name]] for s in c.args[3:]]]
-    Q, X1 = c.Q(*args), c.X1(*args)
-    grad = grad_fn(*args)
-
-    def total(j, k):  # dQ/dtheta = explicit partial + grad . dg/dtheta
-        return grad[3 + j] + sum(grad[u] * dg[k][:, u] for u in range(3))
-
-    dQx, dQy, dQe = total(0, ix), total(1, iy), total(2, ie)
-    zero = 0 * Q
-    F_pop = floor(prm["atoms"], prm["a"], prm["delta"])
-    common = (X1, dQx, dQy, dQe, F_pop, prm["delta"], prm["lam"], prm["mu1"], prm["s2"], prm["v2"])
-    out = np.empty(g.shape[:1] + (5,), dtype=g.dtype)
     with np.errstate(all="ignore"):
-        rows = {ch: c.errors[ch](Q, *common) for ch in ("primal", "dual")}
-        for k in range(5):
-            out[:, k] = np.where(primal, rows["primal"][k] + zero, rows["dual"][k] + zero)
+        out = _error_values(co, _args(fns, co, g.T, th), {"x": dg[ix].T, "y": dg[iy].T, "epsilon": dg[ie].T}, prm,
+                         {"primal": primal, "dual": ~primal})
         ok &= np.isfinite(out.astype(float)).all(axis=1)
     return out, ok
 
@@ -163,11 +215,6 @@ def _parameters(points, coefs, dtype):
     a, Delta and the coefficients are the double inputs."""
     from .dsm.numeric import atom_parameter_values, entry_for
 
-    def reduction_for(sigma):
-        from .dsm.atoms import reduction_for
-
-        return reduction_for(sigma)
-
     def dec(vals):
         if dtype is EXTENDED:
             return np.array([repr(float(v)) for v in vals], dtype=EXTENDED)
@@ -186,9 +233,16 @@ def _parameters(points, coefs, dtype):
     sigma = points[0].sigma
     num = (lambda v: EXTENDED(repr(float(v)))) if dtype is EXTENDED else float
     # the atom parameters l_k, w_k: from the shipped code's table when there is one (no sympy)
-    sys_vals.update(atom_parameter_values(sigma, num) if entry_for(sigma) is not None
-                    else reduction_for(sigma).values(sigma, num))
+    if entry_for(sigma) is not None:
+        sys_vals.update(atom_parameter_values(sigma, num))
+    else:
+        from .dsm.atoms import reduction_for
+
+        sys_vals.update(reduction_for(sigma).values(sigma, num))
     atoms = [(num(w), num(lk)) for w, lk in zip(sigma.weights, sigma.eigenvalues)]
+    # a parameter equal at every point (all but psi_p along a psi_p curve) as one number
+    sys_vals = {k: v[0] if isinstance(v, np.ndarray) and v.ndim and (v == v[0]).all() else v
+                for k, v in sys_vals.items()}
     return {"system": sys_vals, "atoms": atoms, "lam": dec([p.lam for p in points]),
             "primal": np.array([p.chart == "primal" for p in points]),
             **{k: sys_vals[k] for k in ("a", "delta", "mu1", "v2", "s2")}}
@@ -337,12 +391,10 @@ def _branch_ok(g, x, y, tol=1e-9):
 def _batch(points, coefs):
     """The batched path at points of one data spectrum: (values, accuracy, residual, iterations, ok)."""
     from .api import _INPUT_REL, _STEP_DOUBLE
-    from .dsm.atoms import reduction_for
-    from .dsm.system import dsm_system
+    from .dsm.numeric import numeric_system
 
     sigma = points[0].sigma
-    atoms = reduction_for(sigma)
-    fns = batch_functions(dsm_system(sigma))
+    fns = batch_functions(numeric_system(sigma))  # shipped generated code where there is some (no sympy)
     N = len(points)
     p64 = _parameters(points, coefs, float)
     g, ok, its = _solve_double(fns, p64, points)
@@ -351,18 +403,18 @@ def _batch(points, coefs):
         F, J = fns.evaluate(g, th64)
         residual = _norm(F)
         ok &= _branch_ok(g, th64[fns.index("x")], th64[fns.index("y")])
-        v64, ok = _observables(fns, atoms, g, J, th64, p64, p64["primal"], ok)
+        v64, ok = _observables(fns, sigma, g, J, th64, p64, p64["primal"], ok)
         # the extended-precision evaluation
         pld = _parameters(points, coefs, EXTENDED)
         thld = _theta(fns, pld, pld["lam"], EXTENDED(1), EXTENDED)
         gld, ok, _ = polish(fns, g, J, thld, ok)
-        vld, ok = _observables(fns, atoms, gld, J, thld, pld, pld["primal"], ok)
+        vld, ok = _observables(fns, sigma, gld, J, thld, pld, pld["primal"], ok)
         # the sensitivity to the double inputs (`rmt_dsm.api._refine`)
         moved = _moved(p64, _STEP_DOUBLE)
         thm = _theta(fns, moved, p64["lam"], 1.0, float)
         gm, okm, itm, Jm = _newton(fns, g.copy(), thm, ok.copy(), np.zeros(N, dtype=bool), maxit=20)
         ok &= okm
-        vm, ok = _observables(fns, atoms, gm, Jm, thm, moved, p64["primal"], ok)
+        vm, ok = _observables(fns, sigma, gm, Jm, thm, moved, p64["primal"], ok)
         values = vld.astype(float)
         mag = np.abs(values)
         rounding = _MARGIN * EXTENDED_EPS / _EPS * np.abs((v64 - vld).astype(float))
@@ -381,7 +433,6 @@ def _one(pt, coef):
     from .dsm.numeric import numeric_system
     from .engine import single as S
 
-    atoms = pt.sigma  # the observables of `_observables_one` are looked up by spectrum
     system = numeric_system(pt.sigma)  # shipped generated code where there is some (no sympy)
     fns = batch_functions(system)
     c = fns.c
@@ -391,38 +442,46 @@ def _one(pt, coef):
     p64 = _scalars(_parameters([pt], [coef], float))
     pld = _scalars(_parameters([pt], [coef], EXTENDED))
 
-    def theta(prm, lam, s):
-        vals = {**prm["system"], "epsilon": 0.0, "s_h": s, "x": -1.0 if primal else lam, "y": lam if primal else -1.0}
+    i_s = fns.index("s_h")
+
+    def base(prm):  # the parameter list of ``prm`` in the point's chart (x = -1 or y = -1), built once
+        vals = {**prm["system"], "epsilon": 0.0, "s_h": 0.0, "x": -1.0, "y": -1.0}
         return [vals[n] for n in names]
+
+    def theta(base, lam, s):
+        out = base.copy()
+        out[k_lam], out[i_s] = lam, s
+        return out
 
     lam = p64["lam"]
     lam_h = max(lam, _LAM_START)
-    g = [-v for v in c.f(*[0.0] * fns.n, *theta(p64, lam_h, 0.0))]
-    g, J, its = S.track(c, g, lambda t: (theta(p64, lam_h, t), {-1: 1.0}), 1.0, exact_end=lam == lam_h)
+    b64 = base(p64)
+    g = [-v for v in c.f(*[0.0] * fns.n, *theta(b64, lam_h, 0.0))]
+    g, J, its = S.track(c, g, lambda t: (theta(b64, lam_h, t), {-1: 1.0}), 1.0, exact_end=lam == lam_h)
     if lam < lam_h:
         lam_end = lam if lam > 0 else float(_ladder_floor([pt])[0])
         rate = math.log(lam_end / lam_h)
 
         def ladder(t):
             lt = lam_h * math.exp(t * rate)
-            return theta(p64, lt, 1.0), {k_lam: lt * rate}
+            return theta(b64, lt, 1.0), {k_lam: lt * rate}
 
         g, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True)
         its += its2
         if lam == 0:
-            g, J, its3 = S.track(c, g, lambda t: (theta(p64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0)
+            g, J, its3 = S.track(c, g, lambda t: (theta(b64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0)
             its += its3
-    th64 = theta(p64, lam, 1.0)
+    th64 = theta(b64, lam, 1.0)
     f, J = c.fj(*g, *th64)
     if not _branch_ok(np.array([g]), th64[fns.index("x")], th64[fns.index("y")])[0]:
         raise S.Failed("not the physical branch")
-    v64 = _observables_one(c, fns, atoms, g, J, th64, p64, primal)
-    thld = theta(pld, pld["lam"], EXTENDED(1))
-    vld = _observables_one(c, fns, atoms, S.polish(c, g, J, thld), J, thld, pld, primal)
+    v64 = _observables_one(c, fns, pt.sigma, g, J, th64, p64, primal)
+    thld = theta(base(pld), pld["lam"], EXTENDED(1))
+    vld = _observables_one(c, fns, pt.sigma, S.polish(c, g, J, thld), J, thld, pld, primal)
     moved = _moved(p64, _STEP_DOUBLE)
-    thm = theta(moved, lam, 1.0)
+    thm = theta(base(moved), lam, 1.0)
     gm, Jm, itm = S.newton(c, g, thm, maxit=20)
-    vm = _observables_one(c, fns, atoms, gm, Jm, thm, moved, primal)
+    vm = _observables_one(c, fns, pt.sigma, gm, Jm, thm, moved, primal)
     values, accuracy = [], []
     for a, b, w in zip(v64, vld, vm):
         v = float(b)
@@ -441,46 +500,75 @@ def _scalars(prm):
     return {**out, "system": {k: one(v) for k, v in prm["system"].items()}, "atoms": prm["atoms"]}
 
 
-def _observables_one(c, fns, atoms, g, J, th, prm, primal):
-    """`_observables` at one point (Python floats or EXTENDED scalars); ``atoms``: the data spectrum.
-    The compiled observables are the shipped ones where there are some (`rmt_dsm.dsm.numeric`)."""
-    from .dsm.numeric import floor, numeric_observables
+def _observables_one(c, fns, sigma, g, J, th, prm, primal):
+    """`_observables` at one point (Python floats or EXTENDED scalars) of the data spectrum ``sigma``."""
+    from .dsm.numeric import numeric_observables
     from .engine.single import derivatives
 
-    co = numeric_observables("numpy", atoms)
-
-    def grad_fn(*args):  # [dQ/dg_u0, dQ/dg_u1, dQ/dg_v, dQ/dx, dQ/dy, dQ/deps] at one point
-        return [*np.ravel(co.dQ_dg(*args)), *np.ravel(co.dQ_dtheta(*args))]
-
+    co = numeric_observables("numpy", sigma)
     k_lam, ie = fns.index("y" if primal else "x"), fns.index("epsilon")
     dg = derivatives(c, g, J, th, (k_lam, ie))
-    names = {s.name: i for i, s in enumerate(fns.theta)}
-    args = [*g, *[th[names[s.name]] for s in co.args[3:]]]
-    Q, X1, grad = co.Q(*args), co.X1(*args), grad_fn(*args)
-
-    def total(j, k):  # dQ/dtheta = explicit partial + grad . dg/dtheta
-        return grad[3 + j] + sum(grad[u] * dg[k][u] for u in range(3))
-
-    dQx, dQy = (0, total(1, k_lam)) if primal else (total(0, k_lam), 0)
-    F_pop = floor(prm["atoms"], prm["a"], prm["delta"])
-    return list(co.errors["primal" if primal else "dual"](Q, X1, dQx, dQy, total(2, ie), F_pop, prm["delta"],
-                                                          prm["lam"], prm["mu1"], prm["s2"], prm["v2"]))
+    chart = "primal" if primal else "dual"
+    return _error_values(co, _args(fns, co, g, th), {"x": None if primal else dg[k_lam], "y": dg[k_lam] if primal else None,
+                                                  "epsilon": dg[ie]}, prm, chart)
 
 
 # --------------------------------------------------------------------------- public
 def batchable(pt) -> bool:
-    """Points the batched path handles: double precision and a data spectrum written out
-    (`rmt_dsm.dsm.atoms.ExplicitAtoms`; not a continuous one, whose quadrature the scalar path
-    refines).  (The threshold divergence, which needs no solve, is left to the scalar path.)"""
-    from .dsm.numeric import entry_for
+    """Points the batched path handles: double precision (any data spectrum; a continuous one
+    at its quadrature order and at twice it, as `rmt_dsm.api._with_quadrature_error`).  (The
+    threshold divergence, which needs no solve, is left to the scalar path.)"""
+    return pt.dps is None
 
-    if pt.dps is not None:
-        return False
-    if entry_for(pt.sigma) is not None:  # shipped code: isotropic or a few explicit atoms
-        return True
-    from .dsm.atoms import BoundAtoms, reduction_for
 
-    return not isinstance(reduction_for(pt.sigma), BoundAtoms)
+def _batched(points) -> list:
+    """`rmt_dsm.api.Errors` of the batched path at each point (one quadrature order for a
+    continuous spectrum), None where the scalar path must take over."""
+    from .api import Errors, _warn_precision
+    from .point import coefficients_of
+    from .precision import WARN_RELATIVE
+
+    out = [None] * len(points)
+    groups: dict = {}
+    for i, key in enumerate(zip(map(_SIGMA, points), map(_DPS, points))):
+        groups.setdefault(key, []).append(i)
+    groups = {k: [i for i in idx if not points[i].at_threshold] for k, idx in groups.items()
+              if batchable(points[idx[0]])}
+    for (sigma, _), idx in groups.items():
+        if not idx:
+            continue
+        pts = [points[i] for i in idx]
+        coefs, coef_cache = [], {}
+        for key, pt in zip(map(_SCHEDULE, pts), pts):  # coefficients per activation and schedule (one spectrum)
+            if key not in coef_cache:
+                coef_cache[key] = coefficients_of(pt)
+            coefs.append(coef_cache[key])
+        if len(pts) <= _FEW_POINTS:  # one by one on Python numbers: no array overhead
+            rows = []
+            for pt, coef in zip(pts, coefs):
+                try:
+                    with np.errstate(all="ignore"):  # non-finite values are caught by the checks
+                        rows.append(_one(pt, coef))
+                except (ArithmeticError, ValueError):  # rmt_dsm.engine.single.Failed, numpy errors
+                    rows.append(None)
+            ok = [r is not None for r in rows]
+            values, accuracy, residual, its = zip(*[r or ([0.0] * 5, [0.0] * 5, 0.0, 0) for r in rows])
+            values, accuracy = np.array(values), np.array(accuracy)
+        else:
+            values, accuracy, residual, its, ok = _batch(pts, coefs)
+        flagged = (np.asarray(accuracy) > WARN_RELATIVE).any(axis=1).tolist()  # PrecisionWarning
+        described = sigma.describe()
+        for j, (i, v, acc, res_j, it_j) in enumerate(zip(idx, values.tolist(), accuracy.tolist(), residual, its)):
+            if not ok[j]:
+                continue
+            pt = pts[j]
+            params = dict(zip(_FIELDS, _PARAMS(pt)))
+            params["sigma"] = described  # = pt.public(), the description computed once
+            out[i] = res = Errors(*v, params=params, residual=float(res_j), iterations=int(it_j), chart=pt.chart,
+                                  accuracy=dict(zip(_NAMES, acc)), coefficients=coefs[j], solution=None)
+            if flagged[j]:
+                _warn_precision(res)
+    return out
 
 
 def errors_at_points(points, keep_failures=False) -> list:
@@ -513,55 +601,18 @@ def errors_at_points(points, keep_failures=False) -> list:
     >>> [r.chart for r in res], res[0].train < res[0].test
     (['primal', 'dual'], True)
     """
-    from .api import Errors, _warn_precision, _with_quadrature_error
+    from .api import _quadrature_checked, _with_quadrature_error
     from .engine import ConvergenceError
-    from .point import coefficients_of
 
     points = list(points)
-    out = [None] * len(points)
-    groups: dict = {}
-    for i, pt in enumerate(points):
-        groups.setdefault((pt.sigma, pt.dps), []).append(i)
-    groups = {k: [i for i in idx if not points[i].at_threshold] for k, idx in groups.items()
-              if batchable(points[idx[0]])}
-    described: dict = {}
-    coef_cache: dict = {}
-    for idx in groups.values():
-        if not idx:
-            continue
-        pts = [points[i] for i in idx]
-        coefs = []
-        for pt in pts:
-            key = (pt.activation, pt.a, pt.delta, pt.sigma.q)
-            if key not in coef_cache:
-                coef_cache[key] = coefficients_of(pt)
-            coefs.append(coef_cache[key])
-        if len(pts) <= _FEW_POINTS:  # one by one on Python numbers: no array overhead
-            rows = []
-            for pt, coef in zip(pts, coefs):
-                try:
-                    with np.errstate(all="ignore"):  # non-finite values are caught by the checks
-                        rows.append(_one(pt, coef))
-                except (ArithmeticError, ValueError):  # rmt_dsm.engine.single.Failed, numpy errors
-                    rows.append(None)
-            ok = [r is not None for r in rows]
-            values, accuracy, residual, its = zip(*[r or ([0.0] * 5, [0.0] * 5, 0.0, 0) for r in rows])
-            values, accuracy = np.array(values), np.array(accuracy)
-        else:
-            values, accuracy, residual, its, ok = _batch(pts, coefs)
-        for j, i in enumerate(idx):
-            if not ok[j]:
-                continue
-            pt = pts[j]
-            if pt.sigma not in described:
-                described[pt.sigma] = pt.sigma.describe()
-            params = {f: getattr(pt, f) for f in _FIELDS}
-            params["sigma"] = described[pt.sigma]  # = pt.public(), the description computed once
-            res = Errors(*values[j].tolist(), params=params, residual=float(residual[j]),
-                         iterations=int(its[j]), chart=pt.chart, accuracy=dict(zip(_NAMES, accuracy[j].tolist())),
-                         coefficients=coefs[j], solution=None)
-            _warn_precision(res)
-            out[i] = res
+    out = _batched(points)
+    # a continuous spectrum: the same points at twice the quadrature order, batched too [S§6]
+    refined = {sigma: sigma.refined() for sigma in set(map(_SIGMA, points))}
+    coarse = [i for i, res in enumerate(out) if res is not None and refined[points[i].sigma] is not None]
+    if coarse:
+        fine = _batched([replace(points[i], sigma=refined[points[i].sigma]) for i in coarse])
+        for i, res_fine in zip(coarse, fine):
+            out[i] = None if res_fine is None else _quadrature_checked(out[i], res_fine)
     for i, pt in enumerate(points):
         if out[i] is None:  # the scalar path (`rmt_dsm.errors`): not batchable, or not certified
             try:

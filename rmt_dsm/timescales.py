@@ -60,14 +60,16 @@ def _log_root(f, lo: float, hi: float) -> float:
     return math.exp(optimize.brentq(lambda u: f(math.exp(u)), math.log(lo), math.log(hi), xtol=1e-12))
 
 
-def timescales(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, num=161) -> Timescales:
-    """tau_gen, tau_mem and tau_floor at one point (definitions in the module docstring).
+def timescales(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, num=161,
+               sigma=None) -> Timescales:
+    """tau_gen, tau_mem and tau_floor at one point (definitions in the module docstring); ``sigma``:
+    the data spectrum, as in `rmt_dsm.errors`.
 
     The curve is scanned on ``num`` log-spaced times from 0.01/E_+ to 1000/E_- (E_+- the edges of
     the spectrum of U seen by V: beyond, E(tau) is constant to double precision), then the
     minimum is refined by a bounded scalar minimization and the crossings by Brent's method.
     """
-    ref = errors(psi_n, psi_p, m, t=t, lam=lam, activation=activation, a=a, delta=delta, tau=1.0)
+    ref = errors(psi_n, psi_p, m, t=t, lam=lam, activation=activation, a=a, delta=delta, tau=1.0, sigma=sigma)
     curve = ref.info["curve"]
     lo_edge, hi_edge = curve.edges
     if curve.data.contour.shift > 0 and curve.lam == 0:

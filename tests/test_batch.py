@@ -6,7 +6,10 @@
 * the reported accuracy bounds the error against dps = 50;
 * failure flags of the vectorized path tracker (a path through a singular Jacobian);
 * broadcasting of `rmt_dsm.errors` over arrays, and bad input named;
-* learning_curve and phase_grid (one batch, chunks of rows) agree with the scalar path.
+* learning_curve and phase_grid (one batch, chunks of rows) agree with the scalar path;
+* spectra with atom sums bound to their atoms (five atoms; a continuous spectrum, solved at its
+  quadrature order and at twice it) batched == the scalar path, quadrature error included;
+* the points of a sweep built in C loops == validated one by one.
 """
 import math
 import warnings
@@ -194,3 +197,56 @@ def test_phase_grid_one_batch_and_chunks_agree(monkeypatch):
             ref = rmt_dsm.errors(row["psi_n"], row["psi_p"], 2, t=0.3, lam=0.0)
             for f in FIELDS:
                 assert row[f] == getattr(ref, f) or _rel(row[f], getattr(ref, f)) <= 1e-12
+
+
+@pytest.mark.parametrize("sigma", [
+    [(0.1, 0.5), (0.2, 1.0), (0.3, 2.0), (0.2, 3.0), (0.2, 0.25)],  # more atoms than the shipped code
+    "power:0.5:8",  # continuous: order 8 and 16
+])
+def test_bound_spectra_batched_equal_the_scalar_path(sigma):
+    from rmt_dsm.api import _with_quadrature_error
+    from rmt_dsm.data_spectrum import parse_sigma
+
+    sig = parse_sigma(sigma) if isinstance(sigma, str) else sigma
+    pts = [point(1.2, p, m, t=0.3, lam=lam, sigma=sig) for p, m, lam in
+           [(0.4, 1, 0.0), (0.9, 1, 0.01), (3.0, 1, 0.0), (2.0, 3, 0.0), (5.0, 3, 0.1), (1.5, math.inf, 0.0)]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batched = errors_at_points(pts)
+        for pt, b in zip(pts, batched):
+            ref = _with_quadrature_error(pt)[0]
+            assert b.solution is None  # batched, not the fallback
+            assert b.chart == ref.chart and b.params == ref.params
+            for f in FIELDS:
+                assert _rel(getattr(b, f), getattr(ref, f)) <= 1e-12, (pt, f)
+            if isinstance(sigma, str):  # the quadrature error of the two orders, as the scalar path's
+                q, q_ref = b.quadrature["quadrature_error"], ref.quadrature["quadrature_error"]
+                assert q > 0 and abs(q - q_ref) <= 1e-12 * max(abs(b.test), 1)
+
+
+def test_sweep_points_built_in_c_loops_equal_one_by_one():
+    from rmt_dsm.batch import points_for
+    from rmt_dsm.data_spectrum import as_spectrum
+
+    n = 7
+    values = {"psi_n": [1.0] * n, "psi_p": list(np.geomspace(0.2, 5, n)), "m": [1, 2, 2, math.inf, 1, 1, 3],
+              "t": [0.3] * 3 + [None] * 2 + [1.0] * 2, "lam": [0.0, 0.1] * 3 + [0.0],
+              "a": [None] * 3 + [0.9, 0.8] + [None] * 2, "delta": [None] * 3 + [0.19, 0.36] + [None] * 2}
+    got = points_for(values, "tanh", as_spectrum(None))
+    want = [point(*(values[k][i] for k in ("psi_n", "psi_p", "m", "t", "lam")), "tanh", values["a"][i],
+                  values["delta"][i]) for i in range(n)]
+    assert got == want
+
+
+def test_single_point_solve_of_three_unknowns_matches_lapack():
+    from rmt_dsm.engine.single import Failed, lu_solve
+
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        A = rng.normal(size=(3, 3)) * 10.0 ** rng.integers(-6, 7, size=(3, 1))  # rows of any scale
+        b = rng.normal(size=3)
+        x = lu_solve(A.tolist(), b.tolist())
+        ref = np.linalg.solve(A, b)
+        assert np.linalg.norm(x - ref) <= 1e-14 * np.linalg.cond(A) * np.linalg.norm(ref)
+    with pytest.raises(Failed):
+        lu_solve([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]], [1.0, 2.0, 3.0])

@@ -316,14 +316,11 @@ def test_latex_structured_system_is_the_solver_system():
     assert "K = 2" in tex and "(0.3, 2.5)" in tex and r"\sum_{k=1}^{K}" in tex
 
 
-def test_training_time_with_a_continuous_spectrum_is_refused_not_wrong():
-    """A finite tau is derived for written-out atoms (tests/test_training.py checks it); a spectrum
-    beyond them (a quadrature of a continuous one) is refused with a ValueError naming tau, never
-    answered approximately; the one atom (1, 1) is Sigma = I and gives the isotropic result."""
+def test_training_time_with_the_one_atom_spectrum_is_isotropic():
+    """The one atom (1, 1) is Sigma = I and gives the isotropic result at finite tau (continuous
+    spectra at finite tau: tests/test_training_spectra.py)."""
     from rmt_dsm import errors
 
-    with pytest.raises(ValueError, match="tau"):
-        errors(1.0, 2.0, 1, t=0.3, lam=0.1, tau=5.0, sigma="power:0.5")
     iso, one = errors(1.0, 2.0, 1, t=0.3, lam=0.1, tau=5.0), errors(1.0, 2.0, 1, t=0.3, lam=0.1, tau=5.0,
                                                                       sigma=[(1, 1)])
     assert iso.as_dict() == one.as_dict()

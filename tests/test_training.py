@@ -212,13 +212,6 @@ def test_sigma_theory_matches_exact_flow_of_the_true_model():
             assert abs(getattr(th, k) - mean) < tol, (k, tau, getattr(th, k), mean, se)
 
 
-def test_sigma_continuous_spectrum_with_tau_raises_naming_tau():
-    from rmt_dsm.data_spectrum import power_law
-
-    with pytest.raises(ValueError, match="tau"):
-        rmt_dsm.errors(1.0, 0.5, 1, t=0.3, sigma=power_law(0.3, order=16), tau=3.0)
-
-
 def test_cli_errors_and_curve_with_tau_and_sigma(tmp_path):
     args = ["--psi-n", "1", "--psi-p", "0.5", "--m", "1", "--t", "0.3", "--sigma", TWO_ATOMS]
     out = _cli("errors", *args, "--tau", "30", "--json")
@@ -234,6 +227,3 @@ def test_cli_errors_and_curve_with_tau_and_sigma(tmp_path):
     rows = json.loads(curve.stdout)["rows"]
     assert rows[1]["tau"] == pytest.approx(10.0) and rows[1]["test"] == pytest.approx(
         rmt_dsm.errors(1.0, 0.5, 1, t=0.3, tau=10.0, sigma=TWO_ATOMS).test, abs=1e-12)
-    bad = _cli("errors", "--psi-n", "1", "--psi-p", "0.5", "--m", "1", "--t", "0.3", "--sigma", "power:0.3:16",
-               "--tau", "3", "--json")
-    assert bad.returncode == 2 and bad.stdout == "" and "tau" in bad.stderr and len(bad.stderr.splitlines()) == 1

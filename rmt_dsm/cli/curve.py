@@ -193,7 +193,7 @@ def _timescale_marks(fixed: dict) -> dict:
     from rmt_dsm.timescales import timescales
 
     try:
-        ts = timescales(**{k: v for k, v in fixed.items() if k not in ("tau", "sigma")})
+        ts = timescales(**{k: v for k, v in fixed.items() if k != "tau"})
     except ConvergenceError as exc:  # e.g. lam = 0 on the threshold: no converged curve to compare with
         sys.stderr.write(f"rmt-dsm curve: note: timescales not marked: {one_line(exc)}\n")
         return {}

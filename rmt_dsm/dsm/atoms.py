@@ -103,6 +103,9 @@ def _bound_sum(weights, eigenvalues):
         j, n = int(j), int(n)
         if isinstance(c0, (mpmath.mpf, mpmath.mpc)) or isinstance(c1, (mpmath.mpf, mpmath.mpc)):
             return mpmath.fsum(w * x**j / (c0 + c1 * x) ** n for w, x in atoms_mp())
+        if np.ndim(c0) or np.ndim(c1):  # arrays of points (a batched solve): one sum per point
+            c0, c1 = np.asarray(c0)[..., None], np.asarray(c1)[..., None]
+            return np.sum(w64 * l64**j / (c0 + c1 * l64) ** n, axis=-1)
         return np.sum(w64 * l64**j / (c0 + c1 * l64) ** n)
 
     return value

@@ -10,13 +10,14 @@ continuous one: atom sums bound to the spectrum) they return the symbolic path's
 """
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
 from .branch import physical_branch
 
 __all__ = ["EXPLICIT_MAX", "entry_for", "atom_parameter_values", "numeric_system", "numeric_observables",
-           "CompiledObservables", "floor"]
+           "CompiledObservables", "floor", "broadcasting"]
 
 #: spectra with at most this many atoms are written out explicitly (atoms as parameters l_k, w_k)
 EXPLICIT_MAX = 4
@@ -130,3 +131,33 @@ def _generated_observables(module, entry):
 
     ns = load(f"observables_{entry}_{module}")
     return None if ns is None else CompiledObservables.from_namespace(ns)
+
+
+@lru_cache(maxsize=None)
+def broadcasting(fn):
+    """The generated (or lambdified) numpy function ``fn`` returning a matrix, for arrays of
+    points: the same code with ``numpy.array`` replaced by `_stacked_matrix`, so that entries
+    that are constants for the expression (a 0 in dQ/dtheta) broadcast against those that vary
+    from point to point.  The matrix comes out with shape (rows, columns, *points).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from numpy import array
+    >>> def grad(x, y):
+    ...     return array([[0], [x * y]])
+    >>> broadcasting(grad)(np.arange(3.0), 2.0)[:, 0]
+    array([[0., 0., 0.],
+           [0., 2., 4.]])
+    """
+    return types.FunctionType(fn.__code__, {**fn.__globals__, "array": _stacked_matrix}, fn.__name__,
+                              fn.__defaults__, fn.__closure__)
+
+
+def _stacked_matrix(rows):
+    """``numpy.array(rows)`` for a nested list of equal-shape-broadcastable entries: shape
+    (len(rows), len(rows[0]), *the broadcast shape)."""
+    import numpy as np
+
+    entries = np.broadcast_arrays(*(v for row in rows for v in row))
+    return np.stack(entries).reshape(len(rows), len(rows[0]), *entries[0].shape)

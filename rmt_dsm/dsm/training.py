@@ -21,13 +21,17 @@ of U (which excludes the atom of U at 0: V lies in the range of U) [T eq. (4.1)]
 where h(z) = 1 - x Q and X1(z) are [D eqs. (6.2)-(6.3)] at the ridge lambda = -z and T is the
 two-resolvent trace of :mod:`rmt_dsm.dsm.two_point`.
 
-Contour [T§4]: a Bernstein ellipse in zeta = log z around [log E_-, log E_+] (E_+- the edges
-of the support, found on the real axis as folds of the Dyson solution), with semi-minor axis
-below pi/2.  Then Re z > 0 on and inside the strip the trapezoidal rule needs, so
-|exp(-tau (z + lambda))| <= 1: the integrands are bounded uniformly in tau (no cancellation,
-no oscillation problem at large tau), the contour separates the support from 0 and from
+Contour [T§4]: a Bernstein ellipse in zeta = log z around [log a, log b], with semi-minor axis
+below pi/2: b a certified bound of the spectrum of U [T eq. (4.2)], a below its lower edge (found on
+the real axis as the fold of the Dyson solution, and certified afterwards by the mass of the
+spectral measure inside the contour [T eq. (4.3)]).  Then Re z > 0 on and inside the strip the
+trapezoidal rule needs, so |exp(-tau (z + lambda))| <= 1: the integrands are bounded uniformly in
+tau (no cancellation, no oscillation problem at large tau), the contour separates the support from 0 and from
 -lambda, and the same nodes serve every tau (tau = inf included).  The trapezoidal rule
 converges geometrically; the number of nodes is doubled until two successive sums agree.
+
+Any data spectrum: written-out atoms (shipped generated code, no sympy), any number of atoms and the
+quadrature atoms of a continuous spectrum (vectorized atom sums, `rmt_dsm.dsm.atoms.BoundAtoms`).
 """
 from __future__ import annotations
 
@@ -39,19 +43,24 @@ import numpy as np
 
 from ..engine import ConvergenceError, FixedPointSystem
 from ..data_spectrum import as_spectrum
-from .atoms import reduction_for
-from .observables import compiled, floor
-from .system import dsm_system, g_u0, g_v
-from .two_point import node_factors, two_point_matrix
+from .numeric import entry_for, floor, numeric_observables, numeric_system
+from .two_point import node_factors, product, two_point_matrix
 
-__all__ = ["Contour", "SpectralData", "spectral_edges", "spectral_data", "g_tau", "training_errors",
-           "training_curve", "TrainingCurve", "TrainingErrors"]
+__all__ = ["Contour", "SpectralData", "support_bound", "spectral_edges", "spectral_data", "g_tau",
+           "training_errors", "training_curve", "TrainingCurve", "TrainingErrors"]
 
 #: agreement of two successive trapezoidal sums (M and 2M nodes) at which 2M is accepted;
 #: the error of the 2M sum is then ~ this squared (geometric convergence)
 _ACCEPT = 1e-9
 _M_START = 64
+#: the first rule is built by continuation on this many nodes, then by doubling (batched Newton)
+_M_CONTINUED = 32
 _M_MAX = 4096
+#: the mass of the chart's spectral measure inside the contour must be the expected one to this
+#: tolerance (the certificate that the contour encloses the whole support) [T§4]
+_MASS_TOL = 1e-8
+#: at most this many contours, each with its lower focus 10 times lower, when the certificate fails
+_MAX_WIDENINGS = 4
 
 
 def _xy(chart: str, z):
@@ -65,24 +74,23 @@ def _stieltjes_sign(sol):
     p = {k.name: complex(v) for k, v in sol.params.items()}
     primal = p["x"] == -1
     z = -p["y"] if primal else -p["x"]
-    g = complex(sol.values[g_v if primal else g_u0])
+    g = complex(sol["g_v" if primal else "g_u0"])
     if z.imag > 0 and g.imag < -1e-9 * (1 + abs(g)):
         return f"Im g = {g.imag:.3g} < 0 at Im z = {z.imag:.3g} > 0"
     return None
 
 
 def contour_system(sigma=None) -> FixedPointSystem:
-    """The DSM system [S eqs. (4.1)-(4.3)] of the data spectrum ``sigma`` (default Sigma = I) without
-    the real-ridge branch checks (the contour has complex and negative ridges lambda = -z), with
-    the Stieltjes sign check off the real axis."""
-    return _contour_system(dsm_system(sigma))
+    """The DSM system [S eqs. (4.1)-(4.3)] of the data spectrum ``sigma`` (default Sigma = I; the
+    shipped generated code when there is some, `rmt_dsm.dsm.numeric.numeric_system`) without the
+    real-ridge branch checks (the contour has complex and negative ridges lambda = -z), with the
+    Stieltjes sign check off the real axis."""
+    return _contour_system(numeric_system(as_spectrum(sigma)))
 
 
 @lru_cache(maxsize=16)
 def _contour_system(base: FixedPointSystem) -> FixedPointSystem:
-    return FixedPointSystem(base.unknowns, None, base.equations, homotopy=base.homotopy,
-                            fixed_point_form=False, rhs=base.rhs, name="dsm_contour",
-                            symbol_names=base.symbol_names, checks=[_stieltjes_sign])
+    return base.variant("dsm_contour", checks=[_stieltjes_sign], fixed_point_form=False)
 
 
 def _solve(base: dict, chart: str, z, start=None, sigma=None):
@@ -100,47 +108,48 @@ def _ok(base, chart, z, start, side, sigma=None):
         return None
     if any(abs(complex(v).imag) > 1e-12 for v in sol.vector):
         return None
-    g = complex(sol.values[g_v if chart == "primal" else g_u0]).real
+    g = complex(sol["g_v" if chart == "primal" else "g_u0"]).real
     return sol if side * g > 0 else None
 
 
-def _top_eigenvalue(base: dict, sigma=None) -> float:
-    """tr(U)/p of the Gaussian-equivalent model with every direction at the largest eigenvalue of
-    Sigma: a scale for the search of the upper edge."""
+def support_bound(base: dict, sigma=None) -> float:
+    """A certified upper bound of the spectrum of U (and of K = Phi Phi^T/N) [T eq. (4.2)].
+
+    In the rotated model [D eq. (2.2)] Phi = mu1 Y W^T/sqrt(d) + D Z (Y = [Y_0; Y_1], D Z = [tau_0 Z_0;
+    tau_1 Z_1]), so ||U|| = ||Phi||^2/N <= (mu1 ||Y|| ||W||/sqrt(N d) + ||D Z||/sqrt(N))^2, with
+    ||Y||^2 <= ||Y_0||^2 + ||Y_1||^2 and the Bai-Yin limits of the Gaussian norms (rows and
+    columns r, c: sqrt(r) + sqrt(c)); the covariance of the rows of Y_0 is at most
+    m a^2 l_max + Delta, l_max the largest eigenvalue of Sigma.  ``base``: psi_n, psi_p, kappa, a,
+    delta, mu1, v2, s2.
+
+    >>> b = support_bound(dict(psi_n=1.0, psi_p=2.0, kappa=1.0, a=0.6, delta=0.64, mu1=0.8, v2=0.01, s2=0.02))
+    >>> round(b, 6)
+    18.326068
+    """
+    pn, pp, k = base["psi_n"], base["psi_p"], base["kappa"]
     l_max = max(float(v) for v in as_spectrum(sigma).eigenvalues)
-    return base["mu1"] ** 2 * (base["a"] ** 2 * l_max + base["delta"]) + base["v2"] + base["s2"]
+    contrasts = 1.0 if k < 1 else 0.0                       # population 1 exists for m > 1 only
+    Y2 = ((1 + pn ** -0.5) ** 2 * (base["a"] ** 2 * l_max + base["delta"] * k)
+          + contrasts * base["delta"] * (math.sqrt(1 - k) + math.sqrt(k / pn)) ** 2)
+    Z2 = ((base["v2"] + k * base["s2"]) * (1 + math.sqrt(pp / pn)) ** 2
+          + contrasts * base["s2"] * (math.sqrt(1 - k) + math.sqrt(k * pp / pn)) ** 2)
+    return (abs(base["mu1"]) * math.sqrt(Y2) * (1 + math.sqrt(pp)) + math.sqrt(Z2)) ** 2
 
 
-def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-4, sigma=None) -> tuple[float, float]:
-    """(a, b) with a <= E_- and b >= E_+: the edges of the V-weighted support of U [T§4].
+def spectral_edges(base: dict, chart: str, lam: float = 0.0, rel: float = 1e-2, sigma=None) -> tuple[float, float]:
+    """(a, b) with b >= E_+ (certified, :func:`support_bound`) and a, meant to be <= E_-: the lower
+    edge of the V-weighted support of U [T§4].
 
-    Real z below the support (continued from z = -1) and above it (continued from a large
-    z reached by the engine's homotopy) have real Dyson solutions; the real branch folds at
-    the edges, where continuation fails.  Bisection keeps the last successful points, so the
-    bracket contains the support.  ``chart`` must be the one without an atom at 0 (primal
-    below the interpolation threshold and for m = inf, dual above it).  When the support reaches 0
-    (the interpolation threshold) a = None is returned and the contour is shifted (:class:`Contour`).
+    Real z below the support (continued from z = -1) have real Dyson solutions; the real branch
+    folds at the lower edge, where continuation fails.  Geometric bisection keeps the last
+    successful point.  A continuation can step over a narrow part of the support (an isolated
+    atom of small weight), so a is checked afterwards by the mass inside the contour
+    (:func:`training_curve`).  ``chart`` must be the one without an atom at 0 (primal below the
+    interpolation threshold and for m = inf, dual above it).  When the support reaches 0 (the
+    interpolation threshold) a = None is returned and the contour is shifted (:class:`Contour`).
     ``sigma``: the data spectrum (default Sigma = I; ``base`` holds its atom parameters).
     """
-    scale = _top_eigenvalue(base, sigma) * (2 + base["psi_p"]) ** 2 * 4
-    hi_ok = hi_sol = None
-    for k in range(12):
-        sol = _ok(base, chart, scale * 2.0 ** k, None, -1, sigma)
-        if sol is not None:
-            hi_ok, hi_sol = scale * 2.0 ** k, sol
-            break
-    if hi_sol is None:
-        raise ConvergenceError("training contour", "no real solution above the spectrum", base)
-    lo_bad = 0.0
-    for _ in range(200):
-        if hi_ok - lo_bad <= rel * hi_ok:
-            break
-        mid = 0.5 * (hi_ok + lo_bad)
-        sol = _ok(base, chart, mid, hi_sol, -1, sigma)
-        if sol is None:
-            lo_bad = mid
-        else:
-            hi_ok, hi_sol = mid, sol
+    hi_ok = support_bound(base, sigma)
     below = _solve(base, chart, -1.0, None, sigma)
     zero = _ok(base, chart, 0.0, below, +1, sigma)
     if zero is None:  # the support reaches 0 (interpolation threshold)
@@ -203,6 +212,11 @@ class Contour:
         return 0.5 * (math.log(self.b + self.shift) - math.log(self.a + self.shift))
 
     @property
+    def left(self) -> float:
+        """Where the contour crosses the real axis left of the support (theta = pi)."""
+        return math.exp(self.center - self.half * (self.rho + 1 / self.rho) / 2) - self.shift
+
+    @property
     def rho(self) -> float:
         s = math.pi / self.half  # rho_max - 1/rho_max = 2 (pi/2) / half
         return math.sqrt(0.5 * (s + math.sqrt(s * s + 4)))
@@ -219,7 +233,10 @@ class Contour:
 
 @dataclass(frozen=True)
 class SpectralData:
-    """Everything tau-independent on the contour: nodes, weights, h, X1 and T."""
+    """Everything tau-independent on the contour: nodes, weights, h, X1 and T; ``mass``: the mass of
+    the chart's spectral measure inside the contour, -(1/2 pi i) oint g dz (g_v primal, g_u0 dual).
+    T holds the rows theta_k in [0, pi] (k = 0 .. M/2) only: the other rows are their complex
+    conjugates, T(conj z1, conj z2) = conj T(z1, z2)."""
 
     contour: Contour
     z: np.ndarray
@@ -227,31 +244,68 @@ class SpectralData:
     h: np.ndarray
     X1: np.ndarray
     T: np.ndarray
-    solutions: tuple = field(default=(), compare=False, repr=False)  # engine Solutions, theta = pi .. 0
+    mass: float = 1.0
+    upper: np.ndarray | None = field(default=None, compare=False, repr=False)  # (g_u0, g_u1, g_v), k = 0 .. M/2
 
 
-def node_solutions(base: dict, chart: str, contour: Contour, M: int, previous: tuple = (), sigma=None) -> list:
-    """Dyson solutions at the upper-half nodes theta = pi (left real crossing) ... 0 of the M-node
-    rule, reached by continuation node after node from the left crossing (itself continued from
-    z = -1); ``previous`` (the solutions of the M/2-node rule) supplies every other node."""
+def node_values(base: dict, chart: str, contour: Contour, M: int, previous=None, sigma=None) -> np.ndarray:
+    """Reduced Dyson solutions (g_u0, g_u1, g_v) at the upper-half nodes theta_k = 2 pi k/M,
+    k = 0 .. M/2 (rows), of the M-node rule.
+
+    Without ``previous``: continuation node after node from the left real crossing theta = pi
+    (itself continued from z = -1), on at most `_M_CONTINUED` nodes (then doubled as below).  With ``previous`` (the rows of the M/2-node rule) the even
+    nodes are known and the odd ones, each between two known neighbours, are solved together by
+    Newton from the mean of the neighbours (`rmt_dsm.engine.grid`); a node where Newton fails,
+    lands farther from that guess than the neighbours are apart, or breaks the Stieltjes sign, is
+    continued from its neighbour instead (as are all nodes of a spectrum without shipped code).
+    """
     z, _ = contour.nodes(M)
-    upper = np.arange(M // 2, -1, -1)
-    reuse = len(previous) == M // 4 + 1
-    sols, prev = [], None
-    for n, k in enumerate(upper):
-        if reuse and k % 2 == 0:
-            sol = previous[n // 2]
-        else:
-            if prev is None:
-                prev = _ok(base, chart, float(z[k].real), _solve(base, chart, -1.0, None, sigma), +1, sigma)
-                if prev is None:
-                    raise ConvergenceError("training contour", f"no physical real solution at the left crossing "
-                                           f"z = {float(z[k].real):.6g} of the contour", base)
-            zk = complex(z[k]) if abs(z[k].imag) > 0 else float(z[k].real)
-            sol = _solve(base, chart, zk, prev, sigma)
-        sols.append(sol)
-        prev = sol
-    return sols
+    out = np.empty((M // 2 + 1, 3), dtype=complex)
+    batched = True
+    if (previous is None or len(previous) != M // 4 + 1) and batched and M > _M_CONTINUED:
+        previous = node_values(base, chart, contour, M // 2, None, sigma)
+    if previous is None or len(previous) != M // 4 + 1:
+        sol = _ok(base, chart, float(z[M // 2].real), _solve(base, chart, -1.0, None, sigma), +1, sigma)
+        if sol is None:
+            raise ConvergenceError("training contour", f"no physical real solution at the left crossing "
+                                   f"z = {float(z[M // 2].real):.6g} of the contour", base)
+        out[M // 2] = sol.vector
+        for k in range(M // 2 - 1, -1, -1):
+            sol = _solve(base, chart, complex(z[k]) if k else float(z[k].real), sol, sigma)
+            out[k] = sol.vector
+        return out
+    out[0::2] = previous
+    odd = np.arange(1, M // 2, 2)
+    guess = 0.5 * (out[odd - 1] + out[odd + 1])
+    ok = _newton_at_nodes(base, chart, z[odd], guess, sigma) if batched else None
+    for i, k in enumerate(odd):
+        if ok is not None and ok[1][i]:
+            out[k] = ok[0][i]
+            continue
+        start = _solve(base, chart, complex(z[k + 1]) if k + 1 < M // 2 else float(z[k + 1].real), list(out[k + 1]),
+                       sigma)
+        out[k] = _solve(base, chart, complex(z[k]), start, sigma).vector
+    return out
+
+
+def _newton_at_nodes(base: dict, chart: str, z, guess, sigma):
+    """(g, ok): Newton from ``guess`` at all the nodes z at once; ok where it converged close to the
+    guess (within the spacing of the neighbours) on the Stieltjes branch (Im g Im z >= 0)."""
+    from ..engine.batch import batch_functions
+    from ..engine.grid import _newton
+
+    system = contour_system(sigma)
+    fns = batch_functions(system)
+    xy = np.array([_xy(chart, zk) for zk in z], dtype=complex)
+    point = {**base, "x": xy[:, 0], "y": xy[:, 1], "epsilon": 0.0}
+    th = [np.asarray(point[p.name], dtype=complex) if p.name in ("x", "y") else complex(point[p.name])
+          for p in system.parameters] + [complex(1.0)]
+    g, ok, _, _ = _newton(fns, guess.copy(), th, np.ones(len(z), dtype=bool), np.zeros(len(z), dtype=bool))
+    g_chart = g[:, 2] if chart == "primal" else g[:, 0]
+    spread = np.max(np.abs(np.diff(guess, axis=0)), initial=0.0) if len(guess) > 1 else 1.0
+    ok &= np.max(np.abs(g - guess), axis=1) <= max(spread, 1e-8)
+    ok &= (np.sign(np.imag(z)) * g_chart.imag) >= -1e-9 * (1 + np.abs(g_chart))
+    return g, ok
 
 
 def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: SpectralData | None = None,
@@ -263,28 +317,41 @@ def spectral_data(base: dict, chart: str, contour: Contour, M: int, previous: Sp
     """
     spectrum = as_spectrum(sigma)
     z, dz = contour.nodes(M)
-    sols = node_solutions(base, chart, contour, M, previous.solutions if previous is not None else (), sigma)
+    upper_vals = node_values(base, chart, contour, M, previous.upper if previous is not None else None, sigma)
     vals = np.empty((M, 3), dtype=complex)
-    for k, sol in zip(range(M // 2, -1, -1), sols):
-        vals[k] = [complex(v) for v in sol.vector]
+    vals[:M // 2 + 1] = upper_vals
     for k in range(M // 2 + 1, M):
         vals[k] = np.conj(vals[M - k])
-    c = compiled("numpy", reduction_for(spectrum))
-    xs = np.array([_xy(chart, zk)[0] for zk in z], dtype=complex)
-    Q, X1 = np.empty(M, dtype=complex), np.empty(M, dtype=complex)
-    for k, zk in enumerate(z):  # node by node: the atom sums of a bound spectrum reduce over the atoms
-        x, y = _xy(chart, zk)
-        point = {**base, "x": x, "y": y, "epsilon": 0.0}
-        args = list(vals[k]) + [point[s.name] for s in c.args[3:]]
-        Q[k], X1[k] = c.Q(*args), c.X1(*args)
+    xs, Q, X1 = observables_at_nodes(base, chart, z, vals, spectrum)
     h = 1 - xs * Q                                                                 # [D eq. (6.2)]
     atoms = (spectrum.weights, spectrum.eigenvalues)
     f = node_factors(base, *atoms, vals, X1)
-    T = np.empty((M, M), dtype=complex)
+    upper = M // 2 + 1
+    T = np.empty((upper, M), dtype=complex)
     step = 128
-    for i in range(0, M, step):
-        T[i:i + step] = two_point_matrix(base, *atoms, node_factors(base, *atoms, vals[i:i + step], X1[i:i + step]), f)
-    return SpectralData(contour, z, dz, h, X1, T, solutions=tuple(sols))
+    for i in range(0, upper, step):
+        j = min(i + step, upper)
+        T[i:j] = two_point_matrix(base, *atoms, node_factors(base, *atoms, vals[i:j], X1[i:j]), f)
+    g_chart = vals[:, 2] if chart == "primal" else vals[:, 0]
+    mass = float((-1 / (2j * np.pi) * np.sum(g_chart * dz)).real)                # [T eq. (4.3)]
+    return SpectralData(contour, z, dz, h, X1, T, mass, upper=upper_vals)
+
+
+def observables_at_nodes(base: dict, chart: str, z, vals, spectrum):
+    """(x, Q, X1) at the nodes z from the reduced solutions ``vals`` (M x 3) [D eqs. (6.2)-(6.3),
+    S eq. (5.4)]: the shipped generated code on all nodes at once, or the symbolic path's
+    functions node by node (a bound spectrum: atom sums reduce over the atoms)."""
+    c = numeric_observables("numpy", spectrum)
+    xy = np.array([_xy(chart, zk) for zk in z], dtype=complex)
+    point = {**base, "x": xy[:, 0], "y": xy[:, 1], "epsilon": 0.0}
+    if entry_for(spectrum) is not None:
+        args = list(vals.T) + [point[s.name] for s in c.args[3:]]
+        return xy[:, 0], np.broadcast_to(c.Q(*args), z.shape), np.broadcast_to(c.X1(*args), z.shape)
+    Q, X1 = np.empty(len(z), dtype=complex), np.empty(len(z), dtype=complex)
+    for k in range(len(z)):
+        args = list(vals[k]) + [point[s.name][k] if s.name in ("x", "y") else point[s.name] for s in c.args[3:]]
+        Q[k], X1[k] = c.Q(*args), c.X1(*args)
+    return xy[:, 0], Q, X1
 
 
 def g_tau(z, tau, lam):
@@ -314,11 +381,15 @@ def _errors(data: SpectralData, coef, delta, F_pop, lam, taus) -> np.ndarray:
     g = np.array([g_tau(data.z, tau, lam) for tau in taus])          # (n_tau, M)
     w = g * data.dz
     c = -1 / (2j * np.pi)
-    F_g = (c * (w @ data.h)).real
-    F_ug2 = (c * ((w * g * data.z) @ data.h)).real
-    F_g2 = (c * ((w * g) @ data.h)).real
-    X_g = (c * (w @ data.X1)).real
-    B_gg = (c * c * np.einsum("tk,tk->t", w @ data.T, w)).real
+    F_g = (c * product(w, data.h)).real
+    F_ug2 = (c * product(w * g * data.z, data.h)).real
+    F_g2 = (c * product(w * g, data.h)).real
+    X_g = (c * product(w, data.X1)).real
+    # the double sum over rows theta_j in [0, pi]: the rows in (pi, 2 pi) add the complex conjugates
+    upper = data.T.shape[0]
+    rows = np.full(upper, 2.0)
+    rows[[0, -1]] = 1.0
+    B_gg = (c * c).real * product((w[:, :upper] * product(w, data.T.T)).real, rows)
     train = 1 - 2 * F_g + F_ug2
     test = 1 - 2 * coef.mu1 * math.sqrt(delta) * X_g + coef.mu1 ** 2 * B_gg + (coef.v2 + coef.s2) * F_g2
     floor = np.full_like(test, F_pop)
@@ -369,23 +440,72 @@ def _check_taus(contour: Contour, lam: float) -> list:
     return list(np.geomspace(0.01 / contour.b, 100 / max(contour.a, 1e-3 * contour.b), 25)) + [math.inf]
 
 
+def contour_tau_max(taus) -> float:
+    """The largest time when every time is finite (it sets the contour at the threshold), else inf."""
+    finite = [t for t in taus if not math.isinf(t)]
+    return max(finite) if finite and len(finite) == len(taus) else math.inf
+
+
 def contour_for(base: dict, chart: str, lam, taus, sigma=None) -> Contour:
     """The contour of a point (edges of the spectrum, shift at the interpolation threshold) [T§4-§5]."""
-    finite = [t for t in taus if not math.isinf(t)]
-    tau_max = max(finite) if finite and len(finite) == len(taus) else math.inf
-    return Contour.around(*spectral_edges(base, chart, lam, sigma=sigma), lam, tau_max)
+    return Contour.around(*spectral_edges(base, chart, lam, sigma=sigma), lam, contour_tau_max(taus))
 
 
 def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: float = _ACCEPT,
                    sigma=None) -> TrainingCurve:
     """Contour data with node doubling from 64 until the sums with M and 2M nodes agree to
     ``tol`` (relative to 1 + |E|) at every tau of ``taus`` and of a grid spanning the timescales
-    of the spectrum; ConvergenceError beyond 4096 nodes.  ``sigma``: the data spectrum (default
-    Sigma = I; ``base`` holds its atom parameters); the floor is its F_pop [S eq. (5.6)]."""
+    of the spectrum (and the mass inside the contour agrees too); ConvergenceError beyond 4096 nodes.
+
+    Certificate [T§4]: the upper focus bounds the spectrum (:func:`support_bound`); the lower one
+    comes from a real-axis search, so the mass of the chart's spectral measure inside the contour
+    is compared with :func:`expected_mass` (to 1e-8): when some is missing, or no solution is found
+    on the contour's left real crossing (the search stepped over a part of the support), the lower
+    focus is lowered tenfold and the curve computed again.
+    ``sigma``: the data spectrum (default Sigma = I; ``base`` holds its atom parameters); the floor
+    is its F_pop [S eq. (5.6)]."""
     spectrum = as_spectrum(sigma)
     F_pop = floor(zip(map(float, spectrum.weights), map(float, spectrum.eigenvalues)), float(a), float(delta))
     contour = contour_for(base, chart, lam, taus, sigma)
-    check = [t for t in taus] + _check_taus(contour, lam)
+    for _ in range(_MAX_WIDENINGS):
+        try:
+            curve = _converged(base, chart, coef, delta, F_pop, lam, taus, tol, sigma, contour)
+        except ConvergenceError as exc:  # e.g. the left real crossing inside the spectrum
+            failure = exc
+        else:
+            missing = expected_mass(base, contour) - curve.data.mass
+            if abs(missing) <= _MASS_TOL:
+                return curve
+            failure = ConvergenceError("training contour", f"the contour misses a mass {missing:.3g} of the "
+                                       f"spectrum of U (lower focus {contour.a:.6g})", base)
+        if contour.a <= 0:
+            break
+        contour = Contour.around(contour.a / 10, contour.b, lam, contour_tau_max(taus))
+    raise failure
+
+
+def expected_mass(base: dict, contour: Contour) -> float:
+    """The mass of the chart's spectral measure inside the contour when it encloses the whole support
+    [T eq. (4.3)]: 1, less at m = inf the atom of U at s^2 (mass 1 - (psi_n + 1)/psi_p, V-weight 0) when it
+    lies left of the contour."""
+    if base["kappa"] != 0 or contour.left <= base["s2"]:
+        return 1.0
+    return 1.0 - max(0.0, 1 - (base["psi_n"] + 1) / base["psi_p"])
+
+
+def _spread(taus, most: int = 32) -> list:
+    """At most ``most`` of the requested times, spread evenly over their sorted list (smallest and
+    largest included): with the check grid they control the node doubling, the quadrature error
+    being bounded uniformly in tau [T§4]."""
+    ordered = sorted(taus)
+    if len(ordered) <= most:
+        return ordered
+    return [ordered[i] for i in np.unique(np.linspace(0, len(ordered) - 1, most).round().astype(int))]
+
+
+def _converged(base, chart, coef, delta, F_pop, lam, taus, tol, sigma, contour) -> TrainingCurve:
+    """Node doubling on one contour until the M and 2M sums agree to ``tol``."""
+    check = _spread(taus) + _check_taus(contour, lam)
     M = _M_START
     prev = spectral_data(base, chart, contour, M, sigma=sigma)
     old = _errors(prev, coef, delta, F_pop, lam, check)
@@ -393,7 +513,7 @@ def training_curve(base: dict, chart: str, coef, a, delta, lam, taus=(), tol: fl
         M *= 2
         data = spectral_data(base, chart, contour, M, prev, sigma)
         new = _errors(data, coef, delta, F_pop, lam, check)
-        diff = float(np.max(np.abs(new - old) / (1 + np.abs(new))))
+        diff = max(float(np.max(np.abs(new - old) / (1 + np.abs(new)))), abs(data.mass - prev.mass))
         if diff <= tol:
             break
         if M >= _M_MAX:

@@ -24,8 +24,7 @@ from ..engine.solve import GUARD_DIGITS
 import numpy as np
 
 from ..data_spectrum import as_spectrum
-from .atoms import reduction_for
-from .observables import compiled
+from .numeric import numeric_observables
 from .training import Contour, _check_taus, _ok, _solve, _xy, contour_system
 from .two_point import node_factors, two_point_matrix
 
@@ -87,7 +86,7 @@ def _node_values(base, base_mp, chart, contour, M, dps, cache, sigma):
             zk = complex(zd[k]) if abs(zd[k].imag) > 0 else float(zd[k].real)
             prev = _solve(base, chart, zk, prev, sigma)
         if key not in cache:
-            x, y = _xy(chart, z[k])
+            x, y = _xy(chart, z[k] if z[k].imag else z[k].real)  # the real crossings as real numbers
             sol = sysm.solve({**base_mp, "x": x, "y": y, "epsilon": 0}, dps=dps, start=prev.vector)
             cache[key] = sol.vector
         vals[k] = cache[key]
@@ -100,7 +99,7 @@ def _data(base, base_mp, chart, contour, M, dps, cache, flint, sigma):
     """z, h, X1 (mpmath lists) and T (flint acb_mat, M x M) at the M nodes."""
     spectrum = as_spectrum(sigma)
     z, vals = _node_values(base, base_mp, chart, contour, M, dps, cache, sigma)
-    c = compiled("mpmath", reduction_for(spectrum))
+    c = numeric_observables("mpmath", spectrum)
     h, X1 = [], []
     for k in range(M):
         x, y = _xy(chart, z[k])

@@ -86,11 +86,36 @@ def node_factors(params: dict, weights, eigenvalues, g, X1) -> NodeFactors:
     return NodeFactors(g, rho, D, S * D, gbar, X1)
 
 
+#: products with fewer multiply-adds than this skip BLAS (whose threads' start-up dominates there)
+_SMALL_PRODUCT = 4_000_000
+
+
+def product(A, B):
+    """The matrix product A @ B: numpy's own loops (np.einsum) for a small complex or float product,
+    BLAS (matmul) for a large one; arrays of python-flint balls by flint's matrix product (C speed:
+    the atom sums of a many-atom spectrum at any precision); other object arrays by matmul."""
+    if A.dtype == object:
+        return _ball_product(A, B) if type(A.flat[0]).__name__ == "acb" else A @ B
+    if A.shape[0] * A.shape[-1] * B.shape[-1] < _SMALL_PRODUCT:
+        return np.einsum("ik,k...->i...", A, B)
+    return A @ B
+
+
+def _ball_product(A, B):
+    """A @ B for object arrays of flint acb balls (A 2-d, B 1-d or 2-d)."""
+    from flint import acb_mat
+
+    B2 = B[:, None] if B.ndim == 1 else B
+    C = acb_mat(A.shape[0], A.shape[1], list(A.ravel())) * acb_mat(B2.shape[0], B2.shape[1], list(B2.ravel()))
+    out = np.empty(C.nrows() * C.ncols(), dtype=object)
+    out[:] = C.entries()
+    out = out.reshape(C.nrows(), C.ncols())
+    return out[:, 0] if B.ndim == 1 else out
+
+
 def _solve3(A, b):
-    """Solutions of the stacked 3 x 3 systems A y = b (A: (..., 3, 3), b: (..., 3))."""
-    if A.dtype != object:
-        return np.linalg.solve(A, b[..., None])[..., 0]
-    # any scalar type: Cramer's rule
+    """Solutions of the stacked 3 x 3 systems A y = b (A: (..., 3, 3), b: (..., 3)) by Cramer's rule:
+    elementwise operations on the whole stack, for any scalar type (complex, flint balls)."""
     det = lambda M: (M[..., 0, 0] * (M[..., 1, 1] * M[..., 2, 2] - M[..., 1, 2] * M[..., 2, 1])  # noqa: E731
                      - M[..., 0, 1] * (M[..., 1, 0] * M[..., 2, 2] - M[..., 1, 2] * M[..., 2, 0])
                      + M[..., 0, 2] * (M[..., 1, 0] * M[..., 2, 1] - M[..., 1, 1] * M[..., 2, 0]))
@@ -116,7 +141,7 @@ def two_point_matrix(params: dict, weights, eigenvalues, f1: NodeFactors, f2: No
     one = np.ones_like(K0)
 
     def atom_sum(L, R, f):  # sum_k w_k f(l_k) L(z1_i, l_k) R(z2_j, l_k)
-        return (L * (w * f)[None, :]) @ R.T
+        return product(L * (w * f)[None, :], R.T)
 
     r1, rK, rKK, rc, rKc = (atom_sum(f1.rho, f2.rho, f) for f in (one, K0, K0 * K0, c, K0 * c))
     d1, dK, dc = (atom_sum(f1.D, f2.D, f) for f in (one, K0, c))

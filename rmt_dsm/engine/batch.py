@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grid import _newton, _norm, _solve
+from .grid import _newton, _norm, _solve, _take
 
 __all__ = ["BatchFunctions", "batch_functions", "track", "polish", "derivatives", "EXTENDED"]
 
@@ -102,10 +102,6 @@ def batch_functions(system) -> BatchFunctions:
     return fns
 
 
-def _take(th, idx):
-    return [v[idx] if isinstance(v, np.ndarray) and v.ndim else v for v in th]
-
-
 def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_predictor=False, tangent_rhs=None):
     """Follow every point's root along ``path``, t: 0 -> 1 (double precision).
 
@@ -139,7 +135,8 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
     N = len(g)
     ok = ok.copy()
     loose_end = ~np.broadcast_to(np.asarray(exact_end, dtype=bool), (N,))
-    t, h = np.zeros(N), np.full(N, float(h0))
+    t, h = np.zeros(N), np.array(np.broadcast_to(np.asarray(h0, dtype=float), (N,)))
+    grow = np.ones(N, dtype=bool)  # no step doubling right after a rejection
     its_total = np.zeros(N, dtype=int)
     all_idx = np.arange(N)
     g, conv, its, J = _newton(fns, g.copy(), path(t, all_idx)[0], ok.copy(), np.ones(N, dtype=bool), maxit=20)
@@ -171,9 +168,10 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
             g[ia], t[ia], J[ia] = gn[acc], tn[acc], Jn[acc]
             its_total[idx] += its
             hi = h[idx]
-            hi = np.where(acc & (its <= 2), 2 * hi, np.where(acc & (its >= 5), hi / 2, hi))
+            hi = np.where(acc & (its <= 2) & grow[idx], 2 * hi, np.where(acc & (its >= 5), hi / 2, hi))
             hi = np.where(rej, hi / 2, hi)
             h[idx] = hi
+            grow[idx] = ~rej
             ok[idx] &= live & ~(rej & (hi < hmin))
     ok &= t >= 1
     return g, ok, its_total
@@ -219,21 +217,19 @@ def derivatives(fns, g, J, th, ks, ok):
 
     The right-hand sides and the residual of the refinement step are in the dtype of ``g``;
     the solves use the double Jacobians ``J`` (iterative refinement: one step reaches the
-    extended precision when eps cond(J) << 1).  Returns (derivatives, ok).
+    extended precision when eps cond(J) << 1), all the parameters' right-hand sides in one
+    batched solve.  Returns (derivatives, ok).
     """
+    ks = list(ks)
     Je = fns.evaluate(g, th)[1]
-    out = {}
     ok = ok.copy()
     with np.errstate(all="ignore"):
-        for k in ks:
-            b = -fns.F_theta(g, th, k)
-            x, solved = _solve(J, b.astype(float), ok)
-            x = x.astype(g.dtype)
-            for _ in range(2):
-                res = b - np.einsum("nij,nj->ni", Je, x)
-                dx, solved2 = _solve(J, res.astype(float), ok)
-                x = x + dx.astype(g.dtype)
-                solved &= solved2
-            ok &= solved & np.isfinite(x.astype(float)).all(axis=1)
-            out[k] = x
-    return out, ok
+        b = -np.stack([fns.F_theta(g, th, k) for k in ks], axis=-1)  # (N, n, len(ks))
+        x, solved = _solve(J, b.astype(float), ok)
+        x = x.astype(g.dtype)
+        for _ in range(2):
+            dx, solved2 = _solve(J, (b - Je @ x).astype(float), ok)
+            x = x + dx.astype(g.dtype)
+            solved &= solved2
+        ok &= solved & np.isfinite(x.astype(float)).all(axis=(1, 2))
+    return {k: x[:, :, j] for j, k in enumerate(ks)}, ok

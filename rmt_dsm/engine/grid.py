@@ -35,7 +35,6 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-from .codegen import lambdify
 from .solve import GUARD_DIGITS
 
 __all__ = ["GridFunctions", "grid_functions", "solve_grid", "polish_grid"]
@@ -92,6 +91,8 @@ def grid_functions(sysm, z) -> GridFunctions:
     hom = sysm.homotopy
     import sympy as sp
 
+    from .codegen import lambdify  # code generation only here: the solvers below need none
+
     eqs = sp.Matrix(list(hom.equations if hom is not None else sysm.equations))
     unknowns = list(sysm.unknowns)
     theta = list(sysm._theta)
@@ -115,11 +116,16 @@ def _norm(v):
 def _solve(J, b, ok):
     """x = J^{-1} b for the points in ``ok``; returns (x, mask of the points solved).
 
-    One batched LAPACK call (Cramer's rule for n <= 2, cheaper in numpy); points with a
-    non-finite or singular J are not solved.
+    ``b`` has shape (N, n), or (N, n, K) for K right-hand sides at once.  One batched LAPACK
+    call (Cramer's rule for n <= 2, cheaper in numpy); points with a non-finite or singular J
+    are not solved.
     """
+    many = b.ndim == J.ndim
     n = J.shape[-1]
     if n <= 2:
+        if many:  # one right-hand side at a time
+            cols = [_solve(J, b[..., k], ok) for k in range(b.shape[-1])]
+            return np.stack([c[0] for c in cols], axis=-1), np.logical_and.reduce([c[1] for c in cols])
         with np.errstate(all="ignore"):
             if n == 1:
                 x = b / J[:, 0]
@@ -128,20 +134,27 @@ def _solve(J, b, ok):
                 x = np.stack([J[:, 1, 1] * b[:, 0] - J[:, 0, 1] * b[:, 1],
                               J[:, 0, 0] * b[:, 1] - J[:, 1, 0] * b[:, 0]], axis=-1) / det[:, None]
         return x, ok & np.isfinite(x).all(axis=-1)
-    good = ok & np.isfinite(J).all(axis=(-2, -1)) & np.isfinite(b).all(axis=-1)
+    B = b if many else b[..., None]
+    good = ok & np.isfinite(J).all(axis=(-2, -1)) & np.isfinite(B).all(axis=(-2, -1))
     if not good.all():  # identity for the others, so that the batch stays well defined
         J = np.where(good[:, None, None], J, np.eye(J.shape[-1]))
-        b = np.where(good[:, None], b, 0)
+        B = np.where(good[:, None, None], B, 0)
     try:
-        x = np.linalg.solve(J, b[..., None])[..., 0]
+        x = np.linalg.solve(J, B)
     except np.linalg.LinAlgError:  # some J exactly singular: one by one
-        x = np.zeros_like(b)
+        x = np.zeros_like(B)
         for i in np.flatnonzero(good):
             try:
-                x[i] = np.linalg.solve(J[i], b[i])
+                x[i] = np.linalg.solve(J[i], B[i])
             except np.linalg.LinAlgError:
                 good[i] = False
-    return x, good & np.isfinite(x).all(axis=-1)
+    good &= np.isfinite(x).all(axis=(-2, -1))
+    return (x if many else x[..., 0]), good
+
+
+def _take(th, idx):
+    """The parameter list ``th`` (scalars and per-point arrays) at the points ``idx``."""
+    return [v[idx] if isinstance(v, np.ndarray) and v.ndim else v for v in th]
 
 
 def _newton(fns, g, th, ok, loose, maxit=8):
@@ -149,18 +162,23 @@ def _newton(fns, g, th, ok, loose, maxit=8):
 
     ``loose`` (bool per point): accept a residual <= 1e-6 (1 + |g|) (intermediate points of
     a path, where the next predictor needs no more); else the tolerances of solve.py.
+    Each step evaluates and solves only at the points still moving.
     Returns (g, ok, its, J at the returned g): ``ok`` the points that
     converged (among those given ok), ``its`` the iterations per point.
     """
-    done = np.zeros(len(g), dtype=bool)
-    prev = np.full(len(g), np.inf)
-    its = np.zeros(len(g), dtype=int)
+    N = len(g)
+    done = np.zeros(N, dtype=bool)
+    prev = np.full(N, np.inf)
+    ndx = np.zeros(N)
+    move = np.zeros(N, dtype=bool)
+    its = np.zeros(N, dtype=int)
     tol = np.where(loose, _LOOSE, _TOL_RES)
     with np.errstate(all="ignore"):
         F, J = fns.evaluate(g, th)
+        g = g.copy()
+        scale = 1 + _norm(g)
+        r = _norm(F)
         for it in range(maxit + 1):
-            scale = 1 + _norm(g)
-            r = _norm(F)
             ok &= np.isfinite(r)
             if it:
                 small = move & (ndx <= _TOL_STEP * scale)
@@ -173,17 +191,29 @@ def _newton(fns, g, th, ok, loose, maxit=8):
             if it == maxit:
                 ok &= done
                 break
-            dx, solved = _solve(J, -F, todo)
-            ok &= solved | ~todo
-            ndx = _norm(dx)
-            bad = todo & ((np.isinf(prev) & (ndx > 0.25 * scale)) |
-                          (np.isfinite(prev) & (ndx > 0.5 * prev) & (ndx > _TOL_STEP * scale)))
-            ok &= ~bad
-            move = todo & ok
-            g = np.where(move[:, None], g + dx, g)
-            its += move
-            prev = np.where(move, ndx, prev)
-            F, J = fns.evaluate(g, th)
+            idx = np.flatnonzero(todo)
+            dx, solved = _solve(J[idx], -F[idx], np.ones(idx.size, dtype=bool))
+            ok[idx] &= solved
+            ndx_i = _norm(dx)
+            s_i, p_i = scale[idx], prev[idx]
+            bad = (np.isinf(p_i) & (ndx_i > 0.25 * s_i)) | (np.isfinite(p_i) & (ndx_i > 0.5 * p_i) & (ndx_i > _TOL_STEP * s_i))
+            ok[idx] &= ~bad
+            move[:] = False
+            keep = ok[idx]
+            im = idx[keep]
+            move[im] = True
+            ndx[im] = ndx_i[keep]
+            g[im] += dx[keep]
+            its[im] += 1
+            prev[im] = ndx_i[keep]
+            if 2 * im.size > N:  # most points move: evaluate all (cheaper than indexing)
+                F, J = fns.evaluate(g, th)
+                scale, r = 1 + _norm(g), _norm(F)
+            elif im.size:
+                Fi, Ji = fns.evaluate(g[im], _take(th, im))
+                F[im], J[im] = Fi, Ji
+                scale[im] = 1 + _norm(g[im])
+                r[im] = _norm(Fi)
     return g, ok, its, J
 
 

@@ -25,6 +25,8 @@ class Failed(ArithmeticError):
 def lu_solve(A, b) -> list:
     """x = A^{-1} b by Gaussian elimination with partial pivoting (A: rows of floats)."""
     n = len(b)
+    if n == 3:
+        return _lu_solve3(A, b)
     M = [[*row, float(bi)] for row, bi in zip(A, b)]
     for k in range(n):
         p, big = k, abs(M[k][k])
@@ -51,6 +53,43 @@ def lu_solve(A, b) -> list:
     if not all(-math.inf < v < math.inf for v in x):
         raise Failed("non-finite solve")
     return x
+
+
+def _lu_solve3(A, b) -> list:
+    """`lu_solve` for n = 3 (the DSM system), written out: the same operations in the same order
+    (the entries below a pivot, which nothing reads afterwards, are not formed)."""
+    r = [(A[0][0], A[0][1], A[0][2], float(b[0])), (A[1][0], A[1][1], A[1][2], float(b[1])),
+         (A[2][0], A[2][1], A[2][2], float(b[2]))]
+    p, big = 0, abs(r[0][0])
+    for i in (1, 2):
+        if abs(r[i][0]) > big:
+            p, big = i, abs(r[i][0])
+    if not 0 < big < math.inf:
+        raise Failed("singular Jacobian")
+    r[0], r[p] = r[p], r[0]
+    p0, p1, p2, p3 = r[0]
+    rows = []
+    for c0, c1, c2, c3 in r[1:]:
+        f = c0 / p0
+        if f:
+            c1, c2, c3 = c1 - f * p1, c2 - f * p2, c3 - f * p3
+        rows.append((c1, c2, c3))
+    (u1, u2, u3), (v1, v2, v3) = rows
+    if abs(v1) > abs(u1):
+        (u1, u2, u3), (v1, v2, v3) = (v1, v2, v3), (u1, u2, u3)
+    if not 0 < abs(u1) < math.inf:
+        raise Failed("singular Jacobian")
+    f = v1 / u1
+    if f:
+        v2, v3 = v2 - f * u2, v3 - f * u3
+    if not 0 < abs(v2) < math.inf:
+        raise Failed("singular Jacobian")
+    x2 = v3 / v2
+    x1 = (u3 - u2 * x2) / u1
+    x0 = (p3 - p1 * x1 - p2 * x2) / p0
+    if not (-math.inf < x0 < math.inf and -math.inf < x1 < math.inf and -math.inf < x2 < math.inf):
+        raise Failed("non-finite solve")
+    return [x0, x1, x2]
 
 
 def _norm(v) -> float:
@@ -99,6 +138,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     Returns (g, J, iterations); raises `Failed`."""
     g, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
     t, h = 0.0, float(h0)
+    grow = True  # no step doubling right after a rejection
     for _ in range(max_steps):
         if t >= 1:
             return g, J, its_total
@@ -120,12 +160,14 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
             gn, Jn, its = newton(c, pred, path(tn)[0], loose=tn < 1 or not exact_end)
         except Failed:
             h /= 2
+            grow = False
             if h < hmin:
                 raise Failed(f"continuation stalled at t = {t:.6g}") from None
             continue
         its_total += its
         g, J, t = gn, Jn, tn
-        h = 2 * h if its <= 2 else (h / 2 if its >= 5 else h)
+        h = 2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h)
+        grow = True
     raise Failed("too many continuation steps")
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Sequence
 
+import copy
 import sys
 
 import mpmath
@@ -180,6 +181,16 @@ class FixedPointSystem:
         self._pby_name = {s.name: s for s in self.parameters}
         self._compiled = {module: Compiled.from_namespace(ns) for module, ns in compiled.items()}
         return self
+
+    def variant(self, name: str, *, checks: Sequence = (), fixed_point_form: bool | None = None) -> "FixedPointSystem":
+        """The same equations and compiled code (symbolic or generated) under another name, with
+        other branch checks (declared conditions dropped) and optionally without the averaged
+        fixed-point fallback (``fixed_point_form=False``)."""
+        new = copy.copy(self)
+        new.name, new.checks, new.conditions = name, list(checks), []
+        if fixed_point_form is not None:
+            new.fixed_point_form = fixed_point_form
+        return new
 
     def __getattr__(self, attr):  # only for a generated system: its symbolic source on demand
         symbolic = self.__dict__.get("symbolic")
