@@ -3,8 +3,8 @@
 ``AtomSum(j, n, c0, c1) = sum_k w_k l_k^j / (c0 + c1 l_k)^n`` is the only place where a spectrum of
 more than EXPLICIT_MAX atoms (or a continuous one) enters the reduced Dyson system:
 
-* its numerical value (numpy in double precision, mpmath at any precision) against the sum written
-  out in exact rational arithmetic (sympy);
+* its numerical value (numpy in double precision, for one point or arrays of points; mpmath at any
+  precision) against the sum written out in exact rational arithmetic (sympy);
 * its symbolic derivatives (``fdiff``: d/dc0 = -n AtomSum(j, n+1), d/dc1 = -n AtomSum(j+1, n+1)),
   which enter the solver only through the Newton Jacobian and the parameter derivatives, against
   numerical differentiation of the value (mpmath.diff at 40 digits).  A wrong derivative leaves the
@@ -18,6 +18,7 @@ Atoms: distinct eigenvalues (with l_k = 1 a sum cannot tell l_k^j from l_k^(j+1)
 decimal weights and eigenvalues, read exactly by both routes.
 """
 import mpmath
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -64,6 +65,12 @@ def test_atom_sum_values_equal_the_exact_sum(j, n, c0, c1):
         assert abs(mp - ref_mp) <= mpmath.mpf(10) ** -36 * abs(ref_mp)
     dbl = complex(func._imp_(j, n, complex(_mp(c0)), complex(_mp(c1))))
     assert abs(dbl - complex(ref_mp)) <= 1e-14 * abs(complex(ref_mp))
+    # arrays of points (a batched solve): one sum per point, here the point above between two others
+    with mpmath.workdps(40):
+        other = complex(_to_mp(_reference(j, n, ("2", "0"), ("0.5", "0"))))
+    batch = func._imp_(j, n, np.array([2.0, complex(_mp(c0)), 2.0]), np.array([0.5, complex(_mp(c1)), 0.5]))
+    assert batch.shape == (3,) and abs(batch[1] - complex(ref_mp)) <= 1e-14 * abs(complex(ref_mp))
+    assert abs(batch[0] - other) <= 1e-14 * abs(other) and batch[2] == batch[0]
 
 
 @pytest.mark.parametrize("c0,c1", POINTS)
