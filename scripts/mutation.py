@@ -276,13 +276,6 @@ EQUIVALENT = {
            "holds. By Cauchy's formula every contour around the support that excludes -lambda gives the same "
            "integrals; only the convergence rate of the trapezoidal rule changes (the number of nodes, doubled "
            "until two sums agree). The \"pole enclosed\" of the description does not happen.",
-    "M77": "the contour is still valid. The trapezoidal ellipse has rho = sqrt(rho_max), so its semi-minor axis "
-           "is S/(rho + 1/rho) < S/2, S the semi-minor axis of the ellipse that fixes rho_max: S = pi (mutant) "
-           "still keeps |Im zeta| < pi/2 on the contour (at most 0.994 pi/2 over b/a in [1, 1e12]), hence "
-           "Re(z + shift) > 0 as before: -lambda outside and |exp(-tau (z + lambda))| <= 1 (shift <= lambda/2 "
-           "when lambda > 0; <= e up to tau_max at the threshold). The integrals are unchanged; the nodes lie "
-           "closer to the boundary of the analyticity strip, so more of them are needed (node doubling until "
-           "two sums agree).",
 }
 
 
@@ -385,7 +378,8 @@ def markdown(results, baseline_sec: float, commits=(), deselected=()) -> str:
         "the list (`scripts/mutation.py`, `_M`) must then be updated to the code.",
         "",
         f"**{killed} of {len(results)} mutants killed**"
-        + (f" ({len(equivalent)} surviving mutants are equivalent: the mutated code computes the same "
+        + (f" ({len(equivalent)} surviving mutant{'s are' if len(equivalent) > 1 else ' is'} equivalent: the mutated "
+           "code computes the same "
            "numbers, see below)" if equivalent else "") + ". Unmutated suite in the same setting: "
         f"{baseline_sec:.0f} s. Code and tests at commit {', '.join(commits) or '?'} (HEAD when the "
         "script copied the working tree; a run with `--only` updates its rows).",
