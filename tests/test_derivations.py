@@ -2,11 +2,12 @@
 
 ``python derivations/run_checks.py`` (CI) runs every check script. The checks that read the
 code -- the population table, the reduction of the Dyson system to three unknowns, the
-observables Q, X1 and the error formulas at finite m (exact arithmetic), the m = infinity route
--- run here too, so that a change to a formula fails ``pytest`` at once. The checks of pure
-mathematics that import nothing from rmt_dsm (the finite-d identities D§6 with symbolic
-lambda, eps; derivations/check_equivalence.py) cannot be broken by a code change: they are
-marked slow. The pencil claims run in tests/engine/test_engine_precision.py.
+observables Q, X1 and the error formulas at finite m (exact arithmetic), the m = infinity route,
+the vectorized atom sums of a many-atom spectrum -- run here too, so that a change to a formula
+fails ``pytest`` at once. The checks of pure mathematics that import nothing from rmt_dsm (the
+finite-d identities D§6 with symbolic lambda, eps; derivations/check_equivalence.py) cannot be
+broken by a code change: they are marked slow. The pencil claims run in
+tests/engine/test_engine_precision.py.
 """
 from __future__ import annotations
 
@@ -66,6 +67,13 @@ def test_reduction_matches_generic_dyson(check_structured, n_atoms):
     check_structured.FAILED.clear()
     check_structured.check_reduction(n_atoms, trials=1)
     assert not check_structured.FAILED, check_structured.FAILED
+
+
+def test_bound_atom_sums_match_written_out_sums(check_structured):
+    """[S§4] the vectorized AtomSum (any number of atoms) == the sum written out, values and the
+    derivatives in every unknown (they enter only the Newton Jacobian: a wrong one slows the solver
+    down by orders of magnitude instead of failing the solver tests)."""
+    _run(check_structured, check_structured.check_bound_reduction)
 
 
 def test_observable_checks_can_fail(check_observables, monkeypatch):
