@@ -178,24 +178,3 @@ def test_edges_high_precision(mpsys):
         c = mp.mpf(1) / 2
         assert abs(edges[0] - (1 - mp.sqrt(c)) ** 2) < mp.mpf(10) ** -27
         assert abs(edges[1] - (1 + mp.sqrt(c)) ** 2) < mp.mpf(10) ** -27
-
-
-def test_continuation_has_a_step_budget(mpsys, monkeypatch):
-    """A continuation that needs more accepted steps than its budget stops (and then falls back
-    or raises ConvergenceError) instead of running on: rmt_dsm.engine.solve._track(max_steps)."""
-    import functools
-
-    from rmt_dsm.engine import solve as S
-
-    sysm, s = mpsys
-    params = {s["alpha"]: "0.5", s["z"]: "0.3+1e-3j"}
-    steps = [k for k, _ in sysm.solve(params, dps=30).path if k == "homotopy"]
-    assert len(steps) > 2  # the unconstrained path takes more than two steps
-    monkeypatch.setattr(S, "_track", functools.partial(S._track, max_steps=2))
-    try:
-        sol = sysm.solve(params, dps=30)
-    except ConvergenceError as err:
-        assert "more than 2 steps" in str(err)
-    else:  # the averaged fixed-point fallback took over after the budget stopped the path
-        assert ("fixed-point", 1.0) in sol.path
-        assert len([k for k, _ in sol.path if k == "homotopy"]) <= 2
