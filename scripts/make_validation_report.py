@@ -882,12 +882,10 @@ def main(argv=None):
         meta, ge_rows, ge_trends, trends, strends = load_tracked(source_data)
         P = protocol(meta["quick"])
         if args.structured_only:
-            t0, cpu0, load0 = time.perf_counter(), cpu_seconds(), os.getloadavg()
             previous = [r for tr in strends for r in tr.rows] if args.extend else None
-            strends = section_structured(dict(P, struct_plans=protocol(args.quick)["struct_plans"]), previous)
-            meta.update(run_record("structured_", t0, cpu0, load0, args), structured_quick=args.quick,
-                        structured_extended=bool(args.extend))
-            V.write_csv(os.path.join(DATA, "validation_structured.csv"), [r for tr in strends for r in tr.rows])
+            strends, record = structured_run(dict(P, struct_plans=protocol(args.quick)["struct_plans"]), args,
+                                             previous)
+            meta.update(record, structured_extended=bool(args.extend))
             with open(meta_path, "w") as fh:
                 json.dump(meta, fh)
         else:
@@ -898,7 +896,7 @@ def main(argv=None):
         write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends + strends)
         finish(P, meta, ge_rows, trends, ge_trends, strends)
         return
-    t0, cpu0, load0 = time.perf_counter(), cpu_seconds(), os.getloadavg()
+    start = run_start()
     ge_rows = section_ge(P)
     V.write_csv(os.path.join(DATA, "validation_ge.csv"), ge_rows)
     ge_trends = section_ge_followup(P, ge_rows)
@@ -906,7 +904,7 @@ def main(argv=None):
     trends = section_trends(P)
     V.write_csv(os.path.join(DATA, "validation_true.csv"), [r for tr in trends for r in tr.rows])
     panels = section_curves(P)
-    meta = run_record("", t0, cpu0, load0, args)  # sections 1-4
+    meta = run_record("", start, args)  # sections 1-4
     meta["quick"] = args.quick
     if args.skip_structured:
         tracked = load_tracked(source_data)
@@ -915,10 +913,8 @@ def main(argv=None):
         if strends:
             V.write_csv(os.path.join(DATA, "validation_structured.csv"), [r for tr in strends for r in tr.rows])
     else:
-        t1, cpu1, load1 = time.perf_counter(), cpu_seconds(), os.getloadavg()
-        strends = section_structured(P)
-        V.write_csv(os.path.join(DATA, "validation_structured.csv"), [r for tr in strends for r in tr.rows])
-        meta.update(run_record("structured_", t1, cpu1, load1, args), structured_quick=args.quick)
+        strends, record = structured_run(P, args)
+        meta.update(record)
     write_fits(os.path.join(DATA, "validation_fits.csv"), ge_trends + trends + strends)
     fig_curves(panels, P)
     fig_trends(trends, ge_trends)
@@ -930,12 +926,27 @@ def main(argv=None):
     finish(P, meta, ge_rows, trends, ge_trends, strends)
 
 
-def run_record(prefix, t0, cpu0, load0, args) -> dict:
+def run_start() -> tuple:
+    """(wall clock, CPU seconds, load average) at the start of a run, for `run_record`."""
+    return time.perf_counter(), cpu_seconds(), os.getloadavg()
+
+
+def run_record(prefix, start, args) -> dict:
     """Wall time, CPU time (this process and its workers), workers and load average of a run that
-    started at (t0, cpu0, load0), under keys ``prefix + "runtime_s"`` etc."""
+    started at ``start`` (`run_start`), under keys ``prefix + "runtime_s"`` etc."""
+    t0, cpu0, load0 = start
     return {prefix + "runtime_s": time.perf_counter() - t0, prefix + "cpu_s": cpu_seconds() - cpu0,
             prefix + "jobs": args.jobs or default_jobs(), prefix + "load_start": load0,
             prefix + "load_end": os.getloadavg()}
+
+
+def structured_run(P, args, previous=None) -> tuple:
+    """Section 6 simulated (extending the rows ``previous`` by their added seeds, if given) and written
+    to validation_structured.csv: (structured trends, its run record with keys ``structured_*``)."""
+    start = run_start()
+    strends = section_structured(P, previous)
+    V.write_csv(os.path.join(DATA, "validation_structured.csv"), [r for tr in strends for r in tr.rows])
+    return strends, dict(run_record("structured_", start, args), structured_quick=args.quick)
 
 
 def load_tracked(data):

@@ -25,8 +25,8 @@ class Failed(ArithmeticError):
 def lu_solve(A, b) -> list:
     """x = A^{-1} b by Gaussian elimination with partial pivoting (A: rows of floats)."""
     n = len(b)
-    if n == 3:
-        return _lu_solve3(A, b)
+    if n == 3:  # the DSM system: the same operations, written out
+        return lu3_solve(lu3(A), b)
     M = [[*row, float(bi)] for row, bi in zip(A, b)]
     for k in range(n):
         p, big = k, abs(M[k][k])
@@ -61,11 +61,6 @@ def solver(A):
         lu = lu3(A)
         return lambda b: lu3_solve(lu, b)
     return lambda b: lu_solve(A, b)
-
-
-def _lu_solve3(A, b) -> list:
-    """`lu_solve` for n = 3 (the DSM system): `lu3` then `lu3_solve`."""
-    return lu3_solve(lu3(A), b)
 
 
 def lu3(A) -> tuple:
