@@ -137,10 +137,17 @@ def tau_type(text: str) -> float:
 
     >>> tau_type("inf"), tau_type("2.5")
     (inf, 2.5)
+    >>> tau_type("nan")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a training time (a number > 0, or inf), got 'nan'
     """
     if text.strip().lower() in ("inf", "infinity"):
         return math.inf
-    return finite_float(text)
+    try:
+        return finite_float(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a training time (a number > 0, or inf), got {text!r}") from None
 
 
 def add_tau_option(parser) -> None:
