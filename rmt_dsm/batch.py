@@ -66,6 +66,7 @@ _DIST_RATIO = 1.5
 _FIELDS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps", "sigma")
 _PARAMS, _SIGMA, _DPS = attrgetter(*_FIELDS), attrgetter("sigma"), attrgetter("dps")
 _SCHEDULE = attrgetter("activation", "a", "delta")
+_PSI_N, _PSI_P, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "a", "delta", "lam"))
 #: the Gaussian coefficients of double points by (activation, a, delta, data spectrum), kept across calls
 #: (`rmt_dsm.point.coefficients_of` validates its inputs at 30 digits on every call) ...
 _COEFFICIENTS: dict = {}
@@ -215,29 +216,35 @@ def _theta(fns, prm, lam, s, dtype):
     return [vals[p.name] for p in fns.theta]
 
 
-def _parameters(points, coefs, dtype):
-    """Per-point parameter arrays of the system in ``dtype``; with EXTENDED the ratios, ridge,
-    kappa and atoms are read as decimals (as `rmt_dsm.api._refine` reads them at 30 digits),
-    a, Delta and the coefficients are the double inputs."""
+def _parameters(points, coefs, dtype, one=False):
+    """Per-point parameter arrays of the system in ``dtype`` (with ``one``, numbers: those of the
+    single point of ``points``); with EXTENDED the ratios, ridge, kappa and atoms are read as
+    decimals (as `rmt_dsm.api._refine` reads them at 30 digits), a, Delta and the coefficients
+    are the double inputs."""
     from .dsm.numeric import atom_parameter_values, entry_for
 
-    def dec(vals):
-        if dtype is EXTENDED:
-            return np.array([repr(float(v)) for v in vals], dtype=EXTENDED)
-        return np.array(vals, dtype=float)
-
-    if dtype is EXTENDED:  # 1/m divided out in extended precision
-        kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
-        kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
-    else:  # the point's own kappa (`rmt_dsm.point.Point.kappa`)
-        kappa = np.array([float(p.kappa) for p in points], dtype=float)
-    sys_vals = {"psi_n": dec([p.psi_n for p in points]), "psi_p": dec([p.psi_p for p in points]), "kappa": kappa,
-                "a": np.array([p.a for p in points], dtype=dtype), "delta": np.array([p.delta for p in points],
-                                                                                   dtype=dtype)}
+    ext = dtype is EXTENDED
+    num = (lambda v: EXTENDED(repr(float(v)))) if ext else float
+    if one:  # numbers: no array overhead
+        (p,), (c,) = points, coefs
+        col = lambda f, conv=dtype: conv(f(p))  # noqa: E731
+        dec = lambda f: num(f(p))  # noqa: E731
+        sys_vals = {"kappa": (EXTENDED(0) if p.m == math.inf else EXTENDED(1) / EXTENDED(p.m)) if ext
+                    else float(p.kappa)}
+    else:
+        col = lambda f, conv=dtype: np.array([f(p) for p in points], dtype=conv)  # noqa: E731
+        dec = (lambda f: np.array([repr(float(f(p))) for p in points], dtype=EXTENDED)) if ext else col
+        if ext:  # 1/m divided out in extended precision
+            kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
+            kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
+        else:  # the point's own kappa (`rmt_dsm.point.Point.kappa`)
+            kappa = np.array([float(p.kappa) for p in points], dtype=float)
+        sys_vals = {"kappa": kappa}
+    sys_vals.update(psi_n=dec(_PSI_N), psi_p=dec(_PSI_P), a=col(_A), delta=col(_DELTA))
     for name in ("mu1", "v2", "s2"):
-        sys_vals[name] = np.array([getattr(c, name) for c in coefs], dtype=dtype)
+        sys_vals[name] = dtype(getattr(coefs[0], name)) if one else \
+            np.array([getattr(c, name) for c in coefs], dtype=dtype)
     sigma = points[0].sigma
-    num = (lambda v: EXTENDED(repr(float(v)))) if dtype is EXTENDED else float
     # the atom parameters l_k, w_k: from the shipped code's table when there is one (no sympy)
     if entry_for(sigma) is not None:
         sys_vals.update(atom_parameter_values(sigma, num))
@@ -247,11 +254,13 @@ def _parameters(points, coefs, dtype):
         sys_vals.update(reduction_for(sigma).values(sigma, num))
     atoms = [(num(w), num(lk)) for w, lk in zip(sigma.weights, sigma.eigenvalues)]
     # a parameter equal at every point (all but psi_p along a psi_p curve) as one number
-    if len(points) > 1:
+    if not one:
         sys_vals = {k: v[0] if isinstance(v, np.ndarray) and v.ndim and (v == v[0]).all() else v
                     for k, v in sys_vals.items()}
-    return {"system": sys_vals, "atoms": atoms, "lam": dec([p.lam for p in points]),
-            "primal": np.array([p.chart == "primal" for p in points]),
+        primal = np.array([p.chart == "primal" for p in points])
+    else:
+        primal = points[0].chart == "primal"
+    return {"system": sys_vals, "atoms": atoms, "lam": dec(_LAM), "primal": primal,
             **{k: sys_vals[k] for k in ("a", "delta", "mu1", "v2", "s2")}}
 
 
@@ -451,62 +460,37 @@ def _least_rounding(train, test, score, gap, floor) -> list:
 def _one(pt, coef):
     """`_batch` for one point on Python numbers (`rmt_dsm.engine.single`): the same stages, the
     same certificate.  Returns (values, accuracy, residual, iterations); raises
-    `rmt_dsm.engine.single.Failed` where `_batch` would flag the point."""
-    from .api import _INPUT_REL, _LAM_START, _STEP_DOUBLE
-    from .dsm.numeric import numeric_system
+    `rmt_dsm.engine.single.Failed` where `_batch` would flag the point.
+
+    The root comes from a continuation step from a root kept by an earlier call (`_warm_root`)
+    when one is close enough, else from the cold continuation (`_cold_root`)."""
+    from .api import _INPUT_REL, _STEP_DOUBLE
     from .engine import single as S
 
-    system = numeric_system(pt.sigma)  # shipped generated code where there is some (no sympy)
-    fns = batch_functions(system)
-    c = fns.c
-    names = [p.name for p in fns.theta]
-    primal = pt.chart == "primal"
-    k_lam = fns.index("y" if primal else "x")
-    p64 = _scalars(_parameters([pt], [coef], float))
-    pld = _scalars(_parameters([pt], [coef], EXTENDED))
-
-    i_s = fns.index("s_h")
-
-    def base(prm):  # the parameter list of ``prm`` in the point's chart (x = -1 or y = -1), built once
-        vals = {**prm["system"], "epsilon": 0.0, "s_h": 0.0, "x": -1.0, "y": -1.0}
-        return [vals[n] for n in names]
-
-    def theta(base, lam, s):
-        out = base.copy()
-        out[k_lam], out[i_s] = lam, s
-        return out
-
+    ctx = _context(pt.sigma)
+    c, primal = ctx.c, pt.chart == "primal"
+    k_lam = ctx.i_y if primal else ctx.i_x
+    p64 = _parameters([pt], [coef], float, one=True)
     lam = p64["lam"]
-    lam_h = max(lam, _LAM_START)
-    b64 = base(p64)
-    g = [-v for v in c.f(*[0.0] * fns.n, *theta(b64, lam_h, 0.0))]
-    g, J, its = S.track(c, g, lambda t: (theta(b64, lam_h, t), {-1: 1.0}), 1.0, exact_end=lam == lam_h)
-    if lam < lam_h:
-        lam_end = lam if lam > 0 else float(_ladder_floor([pt])[0])
-        rate = math.log(lam_end / lam_h)
-
-        def ladder(t):
-            lt = lam_end if t == 1 else lam_h * math.exp(t * rate)
-            return theta(b64, lt, 1.0), {k_lam: lt * rate}
-
-        # each stage starts where the previous one ended (the same parameters): its J is passed on
-        g, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True, J=J)
-        its += its2
-        if lam == 0:
-            g, J, its3 = S.track(c, g, lambda t: (theta(b64, lam_end * (1 - t), 1.0), {k_lam: -lam_end}), 1.0,
-                                 J=J)
-            its += its3
-    th64 = theta(b64, lam, 1.0)
-    f, J = c.fj(*g, *th64)
-    if not _branch_ok(g, th64[fns.index("x")], th64[fns.index("y")]):
+    b64 = ctx.base(p64, primal)
+    key = (pt.sigma, *_SCHEDULE(pt), pt.m, primal, lam == 0)
+    th64 = ctx.theta(b64, k_lam, lam, 1.0)
+    found = _warm_root(c, key, pt, th64)
+    if found is None:
+        found = _cold_root(c, ctx, pt, b64, k_lam, lam)
+    g, f, J, its = found
+    if not _branch_ok(g, th64[ctx.i_x], th64[ctx.i_y]):
         raise S.Failed("not the physical branch")
-    v64 = _observables_one(c, fns, pt.sigma, g, J, th64, p64, primal, Je=J)
-    thld = theta(base(pld), pld["lam"], EXTENDED(1))
-    vld = _observables_one(c, fns, pt.sigma, S.polish(c, g, J, thld), J, thld, pld, primal)
+    v64 = _observables_one(ctx, g, J, th64, p64, primal, Je=J)
+    pld = _parameters([pt], [coef], EXTENDED, one=True)
+    thld = ctx.theta(ctx.base(pld, primal), k_lam, pld["lam"], EXTENDED(1))
+    vld = _observables_one(ctx, S.polish(c, g, J, thld), J, thld, pld, primal)
+    # the sensitivity to the double inputs (`rmt_dsm.api._refine`): a root to ~ eps^(1/2) and
+    # derivatives without refinement suffice for a difference of relative size _STEP_DOUBLE
     moved = _moved(p64, _STEP_DOUBLE)
-    thm = theta(base(moved), lam, 1.0)
-    gm, Jm, itm = S.newton(c, g, thm, maxit=20)
-    vm = _observables_one(c, fns, pt.sigma, gm, Jm, thm, moved, primal, Je=Jm)
+    thm = ctx.theta(ctx.base(moved, primal), k_lam, lam, 1.0)
+    gm, _, Jm, itm = S.newton(c, g, thm, loose=True, maxit=20)
+    vm = _observables_one(ctx, gm, Jm, thm, moved, primal, Je=Jm, refine=0)
     values, accuracy = [], []
     least = _least_rounding(*(float(b) for b in vld))
     for a, b, w, r in zip(v64, vld, vm, least):
@@ -516,28 +500,158 @@ def _one(pt, coef):
             raise S.Failed("not certified")
         values.append(v)
         accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
+    _keep_root(key, pt, th64, g, J)
     return values, accuracy, float(max(abs(v) for v in f)), its + itm
 
 
-def _scalars(prm):
-    """The parameters of a batch of one as scalars."""
-    one = lambda v: v[0] if isinstance(v, np.ndarray) and v.ndim else v  # noqa: E731
-    out = {k: one(v) for k, v in prm.items() if k not in ("system", "atoms")}
-    return {**out, "system": {k: one(v) for k, v in prm["system"].items()}, "atoms": prm["atoms"]}
+@dataclass(frozen=True)
+class _Context:
+    """The compiled functions of a data spectrum's system for `_one`, and the positions of the
+    parameters it sets."""
+
+    c: object      # `rmt_dsm.engine.backends.Compiled` (numpy)
+    co: object     # `rmt_dsm.dsm.numeric.CompiledObservables` (numpy)
+    fns: object    # `rmt_dsm.engine.batch.BatchFunctions`
+    names: tuple   # the extended parameter list's names
+    i_x: int
+    i_y: int
+    i_s: int
+    i_eps: int
+
+    def base(self, prm, primal) -> list:
+        """The parameter list of ``prm`` in the point's chart (x = -1 or y = -1; the other and s
+        set by `theta`)."""
+        vals = {**prm["system"], "epsilon": 0.0, "s_h": 0.0, "x": -1.0, "y": -1.0}
+        return [vals[n] for n in self.names]
+
+    def theta(self, base, k_lam, lam, s) -> list:
+        """``base`` at the ridge ``lam`` (entry ``k_lam``: y in the primal, x in the dual chart) and homotopy s."""
+        out = base.copy()
+        out[k_lam], out[self.i_s] = lam, s
+        return out
 
 
-def _observables_one(c, fns, sigma, g, J, th, prm, primal, Je=None):
-    """`_observables` at one point (Python floats or EXTENDED scalars) of the data spectrum ``sigma``;
-    ``Je``: the Jacobian at (g, th) when known."""
-    from .dsm.numeric import numeric_observables
+_CONTEXTS: dict = {}
+
+
+def _context(sigma) -> _Context:
+    """The (cached) `_Context` of the data spectrum ``sigma``."""
+    ctx = _CONTEXTS.get(sigma)
+    if ctx is None:
+        from .dsm.numeric import numeric_observables, numeric_system
+
+        fns = batch_functions(numeric_system(sigma))  # shipped generated code where there is some (no sympy)
+        if len(_CONTEXTS) >= _COEFFICIENTS_KEPT:
+            _CONTEXTS.clear()
+        ctx = _CONTEXTS[sigma] = _Context(fns.c, numeric_observables("numpy", sigma), fns,
+                                          tuple(p.name for p in fns.theta), fns.index("x"), fns.index("y"),
+                                          fns.index("s_h"), fns.index("epsilon"))
+    return ctx
+
+
+def _cold_root(c, ctx, pt, b64, k_lam, lam):
+    """The root at the point by the continuation of `rmt_dsm.api._solve`: the homotopy s: 0 -> 1
+    at lam_h = max(lam, 1), the geometric ridge ladder down to lam (or to the floor of
+    `_ladder_floor`), then to lambda = 0.  Returns (g, F, J, iterations)."""
+    from .api import _LAM_START
+    from .engine import single as S
+
+    lam_h = max(lam, _LAM_START)
+    g = [-v for v in c.f(*[0.0] * ctx.fns.n, *ctx.theta(b64, k_lam, lam_h, 0.0))]
+    g, f, J, its = S.track(c, g, lambda t: (ctx.theta(b64, k_lam, lam_h, t), {-1: 1.0}), 1.0,
+                           exact_end=lam == lam_h)
+    if lam < lam_h:
+        lam_end = lam if lam > 0 else float(_ladder_floor([pt])[0])
+        rate = math.log(lam_end / lam_h)
+
+        def ladder(t):
+            lt = lam_end if t == 1 else lam_h * math.exp(t * rate)
+            return ctx.theta(b64, k_lam, lt, 1.0), {k_lam: lt * rate}
+
+        # each stage starts where the previous one ended (the same parameters): its J is passed on
+        g, f, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True, J=J)
+        its += its2
+        if lam == 0:
+            g, f, J, its3 = S.track(c, g, lambda t: (ctx.theta(b64, k_lam, lam_end * (1 - t), 1.0),
+                                                     {k_lam: -lam_end}), 1.0, J=J)
+            its += its3
+    return g, f, J, its
+
+
+# --------------------------------------------------------------------------- warm starts
+#: roots of earlier one-point solves (`_one`), the starts of continuation steps to nearby points:
+#: by (data spectrum, activation, a, Delta, m, chart, lambda = 0) ...
+_WARM: dict = {}
+#: ... at most this many keys (then forgotten all at once), the last this many roots of each
+_WARM_KEYS, _WARM_ROOTS = 64, 8
+#: the largest relative change of psi_n, psi_p and lambda > 0 from a kept root that one
+#: continuation step (`rmt_dsm.engine.single.track`, halving its step at most 3 times) covers
+_WARM_STEP = 0.05
+
+
+def _warm_root(c, key, pt, th):
+    """The root at the point by continuation from the nearest root kept under ``key``
+    (`_keep_root`), along the straight segment between their parameters (the warm start of
+    `_solve_warm`): only from a root of the same chart, within `_WARM_STEP` in psi_n, psi_p and
+    lambda and within a factor `_DIST_RATIO` of the point's distance to the interpolation
+    threshold (where the solution varies like a power of that distance, a straight step is
+    short).  Returns (g, F, J, iterations), or None when there is no such root or the step fails
+    (then the caller solves cold)."""
+    from .engine import single as S
+
+    kept = _WARM.get(key)
+    if not kept:
+        return None
+    dist = max(float(pt.threshold_distance), 1e-300)
+    best, near = None, _WARM_STEP
+    for psi_n, psi_p, lam, d, th0, g0, J0 in kept:
+        if max(d / dist, dist / d) > _DIST_RATIO:
+            continue
+        step = max(abs(pt.psi_n / psi_n - 1), abs(pt.psi_p / psi_p - 1), abs(pt.lam / lam - 1) if lam else 0.0)
+        if step <= near:
+            best, near = (th0, g0, J0), step
+    if best is None:
+        return None
+    th0, g0, J0 = best
+    moving = {k: b - a for k, (a, b) in enumerate(zip(th0, th)) if a != b}  # d theta / dt
+
+    def path(t):
+        if t >= 1:
+            return th, moving
+        out = th0.copy()
+        for k, d in moving.items():
+            out[k] = th0[k] + t * d
+        return out, moving
+
+    try:
+        return S.track(c, g0, path, 1.0, hmin=1 / 8, J=J0)
+    except S.Failed:
+        return None
+
+
+def _keep_root(key, pt, th, g, J):
+    """Keep the certified root ``g`` (Jacobian ``J``) at the parameters ``th`` of the point for `_warm_root`."""
+    kept = _WARM.get(key)
+    if kept is None:
+        if len(_WARM) >= _WARM_KEYS:
+            _WARM.clear()
+        kept = _WARM[key] = []
+    elif len(kept) >= _WARM_ROOTS:
+        del kept[0]
+    kept.append((pt.psi_n, pt.psi_p, pt.lam, max(float(pt.threshold_distance), 1e-300), th, g, J))
+
+
+def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2):
+    """`_observables` at one point (Python floats or EXTENDED scalars); ``Je``: the Jacobian at
+    (g, th) when known; ``refine``: steps of iterative refinement of the derivatives."""
     from .engine.single import derivatives
 
-    co = numeric_observables("numpy", sigma)
-    k_lam, ie = fns.index("y" if primal else "x"), fns.index("epsilon")
-    dg = derivatives(c, g, J, th, (k_lam, ie), Je)
+    k_lam = ctx.i_y if primal else ctx.i_x
+    dg = derivatives(ctx.c, g, J, th, (k_lam, ctx.i_eps), Je, refine)
     chart = "primal" if primal else "dual"
-    return _error_values(co, _args(fns, co, g, th), {"x": None if primal else dg[k_lam], "y": dg[k_lam] if primal else None,
-                                                  "epsilon": dg[ie]}, prm, chart)
+    return _error_values(ctx.co, _args(ctx.fns, ctx.co, g, th),
+                         {"x": None if primal else dg[k_lam], "y": dg[k_lam] if primal else None,
+                          "epsilon": dg[ctx.i_eps]}, prm, chart)
 
 
 # --------------------------------------------------------------------------- public

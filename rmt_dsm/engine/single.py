@@ -11,9 +11,10 @@ then uses the scalar path of `rmt_dsm.engine.solve`).
 from __future__ import annotations
 
 import math
+from operator import mul
 
 from .batch import EXTENDED, EXTENDED_EPS
-from .grid import _ACCEPT, _LOOSE, _TOL_RES, _TOL_STEP
+from .grid import _ACCEPT, _EPS, _LOOSE, _TOL_RES, _TOL_STEP
 
 __all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives"]
 
@@ -132,14 +133,14 @@ def _fj(c, g, th):
 
 def newton(c, g, th, loose=False, maxit=8, strict=True):
     """Newton at fixed parameters ``th`` from ``g`` (the corrector of `rmt_dsm.engine.grid._newton`).
-    Returns (g, J at g, iterations); raises `Failed`."""
+    Returns (g, F and J at g, iterations); raises `Failed`."""
     f, J = _fj(c, g, th)
     prev = None
     for its in range(maxit + 1):
         scale = 1 + _norm(g)
         r = _norm(f)
         if r <= (_LOOSE if loose else _TOL_RES) * scale:
-            return g, J, its
+            return g, f, J, its
         if its == maxit:
             break
         dx = lu_solve(J, [-v for v in f])
@@ -151,7 +152,7 @@ def newton(c, g, th, loose=False, maxit=8, strict=True):
         f, J = _fj(c, g, th)
         if ndx <= _TOL_STEP * scale:
             if _norm(f) <= _ACCEPT * scale:
-                return g, J, its + 1
+                return g, f, J, its + 1
             raise Failed("Newton stalled at a large residual")
         prev = ndx
     raise Failed("Newton did not converge")
@@ -161,16 +162,16 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
     With ``J``, ``g`` is the end of a previous `track` at the same parameters ``path(0)`` (a root
     to at least the loose tolerance) and ``J`` its Jacobian there: the first corrector, which would
-    take no step, is skipped.  Returns (g, J, iterations); raises `Failed`."""
-    its_total = 0
+    take no step, is skipped.  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
+    its_total, f = 0, None
     if J is None:
-        g, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
+        g, f, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
     t, h = 0.0, float(h0)
     grow = True  # no step doubling right after a rejection
     tan = None  # the tangent at t (kept across rejected steps: the same g, the same parameters)
     for _ in range(max_steps):
         if t >= 1:
-            return g, J, its_total
+            return g, f, J, its_total
         if tan is None:
             th, dth = path(t)
             rhs = [0.0] * len(g)
@@ -187,7 +188,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
         else:
             pred = [gi + dt * ti for gi, ti in zip(g, tan)]
         try:
-            gn, Jn, its = newton(c, pred, path(tn)[0], loose=tn < 1 or not exact_end)
+            gn, fn, Jn, its = newton(c, pred, path(tn)[0], loose=tn < 1 or not exact_end)
         except Failed:
             h /= 2
             grow = False
@@ -195,7 +196,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
                 raise Failed(f"continuation stalled at t = {t:.6g}") from None
             continue
         its_total += its
-        g, J, t, tan = gn, Jn, tn, None
+        g, f, J, t, tan = gn, fn, Jn, tn, None
         h = 2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h)
         grow = True
     raise Failed("too many continuation steps")
@@ -222,19 +223,24 @@ def polish(c, g, J, th, maxit=6) -> list:
     raise Failed("extended-precision polish did not converge")
 
 
-def derivatives(c, g, J, th, ks, Je=None) -> dict:
+def derivatives(c, g, J, th, ks, Je=None, refine=2) -> dict:
     """`rmt_dsm.engine.batch.derivatives` for one point: {k: dg/dtheta_k} in the type of ``g``.
-    ``Je``: the Jacobian at (g, th) in the type of ``g`` when known (``J`` itself at a double root)."""
-    if Je is None:
+    ``Je``: the Jacobian at (g, th) in the type of ``g`` when known (``J`` itself at a double root);
+    ``refine``: at most this many steps of iterative refinement (fewer once a correction is
+    below the rounding of the type of ``g``: the next would be smaller still)."""
+    if Je is None and refine:
         _, Je = _fj(c, g, th)
     one = type(g[0])
+    tol = 4 * (EXTENDED_EPS if one is EXTENDED else _EPS)
     solve = solver(J)
     out = {}
     for k in ks:
         b = [-v for v in c.ft_column(k)(*g, *th)]
         x = [one(v) for v in solve(b)]
-        for _ in range(2):
-            res = [bi - sum(Jij * xj for Jij, xj in zip(row, x)) for bi, row in zip(b, Je)]
-            x = [xi + one(d) for xi, d in zip(x, solve(res))]
+        for _ in range(refine):
+            d = solve([bi - sum(map(mul, row, x)) for bi, row in zip(b, Je)])
+            x = [xi + one(di) for xi, di in zip(x, d)]
+            if _norm(d) <= tol * _norm(x):
+                break
         out[k] = x
     return out
