@@ -39,11 +39,15 @@ returned unchecked.
 from __future__ import annotations
 
 import math
+import types
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from operator import attrgetter
 
 import numpy as np
 
+from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
+from .engine import single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
 from .engine.grid import _newton, _norm
 
@@ -154,8 +158,6 @@ def _error_values(co, args, dg, prm, charts):
     the atoms.  ``dg``: {"x", "y", "epsilon": dg/dtheta indexed by unknown, or None where the
     chart needs none}.  Python numbers (``charts``: the chart) or arrays of points (``charts``:
     {chart: mask}, the errors (N, 5) taken from each point's chart)."""
-    from .dsm.numeric import floor
-
     arrays = isinstance(charts, dict)
     grad = _gradient(co, args, arrays)
 
@@ -179,11 +181,23 @@ def _gradient(co, args, arrays) -> list:
     """[dQ/dg_u0, dQ/dg_u1, dQ/dg_v, dQ/dx, dQ/dy, dQ/deps] from the compiled observables ``co``
     (`rmt_dsm.dsm.numeric.CompiledObservables`) at Python numbers or, with ``arrays``, at
     arrays of points (their matrices evaluated by `rmt_dsm.dsm.numeric.broadcasting`)."""
-    from .dsm.numeric import broadcasting
-
     if arrays:
         return [*broadcasting(co.dQ_dg)(*args).reshape(3, -1), *broadcasting(co.dQ_dtheta)(*args).reshape(3, -1)]
-    return [*np.ravel(co.dQ_dg(*args)), *np.ravel(co.dQ_dtheta(*args))]
+    return [v for fn in (co.dQ_dg, co.dQ_dtheta) for row in _listing(fn)(*args) for v in row]
+
+
+@lru_cache(maxsize=None)
+def _listing(fn):
+    """The generated (or lambdified) numpy function ``fn`` returning a matrix, with its rows as
+    lists (``numpy.array`` replaced by the identity): at one point, no array is built."""
+    if "array" not in fn.__globals__:
+        return lambda *args: np.asarray(fn(*args)).tolist()
+    return types.FunctionType(fn.__code__, {**fn.__globals__, "array": _rows}, fn.__name__, fn.__defaults__,
+                              fn.__closure__)
+
+
+def _rows(rows):
+    return rows
 
 
 def _args(fns, co, g, th):
@@ -195,8 +209,6 @@ def _args(fns, co, g, th):
 def _observables(fns, sigma, g, J, th, prm, primal, ok):
     """The five errors (N, 5) at the roots ``g`` (dtype float64 or EXTENDED) of the points of the
     data spectrum ``sigma`` (`_error_values`), and the mask of the points whose derivatives solved."""
-    from .dsm.numeric import numeric_observables
-
     co = numeric_observables("numpy", sigma)
     ix, iy, ie = fns.index("x"), fns.index("y"), fns.index("epsilon")
     dg, ok = derivatives(fns, g, J, th, (ix, iy, ie), ok)
@@ -221,8 +233,6 @@ def _parameters(points, coefs, dtype, one=False):
     single point of ``points``); with EXTENDED the ratios, ridge, kappa and atoms are read as
     decimals (as `rmt_dsm.api._refine` reads them at 30 digits), a, Delta and the coefficients
     are the double inputs."""
-    from .dsm.numeric import atom_parameter_values, entry_for
-
     ext = dtype is EXTENDED
     num = (lambda v: EXTENDED(repr(float(v)))) if ext else float
     if one:  # numbers: no array overhead
@@ -410,7 +420,6 @@ def _branch_ok(g, x, y, tol=1e-9):
 def _batch(points, coefs):
     """The batched path at points of one data spectrum: (values, accuracy, residual, iterations, ok)."""
     from .api import _INPUT_REL, _STEP_DOUBLE
-    from .dsm.numeric import numeric_system
 
     sigma = points[0].sigma
     fns = batch_functions(numeric_system(sigma))  # shipped generated code where there is some (no sympy)
@@ -465,7 +474,6 @@ def _one(pt, coef):
     The root comes from a continuation step from a root kept by an earlier call (`_warm_root`)
     when one is close enough, else from the cold continuation (`_cold_root`)."""
     from .api import _INPUT_REL, _STEP_DOUBLE
-    from .engine import single as S
 
     ctx = _context(pt.sigma)
     c, primal = ctx.c, pt.chart == "primal"
@@ -480,16 +488,17 @@ def _one(pt, coef):
         found = _cold_root(c, ctx, pt, b64, k_lam, lam)
     g, f, J, its = found
     if not _branch_ok(g, th64[ctx.i_x], th64[ctx.i_y]):
-        raise S.Failed("not the physical branch")
-    v64 = _observables_one(ctx, g, J, th64, p64, primal, Je=J)
+        raise single.Failed("not the physical branch")
+    solve = single.solver(J)  # J factored once: derivatives, polish, extended derivatives
+    v64 = _observables_one(ctx, g, J, th64, p64, primal, Je=J, solve=solve)
     pld = _parameters([pt], [coef], EXTENDED, one=True)
     thld = ctx.theta(ctx.base(pld, primal), k_lam, pld["lam"], EXTENDED(1))
-    vld = _observables_one(ctx, S.polish(c, g, J, thld), J, thld, pld, primal)
+    vld = _observables_one(ctx, single.polish(c, g, J, thld, solve=solve), J, thld, pld, primal, solve=solve)
     # the sensitivity to the double inputs (`rmt_dsm.api._refine`): a root to ~ eps^(1/2) and
     # derivatives without refinement suffice for a difference of relative size _STEP_DOUBLE
     moved = _moved(p64, _STEP_DOUBLE)
     thm = ctx.theta(ctx.base(moved, primal), k_lam, lam, 1.0)
-    gm, _, Jm, itm = S.newton(c, g, thm, loose=True, maxit=20)
+    gm, _, Jm, itm = single.newton(c, g, thm, loose=True, maxit=20)
     vm = _observables_one(ctx, gm, Jm, thm, moved, primal, Je=Jm, refine=0)
     values, accuracy = [], []
     least = _least_rounding(*(float(b) for b in vld))
@@ -497,7 +506,7 @@ def _one(pt, coef):
         v = float(b)
         rounding = max(_MARGIN * EXTENDED_EPS / _EPS * abs(float(a - b)), r)
         if not math.isfinite(v) or rounding > BATCH_RELATIVE * abs(v):
-            raise S.Failed("not certified")
+            raise single.Failed("not certified")
         values.append(v)
         accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
     _keep_root(key, pt, th64, g, J)
@@ -517,6 +526,7 @@ class _Context:
     i_y: int
     i_s: int
     i_eps: int
+    obs_at: tuple  # the positions in the parameter list of the observables' parameters (`_args`)
 
     def base(self, prm, primal) -> list:
         """The parameter list of ``prm`` in the point's chart (x = -1 or y = -1; the other and s
@@ -538,14 +548,14 @@ def _context(sigma) -> _Context:
     """The (cached) `_Context` of the data spectrum ``sigma``."""
     ctx = _CONTEXTS.get(sigma)
     if ctx is None:
-        from .dsm.numeric import numeric_observables, numeric_system
 
         fns = batch_functions(numeric_system(sigma))  # shipped generated code where there is some (no sympy)
         if len(_CONTEXTS) >= _COEFFICIENTS_KEPT:
             _CONTEXTS.clear()
-        ctx = _CONTEXTS[sigma] = _Context(fns.c, numeric_observables("numpy", sigma), fns,
-                                          tuple(p.name for p in fns.theta), fns.index("x"), fns.index("y"),
-                                          fns.index("s_h"), fns.index("epsilon"))
+        co = numeric_observables("numpy", sigma)
+        names = tuple(p.name for p in fns.theta)
+        ctx = _CONTEXTS[sigma] = _Context(fns.c, co, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"),
+                                          fns.index("epsilon"), tuple(names.index(s.name) for s in co.args[3:]))
     return ctx
 
 
@@ -554,11 +564,10 @@ def _cold_root(c, ctx, pt, b64, k_lam, lam):
     at lam_h = max(lam, 1), the geometric ridge ladder down to lam (or to the floor of
     `_ladder_floor`), then to lambda = 0.  Returns (g, F, J, iterations)."""
     from .api import _LAM_START
-    from .engine import single as S
 
     lam_h = max(lam, _LAM_START)
     g = [-v for v in c.f(*[0.0] * ctx.fns.n, *ctx.theta(b64, k_lam, lam_h, 0.0))]
-    g, f, J, its = S.track(c, g, lambda t: (ctx.theta(b64, k_lam, lam_h, t), {-1: 1.0}), 1.0,
+    g, f, J, its = single.track(c, g, lambda t: (ctx.theta(b64, k_lam, lam_h, t), {-1: 1.0}), 1.0,
                            exact_end=lam == lam_h)
     if lam < lam_h:
         lam_end = lam if lam > 0 else float(_ladder_floor([pt])[0])
@@ -569,10 +578,10 @@ def _cold_root(c, ctx, pt, b64, k_lam, lam):
             return ctx.theta(b64, k_lam, lt, 1.0), {k_lam: lt * rate}
 
         # each stage starts where the previous one ended (the same parameters): its J is passed on
-        g, f, J, its2 = S.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True, J=J)
+        g, f, J, its2 = single.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True, J=J)
         its += its2
         if lam == 0:
-            g, f, J, its3 = S.track(c, g, lambda t: (ctx.theta(b64, k_lam, lam_end * (1 - t), 1.0),
+            g, f, J, its3 = single.track(c, g, lambda t: (ctx.theta(b64, k_lam, lam_end * (1 - t), 1.0),
                                                      {k_lam: -lam_end}), 1.0, J=J)
             its += its3
     return g, f, J, its
@@ -597,8 +606,6 @@ def _warm_root(c, key, pt, th):
     threshold (where the solution varies like a power of that distance, a straight step is
     short).  Returns (g, F, J, iterations), or None when there is no such root or the step fails
     (then the caller solves cold)."""
-    from .engine import single as S
-
     kept = _WARM.get(key)
     if not kept:
         return None
@@ -624,8 +631,8 @@ def _warm_root(c, key, pt, th):
         return out, moving
 
     try:
-        return S.track(c, g0, path, 1.0, hmin=1 / 8, J=J0)
-    except S.Failed:
+        return single.track(c, g0, path, 1.0, hmin=1 / 8, J=J0)
+    except single.Failed:
         return None
 
 
@@ -641,15 +648,14 @@ def _keep_root(key, pt, th, g, J):
     kept.append((pt.psi_n, pt.psi_p, pt.lam, max(float(pt.threshold_distance), 1e-300), th, g, J))
 
 
-def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2):
+def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):
     """`_observables` at one point (Python floats or EXTENDED scalars); ``Je``: the Jacobian at
-    (g, th) when known; ``refine``: steps of iterative refinement of the derivatives."""
-    from .engine.single import derivatives
-
+    (g, th) when known; ``refine``: steps of iterative refinement of the derivatives; ``solve``:
+    `rmt_dsm.engine.single.solver` of J when already factored."""
     k_lam = ctx.i_y if primal else ctx.i_x
-    dg = derivatives(ctx.c, g, J, th, (k_lam, ctx.i_eps), Je, refine)
+    dg = single.derivatives(ctx.c, g, J, th, (k_lam, ctx.i_eps), Je, refine, solve)
     chart = "primal" if primal else "dual"
-    return _error_values(ctx.co, _args(ctx.fns, ctx.co, g, th),
+    return _error_values(ctx.co, [*g, *map(th.__getitem__, ctx.obs_at)],
                          {"x": None if primal else dg[k_lam], "y": dg[k_lam] if primal else None,
                           "epsilon": dg[ctx.i_eps]}, prm, chart)
 
@@ -665,10 +671,8 @@ def batchable(pt) -> bool:
 def _batched(points) -> list:
     """`rmt_dsm.api.Errors` of the batched path at each point (one quadrature order for a
     continuous spectrum), None where the scalar path must take over."""
-    from .api import Errors, _warn_precision
-    from .point import coefficients_of
-    from .precision import WARN_RELATIVE
-
+    if len(points) == 1:  # one call of `rmt_dsm.errors`: the shortest way
+        return [_batched_one(points[0])]
     out = [None] * len(points)
     groups: dict = {}
     for i, key in enumerate(zip(map(_SIGMA, points), map(_DPS, points))):
@@ -679,40 +683,64 @@ def _batched(points) -> list:
         if not idx:
             continue
         pts = [points[i] for i in idx]
-        coefs = []
-        for key, pt in zip(map(_SCHEDULE, pts), pts):  # coefficients per activation and schedule (one spectrum)
-            key = (*key, sigma)
-            if key not in _COEFFICIENTS:
-                if len(_COEFFICIENTS) >= _COEFFICIENTS_KEPT:
-                    _COEFFICIENTS.clear()
-                _COEFFICIENTS[key] = coefficients_of(pt)
-            coefs.append(_COEFFICIENTS[key])
+        coefs = [_coefficients(pt) for pt in pts]
         if len(pts) <= _FEW_POINTS:  # one by one on Python numbers: no array overhead
-            rows = []
-            for pt, coef in zip(pts, coefs):
-                try:
-                    with np.errstate(all="ignore"):  # non-finite values are caught by the checks
-                        rows.append(_one(pt, coef))
-                except (ArithmeticError, ValueError):  # rmt_dsm.engine.single.Failed, numpy errors
-                    rows.append(None)
-            ok = [r is not None for r in rows]
-            values, accuracy, residual, its = zip(*[r or ([0.0] * 5, [0.0] * 5, 0.0, 0) for r in rows])
-            values, accuracy = np.array(values), np.array(accuracy)
+            rows = [_one_or_none(pt, coef) for pt, coef in zip(pts, coefs)]
         else:
             values, accuracy, residual, its, ok = _batch(pts, coefs)
-        flagged = (np.asarray(accuracy) > WARN_RELATIVE).any(axis=1).tolist()  # PrecisionWarning
+            rows = [r if o else None for r, o in zip(zip(values.tolist(), accuracy.tolist(), residual, its), ok)]
         described = sigma.describe()
-        for j, (i, v, acc, res_j, it_j) in enumerate(zip(idx, values.tolist(), accuracy.tolist(), residual, its)):
-            if not ok[j]:
-                continue
-            pt = pts[j]
-            params = dict(zip(_FIELDS, _PARAMS(pt)))
-            params["sigma"] = described  # = pt.public(), the description computed once
-            out[i] = res = Errors(*v, params=params, residual=float(res_j), iterations=int(it_j), chart=pt.chart,
-                                  accuracy=dict(zip(_NAMES, acc)), coefficients=coefs[j], solution=None)
-            if flagged[j]:
-                _warn_precision(res)
+        for i, pt, coef, row in zip(idx, pts, coefs, rows):
+            if row is not None:
+                out[i] = _result(pt, coef, *row, described)
     return out
+
+
+def _batched_one(pt):
+    """`_batched` for one point."""
+    if not batchable(pt) or pt.at_threshold:
+        return None
+    coef = _coefficients(pt)
+    row = _one_or_none(pt, coef)
+    return None if row is None else _result(pt, coef, *row, pt.sigma.describe())
+
+
+def _coefficients(pt):
+    """The Gaussian coefficients of the point (`rmt_dsm.point.coefficients_of`), kept in
+    `_COEFFICIENTS` by activation, schedule and data spectrum."""
+    key = (*_SCHEDULE(pt), pt.sigma)
+    coef = _COEFFICIENTS.get(key)
+    if coef is None:
+        from .point import coefficients_of
+
+        if len(_COEFFICIENTS) >= _COEFFICIENTS_KEPT:
+            _COEFFICIENTS.clear()
+        coef = _COEFFICIENTS[key] = coefficients_of(pt)
+    return coef
+
+
+def _one_or_none(pt, coef):
+    """`_one`, or None where it fails (the scalar path then takes over)."""
+    try:
+        with np.errstate(all="ignore"):  # non-finite values are caught by the checks
+            return _one(pt, coef)
+    except (ArithmeticError, ValueError):  # rmt_dsm.engine.single.Failed, numpy errors
+        return None
+
+
+def _result(pt, coef, values, accuracy, residual, iterations, described):
+    """The `rmt_dsm.api.Errors` of a batched point (PrecisionWarning as from `rmt_dsm.errors`);
+    ``described``: ``pt.sigma.describe()``."""
+    from .api import Errors, _warn_precision
+    from .precision import WARN_RELATIVE
+
+    params = dict(zip(_FIELDS, _PARAMS(pt)))
+    params["sigma"] = described  # = pt.public(), the description computed once
+    res = Errors(*values, params=params, residual=float(residual), iterations=int(iterations), chart=pt.chart,
+                 accuracy=dict(zip(_NAMES, accuracy)), coefficients=coef, solution=None)
+    if max(accuracy) > WARN_RELATIVE:
+        _warn_precision(res)
+    return res
 
 
 def errors_at_points(points, keep_failures=False) -> list:

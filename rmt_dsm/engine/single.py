@@ -202,11 +202,11 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     raise Failed("too many continuation steps")
 
 
-def polish(c, g, J, th, maxit=6) -> list:
-    """`rmt_dsm.engine.batch.polish` for one point: the root in EXTENDED scalars."""
+def polish(c, g, J, th, maxit=6, solve=None) -> list:
+    """`rmt_dsm.engine.batch.polish` for one point: the root in EXTENDED scalars (``solve``:
+    ``solver(J)`` when already factored)."""
     ge = [EXTENDED(v) for v in g]
     prev = math.inf
-    solve = None
     for _ in range(maxit + 1):
         f = c.f(*ge, *th)
         r = _norm(f)
@@ -223,24 +223,37 @@ def polish(c, g, J, th, maxit=6) -> list:
     raise Failed("extended-precision polish did not converge")
 
 
-def derivatives(c, g, J, th, ks, Je=None, refine=2) -> dict:
+def derivatives(c, g, J, th, ks, Je=None, refine=2, solve=None) -> dict:
     """`rmt_dsm.engine.batch.derivatives` for one point: {k: dg/dtheta_k} in the type of ``g``.
     ``Je``: the Jacobian at (g, th) in the type of ``g`` when known (``J`` itself at a double root);
-    ``refine``: at most this many steps of iterative refinement (fewer once a correction is
-    below the rounding of the type of ``g``: the next would be smaller still)."""
+    ``solve``: ``solver(J)`` when already factored;
+    ``refine``: at most this many steps of iterative refinement, fewer once the next correction,
+    about |d|/|x| times the last one |d| (the refinement contracts the error by ~ eps cond(J),
+    and the first correction is that error), is below the rounding of the type of ``g``."""
     if Je is None and refine:
         _, Je = _fj(c, g, th)
     one = type(g[0])
     tol = 4 * (EXTENDED_EPS if one is EXTENDED else _EPS)
-    solve = solver(J)
+    solve = solve or solver(J)
     out = {}
     for k in ks:
         b = [-v for v in c.ft_column(k)(*g, *th)]
         x = [one(v) for v in solve(b)]
         for _ in range(refine):
-            d = solve([bi - sum(map(mul, row, x)) for bi, row in zip(b, Je)])
+            d = solve(_residual(b, Je, x))
             x = [xi + one(di) for xi, di in zip(x, d)]
-            if _norm(d) <= tol * _norm(x):
+            nd, nx = _norm(d), _norm(x)
+            if nd * nd <= tol * nx * nx:
                 break
         out[k] = x
     return out
+
+
+def _residual(b, A, x) -> list:
+    """b - A x (A: rows), written out for 3 unknowns."""
+    if len(x) == 3:
+        (a0, a1, a2), (a3, a4, a5), (a6, a7, a8) = A
+        x0, x1, x2 = x
+        return [b[0] - (a0 * x0 + a1 * x1 + a2 * x2), b[1] - (a3 * x0 + a4 * x1 + a5 * x2),
+                b[2] - (a6 * x0 + a7 * x1 + a8 * x2)]
+    return [bi - sum(map(mul, row, x)) for bi, row in zip(b, A)]
