@@ -76,6 +76,10 @@ _PSI_N, _PSI_P, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "a", "delt
 _COEFFICIENTS: dict = {}
 #: ... up to this many (then forgotten all at once)
 _COEFFICIENTS_KEPT = 256
+#: the ladder of ridges stops at this fraction of the ridge scale (`_ladder_floor`)
+_FLOOR = 1e-14
+#: the first step of the ridge ladder divides lambda by this (`_first_rung`)
+_RUNG = 10.0
 _ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
 
 
@@ -283,9 +287,18 @@ def _moved(prm, step):
 
 
 # --------------------------------------------------------------------------- solve
+def _first_rung(rate):
+    """The first step of the ridge ladder, in its path parameter t (lambda = lam_h e^(t rate)):
+    a factor `_RUNG` in lambda (the step of `rmt_dsm.api._lam_ladder`), at most half the way."""
+    return np.minimum(0.5, math.log(_RUNG) / np.maximum(np.abs(rate), 1e-300))
+
+
 def _ladder_floor(points):
-    """The ridge reached before the final step to lambda = 0 (`rmt_dsm.api._lam_ladder`)."""
-    return np.array([min(1e-14, 1e-14 * float(p.threshold_distance) ** 2) for p in points])
+    """The ridge reached before the final step to lambda = 0: `_FLOOR` times the ridge scale
+    distance^2 of the problem (`rmt_dsm.api._lam_ladder`), below which the solution is analytic
+    in lambda with a radius ~ that scale (the chart is regular at lambda = 0), so that the
+    tangent step to 0 lands within ~ `_FLOOR`^2 of the root."""
+    return np.array([_FLOOR * min(1.0, float(p.threshold_distance) ** 2) for p in points])
 
 
 def _solve_double(fns, prm, points):
@@ -375,7 +388,7 @@ def _solve_cold(fns, prm, points):
                 lt = lam_h[idx] * np.exp(t * rate[idx])
                 return _sub(fns, prm, idx, lt, 1.0), _ridge_rates(fns, prm, idx, lt * rate[idx])
 
-            g, ok2, its2 = track(fns, g, ladder, down, h0=1 / 2, exact_end=lam > 0, log_predictor=True)
+            g, ok2, its2 = track(fns, g, ladder, down, h0=_first_rung(rate), exact_end=lam > 0, log_predictor=True)
             ok &= ok2 | ~down
             its += its2
         zero = ok & (lam == 0)
@@ -484,11 +497,11 @@ def _one(pt, coef):
     key = (pt.sigma, *_SCHEDULE(pt), pt.m, primal, lam == 0)
     th64 = ctx.theta(b64, k_lam, lam, 1.0)
     found = _warm_root(c, key, pt, th64)
-    if found is None:
+    if found is None or not _branch_ok(found[0], th64[ctx.i_x], th64[ctx.i_y]):
         found = _cold_root(c, ctx, pt, b64, k_lam, lam)
+        if not _branch_ok(found[0], th64[ctx.i_x], th64[ctx.i_y]):
+            raise single.Failed("not the physical branch")
     g, f, J, its = found
-    if not _branch_ok(g, th64[ctx.i_x], th64[ctx.i_y]):
-        raise single.Failed("not the physical branch")
     solve = single.solver(J)  # J factored once: derivatives, polish, extended derivatives
     v64 = _observables_one(ctx, g, J, th64, p64, primal, Je=J, solve=solve)
     pld = _parameters([pt], [coef], EXTENDED, one=True)
@@ -578,7 +591,7 @@ def _cold_root(c, ctx, pt, b64, k_lam, lam):
             return ctx.theta(b64, k_lam, lt, 1.0), {k_lam: lt * rate}
 
         # each stage starts where the previous one ended (the same parameters): its J is passed on
-        g, f, J, its2 = single.track(c, g, ladder, 1 / 2, exact_end=lam > 0, log_predictor=True, J=J)
+        g, f, J, its2 = single.track(c, g, ladder, _first_rung(rate), exact_end=lam > 0, log_predictor=True, J=J)
         its += its2
         if lam == 0:
             g, f, J, its3 = single.track(c, g, lambda t: (ctx.theta(b64, k_lam, lam_end * (1 - t), 1.0),
@@ -689,10 +702,8 @@ def _batched(points) -> list:
         else:
             values, accuracy, residual, its, ok = _batch(pts, coefs)
             rows = [r if o else None for r, o in zip(zip(values.tolist(), accuracy.tolist(), residual, its), ok)]
-        described = sigma.describe()
-        for i, pt, coef, row in zip(idx, pts, coefs, rows):
-            if row is not None:
-                out[i] = _result(pt, coef, *row, described)
+        for i, res in zip(idx, _results(pts, coefs, rows, sigma.describe())):
+            out[i] = res
     return out
 
 
@@ -701,8 +712,7 @@ def _batched_one(pt):
     if not batchable(pt) or pt.at_threshold:
         return None
     coef = _coefficients(pt)
-    row = _one_or_none(pt, coef)
-    return None if row is None else _result(pt, coef, *row, pt.sigma.describe())
+    return _results([pt], [coef], [_one_or_none(pt, coef)], pt.sigma.describe())[0]
 
 
 def _coefficients(pt):
@@ -728,19 +738,26 @@ def _one_or_none(pt, coef):
         return None
 
 
-def _result(pt, coef, values, accuracy, residual, iterations, described):
-    """The `rmt_dsm.api.Errors` of a batched point (PrecisionWarning as from `rmt_dsm.errors`);
-    ``described``: ``pt.sigma.describe()``."""
+def _results(pts, coefs, rows, described) -> list:
+    """The `rmt_dsm.api.Errors` of batched points (PrecisionWarning as from `rmt_dsm.errors`)
+    from their ``rows`` (values, accuracy, residual, iterations), None where a row is None;
+    ``described``: the points' ``sigma.describe()``."""
     from .api import Errors, _warn_precision
     from .precision import WARN_RELATIVE
 
-    params = dict(zip(_FIELDS, _PARAMS(pt)))
-    params["sigma"] = described  # = pt.public(), the description computed once
-    res = Errors(*values, params=params, residual=float(residual), iterations=int(iterations), chart=pt.chart,
-                 accuracy=dict(zip(_NAMES, accuracy)), coefficients=coef, solution=None)
-    if max(accuracy) > WARN_RELATIVE:
-        _warn_precision(res)
-    return res
+    out = []
+    for pt, coef, row in zip(pts, coefs, rows):
+        if row is None:
+            out.append(None)
+            continue
+        values, accuracy, residual, iterations = row
+        params = dict(zip(_FIELDS, _PARAMS(pt)))
+        params["sigma"] = described  # = pt.public(), the description computed once
+        out.append(Errors(*values, params=params, residual=float(residual), iterations=int(iterations),
+                          chart=pt.chart, accuracy=dict(zip(_NAMES, accuracy)), coefficients=coef, solution=None))
+        if max(accuracy) > WARN_RELATIVE:
+            _warn_precision(out[-1])
+    return out
 
 
 def errors_at_points(points, keep_failures=False) -> list:

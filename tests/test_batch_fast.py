@@ -1,0 +1,185 @@
+"""The one-point fast path of `rmt_dsm.errors` (rmt_dsm.batch._one) against independent routes.
+
+A call of `rmt_dsm.errors` starts its continuation from the nearest root kept by earlier calls
+(`rmt_dsm.batch._warm_root`) when one is within a continuation step, else solves cold.  Checked:
+
+* researcher's loops (points in small steps: towards the interpolation threshold psi_p = m psi_n
+  from both sides and across it, m = 1, 3, inf, lambda = 0 and > 0, large t, structured data
+  spectra) give the scalar path's values (`rmt_dsm.api._with_quadrature_error`: Newton in
+  double, polish at 30 digits) to 1e-12, and the warm start is really taken;
+* a warm start never comes from the other side of the threshold (the other chart);
+* warm == cold (the same points with the kept roots forgotten);
+* values at the end of a warm chain against mpmath at 30 digits, within the reported accuracy;
+* a warm step that fails, or lands off the physical branch, falls back to the cold path;
+* the kept roots are bounded.
+"""
+import math
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+
+import rmt_dsm
+from rmt_dsm import batch
+from rmt_dsm.api import _with_quadrature_error
+from rmt_dsm.point import point
+
+FIELDS = ("train", "test", "score", "gap", "floor")
+STRUCTURED = [(0.5, 2.0), (0.5, 0.5)]
+
+
+@pytest.fixture(autouse=True)
+def _forget_roots():
+    batch._WARM.clear()
+    yield
+    batch._WARM.clear()
+
+
+@pytest.fixture
+def warm_log(monkeypatch):
+    """Record (source point's psi_p, psi_n, target point) of every warm start taken."""
+    log = []
+    kept_before = {}
+    original = batch._warm_root
+
+    def spy(c, key, pt, th):
+        kept_before["roots"] = list(batch._WARM.get(key, []))
+        out = original(c, key, pt, th)
+        if out is not None:
+            # the source: the kept root nearest to the point (the one the step started from)
+            src = min(kept_before["roots"], key=lambda r: max(abs(pt.psi_n / r[0] - 1), abs(pt.psi_p / r[1] - 1)))
+            log.append((src, pt))
+        return out
+
+    monkeypatch.setattr(batch, "_warm_root", spy)
+    return log
+
+
+def _quiet(f, *args, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(*args, **kw)
+
+
+def _rel(x, y):
+    if x == y:
+        return 0.0
+    return abs(x - y) / max(abs(y), 1e-300)
+
+
+def _loops(seed):
+    """Researcher's loops: (kwargs of rmt_dsm.errors) sequences in small steps."""
+    rng = np.random.default_rng(seed)
+    loops = []
+    for k, (m, lam, sigma) in enumerate([(1, 0.0, None), (3, 0.0, STRUCTURED), (math.inf, 0.0, None),
+                                          (1, 1e-3, None), (3, 0.05, None), (2, 0.0, [(0.3, 2.5), (0.7, 0.4)])]):
+        psi_n = float(10 ** rng.uniform(-0.5, 0.5))
+        t = [0.1, 3.0, 0.5, 1.0, 0.05, 0.3][k]
+        if m == math.inf:
+            psi_ps = np.geomspace(0.5, 5.0, 40)
+        else:  # towards the threshold from below, then from above (relative distance 1e-1 .. 1e-4)
+            d = np.geomspace(1e-1, 1e-4, 24)
+            psi_ps = np.concatenate([m * psi_n * (1 - d), m * psi_n * (1 + d)])
+        loops.append([dict(psi_n=psi_n, psi_p=float(p), m=m, t=t, lam=lam, sigma=sigma) for p in psi_ps])
+    return loops
+
+
+def test_researcher_loops_equal_the_scalar_path(warm_log):
+    n = 0
+    for loop in _loops(0):
+        for kw in loop:
+            fast = _quiet(rmt_dsm.errors, **kw)
+            ref = _quiet(_with_quadrature_error, point(**kw))[0]
+            assert fast.chart == ref.chart
+            for f in FIELDS:
+                assert _rel(getattr(fast, f), getattr(ref, f)) <= 1e-12, (kw, f, getattr(fast, f), getattr(ref, f))
+            n += 1
+    assert len(warm_log) >= n // 2  # the warm path is what is being compared
+
+
+def test_a_warm_start_never_crosses_the_threshold(warm_log):
+    # psi_p walks across psi_p = m psi_n in relative steps of 1e-3 (both charts, both directions)
+    for m, psi_n in ((1, 1.3), (3, 0.7)):
+        c = m * psi_n
+        walk = [c * (1 + 1e-3 * k) for k in range(-20, 21) if k] + [c * (1 - 1e-3 * k) for k in range(-20, 21) if k]
+        for p in walk:
+            res = _quiet(rmt_dsm.errors, psi_n, p, m, t=0.2)
+            assert res.chart == ("primal" if p < c else "dual")
+    assert warm_log
+    for src, pt in warm_log:
+        assert (src[1] - pt.m * src[0] < 0) == (pt.psi_p - pt.m * pt.psi_n < 0), (src, pt)
+
+
+def test_warm_equals_cold():
+    for loop in _loops(1)[:4]:
+        warm = [_quiet(rmt_dsm.errors, **kw) for kw in loop]
+        cold = []
+        for kw in loop:
+            batch._WARM.clear()
+            cold.append(_quiet(rmt_dsm.errors, **kw))
+        for kw, a, b in zip(loop, warm, cold):
+            for f in FIELDS:
+                assert _rel(getattr(a, f), getattr(b, f)) <= 1e-13, (kw, f)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(psi_n=1.0, psi_p=0.5, m=1, t=0.1, lam=0.0),
+    dict(psi_n=0.8, psi_p=2.35, m=3, t=0.4, lam=0.0, sigma=STRUCTURED),
+    dict(psi_n=1.5, psi_p=4.0, m=math.inf, t=2.0, lam=0.0),
+    dict(psi_n=1.0, psi_p=1.01, m=1, t=0.3, lam=1e-2),
+])
+def test_end_of_a_warm_chain_against_30_digits(kw, warm_log):
+    for step in np.linspace(1.004, 1.0, 9):  # walk to the point in steps of 0.05 %
+        res = _quiet(rmt_dsm.errors, **{**kw, "psi_p": kw["psi_p"] * float(step)})
+    assert warm_log and warm_log[-1][1].psi_p == kw["psi_p"]
+    exact = rmt_dsm.errors(**kw, dps=30)
+    for f in FIELDS:
+        err = abs(mpmath.mpf(getattr(res, f)) - getattr(exact, f))
+        assert err <= max(res.accuracy[f], 1e-14) * abs(getattr(exact, f)), (f, res.accuracy[f])
+        assert err <= 1e-12 * abs(getattr(exact, f))
+
+
+def _counting_cold(monkeypatch):
+    calls = []
+    original = batch._cold_root
+    monkeypatch.setattr(batch, "_cold_root", lambda *a: calls.append(1) or original(*a))
+    return calls
+
+
+def test_a_failed_warm_step_falls_back_to_the_cold_path(monkeypatch):
+    kw = dict(psi_n=1.0, psi_p=0.7, m=1, t=0.2, lam=0.0)
+    ref = _quiet(_with_quadrature_error, point(**kw))[0]
+    _quiet(rmt_dsm.errors, **{**kw, "psi_p": 0.699})  # keeps a root within a step of the point
+    (key, kept), = batch._WARM.items()
+    *head, J = kept[0]
+    kept[0] = (*head, [[0.0] * 3] * 3)  # a singular Jacobian: the continuation step fails
+    cold = _counting_cold(monkeypatch)
+    res = _quiet(rmt_dsm.errors, **kw)
+    assert cold == [1]
+    for f in FIELDS:
+        assert _rel(getattr(res, f), getattr(ref, f)) <= 1e-12
+
+
+def test_a_warm_root_off_the_physical_branch_is_not_used(monkeypatch):
+    kw = dict(psi_n=1.0, psi_p=0.7, m=1, t=0.2, lam=0.0)
+    ref = _quiet(_with_quadrature_error, point(**kw))[0]
+    _quiet(rmt_dsm.errors, **kw)
+    (key, kept), = batch._WARM.items()
+    g, J = kept[0][5], kept[0][6]
+    # g_v of the wrong sign (g_v > 0 at y = lambda = 0 > -1 breaks y g_v in [0, 1] and sign(g_v) = -sign(x))
+    monkeypatch.setattr(batch, "_warm_root", lambda *a: ([g[0], g[1], -g[2]], [0.0] * 3, J, 0))
+    cold = _counting_cold(monkeypatch)
+    res = _quiet(rmt_dsm.errors, **kw)
+    assert cold == [1]  # the warm root was discarded
+    for f in FIELDS:
+        assert _rel(getattr(res, f), getattr(ref, f)) <= 1e-12
+
+
+def test_kept_roots_are_bounded():
+    for k in range(batch._WARM_KEYS + 5):
+        _quiet(rmt_dsm.errors, 1.0, 0.5, 1, t=0.1 + 0.01 * k)
+    for k in range(2 * batch._WARM_ROOTS):
+        _quiet(rmt_dsm.errors, 1.0, 0.5 * (1 + 1e-3 * k), 1, t=0.1)
+    assert 0 < len(batch._WARM) <= batch._WARM_KEYS
+    assert all(len(v) <= batch._WARM_ROOTS for v in batch._WARM.values())
