@@ -9,10 +9,12 @@ At the point psi_n = 1, psi_p = 0.5, m = 1, t = 0.1, lambda = 0 (tanh) it measur
   control variate of issue 12 item 5) and with plain Monte Carlo (``population="mc"``, the
   simulator as issue 12 measured it); the point and curve ratios are given against both;
 - one warm point: a new point each call (psi_p moved by 1e-4, so nothing is cached but the
-  compiled functions and the Gaussian coefficients of the schedule) by the scalar path of
+  compiled functions, the Gaussian coefficients of the schedule and, for ``rmt_dsm.errors``, the
+  roots of earlier calls, the starts of its continuation step) by the scalar path of
   ``rmt_dsm.api`` (the code before batching: Newton in double, polish at 30 digits) and by
-  ``rmt_dsm.errors`` (now a batch of one, `rmt_dsm.batch`); and the amortized cost of one point
-  inside the 1000-point curve;
+  ``rmt_dsm.errors`` (now a batch of one, `rmt_dsm.batch`); the same with no root kept (the cold
+  continuation of every first point); and the amortized cost of one point inside the 1000-point
+  curve;
 - a 1000-point curve: ``rmt_dsm.learning_curve("psi_p", geomspace(0.1, 10, 1000))`` (it crosses
   the interpolation threshold psi_p = psi_n); and, for reference, the scalar path's warm-started
   loop over 200 of its points (the code path before batching);
@@ -21,13 +23,16 @@ At the point psi_n = 1, psi_p = 0.5, m = 1, t = 0.1, lambda = 0 (tanh) it measur
 - the same 60 x 60 diagram by the scalar path, row by row with warm starts (the computation before
   batching, ``--no-baseline`` to skip it);
 - the largest relative difference between the batched curve and the scalar path (every 10th
-  point), and how many of the curve's points the batch handed to the scalar path.
+  point), and how many of the curve's points the batch handed to the scalar path;
+- with ``--baseline REV``: the warm point and the curve by the ``rmt_dsm/`` of another git
+  revision (`_baseline.checkout`), each in a fresh interpreter run right before the same
+  measurement of this tree (before/after in one run, under the same load).
 
 Targets (issue 12): one warm point >= 1000 x faster than the simulation; the 1000-point curve
 in <= 1/10 of the simulation; the phase diagram >= 10 x faster than before batching (21 s in the
 issue) and not slower with jobs = 2 than with jobs = 1; batched == scalar to 1e-12.
 
-    .venv/bin/python benchmarks/batch.py [--repeats 20] [--sim-repeats 3] [--no-baseline]
+    .venv/bin/python benchmarks/batch.py [--repeats 20] [--sim-repeats 3] [--no-baseline] [--baseline REV]
 """
 from __future__ import annotations
 
@@ -70,6 +75,29 @@ def fmt(x):
     return f"{x * 1e3:10.2f} ms" if x < 1 else f"{x:10.3f} s "
 
 
+#: the warm point and the curve as measured in a fresh interpreter on another revision (``--baseline``)
+SNIPPET = """
+import time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+import rmt_dsm
+P = {point!r}
+values = np.geomspace(0.1, 10, 1000)
+fixed = {{k: v for k, v in P.items() if k != "psi_p"}}
+rmt_dsm.errors(**P)
+rmt_dsm.learning_curve("psi_p", values[:50], **fixed)
+ts = []
+for k in range({repeats}):
+    t0 = time.perf_counter()
+    if {curve}:
+        rmt_dsm.learning_curve("psi_p", values, **fixed)
+    else:
+        rmt_dsm.errors(**{{**P, "psi_p": P["psi_p"] * (1 + 1e-4 * (k + 1))}})
+    ts.append(time.perf_counter() - t0)
+print(float(np.median(ts)))
+"""
+
+
 def scalar_curve(values, psi_n=POINT["psi_n"]):
     """The warm-started scalar loop of learning_curve before batching (one row of the phase
     diagram before batching, too)."""
@@ -91,7 +119,18 @@ def main():
     ap.add_argument("--sim-repeats", type=int, default=3, help="repeats of the d = 500 simulation")
     ap.add_argument("--no-baseline", action="store_true",
                     help=f"skip the phase diagram before batching (then taken as {PHASE_BEFORE:g} s)")
+    ap.add_argument("--baseline", metavar="REV", help="git revision whose warm point and curve are measured too")
     args = ap.parse_args()
+    old = None
+    if args.baseline:
+        from _baseline import checkout, timed
+
+        old = checkout(args.baseline)
+        if old is None:
+            ap.error(f"cannot check out {args.baseline!r}")
+
+    def before(curve, repeats):  # the baseline's median time, in a fresh interpreter
+        return timed(SNIPPET.format(point=POINT, repeats=repeats, curve=curve), old) if old else None
     warnings.simplefilter("ignore")
 
     import rmt_dsm
@@ -114,7 +153,15 @@ def main():
         return {**POINT, "psi_p": POINT["psi_p"] * (1 + 1e-4 * (k + 1))}
 
     t_scalar = median_time(lambda k: _with_quadrature_error(point(**moved(k))), args.repeats)
-    t_one = median_time(lambda k: rmt_dsm.errors(**moved(k)), args.repeats, key="one")
+    t_one_old = before(False, max(args.repeats, 200))
+    t_one = median_time(lambda k: rmt_dsm.errors(**moved(k)), max(args.repeats, 200), key="one")
+    from rmt_dsm.batch import _WARM
+
+    def cold(k):  # no root kept from an earlier call: the cold continuation
+        _WARM.clear()
+        rmt_dsm.errors(**moved(k))
+
+    t_cold = median_time(cold, args.repeats)
 
     fixed = {k: v for k, v in POINT.items() if k != "psi_p"}
     curve = {}
@@ -122,6 +169,7 @@ def main():
     def run_curve(k):
         curve["res"] = rmt_dsm.learning_curve("psi_p", values, **fixed)
 
+    t_curve_old = before(True, 3)
     t_curve = median_time(run_curve, 3, key="curve")
     t_scalar_200 = median_time(lambda k: scalar_curve(values[::5]), 1)
     phase = {1: [], 2: []}
@@ -159,9 +207,14 @@ def main():
         ("one d=500 simulation (true model, 1 seed)", t_sim, "", "", "", ""),
         ("one d=500 simulation, population='mc'", t_mc, "", "", "", ""),
         ("one warm point, scalar path (before batching)", t_scalar, *vs(t_scalar)[:2], ">= 1000 x", vs(t_scalar)[2]),
+        *([(f"one warm point, rmt_dsm.errors [{args.baseline}]", t_one_old, *vs(t_one_old)[:2], ">= 1000 x",
+             vs(t_one_old)[2])] if old else []),
         ("one warm point, rmt_dsm.errors (batch of one)", t_one, *vs(t_one)[:2], ">= 1000 x", vs(t_one)[2]),
+        ("  the same, no root kept nearby (cold path)", t_cold, *vs(t_cold)[:2], "", ""),
         ("one point inside the 1000-point curve", t_curve / 1000, *vs(t_curve / 1000)[:2], ">= 1000 x",
          vs(t_curve / 1000)[2]),
+        *([(f"1000-point curve [{args.baseline}]", t_curve_old, *frac(t_curve_old), "<= 0.1 sim",
+             "ok" if t_curve_old <= 0.1 * t_sim else "MISS")] if old else []),
         ("1000-point curve (learning_curve, batched)", t_curve, *frac(t_curve), "<= 0.1 sim",
          "ok" if t_curve <= 0.1 * t_sim else "MISS"),
         ("200-point curve, scalar warm-started loop", t_scalar_200, *frac(t_scalar_200), "", ""),
