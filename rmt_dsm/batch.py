@@ -49,7 +49,7 @@ import numpy as np
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .engine import single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
-from .engine.grid import _newton, _norm
+from .engine.grid import _LOOSE, _newton, _norm, _solve, _take
 
 __all__ = ["errors_at_points", "errors_array", "ErrorsArray", "BATCH_RELATIVE", "points_for", "batchable"]
 
@@ -80,6 +80,11 @@ _COEFFICIENTS_KEPT = 256
 _FLOOR = 1e-14
 #: the first step of the ridge ladder divides lambda by this (`_first_rung`)
 _RUNG = 10.0
+#: the parameters of one point but its ratios and ridge (`_parameters`), by data spectrum,
+#: activation, schedule, m and precision
+_FIXED: dict = {}
+#: the inputs whose rounding `_moved` probes (`rmt_dsm.api._INPUTS`)
+_INPUT_NAMES = ("a", "delta", "mu1", "v2", "s2")
 _ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
 
 
@@ -210,12 +215,13 @@ def _args(fns, co, g, th):
     return [*g, *[th[names[s.name]] for s in co.args[3:]]]
 
 
-def _observables(fns, sigma, g, J, th, prm, primal, ok):
+def _observables(fns, sigma, g, J, th, prm, primal, ok, Je=None, refine=2):
     """The five errors (N, 5) at the roots ``g`` (dtype float64 or EXTENDED) of the points of the
-    data spectrum ``sigma`` (`_error_values`), and the mask of the points whose derivatives solved."""
+    data spectrum ``sigma`` (`_error_values`), and the mask of the points whose derivatives solved
+    (``Je``, ``refine``: as in `rmt_dsm.engine.batch.derivatives`)."""
     co = numeric_observables("numpy", sigma)
     ix, iy, ie = fns.index("x"), fns.index("y"), fns.index("epsilon")
-    dg, ok = derivatives(fns, g, J, th, (ix, iy, ie), ok)
+    dg, ok = derivatives(fns, g, J, th, (ix, iy, ie), ok, Je, refine)
     with np.errstate(all="ignore"):
         out = _error_values(co, _args(fns, co, g.T, th), {"x": dg[ix].T, "y": dg[iy].T, "epsilon": dg[ie].T}, prm,
                          {"primal": primal, "dual": ~primal})
@@ -239,51 +245,58 @@ def _parameters(points, coefs, dtype, one=False):
     are the double inputs."""
     ext = dtype is EXTENDED
     num = (lambda v: EXTENDED(repr(float(v)))) if ext else float
-    if one:  # numbers: no array overhead
+    if one:  # numbers: the parameters but the ratios and the ridge kept by schedule and m
         (p,), (c,) = points, coefs
-        col = lambda f, conv=dtype: conv(f(p))  # noqa: E731
-        dec = lambda f: num(f(p))  # noqa: E731
-        sys_vals = {"kappa": (EXTENDED(0) if p.m == math.inf else EXTENDED(1) / EXTENDED(p.m)) if ext
-                    else float(p.kappa)}
-    else:
-        col = lambda f, conv=dtype: np.array([f(p) for p in points], dtype=conv)  # noqa: E731
-        dec = (lambda f: np.array([repr(float(f(p))) for p in points], dtype=EXTENDED)) if ext else col
-        if ext:  # 1/m divided out in extended precision
-            kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
-            kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
-        else:  # the point's own kappa (`rmt_dsm.point.Point.kappa`)
-            kappa = np.array([float(p.kappa) for p in points], dtype=float)
-        sys_vals = {"kappa": kappa}
-    sys_vals.update(psi_n=dec(_PSI_N), psi_p=dec(_PSI_P), a=col(_A), delta=col(_DELTA))
-    for name in ("mu1", "v2", "s2"):
-        sys_vals[name] = dtype(getattr(coefs[0], name)) if one else \
-            np.array([getattr(c, name) for c in coefs], dtype=dtype)
-    sigma = points[0].sigma
+        key = (p.sigma, *_SCHEDULE(p), p.m, ext)
+        fixed = _FIXED.get(key)
+        if fixed is None:
+            if len(_FIXED) >= _COEFFICIENTS_KEPT:
+                _FIXED.clear()
+            kappa = (EXTENDED(0) if p.m == math.inf else EXTENDED(1) / EXTENDED(p.m)) if ext else float(p.kappa)
+            fixed = _FIXED[key] = _fixed_parameters(p.sigma, kappa, dtype(p.a), dtype(p.delta),
+                                                    *(dtype(getattr(c, k)) for k in ("mu1", "v2", "s2")), num)
+        return {**fixed, "system": {**fixed["system"], "psi_n": num(p.psi_n), "psi_p": num(p.psi_p)},
+                "lam": num(p.lam), "primal": p.chart == "primal"}
+    col = lambda f, conv=dtype: np.array([f(p) for p in points], dtype=conv)  # noqa: E731
+    dec = (lambda f: np.array([repr(float(f(p))) for p in points], dtype=EXTENDED)) if ext else col
+    if ext:  # 1/m divided out in extended precision
+        kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
+        kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
+    else:  # the point's own kappa (`rmt_dsm.point.Point.kappa`)
+        kappa = np.array([float(p.kappa) for p in points], dtype=float)
+    out = _fixed_parameters(points[0].sigma, kappa, col(_A), col(_DELTA),
+                            *(np.array([getattr(c, k) for c in coefs], dtype=dtype) for k in ("mu1", "v2", "s2")), num)
+    out["system"].update(psi_n=dec(_PSI_N), psi_p=dec(_PSI_P))
+    # a parameter equal at every point (all but psi_p along a psi_p curve) as one number
+    out["system"] = {k: v[0] if isinstance(v, np.ndarray) and v.ndim and (v == v[0]).all() else v
+                     for k, v in out["system"].items()}
+    out.update({k: out["system"][k] for k in _INPUT_NAMES}, lam=dec(_LAM),
+               primal=np.array([p.chart == "primal" for p in points]))
+    return out
+
+
+def _fixed_parameters(sigma, kappa, a, delta, mu1, v2, s2, num) -> dict:
+    """The parameters of `_parameters` but the ratios, the ridge and the chart: {"system": the
+    system's values by name, "atoms": [(w_k, l_k)], and a, delta, mu1, v2, s2} (``num``: a
+    spectrum number to the working type)."""
+    system = {"kappa": kappa, "a": a, "delta": delta, "mu1": mu1, "v2": v2, "s2": s2}
     # the atom parameters l_k, w_k: from the shipped code's table when there is one (no sympy)
     if entry_for(sigma) is not None:
-        sys_vals.update(atom_parameter_values(sigma, num))
+        system.update(atom_parameter_values(sigma, num))
     else:
         from .dsm.atoms import reduction_for
 
-        sys_vals.update(reduction_for(sigma).values(sigma, num))
-    atoms = [(num(w), num(lk)) for w, lk in zip(sigma.weights, sigma.eigenvalues)]
-    # a parameter equal at every point (all but psi_p along a psi_p curve) as one number
-    if not one:
-        sys_vals = {k: v[0] if isinstance(v, np.ndarray) and v.ndim and (v == v[0]).all() else v
-                    for k, v in sys_vals.items()}
-        primal = np.array([p.chart == "primal" for p in points])
-    else:
-        primal = points[0].chart == "primal"
-    return {"system": sys_vals, "atoms": atoms, "lam": dec(_LAM), "primal": primal,
-            **{k: sys_vals[k] for k in ("a", "delta", "mu1", "v2", "s2")}}
+        system.update(reduction_for(sigma).values(sigma, num))
+    return {"system": system, "atoms": [(num(w), num(lk)) for w, lk in zip(sigma.weights, sigma.eigenvalues)],
+            **{k: system[k] for k in _INPUT_NAMES}}
 
 
 def _moved(prm, step):
     """The parameters with the inputs a, Delta, mu1, v2, s2 scaled by 1 + step (`rmt_dsm.api._moved`)."""
-    from .api import _INPUTS
-
-    system = {k: v * (1 + step) if k in _INPUTS else v for k, v in prm["system"].items()}
-    return {**prm, "system": system, **{k: system[k] for k in _INPUTS}}
+    system = {**prm["system"]}
+    for k in _INPUT_NAMES:
+        system[k] = system[k] * (1 + step)
+    return {**prm, "system": system, **{k: system[k] for k in _INPUT_NAMES}}
 
 
 # --------------------------------------------------------------------------- solve
@@ -436,7 +449,6 @@ def _batch(points, coefs):
 
     sigma = points[0].sigma
     fns = batch_functions(numeric_system(sigma))  # shipped generated code where there is some (no sympy)
-    N = len(points)
     p64 = _parameters(points, coefs, float)
     g, ok, its = _solve_double(fns, p64, points)
     th64 = _theta(fns, p64, p64["lam"], 1.0, float)
@@ -444,18 +456,19 @@ def _batch(points, coefs):
         F, J = fns.evaluate(g, th64)
         residual = _norm(F)
         ok &= _branch_ok(g.T, th64[fns.index("x")], th64[fns.index("y")])
-        v64, ok = _observables(fns, sigma, g, J, th64, p64, p64["primal"], ok)
+        v64, ok = _observables(fns, sigma, g, J, th64, p64, p64["primal"], ok, Je=J)
         # the extended-precision evaluation
         pld = _parameters(points, coefs, EXTENDED)
         thld = _theta(fns, pld, pld["lam"], EXTENDED(1), EXTENDED)
         gld, ok, _ = polish(fns, g, J, thld, ok)
         vld, ok = _observables(fns, sigma, gld, J, thld, pld, pld["primal"], ok)
-        # the sensitivity to the double inputs (`rmt_dsm.api._refine`)
+        # the sensitivity to the double inputs (`rmt_dsm.api._refine`): roots to the loose
+        # tolerance and derivatives without refinement (as `_one`)
         moved = _moved(p64, _STEP_DOUBLE)
         thm = _theta(fns, moved, p64["lam"], 1.0, float)
-        gm, okm, itm, Jm = _newton(fns, g.copy(), thm, ok.copy(), np.zeros(N, dtype=bool), maxit=20)
+        gm, okm, itm, Jm = _moved_roots(fns, g, J, thm, ok)
         ok &= okm
-        vm, ok = _observables(fns, sigma, gm, Jm, thm, moved, p64["primal"], ok)
+        vm, ok = _observables(fns, sigma, gm, Jm, thm, moved, p64["primal"], ok, refine=0)
         values = vld.astype(float)
         mag = np.abs(values)
         rounding = np.maximum(_MARGIN * EXTENDED_EPS / _EPS * np.abs((v64 - vld).astype(float)),
@@ -464,6 +477,25 @@ def _batch(points, coefs):
         accuracy = np.where(mag > 0, (rounding + sens + _EPS * mag) / np.where(mag > 0, mag, 1), 0.0)
         ok &= (rounding <= BATCH_RELATIVE * mag).all(axis=1)
     return values, accuracy, residual, its + itm, ok
+
+
+def _moved_roots(fns, g, J, th, ok):
+    """`_moved_root` at every point: one chord step from the roots ``g`` (Jacobians ``J``) to the
+    moved inputs ``th``, Newton where it leaves a residual above the loose tolerance.  Returns
+    (roots, ok, iterations, Jacobians)."""
+    dx, solved = _solve(J, -fns.F(g, th), ok)
+    gm = g + dx
+    F, Jm = fns.evaluate(gm, th)
+    good = ok & solved & (_norm(F) <= _LOOSE * (1 + _norm(gm)))
+    its = np.ones(len(g), dtype=int)
+    redo = ok & ~good
+    if redo.any():
+        idx = np.flatnonzero(redo)
+        gn, okn, itn, Jn = _newton(fns, g[idx], _take(th, idx), np.ones(idx.size, dtype=bool),
+                                   np.ones(idx.size, dtype=bool), maxit=20)
+        gm[idx], Jm[idx], its[idx] = gn, Jn, itn
+        good[idx] = okn
+    return gm, good, its, Jm
 
 
 # --------------------------------------------------------------------------- one point
@@ -511,7 +543,7 @@ def _one(pt, coef):
     # derivatives without refinement suffice for a difference of relative size _STEP_DOUBLE
     moved = _moved(p64, _STEP_DOUBLE)
     thm = ctx.theta(ctx.base(moved, primal), k_lam, lam, 1.0)
-    gm, _, Jm, itm = single.newton(c, g, thm, loose=True, maxit=20)
+    gm, Jm, itm = _moved_root(c, g, solve, thm)
     vm = _observables_one(ctx, gm, Jm, thm, moved, primal, Je=Jm, refine=0)
     values, accuracy = [], []
     least = _least_rounding(*(float(b) for b in vld))
@@ -524,6 +556,18 @@ def _one(pt, coef):
         accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
     _keep_root(key, pt, th64, g, J)
     return values, accuracy, float(max(abs(v) for v in f)), its + itm
+
+
+def _moved_root(c, g, solve, th):
+    """The root at the moved inputs ``th`` to the loose tolerance, from the root ``g`` at the
+    inputs (``solve``: its factored Jacobian): one chord step g - J^{-1} F(g; th) (error ~ the
+    square of the move), else Newton.  Returns (root, its Jacobian, iterations)."""
+    gm = [a - b for a, b in zip(g, solve(c.f(*g, *th)))]
+    f, J = c.fj(*gm, *th)
+    if max(map(abs, f)) <= _LOOSE * (1 + max(map(abs, gm))):
+        return gm, J, 1
+    gm, _, J, its = single.newton(c, g, th, loose=True, maxit=20)
+    return gm, J, its
 
 
 @dataclass(frozen=True)

@@ -212,22 +212,25 @@ def polish(fns, g, J, th, ok, maxit=6):
     return ge, ok, r
 
 
-def derivatives(fns, g, J, th, ks, ok):
+def derivatives(fns, g, J, th, ks, ok, Je=None, refine=2):
     """``{k: dg/dtheta_k}`` (N, n) at the extended roots ``g`` for the parameter indices ``ks``.
 
-    The right-hand sides and the residual of the refinement step are in the dtype of ``g``;
+    The right-hand sides and the residual of the refinement steps are in the dtype of ``g``;
     the solves use the double Jacobians ``J`` (iterative refinement: one step reaches the
     extended precision when eps cond(J) << 1), all the parameters' right-hand sides in one
-    batched solve.  Returns (derivatives, ok).
+    batched solve.  ``Je``: the Jacobian at (g, th) in the dtype of ``g`` when known (``J``
+    itself at double roots); ``refine``: the number of refinement steps.  Returns
+    (derivatives, ok).
     """
     ks = list(ks)
-    Je = fns.evaluate(g, th)[1]
+    if refine and Je is None:
+        Je = fns.evaluate(g, th)[1]
     ok = ok.copy()
     with np.errstate(all="ignore"):
         b = -np.stack([fns.F_theta(g, th, k) for k in ks], axis=-1)  # (N, n, len(ks))
         x, solved = _solve(J, b.astype(float), ok)
         x = x.astype(g.dtype)
-        for _ in range(2):
+        for _ in range(refine):
             dx, solved2 = _solve(J, (b - Je @ x).astype(float), ok)
             x = x + dx.astype(g.dtype)
             solved &= solved2
