@@ -76,6 +76,9 @@ _PSI_N, _PSI_P, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "a", "delt
 _COEFFICIENTS: dict = {}
 #: ... up to this many (then forgotten all at once)
 _COEFFICIENTS_KEPT = 256
+#: consecutive anchors of `_solve_double` (`_anchor_roots`) are a continuation step apart when their
+#: distances to the threshold are within this factor (the anchors themselves are `_DIST_RATIO` apart)
+_ANCHOR_RATIO = 2.0
 #: the ladder of ridges stops at this fraction of the ridge scale (`_ladder_floor`)
 _FLOOR = 1e-14
 #: the first step of the ridge ladder divides lambda by this (`_first_rung`)
@@ -322,9 +325,11 @@ def _solve_double(fns, prm, points):
     `_STRIDE`-th point, and every point whose chart differs from its predecessor's or whose
     distance to the interpolation threshold differs from the last anchor's by more than a factor
     `_DIST_RATIO` (there the solution varies like a power of that distance, which the geometric
-    ridge path of the cold solve follows better than a straight segment), is an *anchor*, solved
-    cold (`_solve_cold`); the others follow the straight parameter segment from the anchor before
-    them (the scalar path's warm start); a point whose warm path fails is solved cold.
+    ridge path of the cold solve follows better than a straight segment), is an *anchor*; the
+    anchors are solved one after the other on Python numbers (`_anchor_roots`: a continuation
+    step from the anchor before, else cold), those that fail by the vectorized cold solve
+    (`_solve_cold`); the others follow the straight parameter segment from the anchor before
+    them (the scalar path's warm start), all at once; a point whose warm path fails is solved cold.
     """
     N = len(points)
     primal = prm["primal"]
@@ -340,8 +345,10 @@ def _solve_double(fns, prm, points):
     g = np.zeros((N, fns.n))
     its = np.zeros(N, dtype=int)
     ok = np.zeros(N, dtype=bool)
-    cold = anchor
-    for stage in ("anchors", "warm", "cold"):
+    idx = np.flatnonzero(anchor)
+    g[idx], ok[idx], its[idx] = _anchor_roots(prm, points, idx)
+    cold = anchor & ~ok
+    for stage in ("cold anchors", "warm", "cold"):
         if stage == "warm":
             cold = ~anchor & ok[source]
             if not cold.any():
@@ -358,6 +365,52 @@ def _solve_double(fns, prm, points):
         gc, okc, itc = _solve_cold(fns, sub, [points[i] for i in idx])
         g[idx], ok[idx], its[idx] = gc, okc, its[idx] + itc
     return g, ok, its
+
+
+def _anchor_roots(prm, points, idx):
+    """Roots (len(idx), n) at the points ``idx``, the mask of those reached and the Newton
+    iterations, one point after the other on Python numbers (`rmt_dsm.engine.single`): each by a
+    continuation step from the root before it (`_segment_step`) where `_within_a_step`, else by
+    the cold continuation (`_cold_root`); every root on the physical branch.  (A sequential loop
+    of a few points: numpy's per-call overhead would dominate their vectorized ladder.)"""
+    ctx = _context(points[0].sigma)
+    c, N = ctx.c, len(points)
+    columns = [np.broadcast_to(np.asarray(v, dtype=float), (N,))[idx].tolist()
+               for v in _theta(ctx.fns, prm, prm["lam"], 1.0, float)]
+    g = np.zeros((len(idx), ctx.fns.n))
+    ok = np.zeros(len(idx), dtype=bool)
+    its = np.zeros(len(idx), dtype=int)
+    prev = None
+    for j, (i, th) in enumerate(zip(idx.tolist(), zip(*columns))):
+        pt, th = points[i], list(th)
+        found = (None if prev is None or not _within_a_step(prev[0], pt, prev[1], th, _ANCHOR_RATIO)
+                 else _segment_step(c, *prev[1:], th))
+        if found is None or not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
+            try:
+                found = _cold_root(c, ctx, pt, th, ctx.i_y if pt.chart == "primal" else ctx.i_x, float(pt.lam))
+            except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way
+                found = None
+            if found is not None and not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
+                found = None
+        if found is None:
+            prev = None
+            continue
+        g[j], ok[j], its[j] = found[0], True, found[3]
+        prev = (pt, th, found[0], found[2])
+    return g, ok, its
+
+
+def _within_a_step(p0, p1, th0, th1, ratio=None) -> bool:
+    """Whether one continuation step (`_segment_step`) goes from the point ``p0`` (parameters
+    ``th0``) to ``p1`` (``th1``): the same chart, no parameter moved by more than `_WARM_STEP`
+    relative (lambda = 0 stays 0), and the distances to the interpolation threshold within a factor
+    `_DIST_RATIO` (the criteria of `_warm_root`)."""
+    if p0.chart != p1.chart:
+        return False
+    d0, d1 = max(float(p0.threshold_distance), 1e-300), max(float(p1.threshold_distance), 1e-300)
+    if max(d0 / d1, d1 / d0) > (ratio or _DIST_RATIO):
+        return False
+    return all(a == b or (a != 0 and abs(b / a - 1) <= _WARM_STEP) for a, b in zip(th0, th1))
 
 
 def _at(v, idx):
@@ -676,7 +729,14 @@ def _warm_root(c, key, pt, th):
             best, near = (th0, g0, J0), step
     if best is None:
         return None
-    th0, g0, J0 = best
+    return _segment_step(c, *best, th)
+
+
+def _segment_step(c, th0, g0, J0, th):
+    """The root at the parameters ``th`` by continuation from the root ``g0`` (Jacobian ``J0``)
+    at ``th0`` along the straight segment between them (`rmt_dsm.engine.single.track`: one
+    predictor-corrector step, halved at most 3 times).  Returns (g, F, J, iterations), or None
+    when the step fails."""
     moving = {k: b - a for k, (a, b) in enumerate(zip(th0, th)) if a != b}  # d theta / dt
 
     def path(t):
@@ -689,7 +749,7 @@ def _warm_root(c, key, pt, th):
 
     try:
         return single.track(c, g0, path, 1.0, hmin=1 / 8, J=J0)
-    except single.Failed:
+    except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way
         return None
 
 
