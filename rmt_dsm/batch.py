@@ -79,6 +79,8 @@ _COEFFICIENTS_KEPT = 256
 #: consecutive anchors of `_solve_double` (`_anchor_roots`) are a continuation step apart when their
 #: distances to the threshold are within this factor (the anchors themselves are `_DIST_RATIO` apart)
 _ANCHOR_RATIO = 2.0
+#: up to this many anchors are solved cold one by one on Python numbers (`_anchor_roots`)
+_FEW_COLD = 32
 #: the ladder of ridges stops at this fraction of the ridge scale (`_ladder_floor`)
 _FLOOR = 1e-14
 #: the first step of the ridge ladder divides lambda by this (`_first_rung`)
@@ -325,11 +327,11 @@ def _solve_double(fns, prm, points):
     `_STRIDE`-th point, and every point whose chart differs from its predecessor's or whose
     distance to the interpolation threshold differs from the last anchor's by more than a factor
     `_DIST_RATIO` (there the solution varies like a power of that distance, which the geometric
-    ridge path of the cold solve follows better than a straight segment), is an *anchor*; the
-    anchors are solved one after the other on Python numbers (`_anchor_roots`: a continuation
-    step from the anchor before, else cold), those that fail by the vectorized cold solve
-    (`_solve_cold`); the others follow the straight parameter segment from the anchor before
-    them (the scalar path's warm start), all at once; a point whose warm path fails is solved cold.
+    ridge path of the cold solve follows better than a straight segment), is an *anchor*: the
+    anchors within a continuation step of the anchor before them follow it one after the other,
+    the others are solved cold (`_anchor_roots`); the other points follow the straight parameter
+    segment from the anchor before them (the scalar path's warm start), all at once; a point
+    whose path fails is solved cold.
     """
     N = len(points)
     primal = prm["primal"]
@@ -346,7 +348,7 @@ def _solve_double(fns, prm, points):
     its = np.zeros(N, dtype=int)
     ok = np.zeros(N, dtype=bool)
     idx = np.flatnonzero(anchor)
-    g[idx], ok[idx], its[idx] = _anchor_roots(prm, points, idx)
+    g[idx], ok[idx], its[idx] = _anchor_roots(fns, prm, points, idx)
     cold = anchor & ~ok
     for stage in ("cold anchors", "warm", "cold"):
         if stage == "warm":
@@ -360,44 +362,66 @@ def _solve_double(fns, prm, points):
         if not cold.any():
             continue
         idx = np.flatnonzero(cold)
-        sub = {"system": {k: _at(v, idx) for k, v in prm["system"].items()}, "primal": primal[idx],
-               "lam": prm["lam"][idx]}
-        gc, okc, itc = _solve_cold(fns, sub, [points[i] for i in idx])
+        gc, okc, itc = _cold_at(fns, prm, points, idx)
         g[idx], ok[idx], its[idx] = gc, okc, its[idx] + itc
     return g, ok, its
 
 
-def _anchor_roots(prm, points, idx):
-    """Roots (len(idx), n) at the points ``idx``, the mask of those reached and the Newton
-    iterations, one point after the other on Python numbers (`rmt_dsm.engine.single`): each by a
-    continuation step from the root before it (`_segment_step`) where `_within_a_step`, else by
-    the cold continuation (`_cold_root`); every root on the physical branch.  (A sequential loop
-    of a few points: numpy's per-call overhead would dominate their vectorized ladder.)"""
+def _anchor_roots(fns, prm, points, idx):
+    """Roots (len(idx), n) at the anchors ``idx``, the mask of those reached and the Newton
+    iterations.  An anchor within a continuation step of the anchor before it (`_within_a_step`)
+    follows it, one after the other on Python numbers (`_segment_step`, numpy's per-call
+    overhead would dominate a vectorized step of a few points); the first of each such chain is
+    solved cold: all at once (`_solve_cold`), or, when they are at most `_FEW_COLD`, one by one on
+    Python numbers (`_cold_root`), as an anchor whose step fails (up to `_FEW_COLD` of them; the
+    caller solves the anchors left cold).  Every root on the physical branch, or left unsolved."""
     ctx = _context(points[0].sigma)
-    c, N = ctx.c, len(points)
+    N = len(points)
     columns = [np.broadcast_to(np.asarray(v, dtype=float), (N,))[idx].tolist()
-               for v in _theta(ctx.fns, prm, prm["lam"], 1.0, float)]
-    g = np.zeros((len(idx), ctx.fns.n))
-    ok = np.zeros(len(idx), dtype=bool)
+               for v in _theta(fns, prm, prm["lam"], 1.0, float)]
+    ths = [list(th) for th in zip(*columns)]
+    pts = [points[i] for i in idx]
+    head = [j == 0 or not _within_a_step(pts[j - 1], pts[j], ths[j - 1], ths[j], _ANCHOR_RATIO)
+            for j in range(len(idx))]
+    g = np.zeros((len(idx), fns.n))
     its = np.zeros(len(idx), dtype=int)
+    heads = np.flatnonzero(head)
+    ok = np.zeros(len(idx), dtype=bool)
+    few = len(heads) <= _FEW_COLD  # else the vectorized ladder, whose cost is that of its ~30 rounds
+    if not few:
+        g[heads], ok[heads], its[heads] = _cold_at(fns, prm, points, idx[heads])
+    budget = _FEW_COLD  # cold solves on Python numbers (~20 evaluations each)
     prev = None
-    for j, (i, th) in enumerate(zip(idx.tolist(), zip(*columns))):
-        pt, th = points[i], list(th)
-        found = (None if prev is None or not _within_a_step(prev[0], pt, prev[1], th, _ANCHOR_RATIO)
-                 else _segment_step(c, *prev[1:], th))
-        if found is None or not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
+    for j, th in enumerate(ths):
+        found = None
+        if not head[j] and prev is not None:
+            found = _segment_step(ctx.c, *prev, th)
+            if found is not None and not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
+                found = None
+        if found is None and (few or not head[j]) and budget > 0:
+            budget -= 1
             try:
-                found = _cold_root(c, ctx, pt, th, ctx.i_y if pt.chart == "primal" else ctx.i_x, float(pt.lam))
+                found = _cold_root(ctx.c, ctx, pts[j], th, ctx.i_y if pts[j].chart == "primal" else ctx.i_x,
+                                   float(pts[j].lam))
             except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way
                 found = None
             if found is not None and not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
                 found = None
-        if found is None:
-            prev = None
-            continue
-        g[j], ok[j], its[j] = found[0], True, found[3]
-        prev = (pt, th, found[0], found[2])
+        if found is not None:
+            g[j], ok[j], its[j] = found[0], True, found[3]
+            prev = (th, found[0], found[2])
+        else:
+            prev = (th, g[j].tolist(), None) if ok[j] else None
     return g, ok, its
+
+
+def _cold_at(fns, prm, points, idx):
+    """`_solve_cold` at the points ``idx`` of the parameters ``prm``."""
+    if not len(idx):
+        return np.zeros((0, fns.n)), np.zeros(0, dtype=bool), np.zeros(0, dtype=int)
+    sub = {"system": {k: _at(v, idx) for k, v in prm["system"].items()}, "primal": prm["primal"][idx],
+           "lam": prm["lam"][idx]}
+    return _solve_cold(fns, sub, [points[i] for i in idx])
 
 
 def _within_a_step(p0, p1, th0, th1, ratio=None) -> bool:
