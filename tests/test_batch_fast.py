@@ -183,3 +183,26 @@ def test_kept_roots_are_bounded():
         _quiet(rmt_dsm.errors, 1.0, 0.5 * (1 + 1e-3 * k), 1, t=0.1)
     assert 0 < len(batch._WARM) <= batch._WARM_KEYS
     assert all(len(v) <= batch._WARM_ROOTS for v in batch._WARM.values())
+
+
+@pytest.mark.parametrize("few_cold", [batch._FEW_COLD, 0])  # chain heads one by one / vectorized
+@pytest.mark.parametrize("kw", [dict(psi_n=1.0, m=1, t=0.1, sigma=None),
+                                dict(psi_n=0.5, m=3, t=0.7, sigma=STRUCTURED)])
+def test_dense_curve_across_the_threshold_equals_the_scalar_path(kw, few_cold, monkeypatch):
+    # the anchors of the batched curve follow each other (rmt_dsm.batch._anchor_roots); the curve
+    # crosses psi_p = m psi_n, where the chart changes and the anchors crowd
+    monkeypatch.setattr(batch, "_FEW_COLD", few_cold)
+    values = kw["m"] * kw["psi_n"] * np.geomspace(0.3, 3.0, 400)
+    res = _quiet(rmt_dsm.learning_curve, "psi_p", values, lam=0.0, **kw)
+    assert sum(r.solution is None for r in res) >= 0.9 * len(res)  # batched, not the fallback
+    for v, r in list(zip(values, res))[::9]:
+        ref = _quiet(_with_quadrature_error, point(psi_p=float(v), lam=0.0, **kw))[0]
+        assert r.chart == ref.chart
+        for f in FIELDS:
+            assert _rel(getattr(r, f), getattr(ref, f)) <= 1e-12, (v, f)
+
+
+def test_the_probed_inputs_are_those_of_the_scalar_path():
+    from rmt_dsm.api import _INPUTS
+
+    assert set(batch._INPUT_NAMES) == _INPUTS
