@@ -8,7 +8,9 @@ linear solve per Newton step for all the points), and returns for each point the
 1. *solve* in double precision along the continuation of `rmt_dsm.api._solve`, shared by all
    the points: the homotopy s: 0 -> 1 at the ridge lam_h = max(lam, 1), then the ridge path
    from lam_h down to the target, geometric in lambda (down to the floor
-   min(1e-14, 1e-14 distance^2) and then to 0 for lambda = 0); the physical-branch check of
+   min(1e-14, 1e-14 distance^2) and then to 0 for lambda = 0), for *anchors* along the order of
+   the points, the others by one straight continuation step from their anchor; anchors a
+   continuation step apart follow each other (`_solve_double`); the physical-branch check of
    `rmt_dsm.dsm.system.physical_branch` on every solution;
 2. *polish* the roots by Newton with the residual in extended precision (``numpy.longdouble``,
    19 digits on x86-64) and evaluate the observables [D eq. (6.4), S eq. (5.5)] there, with the
@@ -18,10 +20,17 @@ linear solve per Newton step for all the points), and returns for each point the
    error is about eps_ext/eps_double = 2^-11 of that difference; a factor 16 of margin is taken),
    and for score and gap at least that of their subtraction (`_least_rounding`),
    the effect of the double inputs (a, Delta, mu1, v^2, s^2) by the finite difference of
-   `rmt_dsm.api._refine`.  ``accuracy`` is their sum plus the final rounding.
+   `rmt_dsm.api._refine` (the root at the moved inputs by a chord step from the root, to the
+   loose tolerance: the difference is of relative size 1e-4).  ``accuracy`` is their sum plus
+   the final rounding.
 
 Batches of a few points (one call of `rmt_dsm.errors`) take the same steps on Python numbers
-(`rmt_dsm.engine.single`), where numpy's per-call overhead would dominate.
+(`rmt_dsm.engine.single`), where numpy's per-call overhead would dominate; their solve starts
+from the nearest root kept by earlier calls (`_warm_root`: the last `_WARM_ROOTS` roots of each
+data spectrum, activation, schedule, m, chart and lambda = 0 or not) by one continuation step
+when one is within `_WARM_STEP` of the point, in the same chart and at a comparable distance to
+the threshold (a researcher's loop over nearby points), else cold.  Only the start of the path
+is reused, never a value: the root is solved at the point and certified as above.
 
 A data spectrum of more atoms than the shipped code writes out, or a continuous one, enters the
 system through atom sums bound to its (double) atoms (`rmt_dsm.dsm.atoms.BoundAtoms`, summed
