@@ -441,8 +441,9 @@ def md_structured_grid():
 
 
 def flags(ge_rows, trends, ge_trends=()):
-    """Disagreements: GE failures (with their GE d-trend); trends whose discrepancy does not shrink
-    or is > 4 SE + fitted remainder at the largest d."""
+    """Disagreements: GE failures (with their GE d-trend); trends flagged by the d-trend rule
+    (`rmt_dsm.validation.trend_failure`: a significant discrepancy that does not shrink, or one above
+    FLAG_N_SE SE + the fitted remainder)."""
     out = []
     for r in ge_rows:
         if not V.ge_passes(r):
@@ -455,19 +456,10 @@ def flags(ge_rows, trends, ge_trends=()):
                                                                if f.resolved and f.alpha > 0.3 else ""))
             out.append(f"GE {r.label} {r.quantity} at d={r.d}: theory {r.theory:.6f}, sim {r.mean:.6f} ± "
                        f"{r.stderr:.1e} (rel {r.rel:+.2e}, z {r.z:+.1f}){note}")
-    for tr in list(ge_trends) + list(trends):
-        last = max(tr.rows, key=lambda r: r.d)
-        z = tr.z_eff(last)
-        f = tr.fit
-        if f is not None and f.resolved and f.alpha <= 0.3:
-            out.append(f"{tr.rows[0].model.upper()} {tr.label} m={tr.m_sim} {tr.quantity}: discrepancy does not shrink with d "
-                       f"(alpha = {f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}], D(d={last.d}) = "
-                       f"{last.diff:+.2e} ± {tr.se_eff[-1]:.1e})")
-        elif f is not None and f.resolved and abs(last.diff) > 4 * tr.se_eff[-1] + f.remainder(last.d):
-            out.append(f"{tr.rows[0].model.upper()} {tr.label} m={tr.m_sim} {tr.quantity}: |D| > 4 SE + fitted remainder at d={last.d}")
-        elif abs(z) > 4 and (f is None or not f.resolved):
-            out.append(f"{tr.rows[0].model.upper()} {tr.label} m={tr.m_sim} {tr.quantity}: {z:+.1f} SE at d={last.d} without a "
-                       f"resolved finite-size trend")
+    for tr in list(ge_trends) + list(trends):  # the d-trend rule of the slow tests (rmt_dsm.validation.trend_alarm)
+        failure = V.trend_failure(tr)
+        if failure is not None:
+            out.append(failure)
     return out
 
 
