@@ -9,14 +9,16 @@ values with spread d^-beta) and sums the false-alarm rates over the run's tests:
 flags per run (>= the probability of at least one).  The noise exponent beta of the tracked data
 (docs/data/validation_structured.csv) has median 0.96 over the structured series, 0.6-0.7 for some m = inf
 proxies; the thresholds chosen are the smallest (most powerful) on the grid with at most FAMILY_FALSE_ALARM
-expected false flags per run at beta = 0.75 and at beta = 1.  The table is printed (markdown) for
-docs/validation.md; the constants FLAG_DCHI2 / FLAG_N_SE in rmt_dsm/validation.py are set from it by hand.
+expected false flags per run at beta = 0.75 and at beta = 1.  The table is printed (markdown); with --write
+it is stored in docs/data/trend_rule_calibration.json, which docs/validation.md (section 3) shows.  The
+constants FLAG_DCHI2 / FLAG_N_SE in rmt_dsm/validation.py are set from it by hand.
 
-    .venv/bin/python scripts/calibrate_trend_rule.py [--trials 100000]
+    .venv/bin/python scripts/calibrate_trend_rule.py [--trials 100000] [--write]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -47,6 +49,7 @@ def run_tests():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=100_000)
+    ap.add_argument("--write", action="store_true", help="store the table in docs/data/trend_rule_calibration.json")
     args = ap.parse_args()
     tests = run_tests()
     plans = {}
@@ -72,8 +75,16 @@ def main():
         print()
     ok = [(dc, ns) for i, dc in enumerate(DCHI2) for j, ns in enumerate(N_SE)
           if max(expected[0.75][i, j], expected[1.0][i, j]) <= V.FAMILY_FALSE_ALARM]
+    best = min(ok) if ok else None
     print(f"smallest thresholds with <= {V.FAMILY_FALSE_ALARM} expected false flags at beta = 0.75 and 1: "
-          f"{min(ok) if ok else None}; in use: Δχ² >= {V.FLAG_DCHI2:g}, {V.FLAG_N_SE:g} SE")
+          f"{None if best is None else tuple(float(v) for v in best)}; in use: Δχ² >= {V.FLAG_DCHI2:g}, {V.FLAG_N_SE:g} SE")
+    if args.write:
+        out = Path(__file__).resolve().parents[1] / "docs" / "data" / "trend_rule_calibration.json"
+        out.write_text(json.dumps(dict(
+            trials=args.trials, tests=n_tests, plans=[[list(map(list, p)), n] for p, n in plans.items()],
+            dchi2=DCHI2.tolist(), n_se=N_SE.tolist(), expected_false_flags={str(b): e.tolist() for b, e in expected.items()},
+            family_false_alarm=V.FAMILY_FALSE_ALARM, chosen=None if best is None else [float(v) for v in best]), indent=1))
+        print(f"wrote {out}")
 
 
 if __name__ == "__main__":
