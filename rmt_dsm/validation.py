@@ -48,7 +48,8 @@ __all__ = ["Point", "GRID_LIMITS", "GRID_FINITE_M", "GRID_STRUCTURED", "STRUCTUR
            "structured_series", "QUANTITIES", "INF_PROXY_M", "grid", "point",
            "theory", "simulation_cost", "Row", "compare", "ge_passes", "PowerFit", "fit_power_law",
            "Trend", "trend", "trends", "compare_task", "compare_many", "effective_stderr", "write_csv",
-           "read_csv", "fmt_m", "simulate_task", "pool_seeds", "ALPHA_MIN", "SizeCheck", "two_size_check", "compare_two_sizes"]
+           "read_csv", "fmt_m", "simulate_task", "pool_seeds", "trend_alarm", "trend_failure", "alarm_rate",
+           "FLAG_DCHI2", "FLAG_N_SE", "FAMILY_FALSE_ALARM", "ALPHA_MIN", "SizeCheck", "two_size_check", "compare_two_sizes"]
 
 #: quantities compared (score = test - floor carries the test discrepancy, see module docstring)
 QUANTITIES = ("train", "test")
@@ -77,6 +78,10 @@ class Point:
     delta: float | None = None
     #: data spectrum in the CLI form (``W1:L1,...`` or ``power:ALPHA``); None: Sigma = I
     sigma: str | None = None
+    #: base seed of the point's simulations (seed index k of a simulation draws from
+    #: ``SeedSequence(seed, spawn_key=(k, ...))``); the structured points each have their own, so that two
+    #: points with the same (psi_n, psi_p, m, d) do not share their draws
+    seed: int = 0
 
     def kwargs(self, m=None) -> dict:
         """Keyword arguments shared by rmt_dsm.errors and simulate (m overridable)."""
@@ -169,21 +174,21 @@ SIX = "0.1:0.1,0.2:0.4,0.3:0.8,0.2:1.4,0.1:2,0.1:2.6"
 PSI_D = {0.25: "0.25:1,0.75:0", 0.5: "0.5:1,0.5:0"}
 POWER = "power:0.5"
 GRID_STRUCTURED = (
-    Point("S1", "tanh", 1.0, 0.5, 1, 0.3, 0.01, sigma=TWO_A),
-    Point("S2", "tanh", 0.5, 1.5, 1, 0.1, 1e-3, sigma=PSI_D[0.25]),
-    Point("S3", "tanh", 0.5, 1.0, 4, 0.3, 0.05, sigma=POWER),
-    Point("S4", "tanh", 0.5, 1.0, math.inf, 1.0, 0.1, sigma=PSI_D[0.5]),
-    Point("S5", "tanh", 0.2, 1.5, 4, 0.5, 1e-3, sigma=TWO_B),
-    Point("S6", "erf", 1.0, 0.5, 1, 1.0, 1e-3, sigma=PSI_D[0.5]),
-    Point("S7", "erf", 0.5, 1.5, 1, 0.3, 0.1, sigma=TWO_B),
-    Point("S8", "erf", 0.2, 1.5, 4, 0.1, 0.01, sigma=SIX),
-    Point("S9", "erf", 0.5, 1.0, 4, 0.3, 1e-3, sigma=PSI_D[0.25]),
-    Point("S10", "erf", 0.5, 1.0, math.inf, 0.1, 0.01, sigma=POWER),
-    Point("S11", "relu", 1.0, 0.5, 1, 0.3, 0.1, sigma=POWER),
-    Point("S12", "relu", 0.5, 1.5, 1, 1.0, 0.01, sigma=PSI_D[0.25]),
-    Point("S13", "relu", 0.5, 1.0, 4, 0.1, 1e-3, sigma=TWO_A),
-    Point("S14", "relu", 0.2, 1.5, 4, 0.3, 0.1, sigma=PSI_D[0.5]),
-    Point("S15", "relu", 0.5, 1.0, math.inf, 0.3, 0.01, sigma=SIX),
+    Point("S1", "tanh", 1.0, 0.5, 1, 0.3, 0.01, sigma=TWO_A, seed=1001),
+    Point("S2", "tanh", 0.5, 1.5, 1, 0.1, 1e-3, sigma=PSI_D[0.25], seed=1002),
+    Point("S3", "tanh", 0.5, 1.0, 4, 0.3, 0.05, sigma=POWER, seed=1003),
+    Point("S4", "tanh", 0.5, 1.0, math.inf, 1.0, 0.1, sigma=PSI_D[0.5], seed=1004),
+    Point("S5", "tanh", 0.2, 1.5, 4, 0.5, 1e-3, sigma=TWO_B, seed=1005),
+    Point("S6", "erf", 1.0, 0.5, 1, 1.0, 1e-3, sigma=PSI_D[0.5], seed=1006),
+    Point("S7", "erf", 0.5, 1.5, 1, 0.3, 0.1, sigma=TWO_B, seed=1007),
+    Point("S8", "erf", 0.2, 1.5, 4, 0.1, 0.01, sigma=SIX, seed=1008),
+    Point("S9", "erf", 0.5, 1.0, 4, 0.3, 1e-3, sigma=PSI_D[0.25], seed=1009),
+    Point("S10", "erf", 0.5, 1.0, math.inf, 0.1, 0.01, sigma=POWER, seed=1010),
+    Point("S11", "relu", 1.0, 0.5, 1, 0.3, 0.1, sigma=POWER, seed=1011),
+    Point("S12", "relu", 0.5, 1.5, 1, 1.0, 0.01, sigma=PSI_D[0.25], seed=1012),
+    Point("S13", "relu", 0.5, 1.0, 4, 0.1, 1e-3, sigma=TWO_A, seed=1013),
+    Point("S14", "relu", 0.2, 1.5, 4, 0.3, 0.1, sigma=PSI_D[0.5], seed=1014),
+    Point("S15", "relu", 0.5, 1.0, math.inf, 0.3, 0.01, sigma=SIX, seed=1015),
 )
 #: the structured d-trends: (d, seeds) per simulated m; m = inf points run at m = 16 and 64 (theory at
 #: the same m, as for GRID_LIMITS).  At least 3 seeds everywhere: with 2, two independent sets of seeds
@@ -308,6 +313,7 @@ class Row:
     stderr: float
     seconds: float
     sigma: str = "1:1"  # the data spectrum (CLI form)
+    seed: int = 0       # the simulation's base seed (`Point.seed`)
 
     @property
     def diff(self) -> float:
@@ -349,13 +355,13 @@ def pool_seeds(mean: float, stderr: float, k: int, values) -> tuple:
     return mean_all, math.sqrt(squares / (total - 1) / total)
 
 
-def _extend(pt: Point, d: int, seeds: int, model: str, m_sim, previous: dict) -> tuple:
-    """Seed indices K0..seeds-1 of the simulation whose seeds 0..K0-1 gave the rows ``previous``
-    ({quantity: Row}, all with K0 seeds): {quantity: (mean, stderr)} over all seeds, and the seconds."""
+def _extend(pt: Point, d: int, seeds: int, model: str, m_sim, previous: dict, seed: int) -> tuple:
+    """Seed indices K0..seeds-1 of the simulation (base seed ``seed``) whose seeds 0..K0-1 gave the rows
+    ``previous`` ({quantity: Row}, all with K0 seeds): {quantity: (mean, stderr)} over all seeds, and the seconds."""
     from rmt_dsm.simulate import make_params, simulate_seed
 
     k0 = next(iter(previous.values())).seeds
-    params = make_params(d=d, seeds=seeds, seed=0, model=model, sigma_eigs=pt.sigma_eigs(d), **pt.kwargs(m_sim))
+    params = make_params(d=d, seeds=seeds, seed=seed, model=model, sigma_eigs=pt.sigma_eigs(d), **pt.kwargs(m_sim))
     t0 = time.perf_counter()
     new = [simulate_seed(params, k) for k in range(k0, seeds)]
     sec = time.perf_counter() - t0
@@ -363,14 +369,15 @@ def _extend(pt: Point, d: int, seeds: int, model: str, m_sim, previous: dict) ->
     return est, sec
 
 
-def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: int = 0,
+def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: int | None = None,
             quantities=QUANTITIES, known=None, previous=None) -> list:
     """Simulate the point at dimension d and compare each quantity with the theory.
 
-    m: the simulated m (default: the point's m).  Returns one `Row` per quantity.  The theory is taken
+    m: the simulated m (default: the point's m); seed: the base seed (default: the point's, `Point.seed`).
+    Returns one `Row` per quantity.  The theory is taken
     at the simulated m and at the simulated data spectrum (`Point.simulated_sigma`); ``theory_point``
     is the point's limit (its m, its limiting spectrum).  ``known``: these two theory values, if
-    already computed (`theory_many`).  ``previous``: rows of this simulation (seed 0, same d, m, model)
+    already computed (`theory_many`).  ``previous``: rows of this simulation (same seed, d, m, model)
     with K0 < seeds seeds, e.g. tracked data; only the seed indices K0..seeds-1 are then simulated and
     pooled with them (`pool_seeds`).  Seed index k draws from ``SeedSequence(seed, spawn_key=(k, ...))``
     whatever the number of seeds, so the rows equal those of a full run (up to rounding); ``seconds``
@@ -379,12 +386,13 @@ def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: in
     from rmt_dsm.simulate import simulate
 
     m_sim = pt.m if m is None else m
+    seed = pt.seed if seed is None else int(seed)
     th, th_pt = known if known is not None else (theory(pt, m_sim, d=d), theory(pt))
     if previous:
-        if seed != 0:
-            raise ValueError(f"previous rows are pooled only with seed=0, got seed={seed}")
+        if any(r.seed != seed for r in previous):
+            raise ValueError(f"previous rows are pooled only with rows of the same base seed {seed}")
         prev = {r.quantity: r for r in previous}
-        est, sec = _extend(pt, d, seeds, model, m_sim, {q: prev[q] for q in quantities})
+        est, sec = _extend(pt, d, seeds, model, m_sim, {q: prev[q] for q in quantities}, seed)
         sec += prev[quantities[0]].seconds
     else:
         t0 = time.perf_counter()
@@ -396,7 +404,7 @@ def compare(pt: Point, d: int, seeds: int, model: str = "true", m=None, seed: in
         rows.append(Row(label=pt.label, activation=pt.activation, psi_n=pt.psi_n, psi_p=pt.psi_p,
                         t=math.nan if pt.t is None else pt.t, lam=pt.lam, m=fmt_m(pt.m), m_sim=fmt_m(m_sim),
                         model=model, d=d, seeds=seeds, quantity=q, theory=th[q], theory_point=th_pt[q],
-                        mean=est[q][0], stderr=est[q][1], seconds=sec, sigma=pt.sigma or "1:1"))
+                        mean=est[q][0], stderr=est[q][1], seconds=sec, sigma=pt.sigma or "1:1", seed=seed))
     return rows
 
 
@@ -437,6 +445,28 @@ class PowerFit:
         return abs(self.c) * d ** (-self.alpha)
 
 
+def _profile_fit(ds, y, se, alphas):
+    """`fit_power_law` on arrays: ``y``, ``se`` of shape (..., D) at the D dimensions ``ds``.
+    Returns (c, alpha, alpha_lo, alpha_hi, chi2, chi2_zero), each of shape (...)."""
+    w = 1.0 / se ** 2
+    x = ds[:, None] ** (-alphas[None, :])                          # (D, A)
+    sxy = np.einsum("...d,da->...a", w * y, x)
+    sxx = np.einsum("...d,da->...a", w, x * x)
+    cs = sxy / sxx                                                 # the weighted least-squares c at each alpha
+    chi2_zero = np.sum(w * y * y, axis=-1)
+    chi2 = chi2_zero[..., None] - cs * sxy                         # sum w (y - c x)^2 at the optimal c
+    i = np.argmin(chi2, axis=-1)
+    best = np.take_along_axis(chi2, i[..., None], -1)[..., 0]
+    inside = chi2 <= best[..., None] + 1.0
+    lo = np.where(inside, alphas, np.inf).min(axis=-1)
+    hi = np.where(inside, alphas, -np.inf).max(axis=-1)
+    return np.take_along_axis(cs, i[..., None], -1)[..., 0], alphas[i], lo, hi, best, chi2_zero
+
+
+#: the alpha grid of `fit_power_law`
+ALPHAS = np.linspace(0.0, 3.0, 1201)
+
+
 def fit_power_law(ds, diffs, ses, alphas=None) -> PowerFit:
     """Fit D(d) = c d^{-alpha} (c signed) by weighted least squares, profiling alpha on a grid.
 
@@ -451,39 +481,44 @@ def fit_power_law(ds, diffs, ses, alphas=None) -> PowerFit:
     se = np.where(np.isfinite(se) & (se > 0), se, np.nan)
     if np.any(np.isnan(se)):
         raise ValueError("fit_power_law needs finite positive standard errors")
-    w = 1.0 / se ** 2
-    alphas = np.linspace(0.0, 3.0, 1201) if alphas is None else np.asarray(alphas)
-    chi2 = np.empty(alphas.size)
-    cs = np.empty(alphas.size)
-    for i, a in enumerate(alphas):
-        x = ds ** (-a)
-        c = float(np.sum(w * x * y) / np.sum(w * x * x))
-        cs[i] = c
-        chi2[i] = float(np.sum(w * (y - c * x) ** 2))
-    i = int(np.argmin(chi2))
-    inside = alphas[chi2 <= chi2[i] + 1.0]
-    return PowerFit(c=float(cs[i]), alpha=float(alphas[i]), alpha_lo=float(inside.min()),
-                    alpha_hi=float(inside.max()), chi2=float(chi2[i]), dof=int(ds.size - 2),
-                    chi2_zero=float(np.sum(w * y * y)))
+    alphas = ALPHAS if alphas is None else np.asarray(alphas, dtype=float)
+    c, alpha, lo, hi, chi2, chi2_zero = (float(v) for v in _profile_fit(ds, y, se, alphas))
+    return PowerFit(c=c, alpha=alpha, alpha_lo=lo, alpha_hi=hi, chi2=max(chi2, 0.0), dof=int(ds.size - 2),
+                    chi2_zero=chi2_zero)
 
 
 def effective_stderr(rows) -> list:
     """Standard errors used for fits and z-tests along a d-trend: max(own SE, pooled SE).
 
     With K = 2 or 3 seeds the sample SE is itself very uncertain (Student t with K - 1 dof:
-    P(|t_1| > 4) = 0.16).  The seed-to-seed fluctuations of these self-averaging errors scale
-    as 1/d, so s = d * std is pooled over all d of the trend (weighted by K - 1 dof) and gives
-    SE_pool(d) = s / (d sqrt(K)).  Taking the max with the own SE never makes a test less
-    conservative (for tanh the Monte-Carlo noise of the test set decays more slowly than 1/d and
-    the own SE dominates at large d).
+    P(|t_2| > 5) = 0.04).  The seed-to-seed standard deviation falls with d as a power,
+    sd(d) = s d^-beta: beta = 1 for the self-averaging errors, less where a Monte-Carlo test set or
+    the m = inf proxies add noise that falls more slowly.  beta (clipped to [0, 1]) and s are fitted over
+    all d of the trend (log sd against log d, weighted by the K - 1 degrees of freedom), and give
+    SE_pool(d) = s d^-beta / sqrt(K).  Taking the max with the own SE never makes a test less
+    conservative.
     """
-    num = sum((r.seeds - 1) * (r.d * r.stderr * math.sqrt(r.seeds)) ** 2 for r in rows
-              if r.seeds >= 2 and math.isfinite(r.stderr))
-    dof = sum(r.seeds - 1 for r in rows if r.seeds >= 2 and math.isfinite(r.stderr))
-    if dof == 0:
-        return [r.stderr for r in rows]
-    s = math.sqrt(num / dof)
-    return [max(r.stderr, s / (r.d * math.sqrt(r.seeds))) for r in rows]
+    return _effective_se(np.array([r.d for r in rows], float), np.array([r.seeds for r in rows], float),
+                         np.array([r.stderr for r in rows], float)).tolist()
+
+
+def _effective_se(ds, ks, se):
+    """`effective_stderr` on arrays: ``se`` of shape (..., D) at dimensions ``ds`` with ``ks`` seeds (D,)."""
+    use = (ks >= 2) & np.isfinite(se) & (se > 0)
+    w = np.where(use, ks - 1, 0.0)                                 # degrees of freedom of each sd
+    dof = w.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_sd = np.where(use, np.log(np.where(use, se, 1.0) * np.sqrt(ks)), 0.0)
+        x = np.log(ds) * np.ones_like(log_sd)
+        xm = (w * x).sum(-1) / dof
+        ym = (w * log_sd).sum(-1) / dof
+        sxx = (w * (x - xm[..., None]) ** 2).sum(-1)
+        beta = np.where(sxx > 0, -(w * (x - xm[..., None]) * (log_sd - ym[..., None])).sum(-1) / sxx, 1.0)
+        beta = np.clip(np.nan_to_num(beta, nan=1.0), 0.0, 1.0)
+        scaled = ds ** beta[..., None] * np.where(use, se, 0.0) * np.sqrt(ks)   # s estimated at each d
+        s = np.sqrt((w * scaled ** 2).sum(-1) / dof)
+        pooled = s[..., None] * ds ** (-beta[..., None]) / np.sqrt(ks)
+    return np.where((dof > 0)[..., None], np.maximum(se, pooled), se)
 
 
 #: slowest decay d^-alpha assumed for the finite-size bias by :func:`two_size_check`: corrections to the
@@ -573,6 +608,104 @@ class Trend:
         return row.diff / self.se_eff[self.rows.index(row)]
 
 
+#: a priori bound on the expected number of false flags of the d-trend rule (`trend_alarm`) in one run of
+#: the slow validation (18 structured series x 3 quantities, 9 Sigma = I and GE series x 2)
+FAMILY_FALSE_ALARM = 0.05
+#: thresholds of `trend_alarm`, calibrated a priori by `alarm_rate` (scripts/calibrate_trend_rule.py, table in
+#: docs/validation.md): the smallest on its grid with <= FAMILY_FALSE_ALARM expected false flags per slow run
+#: (72 tests) for seed noise falling as d^-0.75 and d^-1 (measured: median d^-0.96).  The former rule
+#: (Delta chi^2 >= 6, 4 SE) expected 0.8-1.9 false flags per run
+FLAG_DCHI2 = 22.0
+FLAG_N_SE = 5.5
+#: a fitted decay d^-alpha slower than this is "does not shrink"
+ALPHA_SHRINK = 0.3
+
+
+def trend_alarm(ds, diffs, se_eff, fit=None, dchi2=FLAG_DCHI2, n_se=FLAG_N_SE):
+    """The d-trend rule: 0 if the discrepancies D(d) are consistent with a correct theory, else the reason.
+
+    1 (does not shrink): the fit D = c d^-alpha is significant (Delta chi^2 >= ``dchi2`` against D = 0)
+    with alpha <= ALPHA_SHRINK; 2 (too large): at some d, |D| > ``n_se`` SE + the fitted finite-size
+    remainder |c| d^-alpha (counted only for a resolved fit, Delta chi^2 >= 6, that shrinks).
+    Arrays of shape (..., D) give codes of shape (...); ``fit``: the fits' (c, alpha, chi2, chi2_zero)
+    if already computed.
+
+    Examples
+    --------
+    >>> ds = np.array([250., 500., 1000., 2000.])
+    >>> int(trend_alarm(ds, 2.0 / ds, 0.1 / ds)), int(trend_alarm(ds, 0 * ds + 1e-3, 0 * ds + 1e-4))
+    (0, 1)
+    """
+    ds, y, se = (np.asarray(v, dtype=float) for v in (ds, diffs, se_eff))
+    if fit is None:
+        c, alpha, _, _, chi2, chi2_zero = _profile_fit(ds, y, se, ALPHAS)
+    else:
+        c, alpha, chi2, chi2_zero = (np.asarray(v, dtype=float) for v in fit)
+    sig = chi2_zero - chi2
+    no_shrink = (sig >= dchi2) & (alpha <= ALPHA_SHRINK)
+    shrinking = (sig >= 6.0) & (alpha > ALPHA_SHRINK)
+    allowance = np.where(shrinking[..., None], np.abs(c)[..., None] * ds ** (-alpha[..., None]), 0.0)
+    too_large = np.any(np.abs(y) > n_se * se + allowance, axis=-1)
+    return np.where(no_shrink, 1, np.where(too_large, 2, 0))
+
+
+def trend_failure(tr: "Trend") -> str | None:
+    """`trend_alarm` of one Trend as a sentence (None: consistent with the theory)."""
+    se = tr.se_eff
+    f = tr.fit
+    code = int(trend_alarm(tr.ds, [r.diff for r in tr.rows], se,
+                           fit=None if f is None else (f.c, f.alpha, f.chi2, f.chi2_zero)))
+    if code == 0:
+        return None
+    head = f"{tr.rows[0].model.upper()} {tr.label} m={tr.m_sim} {tr.quantity}: "
+    last = max(tr.rows, key=lambda r: r.d)
+    if code == 1:
+        return (head + f"discrepancy does not shrink with d (alpha = {f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}], "
+                f"Δχ² = {f.significance:.1f} >= {FLAG_DCHI2:g}, D(d={last.d}) = {last.diff:+.2e} ± {se[-1]:.1e})")
+    worst = max(zip(tr.rows, se), key=lambda p: abs(p[0].diff) / p[1])
+    return head + (f"|D| = {abs(worst[0].diff):.2e} > {FLAG_N_SE:g} SE ({worst[1]:.1e}) + fitted remainder at d={worst[0].d}")
+
+
+def alarm_rate(plan, trials: int = 200_000, noise_exponent: float = 1.0, seed: int = 0,
+               dchi2=FLAG_DCHI2, n_se=FLAG_N_SE, discrepancy=None, chunk: int = 20_000) -> float:
+    """Fraction of simulated d-trends that `trend_alarm` flags: without ``discrepancy`` its false-alarm rate
+    under a correct theory, with one its power.
+
+    Each d of ``plan`` = [(d, seeds), ...] gets ``seeds`` Gaussian seed values of spread d^-noise_exponent
+    (1: self-averaging errors; 1/2: noise falling more slowly, e.g. the m = inf proxies) and mean
+    ``discrepancy(d)`` (default 0); the standard errors, `effective_stderr` and the fit are those of the
+    protocol.  ``dchi2``, ``n_se``: scalars or arrays (broadcast; the rates for several thresholds at once).
+
+    Examples
+    --------
+    >>> plan = [(250, 8), (500, 4), (1000, 6), (2000, 6)]
+    >>> alarm_rate(plan, trials=2000) < 0.01
+    True
+    >>> alarm_rate(plan, trials=2000, discrepancy=lambda d: 0 * d + 2e-3) > 0.9  # a constant gap, 10 SE at d = 2000
+    True
+    """
+    rng = np.random.default_rng(seed)
+    ds = np.array([d for d, _ in plan], float)
+    ks = np.array([k for _, k in plan], float)
+    dchi2, n_se = np.broadcast_arrays(np.asarray(dchi2, float), np.asarray(n_se, float))
+    flagged = np.zeros(dchi2.shape)
+    done = 0
+    while done < trials:
+        n = min(chunk, trials - done)
+        means, ses = [], []
+        for d, k in plan:
+            x = rng.standard_normal((n, k)) * d ** -noise_exponent + (0.0 if discrepancy is None else discrepancy(d))
+            means.append(x.mean(axis=1))
+            ses.append(x.std(axis=1, ddof=1) / math.sqrt(k))
+        y, se = np.stack(means, -1), _effective_se(ds, ks, np.stack(ses, -1))
+        c, alpha, _, _, chi2, chi2_zero = _profile_fit(ds, y, se, ALPHAS)
+        for idx in np.ndindex(dchi2.shape):
+            flagged[idx] += np.count_nonzero(trend_alarm(ds, y, se, (c, alpha, chi2, chi2_zero), dchi2[idx], n_se[idx]))
+        done += n
+    rate = flagged / trials
+    return float(rate) if rate.ndim == 0 else rate
+
+
 def simulate_task(kwargs):
     """``rmt_dsm.simulate.simulate(**kwargs)``: a picklable unit of parallel work."""
     from rmt_dsm.simulate import simulate
@@ -591,13 +724,13 @@ def compare_task(item) -> list:
 
 
 def _reusable(previous, pt: Point, d: int, seeds: int, model: str, m, quantities):
-    """The rows of ``previous`` (a list of `Row`) simulated at (pt, d, model, simulated m) with seed 0 and
+    """The rows of ``previous`` (a list of `Row`) simulated at (pt, d, model, simulated m) with the point's seed and
     2 <= K0 <= seeds seeds, one per quantity; None if there are none."""
     if not previous:
         return None
     m_sim = fmt_m(pt.m if m is None else m)
     rows = {r.quantity: r for r in previous if (r.label, r.d, r.model, r.m_sim) == (pt.label, d, model, m_sim)
-            and (r.sigma, r.psi_n, r.psi_p, r.lam) == (pt.sigma or "1:1", pt.psi_n, pt.psi_p, pt.lam)}
+            and (r.sigma, r.psi_n, r.psi_p, r.lam, r.seed) == (pt.sigma or "1:1", pt.psi_n, pt.psi_p, pt.lam, pt.seed)}
     if not all(q in rows for q in quantities) or len({rows[q].seeds for q in quantities}) != 1:
         return None
     k0 = rows[quantities[0]].seeds

@@ -1,7 +1,8 @@
-"""Replicate a structured-data validation series with independent seeds (base seed != 0).
+"""Replicate a structured-data validation series with independent seeds (a base seed other than the point's).
 
 The validation protocol (scripts/make_validation_report.py section 6) simulates every point with seed
-indices 0..K-1 of base seed 0, and the points sharing (psi_n, psi_p, m, d) share these draws.  A
+indices 0..K-1 of its own base seed (`rmt_dsm.validation.Point.seed`, 1000 + its number; base seed 0
+for all points until commit e0b0d38, when points sharing (psi_n, psi_p, m, d) shared their draws).  A
 discrepancy found there is re-measured here on draws independent of them (base seed ``--seed``) and at
 other d (e.g. beyond the protocol's largest), against the theory at the simulated spectrum; per-seed
 values are kept.  The result is appended to docs/data/validation_structured_replicates.json (with

@@ -4,11 +4,14 @@ For a few points (tanh, erf, relu; m = 1, 3 and m = inf through m = 16) the disc
 D(d) = theory - simulation mean is measured at d = 250, 500, 1000 (2000 where cheap) with
 seeds 16/8/4/2 and fitted as D = c d^{-alpha} (rmt_dsm.validation.fit_power_law).
 
-Assertions per series:
-* if the data resolve a discrepancy (Delta chi^2 >= 6 against D = 0), it must shrink with d:
-  fitted alpha > 0.3 (a gap that does not shrink would be a bug in the theory or the simulator);
-* at the largest d, |D| <= 4 SE + |c| d^{-alpha} (the fitted remainder; only when resolved);
-* if no discrepancy is resolved, every d must agree within 4 SE.
+Assertions per series (`rmt_dsm.validation.trend_alarm`, also the report's flags):
+* if the data resolve a discrepancy significantly (Delta chi^2 >= FLAG_DCHI2 against D = 0), it must
+  shrink with d: fitted alpha > 0.3 (a gap that does not shrink would be a bug in the theory or the simulator);
+* at every d, |D| <= FLAG_N_SE SE + |c| d^{-alpha} (the fitted remainder, counted only for a resolved
+  fit, Delta chi^2 >= 6, that shrinks).
+The thresholds are calibrated a priori (`alarm_rate`, scripts/calibrate_trend_rule.py) so that a correct
+theory fails a whole run with probability <= FAMILY_FALSE_ALARM = 5 %; with the former thresholds (6 and
+4 SE) each pure-noise series failed with probability ~1 %, i.e. most runs of ~130 series had a false flag.
 
 The fitted exponents justify the decay rate alpha >= 1 that the fast tests
 (tests/test_validation.py, rmt_dsm.validation.two_size_check) assume when they bound the
@@ -43,25 +46,17 @@ def test_discrepancy_shrinks_with_d(label, m, plan):
 
 
 def _assert_shrinks(label, trends, tag=""):
-    """A resolved discrepancy must decay (alpha > 0.3) and be within 4 SE + the fitted remainder at
-    the largest d; an unresolved one must be within 4 SE at every d."""
+    """The d-trend rule `rmt_dsm.validation.trend_alarm` (the report's flags, the same function): a
+    significant discrepancy (Delta chi^2 >= FLAG_DCHI2) must shrink with d (alpha > 0.3), and at every d
+    |D| <= FLAG_N_SE SE + the fitted finite-size remainder (counted only for a resolved, shrinking fit).
+    Its thresholds keep the false alarms of a whole run under FAMILY_FALSE_ALARM (tests/test_validation.py)."""
     for q, tr in trends.items():
         f = tr.fit
-        last = max(tr.rows, key=lambda r: r.d)
-        print(f"{label}{tag} {q}: c={f.c:+.3g} alpha={f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}] "
-              f"dchi2={f.significance:.1f} resolved={f.resolved}")
-        se = tr.se_eff
-        if f.resolved:
-            assert f.alpha > 0.3, (f"{label} {q}: discrepancy does not shrink with d: "
-                                   f"alpha = {f.alpha:.2f}, D = {[r.diff for r in tr.rows]}")
-            assert abs(last.diff) <= 4 * se[-1] + f.remainder(last.d), (
-                f"{label} {q} at d={last.d}: |D| = {abs(last.diff):.2e} > 4 SE + remainder "
-                f"= {4 * se[-1]:.2e} + {f.remainder(last.d):.2e}")
-        else:
-            for r, e in zip(tr.rows, se):
-                assert abs(r.diff) <= 4 * e, (
-                    f"{label} {q} at d={r.d}: |D| = {abs(r.diff):.2e} > 4 SE = {4 * e:.2e}")
-
+        if f is not None:
+            print(f"{label}{tag} {q}: c={f.c:+.3g} alpha={f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}] "
+                  f"dchi2={f.significance:.1f} resolved={f.resolved}")
+        failure = V.trend_failure(tr)
+        assert failure is None, f"{failure}; D = {[r.diff for r in tr.rows]}, SE = {tr.se_eff}"
 
 
 GE_CASES = ["T7", "E3", "R8"]  # m = inf with the exact noise average (GE simulator)
