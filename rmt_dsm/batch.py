@@ -20,8 +20,8 @@ linear solve per Newton step for all the points), and returns for each point the
    error is about eps_ext/eps_double = 2^-11 of that difference; a factor 16 of margin is taken),
    and for score and gap at least that of their subtraction (`_least_rounding`),
    the effect of the double inputs (a, Delta, mu1, v^2, s^2) by the finite difference of
-   `rmt_dsm.api._refine` (the root at the moved inputs by a chord step from the root, to the
-   loose tolerance: the difference is of relative size 1e-4).  ``accuracy`` is their sum plus
+   `rmt_dsm.api._refine` (the root at the moved inputs by Newton from a chord step off the
+   root).  ``accuracy`` is their sum plus
    the final rounding.
 
 Batches of a few points (one call of `rmt_dsm.errors`) take the same steps on Python numbers
@@ -58,7 +58,7 @@ import numpy as np
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .engine import single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
-from .engine.grid import _LOOSE, _newton, _norm, _solve, _take
+from .engine.grid import _newton, _norm, _solve
 
 __all__ = ["errors_at_points", "errors_array", "ErrorsArray", "BATCH_RELATIVE", "points_for", "batchable"]
 
@@ -548,8 +548,8 @@ def _batch(points, coefs):
         thld = _theta(fns, pld, pld["lam"], EXTENDED(1), EXTENDED)
         gld, ok, _ = polish(fns, g, J, thld, ok)
         vld, ok = _observables(fns, sigma, gld, J, thld, pld, pld["primal"], ok)
-        # the sensitivity to the double inputs (`rmt_dsm.api._refine`): roots to the loose
-        # tolerance and derivatives without refinement (as `_one`)
+        # the sensitivity to the double inputs (`rmt_dsm.api._refine`): derivatives without
+        # refinement suffice for a difference of relative size _STEP_DOUBLE (as `_one`)
         moved = _moved(p64, _STEP_DOUBLE)
         thm = _theta(fns, moved, p64["lam"], 1.0, float)
         gm, okm, itm, Jm = _moved_roots(fns, g, J, thm, ok)
@@ -566,22 +566,12 @@ def _batch(points, coefs):
 
 
 def _moved_roots(fns, g, J, th, ok):
-    """`_moved_root` at every point: one chord step from the roots ``g`` (Jacobians ``J``) to the
-    moved inputs ``th``, Newton where it leaves a residual above the loose tolerance.  Returns
-    (roots, ok, iterations, Jacobians)."""
+    """`_moved_root` at every point: Newton (full tolerance) from one chord step off the roots
+    ``g`` (Jacobians ``J``) to the moved inputs ``th``.  Returns (roots, ok, iterations, Jacobians)."""
     dx, solved = _solve(J, -fns.F(g, th), ok)
-    gm = g + dx
-    F, Jm = fns.evaluate(gm, th)
-    good = ok & solved & (_norm(F) <= _LOOSE * (1 + _norm(gm)))
-    its = np.ones(len(g), dtype=int)
-    redo = ok & ~good
-    if redo.any():
-        idx = np.flatnonzero(redo)
-        gn, okn, itn, Jn = _newton(fns, g[idx], _take(th, idx), np.ones(idx.size, dtype=bool),
-                                   np.ones(idx.size, dtype=bool), maxit=20)
-        gm[idx], Jm[idx], its[idx] = gn, Jn, itn
-        good[idx] = okn
-    return gm, good, its, Jm
+    start = np.where(solved[:, None], g + dx, g)
+    gm, okm, its, Jm = _newton(fns, start, th, ok.copy(), np.zeros(len(g), dtype=bool), maxit=20)
+    return gm, okm, its + 1, Jm
 
 
 # --------------------------------------------------------------------------- one point
@@ -612,7 +602,7 @@ def _one(pt, coef):
     p64 = _parameters([pt], [coef], float, one=True)
     lam = p64["lam"]
     b64 = ctx.base(p64, primal)
-    key = (pt.sigma, *_SCHEDULE(pt), pt.m, primal, lam == 0)
+    key = (id(c), pt.sigma, *_SCHEDULE(pt), pt.m, primal, lam == 0)
     th64 = ctx.theta(b64, k_lam, lam, 1.0)
     found = _warm_root(c, key, pt, th64)
     if found is None or not _branch_ok(found[0], th64[ctx.i_x], th64[ctx.i_y]):
@@ -625,8 +615,8 @@ def _one(pt, coef):
     pld = _parameters([pt], [coef], EXTENDED, one=True)
     thld = ctx.theta(ctx.base(pld, primal), k_lam, pld["lam"], EXTENDED(1))
     vld = _observables_one(ctx, single.polish(c, g, J, thld, solve=solve), J, thld, pld, primal, solve=solve)
-    # the sensitivity to the double inputs (`rmt_dsm.api._refine`): a root to ~ eps^(1/2) and
-    # derivatives without refinement suffice for a difference of relative size _STEP_DOUBLE
+    # the sensitivity to the double inputs (`rmt_dsm.api._refine`): derivatives without
+    # refinement suffice for a difference of relative size _STEP_DOUBLE
     moved = _moved(p64, _STEP_DOUBLE)
     thm = ctx.theta(ctx.base(moved, primal), k_lam, lam, 1.0)
     gm, Jm, itm = _moved_root(c, g, solve, thm)
@@ -645,15 +635,15 @@ def _one(pt, coef):
 
 
 def _moved_root(c, g, solve, th):
-    """The root at the moved inputs ``th`` to the loose tolerance, from the root ``g`` at the
-    inputs (``solve``: its factored Jacobian): one chord step g - J^{-1} F(g; th) (error ~ the
-    square of the move), else Newton.  Returns (root, its Jacobian, iterations)."""
-    gm = [a - b for a, b in zip(g, solve(c.f(*g, *th)))]
-    f, J = c.fj(*gm, *th)
-    if max(map(abs, f)) <= _LOOSE * (1 + max(map(abs, gm))):
-        return gm, J, 1
-    gm, _, J, its = single.newton(c, g, th, loose=True, maxit=20)
-    return gm, J, its
+    """The root at the moved inputs ``th`` (to the full tolerance, as `rmt_dsm.api._refine`):
+    Newton from one chord step g - J^{-1} F(g; th) off the root ``g`` at the inputs (``solve``:
+    its factored Jacobian; the step leaves an error ~ the square of the move).  Returns (root,
+    its Jacobian, iterations)."""
+    try:
+        gm, _, J, its = single.newton(c, [a - b for a, b in zip(g, solve(c.f(*g, *th)))], th, maxit=20)
+    except (ArithmeticError, ValueError):  # Failed, or a division by zero at the chord step
+        gm, _, J, its = single.newton(c, g, th, maxit=20)
+    return gm, J, its + 1
 
 
 @dataclass(frozen=True)
@@ -684,21 +674,24 @@ class _Context:
         return out
 
 
+#: the `_Context` of each pair (system, observables) by their identities (the context holds them)
 _CONTEXTS: dict = {}
 
 
 def _context(sigma) -> _Context:
-    """The (cached) `_Context` of the data spectrum ``sigma``."""
-    ctx = _CONTEXTS.get(sigma)
+    """The `_Context` of the data spectrum ``sigma``: of its system and observables as
+    `rmt_dsm.dsm.numeric` gives them now (shipped generated code where there is some, no sympy),
+    kept by their identities."""
+    system, co = numeric_system(sigma), numeric_observables("numpy", sigma)
+    ctx = _CONTEXTS.get((id(system), id(co)))
     if ctx is None:
-
-        fns = batch_functions(numeric_system(sigma))  # shipped generated code where there is some (no sympy)
+        fns = batch_functions(system)
         if len(_CONTEXTS) >= _COEFFICIENTS_KEPT:
             _CONTEXTS.clear()
-        co = numeric_observables("numpy", sigma)
         names = tuple(p.name for p in fns.theta)
-        ctx = _CONTEXTS[sigma] = _Context(fns.c, co, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"),
-                                          fns.index("epsilon"), tuple(names.index(s.name) for s in co.args[3:]))
+        ctx = _CONTEXTS[id(system), id(co)] = _Context(
+            fns.c, co, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
+            tuple(names.index(s.name) for s in co.args[3:]))
     return ctx
 
 
@@ -732,7 +725,7 @@ def _cold_root(c, ctx, pt, b64, k_lam, lam):
 
 # --------------------------------------------------------------------------- warm starts
 #: roots of earlier one-point solves (`_one`), the starts of continuation steps to nearby points:
-#: by (data spectrum, activation, a, Delta, m, chart, lambda = 0) ...
+#: by (compiled system, data spectrum, activation, a, Delta, m, chart, lambda = 0) ...
 _WARM: dict = {}
 #: ... at most this many keys (then forgotten all at once), the last this many roots of each
 _WARM_KEYS, _WARM_ROOTS = 64, 8

@@ -197,6 +197,9 @@ def test_generated_path_equals_lambdify_path(monkeypatch):
     points = [dict(psi_n=1.0, psi_p=2.0, m=4, t=0.3, lam=0.01), dict(psi_n=1.0, psi_p=0.5, m=math.inf, t=1.0, lam=0.0),
               dict(psi_n=2.0, psi_p=3.0, m=2, t=0.2, lam=0.001, sigma="0.3:0.5,0.7:1.4"),
               dict(psi_n=1.0, psi_p=2.0, m=4, t=0.3, lam=0.01, dps=30)]
+    from rmt_dsm import batch
+
+    batch._WARM.clear()  # both runs cold: no root kept from earlier calls (rmt_dsm.batch._warm_root)
     fast = [rmt_dsm.errors(**p) for p in points]
 
     def uncached(*a, **k):
