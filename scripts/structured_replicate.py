@@ -52,12 +52,13 @@ def main(argv=None):
     ap.add_argument("label", help="structured point (rmt_dsm.validation.GRID_STRUCTURED)")
     ap.add_argument("--m", type=int, default=None, help="simulated m (default: the point's)")
     ap.add_argument("--plan", required=True, help="D:K,... dimensions and seeds")
-    ap.add_argument("--seed", type=int, default=1, help="base seed (the protocol uses 0)")
+    ap.add_argument("--seed", type=int, default=1, help="base seed (not the point's own, which the protocol uses)")
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--write", action="store_true", help=f"append to {os.path.normpath(PATH)}")
     args = ap.parse_args(argv)
-    if args.seed == 0:
-        ap.error("--seed must differ from the protocol's base seed 0")
+    own = V.point(args.label).seed
+    if args.seed == own:
+        ap.error(f"--seed must differ from the protocol's base seed of {args.label}, {own}")
     plan = [tuple(int(x) for x in item.split(":")) for item in args.plan.split(",")]
     recs = replicate(args.label, args.m, plan, args.seed, args.jobs)
     if args.write:
