@@ -101,7 +101,7 @@ print(float(np.median(ts)))
 def scalar_curve(values, psi_n=POINT["psi_n"]):
     """The warm-started scalar loop of learning_curve before batching (one row of the phase
     diagram before batching, too)."""
-    from rmt_dsm.api import _with_quadrature_error
+    from rmt_dsm.scalar import _with_quadrature_error
     from rmt_dsm.point import point
 
     out, prev, chart = [], None, None
@@ -134,7 +134,7 @@ def main():
     warnings.simplefilter("ignore")
 
     import rmt_dsm
-    from rmt_dsm.api import _with_quadrature_error
+    from rmt_dsm.scalar import _with_quadrature_error
     from rmt_dsm.phase import make_axis, phase_grid
     from rmt_dsm.point import point
     from rmt_dsm.simulate import simulate

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
 
-from rmt_dsm import api  # noqa: E402
+from rmt_dsm import api, scalar  # noqa: E402
 from rmt_dsm.dsm import symbols as S  # noqa: E402
 from rmt_dsm.dsm.claims import _VALUES, _dsm_pieces  # noqa: E402
 from rmt_dsm.dsm.observables import compiled  # noqa: E402
@@ -106,7 +106,7 @@ def check_read_off():
 def _base(psi_n, psi_p, m, t, lam=0.0, activation="tanh", sigma=None):
     pt = point(psi_n, psi_p, m, t, lam, activation, None, None, None, sigma)
     coef = coefficients_of(pt)
-    base = {k: v for k, v in api._params(pt, coef, lam).items() if k not in ("x", "y", "epsilon")}
+    base = {k: v for k, v in scalar._params(pt, coef, lam).items() if k not in ("x", "y", "epsilon")}
     return pt, coef, base
 
 

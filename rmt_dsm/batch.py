@@ -3,9 +3,9 @@ r"""The errors of `rmt_dsm.errors` at many points at once (double precision).
 `errors_at_points` solves the DSM Dyson system [D§5.3, S§4] at N validated points together,
 with the vectorized solver `rmt_dsm.engine.batch` (one lambdified evaluation and one batched
 linear solve per Newton step for all the points), and returns for each point the same
-`rmt_dsm.api.Errors` as the scalar path.  The steps mirror the scalar path of `rmt_dsm.api`:
+`rmt_dsm.result.Errors` as the scalar path.  The steps mirror the one-point path `rmt_dsm.scalar`:
 
-1. *solve* in double precision along the continuation of `rmt_dsm.api._solve`, shared by all
+1. *solve* in double precision along the continuation of `rmt_dsm.scalar._solve`, shared by all
    the points: the homotopy s: 0 -> 1 at the ridge lam_h = max(lam, 1), then the ridge path
    from lam_h down to the target, geometric in lambda (down to the floor
    min(1e-14, 1e-14 distance^2) and then to 0 for lambda = 0), for *anchors* along the order of
@@ -20,7 +20,7 @@ linear solve per Newton step for all the points), and returns for each point the
    error is about eps_ext/eps_double = 2^-11 of that difference; a factor 16 of margin is taken),
    and for score and gap at least that of their subtraction (`_least_rounding`),
    the effect of the double inputs (a, Delta, mu1, v^2, s^2) by the finite difference of
-   `rmt_dsm.api._refine` (the root at the moved inputs by Newton from a chord step off the
+   `rmt_dsm.scalar._refine` (the root at the moved inputs by Newton from a chord step off the
    root).  ``accuracy`` is their sum plus
    the final rounding.
 
@@ -36,9 +36,9 @@ A data spectrum of more atoms than the shipped code writes out, or a continuous 
 system through atom sums bound to its (double) atoms (`rmt_dsm.dsm.atoms.BoundAtoms`, summed
 over the atoms for every point at once); for a continuous spectrum the points are solved again
 at twice the quadrature order, in a second batch, and the result carries the quadrature error
-as from the scalar path (`rmt_dsm.api._quadrature_checked`) [S§6].
+as from the scalar path (`rmt_dsm.scalar._quadrature_checked`) [S§6].
 
-A point is handed to the scalar path (`rmt_dsm.api._with_quadrature_error`, which polishes at
+A point is handed to the scalar path (`rmt_dsm.scalar._with_quadrature_error`, which polishes at
 30 digits and raises the precision when score or gap cancel) when any stage fails, when its estimated
 rounding error exceeds `BATCH_RELATIVE` (e.g. within ~1e-4 of the interpolation threshold, or
 when a difference cancels many digits), and at the exact threshold divergence.  The batched
@@ -59,17 +59,15 @@ from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, 
 from .engine import single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
 from .engine.grid import _newton, _norm, _solve
+from .result import ERROR_NAMES, Errors, _warn_precision
+from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
 
-__all__ = ["errors_at_points", "errors_array", "ErrorsArray", "BATCH_RELATIVE", "points_for", "batchable"]
+__all__ = ["errors_at_points", "ErrorsArray", "BATCH_RELATIVE", "points_for", "batchable"]
 
 #: estimated relative rounding error of a batched value above which the scalar path takes over
 BATCH_RELATIVE = 1e-13
-#: unit roundoff of a double (as `rmt_dsm.api._EPS`)
-_EPS = 2.0**-52
 #: margin on the extended-precision rounding error estimated from the double-extended difference
 _MARGIN = 16
-#: the errors, in the order of `rmt_dsm.api.ERROR_NAMES`
-_NAMES = ("train", "test", "score", "gap", "floor")
 #: batches of at most this many points are solved one by one on Python numbers (`_one`)
 _FEW_POINTS = 4
 #: every this many points along a curve one is solved cold, the others from it (`_solve_double`)
@@ -97,7 +95,7 @@ _RUNG = 10.0
 #: the parameters of one point but its ratios and ridge (`_parameters`), by data spectrum,
 #: activation, schedule, m and precision
 _FIXED: dict = {}
-#: the inputs whose rounding `_moved` probes (`rmt_dsm.api._INPUTS`)
+#: the inputs whose rounding `_moved` probes (`rmt_dsm.scalar._INPUTS`)
 _INPUT_NAMES = ("a", "delta", "mu1", "v2", "s2")
 _ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
 
@@ -255,7 +253,7 @@ def _theta(fns, prm, lam, s, dtype):
 def _parameters(points, coefs, dtype, one=False):
     """Per-point parameter arrays of the system in ``dtype`` (with ``one``, numbers: those of the
     single point of ``points``); with EXTENDED the ratios, ridge, kappa and atoms are read as
-    decimals (as `rmt_dsm.api._refine` reads them at 30 digits), a, Delta and the coefficients
+    decimals (as `rmt_dsm.scalar._refine` reads them at 30 digits), a, Delta and the coefficients
     are the double inputs."""
     ext = dtype is EXTENDED
     num = (lambda v: EXTENDED(repr(float(v)))) if ext else float
@@ -306,7 +304,7 @@ def _fixed_parameters(sigma, kappa, a, delta, mu1, v2, s2, num) -> dict:
 
 
 def _moved(prm, step):
-    """The parameters with the inputs a, Delta, mu1, v2, s2 scaled by 1 + step (`rmt_dsm.api._moved`)."""
+    """The parameters with the inputs a, Delta, mu1, v2, s2 scaled by 1 + step (`rmt_dsm.scalar._moved`)."""
     system = {**prm["system"]}
     for k in _INPUT_NAMES:
         system[k] = system[k] * (1 + step)
@@ -316,13 +314,13 @@ def _moved(prm, step):
 # --------------------------------------------------------------------------- solve
 def _first_rung(rate):
     """The first step of the ridge ladder, in its path parameter t (lambda = lam_h e^(t rate)):
-    a factor `_RUNG` in lambda (the step of `rmt_dsm.api._lam_ladder`), at most half the way."""
+    a factor `_RUNG` in lambda (the step of `rmt_dsm.scalar._lam_ladder`), at most half the way."""
     return np.minimum(0.5, math.log(_RUNG) / np.maximum(np.abs(rate), 1e-300))
 
 
 def _ladder_floor(points):
     """The ridge reached before the final step to lambda = 0: `_FLOOR` times the ridge scale
-    distance^2 of the problem (`rmt_dsm.api._lam_ladder`), below which the solution is analytic
+    distance^2 of the problem (`rmt_dsm.scalar._lam_ladder`), below which the solution is analytic
     in lambda with a radius ~ that scale (the chart is regular at lambda = 0), so that the
     tangent step to 0 lands within ~ `_FLOOR`^2 of the root."""
     return np.array([_FLOOR * min(1.0, float(p.threshold_distance) ** 2) for p in points])
@@ -467,9 +465,7 @@ def _solve_warm(fns, prm, g0, src, idx):
 
 
 def _solve_cold(fns, prm, points):
-    """Roots by the continuation of `rmt_dsm.api._solve` from the homotopy at lam_h = max(lam, 1)."""
-    from .api import _LAM_START
-
+    """Roots by the continuation of `rmt_dsm.scalar._solve` from the homotopy at lam_h = max(lam, 1)."""
     N = len(points)
     lam = prm["lam"]
     lam_h = np.maximum(lam, _LAM_START)
@@ -531,8 +527,6 @@ def _branch_ok(g, x, y, tol=1e-9):
 
 def _batch(points, coefs):
     """The batched path at points of one data spectrum: (values, accuracy, residual, iterations, ok)."""
-    from .api import _INPUT_REL, _STEP_DOUBLE
-
     sigma = points[0].sigma
     fns = batch_functions(numeric_system(sigma))  # shipped generated code where there is some (no sympy)
     p64 = _parameters(points, coefs, float)
@@ -548,7 +542,7 @@ def _batch(points, coefs):
         thld = _theta(fns, pld, pld["lam"], EXTENDED(1), EXTENDED)
         gld, ok, _ = polish(fns, g, J, thld, ok)
         vld, ok = _observables(fns, sigma, gld, J, thld, pld, pld["primal"], ok)
-        # the sensitivity to the double inputs (`rmt_dsm.api._refine`): derivatives without
+        # the sensitivity to the double inputs (`rmt_dsm.scalar._refine`): derivatives without
         # refinement suffice for a difference of relative size _STEP_DOUBLE (as `_one`)
         moved = _moved(p64, _STEP_DOUBLE)
         thm = _theta(fns, moved, p64["lam"], 1.0, float)
@@ -579,7 +573,7 @@ def _least_rounding(train, test, score, gap, floor) -> list:
     """The least rounding error of the extended evaluation of each error (numbers, or arrays over
     the points): for the differences score = test - floor and gap = test - train [D eq. (6.4)],
     eps_ext (|minuend| + |subtrahend|), the rounding of their terms (whose cancellation
-    `rmt_dsm.api._cancelled_digits` counts), 0 for the others.  It bounds the estimate from the
+    `rmt_dsm.scalar._cancelled_digits` counts), 0 for the others.  It bounds the estimate from the
     double-extended difference from below where that difference says nothing: when a difference
     cancels all the digits of both evaluations alike (e.g. the gap ~ a^4 at m = inf and large t,
     0 in both), the point is left to the scalar path, which raises the precision."""
@@ -594,8 +588,6 @@ def _one(pt, coef):
 
     The root comes from a continuation step from a root kept by an earlier call (`_warm_root`)
     when one is close enough, else from the cold continuation (`_cold_root`)."""
-    from .api import _INPUT_REL, _STEP_DOUBLE
-
     ctx = _context(pt.sigma)
     c, primal = ctx.c, pt.chart == "primal"
     k_lam = ctx.i_y if primal else ctx.i_x
@@ -615,7 +607,7 @@ def _one(pt, coef):
     pld = _parameters([pt], [coef], EXTENDED, one=True)
     thld = ctx.theta(ctx.base(pld, primal), k_lam, pld["lam"], EXTENDED(1))
     vld = _observables_one(ctx, single.polish(c, g, J, thld, solve=solve), J, thld, pld, primal, solve=solve)
-    # the sensitivity to the double inputs (`rmt_dsm.api._refine`): derivatives without
+    # the sensitivity to the double inputs (`rmt_dsm.scalar._refine`): derivatives without
     # refinement suffice for a difference of relative size _STEP_DOUBLE
     moved = _moved(p64, _STEP_DOUBLE)
     thm = ctx.theta(ctx.base(moved, primal), k_lam, lam, 1.0)
@@ -635,7 +627,7 @@ def _one(pt, coef):
 
 
 def _moved_root(c, g, solve, th):
-    """The root at the moved inputs ``th`` (to the full tolerance, as `rmt_dsm.api._refine`):
+    """The root at the moved inputs ``th`` (to the full tolerance, as `rmt_dsm.scalar._refine`):
     Newton from one chord step g - J^{-1} F(g; th) off the root ``g`` at the inputs (``solve``:
     its factored Jacobian; the step leaves an error ~ the square of the move).  Returns (root,
     its Jacobian, iterations)."""
@@ -696,11 +688,9 @@ def _context(sigma) -> _Context:
 
 
 def _cold_root(c, ctx, pt, b64, k_lam, lam):
-    """The root at the point by the continuation of `rmt_dsm.api._solve`: the homotopy s: 0 -> 1
+    """The root at the point by the continuation of `rmt_dsm.scalar._solve`: the homotopy s: 0 -> 1
     at lam_h = max(lam, 1), the geometric ridge ladder down to lam (or to the floor of
     `_ladder_floor`), then to lambda = 0.  Returns (g, F, J, iterations)."""
-    from .api import _LAM_START
-
     lam_h = max(lam, _LAM_START)
     g = [-v for v in c.f(*[0.0] * ctx.fns.n, *ctx.theta(b64, k_lam, lam_h, 0.0))]
     g, f, J, its = single.track(c, g, lambda t: (ctx.theta(b64, k_lam, lam_h, t), {-1: 1.0}), 1.0,
@@ -806,13 +796,13 @@ def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):
 # --------------------------------------------------------------------------- public
 def batchable(pt) -> bool:
     """Points the batched path handles: double precision (any data spectrum; a continuous one
-    at its quadrature order and at twice it, as `rmt_dsm.api._with_quadrature_error`).  (The
+    at its quadrature order and at twice it, as `rmt_dsm.scalar._with_quadrature_error`).  (The
     threshold divergence, which needs no solve, is left to the scalar path.)"""
     return pt.dps is None
 
 
 def _batched(points) -> list:
-    """`rmt_dsm.api.Errors` of the batched path at each point (one quadrature order for a
+    """`rmt_dsm.result.Errors` of the batched path at each point (one quadrature order for a
     continuous spectrum), None where the scalar path must take over."""
     if len(points) == 1:  # one call of `rmt_dsm.errors`: the shortest way
         return [_batched_one(points[0])]
@@ -869,10 +859,9 @@ def _one_or_none(pt, coef):
 
 
 def _results(pts, coefs, rows, described) -> list:
-    """The `rmt_dsm.api.Errors` of batched points (PrecisionWarning as from `rmt_dsm.errors`)
+    """The `rmt_dsm.result.Errors` of batched points (PrecisionWarning as from `rmt_dsm.errors`)
     from their ``rows`` (values, accuracy, residual, iterations), None where a row is None;
     ``described``: the points' ``sigma.describe()``."""
-    from .api import Errors, _warn_precision
     from .precision import WARN_RELATIVE
 
     out = []
@@ -884,14 +873,14 @@ def _results(pts, coefs, rows, described) -> list:
         params = dict(zip(_FIELDS, _PARAMS(pt)))
         params["sigma"] = described  # = pt.public(), the description computed once
         out.append(Errors(*values, params=params, residual=float(residual), iterations=int(iterations),
-                          chart=pt.chart, accuracy=dict(zip(_NAMES, accuracy)), coefficients=coef, solution=None))
+                          chart=pt.chart, accuracy=dict(zip(ERROR_NAMES, accuracy)), coefficients=coef, solution=None))
         if max(accuracy) > WARN_RELATIVE:
             _warn_precision(out[-1])
     return out
 
 
 def errors_at_points(points, keep_failures=False) -> list:
-    """`rmt_dsm.api.Errors` at each validated point (`rmt_dsm.point.point`), batched where possible.
+    """`rmt_dsm.result.Errors` at each validated point (`rmt_dsm.point.point`), batched where possible.
 
     Parameters
     ----------
@@ -920,7 +909,6 @@ def errors_at_points(points, keep_failures=False) -> list:
     >>> [r.chart for r in res], res[0].train < res[0].test
     (['primal', 'dual'], True)
     """
-    from .api import _quadrature_checked, _with_quadrature_error
     from .engine import ConvergenceError
 
     points = list(points)
@@ -961,7 +949,7 @@ class ErrorsArray:
     params : dict
         The broadcast parameters (arrays) and the scalar ones.
     results : numpy.ndarray
-        The `rmt_dsm.api.Errors` of every point (object array).
+        The `rmt_dsm.result.Errors` of every point (object array).
     """
 
     train: np.ndarray
@@ -981,77 +969,9 @@ class ErrorsArray:
 
     def as_dict(self) -> dict:
         """The five error arrays by name."""
-        return {k: getattr(self, k) for k in _NAMES}
+        return {k: getattr(self, k) for k in ERROR_NAMES}
 
 
 def is_array_call(**kw) -> bool:
     """True when one of the numeric parameters of `rmt_dsm.errors` is a sequence or an array."""
     return any(isinstance(kw.get(k), (list, tuple, np.ndarray)) for k in _ARRAY_PARAMS)
-
-
-def errors_array(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None, tau=None,
-                 sigma=None) -> ErrorsArray:
-    """`rmt_dsm.errors` with arrays: the numeric arguments broadcast together (numpy rules).
-
-    Called by `rmt_dsm.errors` when any of psi_n, psi_p, m, t, lam, a, delta is a list, tuple or
-    array.  Double precision: the batched solver (`errors_at_points`); with ``dps`` or a finite
-    ``tau``, point by point.
-
-    Raises
-    ------
-    ValueError
-        Arguments that do not broadcast, or a bad entry (named, with its position).
-
-    Examples
-    --------
-    >>> import rmt_dsm
-    >>> e = rmt_dsm.errors(1.0, [[0.5], [2.0]], 1, t=[0.3, 1.0], lam=0.1)
-    >>> e.shape, str(e.chart[1, 0])
-    ((2, 2), 'dual')
-    """
-    from .api import errors as scalar_errors
-    from .data_spectrum import as_spectrum
-
-    given = {"psi_n": psi_n, "psi_p": psi_p, "m": m, "t": t, "lam": lam, "a": a, "delta": delta}
-    arrays = {}
-    for k, v in given.items():
-        arr = np.empty((), dtype=object)
-        arr[()] = v
-        if isinstance(v, (list, tuple, np.ndarray)):
-            try:
-                arr = np.array(v, dtype=object)
-            except ValueError:
-                raise ValueError(f"{k} must be a number or a rectangular array of numbers, got {v!r}") from None
-        arrays[k] = arr
-    try:
-        shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
-    except ValueError:
-        raise ValueError("the array arguments do not broadcast together: shapes " + ", ".join(
-            f"{k} {a.shape}" for k, a in arrays.items() if a.shape)) from None
-    flat = {k: [_item(v) for v in np.broadcast_to(a, shape).ravel()] for k, a in arrays.items()}
-    if dps is not None or tau is not None:
-        results = [scalar_errors(*(flat[k][i] for k in ("psi_n", "psi_p", "m", "t", "lam")), activation,
-                                 flat["a"][i], flat["delta"][i], dps, tau=tau, sigma=sigma)
-                   for i in range(len(flat["psi_n"]))]
-    else:
-        results = errors_at_points(points_for(flat, activation, as_spectrum(sigma)))
-    objs = np.empty(len(results), dtype=object)
-    objs[:] = results
-    objs = objs.reshape(shape)
-    dtype = float if dps is None else object
-
-    def field(f, dt=dtype):
-        return np.array([f(r) for r in results], dtype=dt).reshape(shape)
-
-    return ErrorsArray(*(field(lambda r, k=k: getattr(r, k)) for k in _NAMES),
-                       accuracy={k: field(lambda r, k=k: r.accuracy.get(k, math.nan), float) for k in _NAMES},
-                       chart=field(lambda r: r.chart, object).astype(str), diverged=field(lambda r: r.diverged, bool),
-                       params={**{k: np.broadcast_to(a, shape) if a.shape else a[()] for k, a in arrays.items()},
-                               "activation": activation, "dps": dps, "tau": tau, "sigma": sigma},
-                       results=objs)
-
-
-def _item(v):
-    """A numpy scalar as the Python number it holds (other objects unchanged)."""
-    return v.item() if isinstance(v, np.generic) else v
-

@@ -113,17 +113,17 @@ _M = [
      "g_{b_k a_k}: sign of rho A_k"),
     ("rmt_dsm/dsm/system.py", "S = A[0] + A[1] - eps", "S = A[0] + A[1] + eps",
      "S: sign of the probe eps"),
-    # ---- api.py: chart, threshold, floor, kappa, coefficients ----------------------------------------
+    # ---- point.py, scalar.py: chart, threshold, floor, kappa, coefficients ----------------------------------------
     ("rmt_dsm/point.py", "or self.psi_p < self.m * self.psi_n:", "or self.psi_p > self.m * self.psi_n:",
      "chart choice inverted (dual below the threshold, primal above)"),
-    ("rmt_dsm/api.py", "floor = rounded(population_floor(_atoms(pt.sigma, pt.dps), pt.a, pt.delta), pt.dps)",
+    ("rmt_dsm/scalar.py", "floor = rounded(population_floor(_atoms(pt.sigma, pt.dps), pt.a, pt.delta), pt.dps)",
      "floor = rounded(pt.a**2, pt.dps)",
      "floor returned at the divergence point replaced by a^2"),
     ("rmt_dsm/point.py", "tol = 1e-12 if self.dps is None", "tol = 1e-4 if self.dps is None",
      "threshold detection tolerance 1e-12 -> 1e-4 (finite points reported as divergent)"),
     ("rmt_dsm/point.py", "if self.dps is not None else 1.0 / self.m", "if self.dps is not None else 1.0 - 1.0 / self.m",
      "kappa = 1/m replaced by 1 - 1/m (double precision)"),
-    ("rmt_dsm/api.py", '"v2": coef.v2, "s2": coef.s2, "x": x', '"v2": coef.s2, "s2": coef.v2, "x": x',
+    ("rmt_dsm/scalar.py", '"v2": coef.v2, "s2": coef.s2, "x": x', '"v2": coef.s2, "s2": coef.v2, "x": x',
      "v^2 and s^2 swapped when passed to the Dyson system"),
     # ---- Gaussian-equivalent coefficients and moments ---------------------------------------------
     ("rmt_dsm/equivalence.py", "v2 = e2 - mu0 * mu0 - t_lin", "v2 = e2 - t_lin",

@@ -20,7 +20,8 @@ import pytest
 import sympy as sp
 
 import rmt_dsm
-from rmt_dsm.api import ThresholdDivergence, _errors_at
+from rmt_dsm.api import ThresholdDivergence
+from rmt_dsm.scalar import _errors_at
 from rmt_dsm.batch import errors_at_points
 from rmt_dsm.point import point
 
@@ -217,7 +218,7 @@ def test_phase_grid_one_batch_and_chunks_agree(monkeypatch):
     "power:0.5:8",  # continuous: order 8 and 16
 ])
 def test_bound_spectra_batched_equal_the_scalar_path(sigma):
-    from rmt_dsm.api import _with_quadrature_error
+    from rmt_dsm.scalar import _with_quadrature_error
     from rmt_dsm.data_spectrum import parse_sigma
 
     sig = parse_sigma(sigma) if isinstance(sigma, str) else sigma

@@ -5,7 +5,7 @@ A call of `rmt_dsm.errors` starts its continuation from the nearest root kept by
 
 * researcher's loops (points in small steps: towards the interpolation threshold psi_p = m psi_n
   from both sides and across it, m = 1, 3, inf, lambda = 0 and > 0, large t, structured data
-  spectra) give the scalar path's values (`rmt_dsm.api._with_quadrature_error`: Newton in
+  spectra) give the scalar path's values (`rmt_dsm.scalar._with_quadrature_error`: Newton in
   double, polish at 30 digits) to 1e-12, and the warm start is really taken;
 * a warm start never comes from the other side of the threshold (the other chart);
 * warm == cold (the same points with the kept roots forgotten);
@@ -22,7 +22,7 @@ import pytest
 
 import rmt_dsm
 from rmt_dsm import batch
-from rmt_dsm.api import _with_quadrature_error
+from rmt_dsm.scalar import _with_quadrature_error
 from rmt_dsm.point import point
 
 FIELDS = ("train", "test", "score", "gap", "floor")
@@ -203,6 +203,6 @@ def test_dense_curve_across_the_threshold_equals_the_scalar_path(kw, few_cold, m
 
 
 def test_the_probed_inputs_are_those_of_the_scalar_path():
-    from rmt_dsm.api import _INPUTS
+    from rmt_dsm.scalar import _INPUTS
 
     assert set(batch._INPUT_NAMES) == _INPUTS

@@ -15,7 +15,8 @@ import mpmath
 import pytest
 
 import rmt_dsm
-from rmt_dsm.api import ThresholdDivergence, _evaluate, _params
+from rmt_dsm.api import ThresholdDivergence
+from rmt_dsm.scalar import _evaluate, _params
 from rmt_dsm.point import coefficients_of, point
 from rmt_dsm.precision import working_precision
 from rmt_dsm.dsm.noise_averaged import errors_m_inf

@@ -192,10 +192,11 @@ def test_precision_contract_near_threshold():
 
 def test_precision_warning_and_cli_line(monkeypatch, capsys):
     # an input error 1e-6 (instead of 8 eps) must turn into an estimate above 1e-10 and a warning
-    from rmt_dsm import api
+    from rmt_dsm import batch, scalar
     from rmt_dsm.cli import main
 
-    monkeypatch.setattr(api, "_INPUT_REL", 1e-6)
+    for path in (scalar, batch):  # the one constant, as the one-point and the batched path bind it
+        monkeypatch.setattr(path, "_INPUT_REL", 1e-6)
     with pytest.warns(rmt_dsm.PrecisionWarning, match="dps"):
         e = rmt_dsm.errors(1.0, 0.5, 3, t=0.3, lam=0.1)
     assert max(e.accuracy.values()) > 1e-10 and e.digits <= 10
@@ -230,7 +231,8 @@ def test_result_attributes():
 def test_nothing_below_the_facade_imports_it():
     root = Path(rmt_dsm.__file__).parent
     below = [root / f"{name}.py" for name in ("point", "precision", "moments", "hermite", "equivalence",
-                                              "activations", "model")]
+                                              "activations", "model", "result", "scalar", "batch",
+                                              "training_time")]
     below += sorted((root / "engine").glob("*.py")) + sorted((root / "dsm").glob("*.py"))
     for path in below:
         for node in ast.walk(ast.parse(path.read_text())):

@@ -58,12 +58,12 @@ def test_train_error_decreases_along_the_flow_at_zero_ridge():
 
 def test_quadrature_is_converged():
     """Tighter node-doubling tolerance, same numbers (the accuracy estimate is honest)."""
-    from rmt_dsm import api
+    from rmt_dsm import scalar
     from rmt_dsm.dsm.training import training_curve
 
     pt = point(1.0, 2.0, 3, 0.5, 0.0, "tanh", None, None, None)
     coef = coefficients_of(pt)
-    base = {k: v for k, v in api._params(pt, coef, 0.0).items() if k not in ("x", "y", "epsilon")}
+    base = {k: v for k, v in scalar._params(pt, coef, 0.0).items() if k not in ("x", "y", "epsilon")}
     loose = training_curve(base, pt.chart, coef, pt.a, pt.delta, 0.0, tol=1e-6)
     tight = training_curve(base, pt.chart, coef, pt.a, pt.delta, 0.0, tol=1e-12)
     for tau in (0.3, 3.0, 30.0, 300.0):
