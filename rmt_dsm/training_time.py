@@ -24,7 +24,7 @@ def _training(pt: Point, coef, taus) -> list[Errors]:
     the same Dyson system [derivations/training_time.md], see `rmt_dsm.dsm.training`.  For a
     continuous spectrum the curve is computed again with the quadrature of twice the order, whose
     results are returned with quadrature["quadrature_error"] = the largest change of train, test,
-    score and floor at that tau (as `_with_quadrature_error` for tau = inf) [S§6]."""
+    score and floor at that tau (as `rmt_dsm.scalar._with_quadrature_error` for tau = inf) [S§6]."""
     out = _training_at(pt, coef, taus)
     fine = pt.sigma.refined()
     if fine is None:
