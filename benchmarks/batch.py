@@ -11,7 +11,7 @@ At the point psi_n = 1, psi_p = 0.5, m = 1, t = 0.1, lambda = 0 (tanh) it measur
 - one warm point: a new point each call (psi_p moved by 1e-4, so nothing is cached but the
   compiled functions, the Gaussian coefficients of the schedule and, for ``rmt_dsm.errors``, the
   roots of earlier calls, the starts of its continuation step) by the scalar path of
-  ``rmt_dsm.api`` (the code before batching: Newton in double, polish at 30 digits) and by
+  ``rmt_dsm.scalar`` (the code before batching: Newton in double, polish at 30 digits) and by
   ``rmt_dsm.errors`` (now a batch of one, `rmt_dsm.batch`); the same with no root kept (the cold
   continuation of every first point); and the amortized cost of one point inside the 1000-point
   curve;
