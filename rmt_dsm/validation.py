@@ -662,8 +662,10 @@ def trend_failure(tr: "Trend") -> str | None:
     if code == 1:
         return (head + f"discrepancy does not shrink with d (alpha = {f.alpha:.2f} [{f.alpha_lo:.2f}, {f.alpha_hi:.2f}], "
                 f"Δχ² = {f.significance:.1f} >= {FLAG_DCHI2:g}, D(d={last.d}) = {last.diff:+.2e} ± {se[-1]:.1e})")
-    worst = max(zip(tr.rows, se), key=lambda p: abs(p[0].diff) / p[1])
-    return head + (f"|D| = {abs(worst[0].diff):.2e} > {FLAG_N_SE:g} SE ({worst[1]:.1e}) + fitted remainder at d={worst[0].d}")
+    shrinking = f is not None and f.significance >= 6.0 and f.alpha > ALPHA_SHRINK
+    rest = [f.remainder(r.d) if shrinking else 0.0 for r in tr.rows]  # the allowance of `trend_alarm`
+    r, e, a = max(zip(tr.rows, se, rest), key=lambda p: (abs(p[0].diff) - p[2]) / p[1])
+    return head + f"|D| = {abs(r.diff):.2e} > {FLAG_N_SE:g} SE ({e:.1e}) + fitted remainder ({a:.1e}) at d={r.d}"
 
 
 def alarm_rate(plan, trials: int = 200_000, noise_exponent: float = 1.0, seed: int = 0,
