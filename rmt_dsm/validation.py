@@ -686,6 +686,8 @@ def alarm_rate(plan, trials: int = 200_000, noise_exponent: float = 1.0, seed: i
     >>> alarm_rate(plan, trials=2000, discrepancy=lambda d: 0 * d + 2e-3) > 0.9  # a constant gap, 10 SE at d = 2000
     True
     """
+    if trials < 1:
+        raise ValueError(f"alarm_rate: trials must be >= 1, got {trials}")
     rng = np.random.default_rng(seed)
     ds = np.array([d for d, _ in plan], float)
     ks = np.array([k for _, k in plan], float)

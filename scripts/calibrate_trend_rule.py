@@ -51,6 +51,8 @@ def main():
     ap.add_argument("--trials", type=int, default=100_000)
     ap.add_argument("--write", action="store_true", help="store the table in docs/data/trend_rule_calibration.json")
     args = ap.parse_args()
+    if args.trials < 1:
+        ap.error(f"--trials: expected a positive number of noise trends, got {args.trials}")
     tests = run_tests()
     plans = {}
     for name, plan, n in tests:

@@ -56,10 +56,18 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=1)
     ap.add_argument("--write", action="store_true", help=f"append to {os.path.normpath(PATH)}")
     args = ap.parse_args(argv)
+    labels = [p.label for p in V.GRID_STRUCTURED]
+    if args.label not in labels:
+        ap.error(f"label: {args.label!r} is not a structured point ({', '.join(labels)})")
     own = V.point(args.label).seed
     if args.seed == own:
         ap.error(f"--seed must differ from the protocol's base seed of {args.label}, {own}")
-    plan = [tuple(int(x) for x in item.split(":")) for item in args.plan.split(",")]
+    try:
+        plan = [tuple(int(x) for x in item.split(":")) for item in args.plan.split(",")]
+    except ValueError:
+        plan = []
+    if not plan or any(len(it) != 2 or it[0] < 2 or it[1] < 2 for it in plan):
+        ap.error(f"--plan: expected D:K,... with integers D >= 2 and K >= 2 seeds, got {args.plan!r}")
     recs = replicate(args.label, args.m, plan, args.seed, args.jobs)
     if args.write:
         old = json.load(open(PATH)) if os.path.exists(PATH) else []
