@@ -342,13 +342,13 @@ def _solve_double(fns, prm, points):
     """
     N = len(points)
     primal = prm["primal"]
-    dist = [max(float(p.threshold_distance), 1e-300) for p in points]
+    dist = [_distance(p) for p in points]
     anchor = np.zeros(N, dtype=bool)
     source = np.zeros(N, dtype=int)
     last = -1
     for i in range(N):
         if (last < 0 or i - last >= _STRIDE or primal[i] != primal[last]
-                or max(dist[i] / dist[last], dist[last] / dist[i]) > _DIST_RATIO):
+                or not _comparable(dist[i], dist[last])):
             anchor[i], last = True, i
         source[i] = last
     g = np.zeros((N, fns.n))
@@ -436,12 +436,20 @@ def _within_a_step(p0, p1, th0, th1, ratio=None) -> bool:
     ``th0``) to ``p1`` (``th1``): the same chart, no parameter moved by more than `_WARM_STEP`
     relative (lambda = 0 stays 0), and the distances to the interpolation threshold within a factor
     `_DIST_RATIO` (the criteria of `_warm_root`)."""
-    if p0.chart != p1.chart:
-        return False
-    d0, d1 = max(float(p0.threshold_distance), 1e-300), max(float(p1.threshold_distance), 1e-300)
-    if max(d0 / d1, d1 / d0) > (ratio or _DIST_RATIO):
+    if p0.chart != p1.chart or not _comparable(_distance(p0), _distance(p1), ratio or _DIST_RATIO):
         return False
     return all(a == b or (a != 0 and abs(b / a - 1) <= _WARM_STEP) for a, b in zip(th0, th1))
+
+
+def _distance(pt) -> float:
+    """The point's distance to the interpolation threshold (`rmt_dsm.point.Point.threshold_distance`), > 0."""
+    return max(float(pt.threshold_distance), 1e-300)
+
+
+def _comparable(d0, d1, ratio=_DIST_RATIO) -> bool:
+    """Whether two distances to the threshold are within a factor ``ratio``: there the solution,
+    which varies like a power of that distance, is a short straight continuation step away."""
+    return max(d0 / d1, d1 / d0) <= ratio
 
 
 def _at(v, idx):
@@ -735,10 +743,10 @@ def _warm_root(c, key, pt, th):
     kept = _WARM.get(key)
     if not kept:
         return None
-    dist = max(float(pt.threshold_distance), 1e-300)
+    dist = _distance(pt)
     best, near = None, _WARM_STEP
     for psi_n, psi_p, lam, d, th0, g0, J0 in kept:
-        if max(d / dist, dist / d) > _DIST_RATIO:
+        if not _comparable(d, dist):
             continue
         step = max(abs(pt.psi_n / psi_n - 1), abs(pt.psi_p / psi_p - 1), abs(pt.lam / lam - 1) if lam else 0.0)
         if step <= near:
@@ -778,7 +786,7 @@ def _keep_root(key, pt, th, g, J):
         kept = _WARM[key] = []
     elif len(kept) >= _WARM_ROOTS:
         del kept[0]
-    kept.append((pt.psi_n, pt.psi_p, pt.lam, max(float(pt.threshold_distance), 1e-300), th, g, J))
+    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), th, g, J))
 
 
 def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):

@@ -782,18 +782,31 @@ def md_trend_rule() -> str:
     return "\n".join(out)
 
 
+def _replicates(exclude_seed=None) -> list:
+    """The replicate records (`REPLICATES`), without those of base seed ``exclude_seed``."""
+    if not os.path.exists(REPLICATES):
+        return []
+    with open(REPLICATES) as fh:
+        return [rec for rec in json.load(fh) if rec["seed"] != exclude_seed]
+
+
+def _pooled(r, recs, q):
+    """(mean, SE, K): the protocol's row ``r`` (None: not run) pooled with the per-seed values of quantity ``q``
+    of the replicate records ``recs`` (`rmt_dsm.validation.pool_seeds`)."""
+    values = [v for rec in recs for v in rec[q]["per_seed"]]
+    if r is None:
+        return float(np.mean(values)), float(np.std(values, ddof=1) / math.sqrt(len(values))), len(values)
+    return (*V.pool_seeds(r.mean, r.stderr, r.seeds, values), r.seeds + len(values))
+
+
 def _pooled_without_seed0(rows) -> str:
     """', the K seeds give train D = ... ± ..., test ...': the protocol's rows ``rows`` ({quantity: Row}) pooled
     with the replicates at the same (point, m, d) other than base seed 0 (`REPLICATES`)."""
-    with open(REPLICATES) as fh:
-        recs = [rec for rec in json.load(fh) if rec["seed"] != 0]
     parts, k = [], 0
     for q in ("train", "test"):
         r = rows[q]
-        values = [v for rec in recs if (rec["label"], rec["m_sim"], rec["d"]) == (r.label, r.m_sim, r.d)
-                  for v in rec[q]["per_seed"]]
-        mean, se = V.pool_seeds(r.mean, r.stderr, r.seeds, values)
-        k = r.seeds + len(values)
+        recs = [rec for rec in _replicates(exclude_seed=0) if (rec["label"], rec["m_sim"], rec["d"]) == (r.label, r.m_sim, r.d)]
+        mean, se, k = _pooled(r, recs, q)
         parts.append(f"{q} D = {r.theory - mean:+.1e} ± {se:.1e} ({(r.theory - mean) / se:+.1f} SE)")
     return f", the {k} seeds give " + ", ".join(parts)
 
@@ -801,10 +814,9 @@ def _pooled_without_seed0(rows) -> str:
 def md_replicates(strends) -> str:
     """Series re-measured on other draws (other base seeds, `REPLICATES`; base seed 0 = the protocol's draws
     until e0b0d38) next to the protocol's rows, and all their seeds pooled (`rmt_dsm.validation.pool_seeds`)."""
-    if not os.path.exists(REPLICATES):
+    recs = _replicates()
+    if not recs:
         return ""
-    with open(REPLICATES) as fh:
-        recs = json.load(fh)
     proto = {(r.label, r.m_sim, r.d, r.quantity): r for tr in strends for r in tr.rows}
     groups = {}
     for rec in recs:
@@ -818,15 +830,10 @@ def md_replicates(strends) -> str:
              "|---|---|---|---|---|---|---|"]
     for (label, m_sim, d, q), rs in groups.items():
         own = "; ".join(f"{rec[q]['diff']:+.2e} ± {rec[q]['se']:.1e} ({rec['seed']}, {rec['seeds']})" for rec in rs)
-        values = [v for rec in rs for v in rec[q]["per_seed"]]
         th = rs[0][q]["theory"]
         r = proto.get((label, m_sim, d, q))
-        if r is not None:
-            mean, se = V.pool_seeds(r.mean, r.stderr, r.seeds, values)
-            k, other = r.seeds + len(values), f"{r.diff:+.2e} ± {r.stderr:.1e} ({r.seed}, {r.seeds})"
-        else:
-            k, other = len(values), "not run"
-            mean, se = float(np.mean(values)), float(np.std(values, ddof=1) / math.sqrt(len(values)))
+        mean, se, k = _pooled(r, rs, q)
+        other = "not run" if r is None else f"{r.diff:+.2e} ± {r.stderr:.1e} ({r.seed}, {r.seeds})"
         lines.append(f"| {label} | {m_sim} | {d} | {q} | {own} | {other} | {th - mean:+.2e} ± {se:.1e} (K={k}) |")
     return "\n".join(lines) + "\n"
 
