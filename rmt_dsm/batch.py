@@ -58,7 +58,7 @@ import numpy as np
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .engine import single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
-from .engine.grid import _newton, _norm, _solve
+from .engine.grid import _apply, _inverse, _newton, _norm
 from .result import ERROR_NAMES, Errors, _warn_precision
 from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
 
@@ -70,9 +70,7 @@ BATCH_RELATIVE = 1e-13
 _MARGIN = 16
 #: batches of at most this many points are solved one by one on Python numbers (`_one`)
 _FEW_POINTS = 4
-#: every this many points along a curve one is solved cold, the others from it (`_solve_double`)
-_STRIDE = 8
-#: ... unless its distance to the threshold differs from the anchor's by more than this factor
+#: a warm start (`_warm_root`) only from a root whose distance to the threshold is within this factor
 _DIST_RATIO = 1.5
 _FIELDS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps", "sigma")
 _PARAMS, _SIGMA, _DPS = attrgetter(*_FIELDS), attrgetter("sigma"), attrgetter("dps")
@@ -83,10 +81,15 @@ _PSI_N, _PSI_P, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "a", "delt
 _COEFFICIENTS: dict = {}
 #: ... up to this many (then forgotten all at once)
 _COEFFICIENTS_KEPT = 256
-#: consecutive anchors of `_solve_double` (`_anchor_roots`) are a continuation step apart when their
-#: distances to the threshold are within this factor (the anchors themselves are `_DIST_RATIO` apart)
+#: consecutive points of `_solve_double` are on one path (`_joinable`) when their distances to the
+#: threshold are within this factor ...
 _ANCHOR_RATIO = 2.0
-#: up to this many anchors are solved cold one by one on Python numbers (`_anchor_roots`)
+#: ... and no parameter moves by more than this, relative
+_RUN_STEP = 0.25
+#: the path's first step, its longest and its shortest, in points (`_follow`)
+_RUN_H0, _RUN_SPAN, _RUN_HMIN = 4.0, 32.0, 1e-4
+#: up to this many heads of paths are solved cold one by one on Python numbers (`_heads`), and up to
+#: this many points whose Newton from the dense output failed are stepped again (`_steps_one_by_one`)
 _FEW_COLD = 32
 #: the ladder of ridges stops at this fraction of the ridge scale (`_ladder_floor`)
 _FLOOR = 1e-14
@@ -227,13 +230,13 @@ def _args(fns, co, g, th):
     return [*g, *[th[names[s.name]] for s in co.args[3:]]]
 
 
-def _observables(fns, sigma, g, J, th, prm, primal, ok, Je=None, refine=2):
+def _observables(fns, sigma, g, J, th, prm, primal, ok, Je=None, refine=2, inverse=None):
     """The five errors (N, 5) at the roots ``g`` (dtype float64 or EXTENDED) of the points of the
     data spectrum ``sigma`` (`_error_values`), and the mask of the points whose derivatives solved
-    (``Je``, ``refine``: as in `rmt_dsm.engine.batch.derivatives`)."""
+    (``Je``, ``refine``, ``inverse``: as in `rmt_dsm.engine.batch.derivatives`)."""
     co = numeric_observables("numpy", sigma)
     ix, iy, ie = fns.index("x"), fns.index("y"), fns.index("epsilon")
-    dg, ok = derivatives(fns, g, J, th, (ix, iy, ie), ok, Je, refine)
+    dg, ok = derivatives(fns, g, J, th, (ix, iy, ie), ok, Je, refine, inverse)
     with np.errstate(all="ignore"):
         out = _error_values(co, _args(fns, co, g.T, th), {"x": dg[ix].T, "y": dg[iy].T, "epsilon": dg[ie].T}, prm,
                          {"primal": primal, "dual": ~primal})
@@ -270,7 +273,7 @@ def _parameters(points, coefs, dtype, one=False):
         return {**fixed, "system": {**fixed["system"], "psi_n": num(p.psi_n), "psi_p": num(p.psi_p)},
                 "lam": num(p.lam), "primal": p.chart == "primal"}
     col = lambda f, conv=dtype: np.array([f(p) for p in points], dtype=conv)  # noqa: E731
-    dec = (lambda f: np.array([repr(float(f(p))) for p in points], dtype=EXTENDED)) if ext else col
+    dec = (lambda f: _decimals([f(p) for p in points])) if ext else col
     if ext:  # 1/m divided out in extended precision
         kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
         kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
@@ -285,6 +288,13 @@ def _parameters(points, coefs, dtype, one=False):
     out.update({k: out["system"][k] for k in _INPUT_NAMES}, lam=dec(_LAM),
                primal=np.array([p.chart == "primal" for p in points]))
     return out
+
+
+def _decimals(values) -> np.ndarray:
+    """The doubles ``values`` read as the decimals they print as (``repr``), in EXTENDED: each
+    distinct value converted once (along a curve all but one parameter are equal)."""
+    distinct, where = np.unique(np.asarray(values, dtype=float), return_inverse=True)
+    return np.array([repr(v) for v in distinct.tolist()]).astype(EXTENDED)[where.reshape(-1)]
 
 
 def _fixed_parameters(sigma, kappa, a, delta, mu1, v2, s2, num) -> dict:
@@ -330,95 +340,247 @@ def _solve_double(fns, prm, points):
     """Double-precision roots (N, n) at the points' ridges, the mask of those reached, and the
     Newton iterations per point.
 
-    Shared continuation along the order of the points (a curve, or the rows of a grid): every
-    `_STRIDE`-th point, and every point whose chart differs from its predecessor's or whose
-    distance to the interpolation threshold differs from the last anchor's by more than a factor
-    `_DIST_RATIO` (there the solution varies like a power of that distance, which the geometric
-    ridge path of the cold solve follows better than a straight segment), is an *anchor*: the
-    anchors within a continuation step of the anchor before them follow it one after the other,
-    the others are solved cold (`_anchor_roots`); the other points follow the straight parameter
-    segment from the anchor before them (the scalar path's warm start), all at once; a point
-    whose path fails is solved cold.
+    Continuation with dense output, shared along the order of the points (a curve, or the rows
+    of a grid).  The points fall into *runs*: consecutive points one path joins (`_joinable`:
+    the same chart, every parameter within `_RUN_STEP` relative and the distances to the
+    interpolation threshold within a factor `_ANCHOR_RATIO` from one point to the next; there the
+    solution varies like a power of that distance).  The first point of a run is solved cold
+    (`_heads`); from it the root is followed along the polygon through the run's parameters by
+    the adaptive predictor-corrector of `rmt_dsm.engine.single.track` (`_follow`), whose steps
+    are as long as the solution's curvature allows (many points per step where it is smooth,
+    short ones near the threshold).  Every other point starts Newton (all at once,
+    `rmt_dsm.engine.grid._newton`) from the cubic Hermite interpolant of the roots and tangents
+    of the path's steps around it (`_dense_starts`, the dense output of the continuation); a
+    point whose Newton fails or lands off the physical branch is stepped again from the path on
+    Python numbers (`_steps_one_by_one`), then solved cold (`_cold_at`).
     """
+    ctx = _context(points[0].sigma)
     N = len(points)
-    primal = prm["primal"]
-    dist = [_distance(p) for p in points]
-    anchor = np.zeros(N, dtype=bool)
-    source = np.zeros(N, dtype=int)
-    last = -1
-    for i in range(N):
-        if (last < 0 or i - last >= _STRIDE or primal[i] != primal[last]
-                or not _comparable(dist[i], dist[last])):
-            anchor[i], last = True, i
-        source[i] = last
+    TH = np.column_stack([np.broadcast_to(np.asarray(v, dtype=float), (N,))
+                          for v in _theta(fns, prm, prm["lam"], 1.0, float)])
+    ths = _Rows(TH)
     g = np.zeros((N, fns.n))
     its = np.zeros(N, dtype=int)
     ok = np.zeros(N, dtype=bool)
-    idx = np.flatnonzero(anchor)
-    g[idx], ok[idx], its[idx] = _anchor_roots(fns, prm, points, idx)
-    cold = anchor & ~ok
-    for stage in ("cold anchors", "warm", "cold"):
-        if stage == "warm":
-            cold = ~anchor & ok[source]
-            if not cold.any():
+    breaks = _breaks(prm["primal"], np.array([_distance(p) for p in points]), TH).tolist()
+    runs = list(zip([0, *breaks], [*breaks, N]))
+    # the heads, then each run followed from its head (a new head where the path stalls)
+    states = []  # `_State`: the roots on the path
+    heads = _heads(fns, prm, points, ctx, ths, [a for a, _ in runs])
+    for a, b in runs:
+        while a < b:
+            found = heads.pop(a, None) or _head(ctx, points[a], ths[a])
+            if found is None:  # no root at the head: the next point heads the rest of the run
+                a += 1
                 continue
-            idx = np.flatnonzero(cold)
-            gw, okw, itw = _solve_warm(fns, prm, g[source[idx]], source[idx], idx)
-            g[idx], ok[idx], its[idx] = gw, okw, its[source[idx]] + itw
-            cold = ~anchor & ~ok
-        if not cold.any():
-            continue
-        idx = np.flatnonzero(cold)
-        gc, okc, itc = _cold_at(fns, prm, points, idx)
-        g[idx], ok[idx], its[idx] = gc, okc, its[idx] + itc
+            g[a], ok[a], its[a] = found[0], True, found[3]
+            reached = _follow(ctx, found[0], found[2], _Rows(TH[a:b]), a, states)
+            a = reached + 1
+    idx = np.flatnonzero(~ok & _covered(states, N))
+    if idx.size:
+        start = _dense_starts(ctx, states, idx)
+        th_idx = [col[idx] if (col != col[0]).any() else float(col[0]) for col in TH.T]
+        gi, conv, itn, _ = _newton(fns, start, th_idx, np.isfinite(start).all(axis=1), np.zeros(idx.size, dtype=bool))
+        conv &= _branch_ok(gi.T, th_idx[ctx.i_x], th_idx[ctx.i_y])
+        g[idx], ok[idx], its[idx] = gi, conv, itn
+    left = np.flatnonzero(~ok)
+    if 0 < left.size <= _FEW_COLD:  # a few points left: stepped again from the path, one by one
+        g[left], ok[left], its[left] = _steps_one_by_one(ctx, points, ths, states, left)
+    left = np.flatnonzero(~ok)
+    if left.size:
+        g[left], ok[left], its[left] = _cold_at(fns, prm, points, left)
     return g, ok, its
 
 
-def _anchor_roots(fns, prm, points, idx):
-    """Roots (len(idx), n) at the anchors ``idx``, the mask of those reached and the Newton
-    iterations.  An anchor within a continuation step of the anchor before it (`_within_a_step`)
-    follows it, one after the other on Python numbers (`_segment_step`, numpy's per-call
-    overhead would dominate a vectorized step of a few points); the first of each such chain is
-    solved cold: all at once (`_solve_cold`), or, when they are at most `_FEW_COLD`, one by one on
-    Python numbers (`_cold_root`), as an anchor whose step fails (up to `_FEW_COLD` of them; the
-    caller solves the anchors left cold).  Every root on the physical branch, or left unsolved."""
-    ctx = _context(points[0].sigma)
-    N = len(points)
-    columns = [np.broadcast_to(np.asarray(v, dtype=float), (N,))[idx].tolist()
-               for v in _theta(fns, prm, prm["lam"], 1.0, float)]
-    ths = [list(th) for th in zip(*columns)]
-    pts = [points[i] for i in idx]
-    head = [j == 0 or not _within_a_step(pts[j - 1], pts[j], ths[j - 1], ths[j], _ANCHOR_RATIO)
-            for j in range(len(idx))]
-    g = np.zeros((len(idx), fns.n))
-    its = np.zeros(len(idx), dtype=int)
-    heads = np.flatnonzero(head)
-    ok = np.zeros(len(idx), dtype=bool)
-    few = len(heads) <= _FEW_COLD  # else the vectorized ladder, whose cost is that of its ~30 rounds
-    if not few:
-        g[heads], ok[heads], its[heads] = _cold_at(fns, prm, points, idx[heads])
-    budget = _FEW_COLD  # cold solves on Python numbers (~20 evaluations each)
-    prev = None
-    for j, th in enumerate(ths):
-        found = None
-        if not head[j] and prev is not None:
-            found = _segment_step(ctx.c, *prev, th)
-            if found is not None and not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
-                found = None
-        if found is None and (few or not head[j]) and budget > 0:
-            budget -= 1
+def _breaks(primal, dist, TH):
+    """The points (indices) that start a new path of `_solve_double`: where the path does not go
+    on from the point before (chart ``primal`` changes, the distances to the threshold ``dist``
+    differ by more than a factor `_ANCHOR_RATIO`, or a parameter (a column of ``TH``) moves by
+    more than `_RUN_STEP` relative; lambda = 0 stays 0)."""
+    a, b = TH[:-1], TH[1:]
+    with np.errstate(all="ignore"):
+        small = ((a == b) | ((a != 0) & (np.abs(b / a - 1) <= _RUN_STEP))).all(axis=1)
+    joined = (primal[1:] == primal[:-1]) & (np.maximum(dist[1:] / dist[:-1], dist[:-1] / dist[1:]) <= _ANCHOR_RATIO)
+    return np.flatnonzero(~(joined & small)) + 1
+
+
+class _Rows:
+    """The rows of a parameter array as lists of floats (those of the scalar path), converted
+    when first asked for."""
+
+    def __init__(self, TH):
+        self.TH, self.rows = TH, {}
+
+    def __len__(self):
+        return len(self.TH)
+
+    def __getitem__(self, i):
+        row = self.rows.get(i)
+        if row is None:
+            row = self.rows[i] = self.TH[i].tolist()
+        return row
+
+
+def _heads(fns, prm, points, ctx, ths, idx) -> dict:
+    """The roots (g, F, J, iterations) at the heads ``idx`` of the runs, by index: all at once
+    (`_solve_cold`) when they are more than `_FEW_COLD` (the vectorized ladder costs its ~30
+    rounds whatever the number of points), else none (`_head` solves each one when its turn comes)."""
+    if len(idx) <= _FEW_COLD:
+        return {}
+    gc, okc, itc = _cold_at(fns, prm, points, np.array(idx))
+    out = {}
+    for i, gi, o, it in zip(idx, gc.tolist(), okc, itc.tolist()):
+        if o:
             try:
-                found = _cold_root(ctx.c, ctx, pts[j], th, ctx.i_y if pts[j].chart == "primal" else ctx.i_x,
-                                   float(pts[j].lam))
-            except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way
+                gi, f, J, its = single.newton(ctx.c, gi, ths[i])
+            except single.Failed:
+                continue
+            if _branch_ok(gi, ths[i][ctx.i_x], ths[i][ctx.i_y]):
+                out[i] = (gi, f, J, it + its)
+    return out
+
+
+def _head(ctx, pt, th):
+    """The root (g, F, J, iterations) at the point by the cold continuation (`_cold_root`) on
+    Python numbers, or None (no root on the physical branch)."""
+    try:
+        found = _cold_root(ctx.c, ctx, pt, th, ctx.i_y if pt.chart == "primal" else ctx.i_x, float(pt.lam))
+    except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way
+        return None
+    return found if _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]) else None
+
+
+def _polygon(ths, direction):
+    """The path through the parameter lists ``ths`` (`_Rows`; polygonal, the points at
+    t = k / (L - 1)): ``t -> (theta, {k: dtheta_k/dt})`` for `rmt_dsm.engine.single.track`, on
+    the segment starting at t (the one ending at t = 1 there); ``direction(seg)``: {k: dtheta_k/du}
+    along the segment from point seg to seg + 1."""
+    last = len(ths) - 1
+
+    def path(t):
+        u = t * last
+        seg = min(int(u), last - 1)
+        frac, th0 = u - seg, ths[seg]
+        dth = {k: d * last for k, d in direction(seg).items()}
+        if frac == 0:
+            return th0, dth
+        if t >= 1:
+            return ths[last], dth
+        out = th0.copy()
+        for k, d in dth.items():
+            out[k] = th0[k] + frac / last * d
+        return out, dth
+
+    return path
+
+
+def _follow(ctx, g0, J0, ths, offset, states) -> int:
+    """Follow the root ``g0`` (Jacobian ``J0``) at ``ths[0]`` along the polygon through ``ths``
+    (`_polygon`; `rmt_dsm.engine.single.track`, steps of at most `_RUN_SPAN` points), appending
+    the accepted steps to ``states`` as `_State`.  Returns the last point (offset + index) the path
+    reached: ``offset + len(ths) - 1`` unless it stalled."""
+    last = len(ths) - 1
+    segments: dict = {}
+
+    def direction(seg):  # {k: dtheta_k/du} along the segment from point seg to seg + 1
+        d = segments.get(seg)
+        if d is None:
+            d = segments[seg] = {k: b - a for k, (a, b) in enumerate(zip(ths[seg], ths[seg + 1])) if a != b}
+        return d
+
+    def state(u, g, J, th):  # the segments after and before the position u (the first, the last at the ends)
+        if not last:
+            return _State(offset + u, g, J, th, offset, {}, {})
+        return _State(offset + u, g, J, th, offset, direction(min(int(u), last - 1)),
+                      direction(max(min(math.ceil(u) - 1, last - 1), 0)))
+
+    states.append(state(0.0, g0, J0, ths[0]))
+    if not last:
+        return offset
+    path = _polygon(ths, direction)
+    steps = []
+    try:
+        single.track(ctx.c, g0, path, min(1.0, _RUN_H0 / last), hmin=_RUN_HMIN / last, J=J0,
+                     hmax=_RUN_SPAN / last, record=steps)
+    except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way: the steps so far
+        pass
+    for t, g, J in steps:
+        states.append(state(t * last, g, J, path(t)[0]))
+    return offset + int(steps[-1][0] * last) if steps else offset
+
+
+@dataclass(frozen=True)
+class _State:
+    """A root on the path of `_solve_double`: its position u along the points (point k at u = k),
+    root g, Jacobian J and parameters theta; the first point of its run; d theta/du along the
+    segment after it and the one before it."""
+
+    u: float
+    g: list
+    J: list
+    theta: list
+    run: int
+    after: dict
+    before: dict
+
+
+def _covered(states, N):
+    """The mask of the points lying between two states of one run (or at one)."""
+    out = np.zeros(N, dtype=bool)
+    end: dict = {}
+    for s in states:
+        end[s.run] = max(end.get(s.run, s.u), s.u)
+    for a, u in end.items():
+        out[a:int(u) + 1] = True
+    return out
+
+
+def _dense_starts(ctx, states, idx):
+    """Starts (len(idx), n) at the points ``idx``: the cubic Hermite interpolant, in the position
+    u along the points, of the roots g and tangents dg/du of the two states of the path around
+    each point (the tangent along the segment after the first and before the second) -- the
+    dense output of the continuation."""
+    st = sorted(states, key=lambda s: s.u)
+    pos = np.array([s.u for s in st])
+    run = np.array([s.run for s in st])
+    k0 = np.searchsorted(pos, idx, side="right") - 1
+    k1 = np.minimum(k0 + 1, len(st) - 1)
+    k1 = np.where((run[k1] == run[k0]) & (pos[k1] > pos[k0]), k1, k0)
+    G = np.array([s.g for s in st], dtype=float)
+    D0, D1 = np.zeros_like(G), np.zeros_like(G)
+    for D, ks, side in ((D0, k0, "after"), (D1, k1, "before")):
+        for k in np.unique(ks).tolist():
+            s = st[k]
+            direction = getattr(s, side)
+            if direction:
+                D[k] = single.derivative_along(ctx.c, s.g, s.J, s.theta, direction)
+    D0, D1 = D0[k0], D1[k1]
+    h = pos[k1] - pos[k0]
+    s = np.where(h > 0, (idx - pos[k0]) / np.where(h > 0, h, 1), 0.0)[:, None]
+    h = h[:, None]
+    # the cubic Hermite basis on [0, 1]
+    h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 - s**2
+    return h00 * G[k0] + h10 * h * D0 + h01 * G[k1] + h11 * h * D1
+
+
+def _steps_one_by_one(ctx, points, ths, states, idx):
+    """For the few points ``idx`` whose Newton from the dense output failed: a continuation step
+    (`_segment_step`) from the state of the path before the point (its run's), on Python numbers,
+    then the cold solve (`_head`).  Returns (roots, ok, iterations)."""
+    g = np.zeros((len(idx), ctx.fns.n))
+    ok = np.zeros(len(idx), dtype=bool)
+    its = np.zeros(len(idx), dtype=int)
+    for j, i in enumerate(idx.tolist()):
+        before = [s for s in states if s.u <= i and s.run <= i]
+        found = None
+        if before:
+            s = max(before, key=lambda s: s.u)
+            found = _segment_step(ctx.c, s.theta, s.g, s.J, ths[i])
+            if found is not None and not _branch_ok(found[0], ths[i][ctx.i_x], ths[i][ctx.i_y]):
                 found = None
-            if found is not None and not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
-                found = None
+        found = found or _head(ctx, points[i], ths[i])
         if found is not None:
             g[j], ok[j], its[j] = found[0], True, found[3]
-            prev = (th, found[0], found[2])
-        else:
-            prev = (th, g[j].tolist(), None) if ok[j] else None
     return g, ok, its
 
 
@@ -429,16 +591,6 @@ def _cold_at(fns, prm, points, idx):
     sub = {"system": {k: _at(v, idx) for k, v in prm["system"].items()}, "primal": prm["primal"][idx],
            "lam": prm["lam"][idx]}
     return _solve_cold(fns, sub, [points[i] for i in idx])
-
-
-def _within_a_step(p0, p1, th0, th1, ratio=None) -> bool:
-    """Whether one continuation step (`_segment_step`) goes from the point ``p0`` (parameters
-    ``th0``) to ``p1`` (``th1``): the same chart, no parameter moved by more than `_WARM_STEP`
-    relative (lambda = 0 stays 0), and the distances to the interpolation threshold within a factor
-    `_DIST_RATIO` (the criteria of `_warm_root`)."""
-    if p0.chart != p1.chart or not _comparable(_distance(p0), _distance(p1), ratio or _DIST_RATIO):
-        return False
-    return all(a == b or (a != 0 and abs(b / a - 1) <= _WARM_STEP) for a, b in zip(th0, th1))
 
 
 def _distance(pt) -> float:
@@ -454,22 +606,6 @@ def _comparable(d0, d1, ratio=_DIST_RATIO) -> bool:
 
 def _at(v, idx):
     return v[idx] if isinstance(v, np.ndarray) and v.ndim else v
-
-
-def _solve_warm(fns, prm, g0, src, idx):
-    """Roots at the points ``idx`` from the roots ``g0`` at the points ``src`` (same chart), along
-    the straight segment between their parameters at s = 1."""
-    N = len(prm["lam"])
-    full = [np.broadcast_to(np.asarray(v, dtype=float), (N,)) for v in _theta(fns, prm, prm["lam"], 1.0, float)]
-    th0, th1 = [v[src] for v in full], [v[idx] for v in full]
-    moving = {k: b - a for k, (a, b) in enumerate(zip(th0, th1)) if np.any(a != b)}
-
-    def path(t, sub):
-        return [a[sub] + t * (b[sub] - a[sub]) if k in moving else a[sub]
-                for k, (a, b) in enumerate(zip(th0, th1))], {k: d[sub] for k, d in moving.items()}
-
-    with np.errstate(all="ignore"):
-        return track(fns, g0, path, np.ones(len(idx), dtype=bool), h0=1.0)
 
 
 def _solve_cold(fns, prm, points):
@@ -544,17 +680,18 @@ def _batch(points, coefs):
         F, J = fns.evaluate(g, th64)
         residual = _norm(F)
         ok &= _branch_ok(g.T, th64[fns.index("x")], th64[fns.index("y")])
-        v64, ok = _observables(fns, sigma, g, J, th64, p64, p64["primal"], ok, Je=J)
+        inv, ok = _inverse(J, ok)  # every solve with J below: a product
+        v64, ok = _observables(fns, sigma, g, J, th64, p64, p64["primal"], ok, Je=J, inverse=inv)
         # the extended-precision evaluation
         pld = _parameters(points, coefs, EXTENDED)
         thld = _theta(fns, pld, pld["lam"], EXTENDED(1), EXTENDED)
-        gld, ok, _ = polish(fns, g, J, thld, ok)
-        vld, ok = _observables(fns, sigma, gld, J, thld, pld, pld["primal"], ok)
+        gld, ok, _ = polish(fns, g, J, thld, ok, inverse=inv)
+        vld, ok = _observables(fns, sigma, gld, J, thld, pld, pld["primal"], ok, inverse=inv)
         # the sensitivity to the double inputs (`rmt_dsm.scalar._refine`): derivatives without
         # refinement suffice for a difference of relative size _STEP_DOUBLE (as `_one`)
         moved = _moved(p64, _STEP_DOUBLE)
         thm = _theta(fns, moved, p64["lam"], 1.0, float)
-        gm, okm, itm, Jm = _moved_roots(fns, g, J, thm, ok)
+        gm, okm, itm, Jm = _moved_roots(fns, g, inv, thm, ok)
         ok &= okm
         vm, ok = _observables(fns, sigma, gm, Jm, thm, moved, p64["primal"], ok, refine=0)
         values = vld.astype(float)
@@ -567,10 +704,11 @@ def _batch(points, coefs):
     return values, accuracy, residual, its + itm, ok
 
 
-def _moved_roots(fns, g, J, th, ok):
+def _moved_roots(fns, g, inverse, th, ok):
     """`_moved_root` at every point: Newton (full tolerance) from one chord step off the roots
-    ``g`` (Jacobians ``J``) to the moved inputs ``th``.  Returns (roots, ok, iterations, Jacobians)."""
-    dx, solved = _solve(J, -fns.F(g, th), ok)
+    ``g`` (``inverse``: the inverses of their Jacobians) to the moved inputs ``th``.  Returns
+    (roots, ok, iterations, Jacobians)."""
+    dx, solved = _apply(inverse, -fns.F(g, th), ok)
     start = np.where(solved[:, None], g + dx, g)
     gm, okm, its, Jm = _newton(fns, start, th, ok.copy(), np.zeros(len(g), dtype=bool), maxit=20)
     return gm, okm, its + 1, Jm

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grid import _newton, _norm, _solve, _take
+from .grid import _apply, _newton, _norm, _solve, _take
 
 __all__ = ["BatchFunctions", "batch_functions", "track", "polish", "derivatives", "EXTENDED"]
 
@@ -177,9 +177,10 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
     return g, ok, its_total
 
 
-def polish(fns, g, J, th, ok, maxit=6):
+def polish(fns, g, J, th, ok, maxit=6, inverse=None):
     """Newton polish of double roots ``g`` (N, n) in `EXTENDED` precision at ``th`` (EXTENDED
-    entries): residual in extended precision, steps with the double Jacobians ``J``.
+    entries): residual in extended precision, steps with the double Jacobians ``J`` (``inverse``:
+    their inverses, `rmt_dsm.engine.grid._inverse`, when already computed).
 
     Stops at a residual <= 8 eps_ext (1 + |g|) (the tolerance of `rmt_dsm.engine.solve` at this
     precision); a point whose residual does not shrink by 4 per step, or that moves by more
@@ -204,7 +205,9 @@ def polish(fns, g, J, th, ok, maxit=6):
             move = ok[idx] & ~conv
             prev[idx] = ri
             if move.any():
-                dx, solved = _solve(J[idx[move]], -F[move].astype(float), np.ones(move.sum(), dtype=bool))
+                im = idx[move]
+                dx, solved = (_solve(J[im], -F[move].astype(float), np.ones(im.size, dtype=bool)) if inverse is None
+                              else _apply(inverse[im], -F[move].astype(float), np.ones(im.size, dtype=bool)))
                 ok[idx[move]] &= solved
                 ge[idx[move]] += dx.astype(EXTENDED)
         ok &= done
@@ -212,14 +215,15 @@ def polish(fns, g, J, th, ok, maxit=6):
     return ge, ok, r
 
 
-def derivatives(fns, g, J, th, ks, ok, Je=None, refine=2):
+def derivatives(fns, g, J, th, ks, ok, Je=None, refine=2, inverse=None):
     """``{k: dg/dtheta_k}`` (N, n) at the extended roots ``g`` for the parameter indices ``ks``.
 
     The right-hand sides and the residual of the refinement steps are in the dtype of ``g``;
     the solves use the double Jacobians ``J`` (iterative refinement: one step reaches the
     extended precision when eps cond(J) << 1), all the parameters' right-hand sides in one
     batched solve.  ``Je``: the Jacobian at (g, th) in the dtype of ``g`` when known (``J``
-    itself at double roots); ``refine``: the number of refinement steps.  Returns
+    itself at double roots); ``refine``: the number of refinement steps; ``inverse``: the
+    inverses of ``J`` (`rmt_dsm.engine.grid._inverse`) when already computed.  Returns
     (derivatives, ok).
     """
     ks = list(ks)
@@ -228,10 +232,11 @@ def derivatives(fns, g, J, th, ks, ok, Je=None, refine=2):
     ok = ok.copy()
     with np.errstate(all="ignore"):
         b = -np.stack([fns.F_theta(g, th, k) for k in ks], axis=-1)  # (N, n, len(ks))
-        x, solved = _solve(J, b.astype(float), ok)
+        solve = (lambda rhs: _solve(J, rhs, ok)) if inverse is None else (lambda rhs: _apply(inverse, rhs, ok))
+        x, solved = solve(b.astype(float))
         x = x.astype(g.dtype)
         for _ in range(refine):
-            dx, solved2 = _solve(J, (b - Je @ x).astype(float), ok)
+            dx, solved2 = solve((b - Je @ x).astype(float))
             x = x + dx.astype(g.dtype)
             solved &= solved2
         ok &= solved & np.isfinite(x.astype(float)).all(axis=(1, 2))

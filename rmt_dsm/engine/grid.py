@@ -152,6 +152,32 @@ def _solve(J, b, ok):
     return (x if many else x[..., 0]), good
 
 
+def _inverse(J, ok):
+    """The inverses of the matrices ``J`` (N, n, n) at the points ``ok`` whose J is finite and
+    invertible (the identity elsewhere), and the mask of those: one batched LAPACK call, then each
+    solve with the same matrices is a product (`_apply`) instead of a factorization."""
+    good = ok & np.isfinite(J).all(axis=(-2, -1))
+    if not good.all():
+        J = np.where(good[:, None, None], J, np.eye(J.shape[-1]))
+    try:
+        inv = np.linalg.inv(J)
+    except np.linalg.LinAlgError:  # some J exactly singular: one by one
+        inv = np.broadcast_to(np.eye(J.shape[-1]), J.shape).copy()
+        for i in np.flatnonzero(good):
+            try:
+                inv[i] = np.linalg.inv(J[i])
+            except np.linalg.LinAlgError:
+                good[i] = False
+    return inv, good & np.isfinite(inv).all(axis=(-2, -1))
+
+
+def _apply(inverse, b, ok):
+    """x = J^{-1} b from ``inverse = _inverse(J, ok)`` (``b``: (N, n) or (N, n, K)); returns (x,
+    mask of the points solved), as `_solve`."""
+    x = inverse @ b if b.ndim == inverse.ndim else (inverse @ b[..., None])[..., 0]
+    return x, ok & np.isfinite(x).all(axis=tuple(range(1, x.ndim)))
+
+
 def _take(th, idx):
     """The parameter list ``th`` (scalars and per-point arrays) at the points ``idx``."""
     return [v[idx] if isinstance(v, np.ndarray) and v.ndim else v for v in th]

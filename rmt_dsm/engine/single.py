@@ -16,7 +16,7 @@ from operator import mul
 from .batch import EXTENDED, EXTENDED_EPS
 from .grid import _ACCEPT, _EPS, _LOOSE, _TOL_RES, _TOL_STEP
 
-__all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives"]
+__all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives", "derivative_along"]
 
 
 class Failed(ArithmeticError):
@@ -158,11 +158,13 @@ def newton(c, g, th, loose=False, maxit=8, strict=True):
     raise Failed("Newton did not converge")
 
 
-def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False, J=None):
+def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False, J=None, hmax=math.inf,
+          record=None):
     """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
     With ``J``, ``g`` is the end of a previous `track` at the same parameters ``path(0)`` (a root
     to at least the loose tolerance) and ``J`` its Jacobian there: the first corrector, which would
-    take no step, is skipped.  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
+    take no step, is skipped.  Steps are at most ``hmax`` long; with a list ``record``, every
+    accepted step appends (t, g, J) to it.  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
     its_total, f = 0, None
     if J is None:
         g, f, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
@@ -174,11 +176,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
             return g, f, J, its_total
         if tan is None:
             th, dth = path(t)
-            rhs = [0.0] * len(g)
-            for k, d in dth.items():
-                col = c.ft_column(k % len(th))(*g, *th)
-                rhs = [r - float(v) * d for r, v in zip(rhs, col)]
-            tan = lu_solve(J, rhs)
+            tan = derivative_along(c, g, J, th, {k % len(th): d for k, d in dth.items()})
         tn = min(t + h, 1.0)
         tn = 1.0 if 1 - tn < 1e-12 else tn
         dt = tn - t
@@ -197,7 +195,9 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
             continue
         its_total += its
         g, f, J, t, tan = gn, fn, Jn, tn, None
-        h = 2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h)
+        if record is not None:
+            record.append((t, g, J))
+        h = min(2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h), hmax)
         grow = True
     raise Failed("too many continuation steps")
 
@@ -247,6 +247,16 @@ def derivatives(c, g, J, th, ks, Je=None, refine=2, solve=None) -> dict:
                 break
         out[k] = x
     return out
+
+
+def derivative_along(c, g, J, th, direction) -> list:
+    """dg/du = -J^{-1} sum_k F_theta_k dtheta_k/du at the root ``g`` (Jacobian ``J``) when the
+    parameters move along ``direction`` {k: dtheta_k/du} (the implicit function theorem; the
+    tangent of `track`)."""
+    rhs = [0.0] * len(g)
+    for k, d in direction.items():
+        rhs = [r - float(v) * d for r, v in zip(rhs, c.ft_column(k)(*g, *th))]
+    return lu_solve(J, rhs)
 
 
 def _residual(b, A, x) -> list:
