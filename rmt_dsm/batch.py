@@ -86,8 +86,8 @@ _COEFFICIENTS_KEPT = 256
 _ANCHOR_RATIO = 2.0
 #: ... and no parameter moves by more than this, relative
 _RUN_STEP = 0.25
-#: the path's first step, its longest and its shortest, in points (`_follow`)
-_RUN_H0, _RUN_SPAN, _RUN_HMIN = 4.0, 32.0, 1e-4
+#: the path's longest step and its shortest, in points (`_follow`)
+_RUN_SPAN, _RUN_HMIN = 32.0, 1e-4
 #: up to this many heads of paths are solved cold one by one on Python numbers (`_heads`), and up to
 #: this many points whose Newton from the dense output failed are stepped again (`_steps_one_by_one`)
 _FEW_COLD = 32
@@ -476,10 +476,14 @@ def _polygon(ths, direction):
 
 def _follow(ctx, g0, J0, ths, offset, states) -> int:
     """Follow the root ``g0`` (Jacobian ``J0``) at ``ths[0]`` along the polygon through ``ths``
-    (`_polygon`; `rmt_dsm.engine.single.track`, steps of at most `_RUN_SPAN` points), appending
-    the accepted steps to ``states`` as `_State`.  Returns the last point (offset + index) the path
-    reached: ``offset + len(ths) - 1`` unless it stalled."""
+    (`_polygon`; `rmt_dsm.engine.single.track`: a first step of `_WARM_STEP` relative in the
+    parameters or one point, steps of at most `_RUN_SPAN` points), appending the start and the accepted steps
+    to ``states`` as `_State`.  Returns the last point (offset + index) the path reached:
+    ``offset + len(ths) - 1`` unless it stalled."""
     last = len(ths) - 1
+    if not last:
+        states.append(_State(float(offset), g0, J0, ths[0], offset, {}, None))
+        return offset
     segments: dict = {}
 
     def direction(seg):  # {k: dtheta_k/du} along the segment from point seg to seg + 1
@@ -488,24 +492,18 @@ def _follow(ctx, g0, J0, ths, offset, states) -> int:
             d = segments[seg] = {k: b - a for k, (a, b) in enumerate(zip(ths[seg], ths[seg + 1])) if a != b}
         return d
 
-    def state(u, g, J, th):  # the segments after and before the position u (the first, the last at the ends)
-        if not last:
-            return _State(offset + u, g, J, th, offset, {}, {})
-        return _State(offset + u, g, J, th, offset, direction(min(int(u), last - 1)),
-                      direction(max(min(math.ceil(u) - 1, last - 1), 0)))
-
-    states.append(state(0.0, g0, J0, ths[0]))
-    if not last:
-        return offset
+    first = max((abs(d / ths[0][k]) for k, d in direction(0).items() if ths[0][k]), default=_WARM_STEP)
     path = _polygon(ths, direction)
     steps = []
     try:
-        single.track(ctx.c, g0, path, min(1.0, _RUN_H0 / last), hmin=_RUN_HMIN / last, J=J0,
-                     hmax=_RUN_SPAN / last, record=steps)
+        single.track(ctx.c, g0, path, min(1.0, max(_WARM_STEP / first, 1.0) / last, _RUN_SPAN / last), hmin=_RUN_HMIN / last,
+                     J=J0, hmax=_RUN_SPAN / last, record=steps)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way: the steps so far
         pass
-    for t, g, J in steps:
-        states.append(state(t * last, g, J, path(t)[0]))
+    for t, g, J, tangent in steps:
+        u = t * last
+        states.append(_State(offset + u, g, J, path(t)[0], offset, direction(min(int(u), last - 1)),
+                             None if tangent is None else [v / last for v in tangent]))
     return offset + int(steps[-1][0] * last) if steps else offset
 
 
@@ -513,15 +511,16 @@ def _follow(ctx, g0, J0, ths, offset, states) -> int:
 class _State:
     """A root on the path of `_solve_double`: its position u along the points (point k at u = k),
     root g, Jacobian J and parameters theta; the first point of its run; d theta/du along the
-    segment after it and the one before it."""
+    segment after it (the last one at the end of the run), and dg/du along it when the path
+    computed it (the tangent of its predictor)."""
 
     u: float
     g: list
     J: list
     theta: list
     run: int
-    after: dict
-    before: dict
+    direction: dict
+    tangent: list | None
 
 
 def _covered(states, N):
@@ -538,8 +537,9 @@ def _covered(states, N):
 def _dense_starts(ctx, states, idx):
     """Starts (len(idx), n) at the points ``idx``: the cubic Hermite interpolant, in the position
     u along the points, of the roots g and tangents dg/du of the two states of the path around
-    each point (the tangent along the segment after the first and before the second) -- the
-    dense output of the continuation."""
+    each point (the tangent of a state along the segment after it: where the polygon turns at
+    a point, the start is a little worse, which Newton corrects) -- the dense output of the
+    continuation."""
     st = sorted(states, key=lambda s: s.u)
     pos = np.array([s.u for s in st])
     run = np.array([s.run for s in st])
@@ -547,14 +547,14 @@ def _dense_starts(ctx, states, idx):
     k1 = np.minimum(k0 + 1, len(st) - 1)
     k1 = np.where((run[k1] == run[k0]) & (pos[k1] > pos[k0]), k1, k0)
     G = np.array([s.g for s in st], dtype=float)
-    D0, D1 = np.zeros_like(G), np.zeros_like(G)
-    for D, ks, side in ((D0, k0, "after"), (D1, k1, "before")):
-        for k in np.unique(ks).tolist():
-            s = st[k]
-            direction = getattr(s, side)
-            if direction:
-                D[k] = single.derivative_along(ctx.c, s.g, s.J, s.theta, direction)
-    D0, D1 = D0[k0], D1[k1]
+    D = np.zeros_like(G)  # dg/du at the states around the points (the same tangent on both sides)
+    for k in np.unique(np.concatenate([k0, k1])).tolist():
+        s = st[k]
+        if s.tangent is not None:
+            D[k] = s.tangent
+        elif s.direction:
+            D[k] = single.derivative_along(ctx.c, s.g, s.J, s.theta, s.direction)
+    D0, D1 = D[k0], D[k1]
     h = pos[k1] - pos[k0]
     s = np.where(h > 0, (idx - pos[k0]) / np.where(h > 0, h, 1), 0.0)[:, None]
     h = h[:, None]

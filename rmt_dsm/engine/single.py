@@ -163,11 +163,14 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
     With ``J``, ``g`` is the end of a previous `track` at the same parameters ``path(0)`` (a root
     to at least the loose tolerance) and ``J`` its Jacobian there: the first corrector, which would
-    take no step, is skipped.  Steps are at most ``hmax`` long; with a list ``record``, every
-    accepted step appends (t, g, J) to it.  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
+    take no step, is skipped.  Steps are at most ``hmax`` long; with a list ``record``, the start
+    and every accepted step append [t, g, J, dg/dt] to it (dg/dt: the tangent along ``path(t)``,
+    None where no step started from there).  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
     its_total, f = 0, None
     if J is None:
         g, f, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
+    if record is not None:
+        record.append([0.0, g, J, None])
     t, h = 0.0, float(h0)
     grow = True  # no step doubling right after a rejection
     tan = None  # the tangent at t (kept across rejected steps: the same g, the same parameters)
@@ -177,6 +180,8 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
         if tan is None:
             th, dth = path(t)
             tan = derivative_along(c, g, J, th, {k % len(th): d for k, d in dth.items()})
+            if record is not None:
+                record[-1][3] = tan
         tn = min(t + h, 1.0)
         tn = 1.0 if 1 - tn < 1e-12 else tn
         dt = tn - t
@@ -196,7 +201,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
         its_total += its
         g, f, J, t, tan = gn, fn, Jn, tn, None
         if record is not None:
-            record.append((t, g, J))
+            record.append([t, g, J, None])
         h = min(2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h), hmax)
         grow = True
     raise Failed("too many continuation steps")
