@@ -58,7 +58,7 @@ import numpy as np
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .engine import single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
-from .engine.grid import _apply, _inverse, _newton, _norm
+from .engine.grid import _apply, _inverse, _newton, _norm, _solve
 from .result import ERROR_NAMES, Errors, _warn_precision
 from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
 
@@ -88,6 +88,8 @@ _ANCHOR_RATIO = 2.0
 _RUN_STEP = 0.25
 #: the path's longest step and its shortest, in points (`_follow`)
 _RUN_SPAN, _RUN_HMIN = 32.0, 1e-4
+#: up to this many runs of several points are followed one by one on Python numbers (`_follow`), more all at once
+_FEW_RUNS = 8
 #: up to this many heads of paths are solved cold one by one on Python numbers (`_heads`), and up to
 #: this many points whose Newton from the dense output failed are stepped again (`_steps_one_by_one`)
 _FEW_COLD = 32
@@ -341,14 +343,15 @@ def _solve_double(fns, prm, points):
     Newton iterations per point.
 
     Continuation with dense output, shared along the order of the points (a curve, or the rows
-    of a grid).  The points fall into *runs*: consecutive points one path joins (`_joinable`:
-    the same chart, every parameter within `_RUN_STEP` relative and the distances to the
+    of a grid).  The points fall into *runs*: consecutive points one path joins (`_breaks`: the
+    same chart, every parameter within `_RUN_STEP` relative and the distances to the
     interpolation threshold within a factor `_ANCHOR_RATIO` from one point to the next; there the
     solution varies like a power of that distance).  The first point of a run is solved cold
-    (`_heads`); from it the root is followed along the polygon through the run's parameters by
-    the adaptive predictor-corrector of `rmt_dsm.engine.single.track` (`_follow`), whose steps
-    are as long as the solution's curvature allows (many points per step where it is smooth,
-    short ones near the threshold).  Every other point starts Newton (all at once,
+    (`_heads`); from it the root is followed along the polygon through the run's parameters
+    (`_polygon`) by the adaptive predictor-corrector, whose steps are as long as the solution's
+    curvature allows (many points per step where it is smooth, short ones near the threshold):
+    run by run on Python numbers (`_follow`), or all the runs at once when there are many
+    (`_follow_all`).  Every other point starts Newton (all at once,
     `rmt_dsm.engine.grid._newton`) from the cubic Hermite interpolant of the roots and tangents
     of the path's steps around it (`_dense_starts`, the dense output of the continuation); a
     point whose Newton fails or lands off the physical branch is stepped again from the path on
@@ -358,34 +361,37 @@ def _solve_double(fns, prm, points):
     N = len(points)
     TH = np.column_stack([np.broadcast_to(np.asarray(v, dtype=float), (N,))
                           for v in _theta(fns, prm, prm["lam"], 1.0, float)])
-    ths = _Rows(TH)
     g = np.zeros((N, fns.n))
     its = np.zeros(N, dtype=int)
     ok = np.zeros(N, dtype=bool)
     breaks = _breaks(prm["primal"], np.array([_distance(p) for p in points]), TH).tolist()
     runs = list(zip([0, *breaks], [*breaks, N]))
-    # the heads, then each run followed from its head (a new head where the path stalls)
-    states = []  # `_State`: the roots on the path
-    heads = _heads(fns, prm, points, ctx, ths, [a for a, _ in runs])
-    for a, b in runs:
-        while a < b:
-            found = heads.pop(a, None) or _head(ctx, points[a], ths[a])
-            if found is None:  # no root at the head: the next point heads the rest of the run
-                a += 1
-                continue
+    states = _States()
+    heads = _heads(fns, prm, points, ctx, TH, [a for a, _ in runs])
+    if sum(b - a > 1 for a, b in runs) <= _FEW_RUNS:  # run by run (a new head where a path stalls)
+        for a, b in runs:
+            while a < b:
+                found = heads.pop(a, None) or _head(ctx, points[a], TH[a].tolist())
+                if found is None:  # no root at the head: the next point heads the rest of the run
+                    a += 1
+                    continue
+                g[a], ok[a], its[a] = found[0], True, found[3]
+                a = _follow(ctx, found[0], found[2], TH[a:b], a, states) + 1
+    else:
+        for a, found in heads.items():
             g[a], ok[a], its[a] = found[0], True, found[3]
-            reached = _follow(ctx, found[0], found[2], _Rows(TH[a:b]), a, states)
-            a = reached + 1
+        _follow_all(fns, TH, [(a, b) for a, b in runs if ok[a]], g, states)
+    states = states.arrays()
     idx = np.flatnonzero(~ok & _covered(states, N))
     if idx.size:
-        start = _dense_starts(ctx, states, idx)
+        start = _dense_starts(states, idx)
         th_idx = [col[idx] if (col != col[0]).any() else float(col[0]) for col in TH.T]
         gi, conv, itn, _ = _newton(fns, start, th_idx, np.isfinite(start).all(axis=1), np.zeros(idx.size, dtype=bool))
         conv &= _branch_ok(gi.T, th_idx[ctx.i_x], th_idx[ctx.i_y])
         g[idx], ok[idx], its[idx] = gi, conv, itn
     left = np.flatnonzero(~ok)
     if 0 < left.size <= _FEW_COLD:  # a few points left: stepped again from the path, one by one
-        g[left], ok[left], its[left] = _steps_one_by_one(ctx, points, ths, states, left)
+        g[left], ok[left], its[left] = _steps_one_by_one(ctx, points, TH, states, left)
     left = np.flatnonzero(~ok)
     if left.size:
         g[left], ok[left], its[left] = _cold_at(fns, prm, points, left)
@@ -404,24 +410,7 @@ def _breaks(primal, dist, TH):
     return np.flatnonzero(~(joined & small)) + 1
 
 
-class _Rows:
-    """The rows of a parameter array as lists of floats (those of the scalar path), converted
-    when first asked for."""
-
-    def __init__(self, TH):
-        self.TH, self.rows = TH, {}
-
-    def __len__(self):
-        return len(self.TH)
-
-    def __getitem__(self, i):
-        row = self.rows.get(i)
-        if row is None:
-            row = self.rows[i] = self.TH[i].tolist()
-        return row
-
-
-def _heads(fns, prm, points, ctx, ths, idx) -> dict:
+def _heads(fns, prm, points, ctx, TH, idx) -> dict:
     """The roots (g, F, J, iterations) at the heads ``idx`` of the runs, by index: all at once
     (`_solve_cold`) when they are more than `_FEW_COLD` (the vectorized ladder costs its ~30
     rounds whatever the number of points), else none (`_head` solves each one when its turn comes)."""
@@ -430,12 +419,13 @@ def _heads(fns, prm, points, ctx, ths, idx) -> dict:
     gc, okc, itc = _cold_at(fns, prm, points, np.array(idx))
     out = {}
     for i, gi, o, it in zip(idx, gc.tolist(), okc, itc.tolist()):
+        th = TH[i].tolist()
         if o:
             try:
-                gi, f, J, its = single.newton(ctx.c, gi, ths[i])
+                gi, f, J, its = single.newton(ctx.c, gi, th)
             except single.Failed:
                 continue
-            if _branch_ok(gi, ths[i][ctx.i_x], ths[i][ctx.i_y]):
+            if _branch_ok(gi, th[ctx.i_x], th[ctx.i_y]):
                 out[i] = (gi, f, J, it + its)
     return out
 
@@ -450,135 +440,178 @@ def _head(ctx, pt, th):
     return found if _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]) else None
 
 
-def _polygon(ths, direction):
-    """The path through the parameter lists ``ths`` (`_Rows`; polygonal, the points at
-    t = k / (L - 1)): ``t -> (theta, {k: dtheta_k/dt})`` for `rmt_dsm.engine.single.track`, on
-    the segment starting at t (the one ending at t = 1 there); ``direction(seg)``: {k: dtheta_k/du}
-    along the segment from point seg to seg + 1."""
-    last = len(ths) - 1
+class _States:
+    """The roots on the paths of `_solve_double`: position u along the points (point k at
+    u = k), the first point of the path's run, the root g and the tangent dg/du."""
 
-    def path(t):
+    def __init__(self):
+        self.u, self.run, self.g, self.tangent = [], [], [], []
+
+    def add(self, u, run, g, tangent):
+        self.u.append(u)
+        self.run.append(run)
+        self.g.append(g)
+        self.tangent.append(tangent)
+
+    def arrays(self) -> dict:
+        """The states sorted by position, as arrays ``u``, ``run``, ``g`` (K, n) and ``tangent`` (K, n)."""
+        if not self.u:
+            return {"u": np.zeros(0), "run": np.zeros(0, dtype=int), "g": np.zeros((0, 0)), "tangent": np.zeros((0, 0))}
+        u = np.concatenate([np.atleast_1d(np.asarray(v, dtype=float)) for v in self.u])
+        order = np.argsort(u, kind="stable")
+        stack = lambda vs: np.concatenate([np.asarray(v, dtype=float).reshape(-1, np.shape(v)[-1]) for v in vs])  # noqa: E731
+        return {"u": u[order], "run": np.concatenate([np.atleast_1d(v) for v in self.run]).astype(int)[order],
+                "g": stack(self.g)[order], "tangent": stack(self.tangent)[order]}
+
+
+def _directions(TH):
+    """dtheta/du along the segments of the polygon through the rows of ``TH`` (point k at u = k)."""
+    return TH[1:] - TH[:-1]
+
+
+def _follow(ctx, g0, J0, TH, offset, states) -> int:
+    """Follow the root ``g0`` (Jacobian ``J0``) at ``TH[0]`` along the polygon through the rows
+    of ``TH`` by `rmt_dsm.engine.single.track` on Python numbers (first step `_first_step`, steps
+    of at most `_RUN_SPAN` points), adding the start and the accepted steps to ``states``
+    (`_States`).  Returns the last point (offset + index) the path reached:
+    ``offset + len(TH) - 1`` unless it stalled."""
+    last = len(TH) - 1
+    if not last:
+        states.add(float(offset), offset, g0, [0.0] * len(g0))
+        return offset
+    D = _directions(TH)
+    rows, dirs = {}, {}
+
+    def row(k):
+        if k not in rows:
+            rows[k] = TH[k].tolist()
+        return rows[k]
+
+    def direction(seg):  # {k: dtheta_k/du} along the segment from point seg
+        if seg not in dirs:
+            dirs[seg] = {k: d for k, d in enumerate(D[seg].tolist()) if d}
+        return dirs[seg]
+
+    def path(t):  # t = u / last
         u = t * last
         seg = min(int(u), last - 1)
-        frac, th0 = u - seg, ths[seg]
         dth = {k: d * last for k, d in direction(seg).items()}
-        if frac == 0:
-            return th0, dth
+        if u == seg:
+            return row(seg), dth
         if t >= 1:
-            return ths[last], dth
-        out = th0.copy()
-        for k, d in dth.items():
-            out[k] = th0[k] + frac / last * d
+            return row(last), dth
+        out = row(seg).copy()
+        for k, d in direction(seg).items():
+            out[k] += (u - seg) * d
         return out, dth
 
-    return path
-
-
-def _follow(ctx, g0, J0, ths, offset, states) -> int:
-    """Follow the root ``g0`` (Jacobian ``J0``) at ``ths[0]`` along the polygon through ``ths``
-    (`_polygon`; `rmt_dsm.engine.single.track`: a first step of `_WARM_STEP` relative in the
-    parameters or one point, steps of at most `_RUN_SPAN` points), appending the start and the accepted steps
-    to ``states`` as `_State`.  Returns the last point (offset + index) the path reached:
-    ``offset + len(ths) - 1`` unless it stalled."""
-    last = len(ths) - 1
-    if not last:
-        states.append(_State(float(offset), g0, J0, ths[0], offset, {}, None))
-        return offset
-    segments: dict = {}
-
-    def direction(seg):  # {k: dtheta_k/du} along the segment from point seg to seg + 1
-        d = segments.get(seg)
-        if d is None:
-            d = segments[seg] = {k: b - a for k, (a, b) in enumerate(zip(ths[seg], ths[seg + 1])) if a != b}
-        return d
-
-    first = max((abs(d / ths[0][k]) for k, d in direction(0).items() if ths[0][k]), default=_WARM_STEP)
-    path = _polygon(ths, direction)
     steps = []
     try:
-        single.track(ctx.c, g0, path, min(1.0, max(_WARM_STEP / first, 1.0) / last, _RUN_SPAN / last), hmin=_RUN_HMIN / last,
-                     J=J0, hmax=_RUN_SPAN / last, record=steps)
+        single.track(ctx.c, g0, path, _first_step(TH[0], D[0]) / last, hmin=_RUN_HMIN / last, J=J0,
+                     hmax=_RUN_SPAN / last, record=steps)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way: the steps so far
         pass
     for t, g, J, tangent in steps:
         u = t * last
-        states.append(_State(offset + u, g, J, path(t)[0], offset, direction(min(int(u), last - 1)),
-                             None if tangent is None else [v / last for v in tangent]))
+        if tangent is None:  # the end of the path: dg/du along the last segment
+            seg = min(int(u), last - 1)
+            tangent = single.derivative_along(ctx.c, g, J, path(t)[0], direction(seg))
+        else:
+            tangent = [v / last for v in tangent]
+        states.add(offset + u, offset, g, tangent)
     return offset + int(steps[-1][0] * last) if steps else offset
 
 
-@dataclass(frozen=True)
-class _State:
-    """A root on the path of `_solve_double`: its position u along the points (point k at u = k),
-    root g, Jacobian J and parameters theta; the first point of its run; d theta/du along the
-    segment after it (the last one at the end of the run), and dg/du along it when the path
-    computed it (the tangent of its predictor)."""
+def _first_step(th, d) -> float:
+    """The first step of a path, in points: `_WARM_STEP` relative in the parameters ``th``
+    moving at ``d`` per point, at least one point, at most `_RUN_SPAN`."""
+    with np.errstate(all="ignore"):
+        rel = np.abs(d[th != 0] / th[th != 0])
+    fastest = rel.max() if rel.size else 0.0
+    return min(max(_WARM_STEP / fastest if fastest > 0 else _RUN_SPAN, 1.0), _RUN_SPAN)
 
-    u: float
-    g: list
-    J: list
-    theta: list
-    run: int
-    direction: dict
-    tangent: list | None
+
+def _follow_all(fns, TH, runs, g, states):
+    """`_follow` for many runs at once (`rmt_dsm.engine.batch.track`, one path per run, from the
+    roots ``g`` at their heads): each round costs about as much whatever the number of paths."""
+    runs = [(a, b) for a, b in runs if b - a > 1]  # a run of one point is its head
+    if not runs:
+        return
+    heads = np.array([a for a, _ in runs], dtype=int)
+    ends = np.array([b - 1 for _, b in runs], dtype=int)
+    last = (ends - heads).astype(float)
+    D = _directions(TH)
+    moving = [k for k in range(TH.shape[1]) if (D[:, k] != 0).any()]
+
+    def path(t, idx):
+        u = heads[idx] + t * last[idx]
+        seg = np.minimum(np.floor(u).astype(int), ends[idx] - 1)
+        th = TH[seg] + (u - seg)[:, None] * D[seg]
+        return list(th.T), {k: D[seg, k] * last[idx] for k in moving}
+
+    def record(idx, t, gi, tan):
+        states.add(heads[idx] + t * last[idx], heads[idx], gi, tan / last[idx][:, None])
+
+    first = np.array([_first_step(TH[a], D[a]) for a in heads.tolist()])
+    gr, okr, _ = track(fns, g[heads], path, np.ones(len(runs), dtype=bool), first / last, hmin=_RUN_HMIN / last,
+                       hmax=_RUN_SPAN / last, record=record)
+    # the ends of the paths: dg/du along the last segment
+    end = np.flatnonzero(okr)
+    if end.size:
+        th, dth = path(np.ones(end.size), end)
+        tan = -sum(fns.F_theta(gr[end], th, k) * d[:, None] for k, d in dth.items())
+        J = fns.evaluate(gr[end], th)[1]
+        tan, solved = _solve(J, tan, np.ones(end.size, dtype=bool))
+        keep = end[solved]
+        states.add(ends[keep].astype(float), heads[keep], gr[keep], tan[solved] / last[keep][:, None])
 
 
 def _covered(states, N):
-    """The mask of the points lying between two states of one run (or at one)."""
+    """The mask of the points between the first and the last state of a run (the roots of its path)."""
     out = np.zeros(N, dtype=bool)
-    end: dict = {}
-    for s in states:
-        end[s.run] = max(end.get(s.run, s.u), s.u)
-    for a, u in end.items():
-        out[a:int(u) + 1] = True
+    last = np.full(N, -1.0)
+    np.maximum.at(last, states["run"], states["u"])
+    for a in np.flatnonzero(last >= 0).tolist():
+        out[a:int(last[a]) + 1] = True
     return out
 
 
-def _dense_starts(ctx, states, idx):
+def _dense_starts(states, idx):
     """Starts (len(idx), n) at the points ``idx``: the cubic Hermite interpolant, in the position
     u along the points, of the roots g and tangents dg/du of the two states of the path around
-    each point (the tangent of a state along the segment after it: where the polygon turns at
-    a point, the start is a little worse, which Newton corrects) -- the dense output of the
-    continuation."""
-    st = sorted(states, key=lambda s: s.u)
-    pos = np.array([s.u for s in st])
-    run = np.array([s.run for s in st])
+    each point (``states``: `_States.arrays`; the tangent of a state is taken along the segment
+    after it: where the polygon turns at a point, the start is a little worse, which Newton
+    corrects) -- the dense output of the continuation."""
+    pos, run, G, D = states["u"], states["run"], states["g"], states["tangent"]
     k0 = np.searchsorted(pos, idx, side="right") - 1
-    k1 = np.minimum(k0 + 1, len(st) - 1)
+    k1 = np.minimum(k0 + 1, len(pos) - 1)
     k1 = np.where((run[k1] == run[k0]) & (pos[k1] > pos[k0]), k1, k0)
-    G = np.array([s.g for s in st], dtype=float)
-    D = np.zeros_like(G)  # dg/du at the states around the points (the same tangent on both sides)
-    for k in np.unique(np.concatenate([k0, k1])).tolist():
-        s = st[k]
-        if s.tangent is not None:
-            D[k] = s.tangent
-        elif s.direction:
-            D[k] = single.derivative_along(ctx.c, s.g, s.J, s.theta, s.direction)
-    D0, D1 = D[k0], D[k1]
     h = pos[k1] - pos[k0]
     s = np.where(h > 0, (idx - pos[k0]) / np.where(h > 0, h, 1), 0.0)[:, None]
     h = h[:, None]
     # the cubic Hermite basis on [0, 1]
     h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 - s**2
-    return h00 * G[k0] + h10 * h * D0 + h01 * G[k1] + h11 * h * D1
+    return h00 * G[k0] + h10 * h * D[k0] + h01 * G[k1] + h11 * h * D[k1]
 
 
-def _steps_one_by_one(ctx, points, ths, states, idx):
+def _steps_one_by_one(ctx, points, TH, states, idx):
     """For the few points ``idx`` whose Newton from the dense output failed: a continuation step
     (`_segment_step`) from the state of the path before the point (its run's), on Python numbers,
     then the cold solve (`_head`).  Returns (roots, ok, iterations)."""
     g = np.zeros((len(idx), ctx.fns.n))
     ok = np.zeros(len(idx), dtype=bool)
     its = np.zeros(len(idx), dtype=int)
+    pos, run = states["u"], states["run"]
     for j, i in enumerate(idx.tolist()):
-        before = [s for s in states if s.u <= i and s.run <= i]
+        th = TH[i].tolist()
+        k = np.searchsorted(pos, i, side="right") - 1
         found = None
-        if before:
-            s = max(before, key=lambda s: s.u)
-            found = _segment_step(ctx.c, s.theta, s.g, s.J, ths[i])
-            if found is not None and not _branch_ok(found[0], ths[i][ctx.i_x], ths[i][ctx.i_y]):
+        if k >= 0 and run[k] <= i:
+            th0 = (TH[int(pos[k])] + (pos[k] - int(pos[k])) * (TH[min(int(pos[k]) + 1, len(TH) - 1)] - TH[int(pos[k])]))
+            found = _segment_step(ctx.c, th0.tolist(), states["g"][k].tolist(), None, th)
+            if found is not None and not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
                 found = None
-        found = found or _head(ctx, points[i], ths[i])
+        found = found or _head(ctx, points[i], th)
         if found is not None:
             g[j], ok[j], its[j] = found[0], True, found[3]
     return g, ok, its

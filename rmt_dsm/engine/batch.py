@@ -102,7 +102,8 @@ def batch_functions(system) -> BatchFunctions:
     return fns
 
 
-def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_predictor=False, tangent_rhs=None):
+def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_predictor=False, tangent_rhs=None,
+          hmax=np.inf, record=None):
     """Follow every point's root along ``path``, t: 0 -> 1 (double precision).
 
     Parameters
@@ -127,6 +128,11 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
     exact_end : bool or (N,) bool
         Correct the end points to the full double tolerances (intermediate points only to a
         residual of 1e-6, which is all the next predictor needs); per point if an array.
+    hmin, hmax : float or (N,) float
+        The shortest step (a point whose step falls below it is flagged) and the longest.
+    record : callable ``(idx, t, g, tangent)``, optional
+        Called at every round with the points ``idx`` about to step, their positions, roots and
+        tangents dg/dt (a root whose step was rejected comes again, with the same values).
 
     Returns
     -------
@@ -154,6 +160,8 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
             else:
                 rhs = tangent_rhs(gi, th, dth)
             tan, live = _solve(J[idx], rhs, np.ones(idx.size, dtype=bool))
+            if record is not None:
+                record(idx, ti, gi, tan)
             tn = np.minimum(ti + h[idx], 1.0)
             tn = np.where(1 - tn < 1e-12, 1.0, tn)
             step = (tn - ti)[:, None] * tan
@@ -170,9 +178,9 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
             hi = h[idx]
             hi = np.where(acc & (its <= 2) & grow[idx], 2 * hi, np.where(acc & (its >= 5), hi / 2, hi))
             hi = np.where(rej, hi / 2, hi)
-            h[idx] = hi
+            h[idx] = np.minimum(hi, hmax if np.ndim(hmax) == 0 else hmax[idx])
             grow[idx] = ~rej
-            ok[idx] &= live & ~(rej & (hi < hmin))
+            ok[idx] &= live & ~(rej & (hi < (hmin if np.ndim(hmin) == 0 else hmin[idx])))
     ok &= t >= 1
     return g, ok, its_total
 
