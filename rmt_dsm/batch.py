@@ -75,7 +75,7 @@ _DIST_RATIO = 1.5
 _FIELDS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps", "sigma")
 _PARAMS, _SIGMA, _DPS = attrgetter(*_FIELDS), attrgetter("sigma"), attrgetter("dps")
 _SCHEDULE = attrgetter("activation", "a", "delta")
-_PSI_N, _PSI_P, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "a", "delta", "lam"))
+_PSI_N, _PSI_P, _M, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "m", "a", "delta", "lam"))
 #: the Gaussian coefficients of double points by (activation, a, delta, data spectrum), kept across calls
 #: (`rmt_dsm.point.coefficients_of` validates its inputs at 30 digits on every call) ...
 _COEFFICIENTS: dict = {}
@@ -150,7 +150,7 @@ def _points_fast(values, activation, sigma):
     the entries grouped by (m, t, lam, a, delta) and the ratios checked per distinct value, in
     C loops (dict and zip), the points built directly."""
     from .model import check_ratio
-    from .point import Point, point
+    from .point import point
 
     names = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
     if any(bool in set(map(type, values[k])) for k in names):  # True == 1: keep bools apart (refused)
@@ -160,11 +160,7 @@ def _points_fast(values, activation, sigma):
     for name in ("psi_n", "psi_p"):
         for v in dict.fromkeys(values[name]):
             check_ratio(name, v)
-    out = []
-    for pn, pp, key in zip(values["psi_n"], values["psi_p"], rest):
-        b = bases[key]
-        out.append(Point(float(pn), float(pp), b.m, b.t, b.lam, b.a, b.delta, b.activation, None, b.sigma))
-    return out
+    return [bases[key].at_ratios(float(pn), float(pp)) for pn, pp, key in zip(values["psi_n"], values["psi_p"], rest)]
 
 
 def _hashable(v):
@@ -274,28 +270,31 @@ def _parameters(points, coefs, dtype, one=False):
                                                     *(dtype(getattr(c, k)) for k in ("mu1", "v2", "s2")), num)
         return {**fixed, "system": {**fixed["system"], "psi_n": num(p.psi_n), "psi_p": num(p.psi_p)},
                 "lam": num(p.lam), "primal": p.chart == "primal"}
-    col = lambda f, conv=dtype: np.array([f(p) for p in points], dtype=conv)  # noqa: E731
-    dec = (lambda f: _decimals([f(p) for p in points])) if ext else col
+    col = lambda f, items=points: np.fromiter(map(f, items), dtype=float, count=len(items)).astype(dtype)  # noqa: E731
+    doubles = lambda f: np.fromiter(map(f, points), dtype=float, count=len(points))  # noqa: E731
+    dec = (lambda f: _decimals(doubles(f))) if ext else col
+    m = doubles(_M)
     if ext:  # 1/m divided out in extended precision
-        kappa = np.array([0.0 if p.m == math.inf else 1.0 for p in points], dtype=dtype)
-        kappa = kappa / np.array([1.0 if p.m == math.inf else p.m for p in points], dtype=dtype)
+        kappa = np.where(m == math.inf, 0.0, 1.0).astype(dtype) / np.where(m == math.inf, 1.0, m).astype(dtype)
     else:  # the point's own kappa (`rmt_dsm.point.Point.kappa`)
-        kappa = np.array([float(p.kappa) for p in points], dtype=float)
+        kappa = np.fromiter((float(p.kappa) for p in points), dtype=float, count=len(points))
     out = _fixed_parameters(points[0].sigma, kappa, col(_A), col(_DELTA),
-                            *(np.array([getattr(c, k) for c in coefs], dtype=dtype) for k in ("mu1", "v2", "s2")), num)
+                            *(col(attrgetter(k), coefs) for k in ("mu1", "v2", "s2")), num)
     out["system"].update(psi_n=dec(_PSI_N), psi_p=dec(_PSI_P))
     # a parameter equal at every point (all but psi_p along a psi_p curve) as one number
     out["system"] = {k: v[0] if isinstance(v, np.ndarray) and v.ndim and (v == v[0]).all() else v
                      for k, v in out["system"].items()}
     out.update({k: out["system"][k] for k in _INPUT_NAMES}, lam=dec(_LAM),
-               primal=np.array([p.chart == "primal" for p in points]))
+               primal=np.fromiter((p.chart == "primal" for p in points), dtype=bool, count=len(points)))
     return out
 
 
 def _decimals(values) -> np.ndarray:
-    """The doubles ``values`` read as the decimals they print as (``repr``), in EXTENDED: each
-    distinct value converted once (along a curve all but one parameter are equal)."""
-    distinct, where = np.unique(np.asarray(values, dtype=float), return_inverse=True)
+    """The doubles ``values`` (an array) read as the decimals they print as (``repr``), in
+    EXTENDED: each distinct value converted once (along a curve all but one parameter are equal)."""
+    if (values == values[0]).all():
+        return np.full(len(values), EXTENDED(repr(float(values[0]))), dtype=EXTENDED)
+    distinct, where = np.unique(values, return_inverse=True)
     return np.array([repr(v) for v in distinct.tolist()]).astype(EXTENDED)[where.reshape(-1)]
 
 
@@ -986,16 +985,17 @@ def _batched(points) -> list:
     if len(points) == 1:  # one call of `rmt_dsm.errors`: the shortest way
         return [_batched_one(points[0])]
     out = [None] * len(points)
-    groups: dict = {}
-    for i, key in enumerate(zip(map(_SIGMA, points), map(_DPS, points))):
+    groups: dict = {}  # by data spectrum (the same object: `points_for` gives all its points one) and dps
+    for i, key in enumerate(zip(map(id, map(_SIGMA, points)), map(_DPS, points))):
         groups.setdefault(key, []).append(i)
-    groups = {k: [i for i in idx if not points[i].at_threshold] for k, idx in groups.items()
-              if batchable(points[idx[0]])}
-    for (sigma, _), idx in groups.items():
+    groups = [[i for i in idx if not points[i].at_threshold] for idx in groups.values() if batchable(points[idx[0]])]
+    for idx in groups:
         if not idx:
             continue
         pts = [points[i] for i in idx]
-        coefs = [_coefficients(pt) for pt in pts]
+        sigma = pts[0].sigma
+        kept: dict = {}  # the coefficients by schedule (of this spectrum)
+        coefs = [kept.get(key) or kept.setdefault(key, _coefficients(pt)) for key, pt in zip(map(_SCHEDULE, pts), pts)]
         if len(pts) <= _FEW_POINTS:  # one by one on Python numbers: no array overhead
             rows = [_one_or_none(pt, coef) for pt, coef in zip(pts, coefs)]
         else:
@@ -1093,10 +1093,11 @@ def errors_at_points(points, keep_failures=False) -> list:
     points = list(points)
     out = _batched(points)
     # a continuous spectrum: the same points at twice the quadrature order, batched too [S§6]
-    refined = {sigma: sigma.refined() for sigma in set(map(_SIGMA, points))}
-    coarse = [i for i, res in enumerate(out) if res is not None and refined[points[i].sigma] is not None]
+    refined = {key: sigma.refined() for key, sigma in dict(zip(map(id, map(_SIGMA, points)), map(_SIGMA, points))).items()}
+    coarse = [] if all(r is None for r in refined.values()) else [
+        i for i, res in enumerate(out) if res is not None and refined[id(points[i].sigma)] is not None]
     if coarse:
-        fine = _batched([replace(points[i], sigma=refined[points[i].sigma]) for i in coarse])
+        fine = _batched([replace(points[i], sigma=refined[id(points[i].sigma)]) for i in coarse])
         for i, res_fine in zip(coarse, fine):
             out[i] = None if res_fine is None else _quadrature_checked(out[i], res_fine)
     for i, pt in enumerate(points):

@@ -107,6 +107,20 @@ class Point:
         """The same point converted to another precision (``None``: double)."""
         return point(**{**{f.name: getattr(self, f.name) for f in fields(self)}, "dps": dps})
 
+    def at_ratios(self, psi_n: float, psi_p: float) -> "Point":
+        """The same double-precision point at the ratios ``psi_n``, ``psi_p`` (floats the caller
+        has checked with `rmt_dsm.model.check_ratio`): equal to ``replace(self, psi_n=psi_n,
+        psi_p=psi_p)``, built without the dataclass's field-by-field ``__init__`` (the cost that
+        matters when a curve builds a thousand points).
+
+        >>> base = point(1.0, 1.0, 2, t=0.5)
+        >>> base.at_ratios(0.5, 3.0) == replace(base, psi_n=0.5, psi_p=3.0)
+        True
+        """
+        out = object.__new__(Point)
+        out.__dict__.update(self.__dict__, psi_n=psi_n, psi_p=psi_p)
+        return out
+
     def public(self) -> dict:
         """Every parameter by its name in docs/model.md (the ``params`` of a result); the data
         spectrum in the CLI's ``W1:L1,W2:L2`` form (JSON-friendly)."""
