@@ -5,12 +5,14 @@ with the vectorized solver `rmt_dsm.engine.batch` (one lambdified evaluation and
 linear solve per Newton step for all the points), and returns for each point the same
 `rmt_dsm.result.Errors` as the scalar path.  The steps mirror the one-point path `rmt_dsm.scalar`:
 
-1. *solve* in double precision along the continuation of `rmt_dsm.scalar._solve`, shared by all
-   the points: the homotopy s: 0 -> 1 at the ridge lam_h = max(lam, 1), then the ridge path
-   from lam_h down to the target, geometric in lambda (down to the floor
-   min(1e-14, 1e-14 distance^2) and then to 0 for lambda = 0), for *anchors* along the order of
-   the points, the others by one straight continuation step from their anchor; anchors a
-   continuation step apart follow each other (`_solve_double`); the physical-branch check of
+1. *solve* in double precision by a continuation shared along the order of the points
+   (`_solve_double`): the points fall into runs that one path joins; the first point of a run
+   is solved by the continuation of `rmt_dsm.scalar._solve` (the homotopy s: 0 -> 1 at the
+   ridge lam_h = max(lam, 1), then the ridge path from lam_h down to the target, geometric in
+   lambda, down to the floor min(1e-14, 1e-14 distance^2) and then to 0 for lambda = 0); from
+   it the adaptive predictor-corrector follows the polygon through the run's parameters, and
+   every other point starts Newton from the cubic Hermite interpolant of the path's roots and
+   tangents (dense output); the physical-branch check of
    `rmt_dsm.dsm.system.physical_branch` on every solution;
 2. *polish* the roots by Newton with the residual in extended precision (``numpy.longdouble``,
    19 digits on x86-64) and evaluate the observables [D eq. (6.4), S eq. (5.5)] there, with the
