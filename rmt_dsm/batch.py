@@ -56,9 +56,10 @@ from operator import attrgetter
 import numpy as np
 
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
-from .engine import single
+from .engine import ConvergenceError, single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
 from .engine.grid import _newton, _norm, _solve
+from .precision import WARN_RELATIVE
 from .result import ERROR_NAMES, Errors, _warn_precision
 from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
 
@@ -92,9 +93,6 @@ _FEW_COLD = 32
 _FLOOR = 1e-14
 #: the first step of the ridge ladder divides lambda by this (`_first_rung`)
 _RUNG = 10.0
-#: the parameters of one point but its ratios and ridge (`_parameters`), by data spectrum,
-#: activation, schedule, m and precision
-_FIXED: dict = {}
 #: the inputs whose rounding `_moved` probes (`rmt_dsm.scalar._INPUTS`)
 _INPUT_NAMES = ("a", "delta", "mu1", "v2", "s2")
 _ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
@@ -250,25 +248,12 @@ def _theta(fns, prm, lam, s, dtype):
     return [vals[p.name] for p in fns.theta]
 
 
-def _parameters(points, coefs, dtype, one=False):
-    """Per-point parameter arrays of the system in ``dtype`` (with ``one``, numbers: those of the
-    single point of ``points``); with EXTENDED the ratios, ridge, kappa and atoms are read as
-    decimals (as `rmt_dsm.scalar._refine` reads them at 30 digits), a, Delta and the coefficients
-    are the double inputs."""
+def _parameters(points, coefs, dtype):
+    """Per-point parameter arrays of the system in ``dtype``; with EXTENDED the ratios, ridge,
+    kappa and atoms are read as decimals (`_decimal`, as `rmt_dsm.scalar._refine` reads them at
+    30 digits), a, Delta and the coefficients are the double inputs."""
     ext = dtype is EXTENDED
-    num = (lambda v: EXTENDED(repr(float(v)))) if ext else float
-    if one:  # numbers: the parameters but the ratios and the ridge kept by schedule and m
-        (p,), (c,) = points, coefs
-        key = (p.sigma, *_SCHEDULE(p), p.m, ext)
-        fixed = _FIXED.get(key)
-        if fixed is None:
-            if len(_FIXED) >= _COEFFICIENTS_KEPT:
-                _FIXED.clear()
-            kappa = (EXTENDED(0) if p.m == math.inf else EXTENDED(1) / EXTENDED(p.m)) if ext else float(p.kappa)
-            fixed = _FIXED[key] = _fixed_parameters(p.sigma, kappa, dtype(p.a), dtype(p.delta),
-                                                    *(dtype(getattr(c, k)) for k in ("mu1", "v2", "s2")), num)
-        return {**fixed, "system": {**fixed["system"], "psi_n": num(p.psi_n), "psi_p": num(p.psi_p)},
-                "lam": num(p.lam), "primal": p.chart == "primal"}
+    num = _decimal if ext else float
     col = lambda f, conv=dtype: np.array([f(p) for p in points], dtype=conv)  # noqa: E731
     dec = (lambda f: np.array([repr(float(f(p))) for p in points], dtype=EXTENDED)) if ext else col
     if ext:  # 1/m divided out in extended precision
@@ -285,6 +270,11 @@ def _parameters(points, coefs, dtype, one=False):
     out.update({k: out["system"][k] for k in _INPUT_NAMES}, lam=dec(_LAM),
                primal=np.array([p.chart == "primal" for p in points]))
     return out
+
+
+def _decimal(v):
+    """The number ``v`` read as the decimal it prints as, in EXTENDED (0.1 is 1/10 to 19 digits)."""
+    return EXTENDED(repr(float(v)))
 
 
 def _fixed_parameters(sigma, kappa, a, delta, mu1, v2, s2, num) -> dict:
@@ -599,28 +589,23 @@ def _one(pt, coef):
     ctx = _context(pt.sigma)
     c, primal = ctx.c, pt.chart == "primal"
     k_lam = ctx.i_y if primal else ctx.i_x
-    p64 = _parameters([pt], [coef], float, one=True)
-    lam = p64["lam"]
-    b64 = ctx.base(p64, primal)
+    (th64, p64), (thld, pld), (thm, moved) = _one_parameters(ctx, pt, coef, k_lam)
+    lam = th64[k_lam]
     key = (id(c), pt.sigma, *_SCHEDULE(pt), pt.m, primal, lam == 0)
-    th64 = ctx.theta(b64, k_lam, lam, 1.0)
     found = _warm_root(c, key, pt, th64)
     if found is None or not _branch_ok(found[0], th64[ctx.i_x], th64[ctx.i_y]):
-        found = _cold_root(c, ctx, pt, b64, k_lam, lam)
+        found = _cold_root(c, ctx, pt, th64, k_lam, lam)
         if not _branch_ok(found[0], th64[ctx.i_x], th64[ctx.i_y]):
             raise single.Failed("not the physical branch")
     g, f, J, its = found
     solve = single.solver(J)  # J factored once: derivatives, polish, extended derivatives
     v64 = _observables_one(ctx, g, J, th64, p64, primal, Je=J, solve=solve)
-    pld = _parameters([pt], [coef], EXTENDED, one=True)
-    thld = ctx.theta(ctx.base(pld, primal), k_lam, pld["lam"], EXTENDED(1))
-    vld = _observables_one(ctx, single.polish(c, g, J, thld, solve=solve), J, thld, pld, primal, solve=solve)
+    gld, Jld = single.polish(c, g, J, thld, solve=solve)
+    vld = _observables_one(ctx, gld, J, thld, pld, primal, Je=Jld, solve=solve)
     # the sensitivity to the double inputs (`rmt_dsm.scalar._refine`): derivatives without
     # refinement suffice for a difference of relative size _STEP_DOUBLE
-    moved = _moved(p64, _STEP_DOUBLE)
-    thm = ctx.theta(ctx.base(moved, primal), k_lam, lam, 1.0)
-    gm, Jm, itm = _moved_root(c, g, solve, thm)
-    vm = _observables_one(ctx, gm, Jm, thm, moved, primal, Je=Jm, refine=0)
+    gm, Jm, solve_m, itm = _moved_root(c, g, solve, thm)
+    vm = _observables_one(ctx, gm, Jm, thm, moved, primal, refine=0, solve=solve_m)
     values, accuracy = [], []
     least = _least_rounding(*(float(b) for b in vld))
     for a, b, w, r in zip(v64, vld, vm, least):
@@ -634,16 +619,72 @@ def _one(pt, coef):
     return values, accuracy, float(max(abs(v) for v in f)), its + itm
 
 
+def _one_parameters(ctx, pt, coef, k_lam) -> list:
+    """The parameter lists of `_one` at the point, each with the parameters of `_error_values`:
+    in double; in EXTENDED (ratios and ridge read as decimals, `_parameters`); in double at the
+    inputs moved by `rmt_dsm.scalar._STEP_DOUBLE` (`_moved`).  Each is a copy of a template of
+    the point's data spectrum, schedule and m (`_one_templates`, kept by the context) with the
+    ratios and the ridge (entry ``k_lam``) set."""
+    key = (pt.sigma, *_SCHEDULE(pt), pt.m)
+    templates = ctx.templates.get(key)
+    if templates is None:
+        if len(ctx.templates) >= _COEFFICIENTS_KEPT:
+            ctx.templates.clear()
+        templates = ctx.templates[key] = _one_templates(ctx, pt, coef)
+    out = []
+    for (base, prm), num in zip(templates, (float, _decimal, float)):
+        th = base.copy()
+        th[ctx.i_pn], th[ctx.i_pp], th[k_lam] = num(pt.psi_n), num(pt.psi_p), num(pt.lam)
+        out.append((th, {**prm, "lam": th[k_lam]}))
+    return out
+
+
+def _one_templates(ctx, pt, coef) -> list:
+    """[(parameter list, parameters of `_error_values` but lambda)] in double, in EXTENDED and in
+    double at the moved inputs, at s = 1 and epsilon = 0, with x = y = -1 and the ratios 0 (set by
+    `_one_parameters`); a, Delta and the coefficients are the double inputs, kappa and the
+    atoms are read as decimals in EXTENDED (as `_parameters`)."""
+    inputs = [getattr(coef, k) for k in ("mu1", "v2", "s2")]
+    p64 = _fixed_parameters(pt.sigma, float(pt.kappa), float(pt.a), float(pt.delta), *map(float, inputs), float)
+    kappa = EXTENDED(0) if pt.m == math.inf else EXTENDED(1) / EXTENDED(pt.m)  # 1/m divided out in EXTENDED
+    pld = _fixed_parameters(pt.sigma, kappa, EXTENDED(pt.a), EXTENDED(pt.delta), *map(EXTENDED, inputs), _decimal)
+    out = []
+    for prm, s in ((p64, 1.0), (pld, EXTENDED(1)), (_moved(p64, _STEP_DOUBLE), 1.0)):
+        vals = {**prm["system"], "psi_n": 0.0, "psi_p": 0.0, "epsilon": 0.0, "s_h": s, "x": -1.0, "y": -1.0}
+        out.append(([vals[n] for n in ctx.names], {k: prm[k] for k in ("atoms", *_INPUT_NAMES)}))
+    return out
+
+
+#: `_moved_root` stops after one Newton step when it is at most this fraction of the chord step
+_MOVED_NEWTON = 1e-3
+
+
 def _moved_root(c, g, solve, th):
-    """The root at the moved inputs ``th`` (to the full tolerance, as `rmt_dsm.scalar._refine`):
-    Newton from one chord step g - J^{-1} F(g; th) off the root ``g`` at the inputs (``solve``:
-    its factored Jacobian; the step leaves an error ~ the square of the move).  Returns (root,
-    its Jacobian, iterations)."""
+    """The root at the moved inputs ``th`` for the finite difference of `_one`: one chord step
+    g_c = g - J^{-1} F(g; th) off the root ``g`` at the inputs (``solve``: its factored
+    Jacobian), then one Newton step g_m = g_c - J_c^{-1} F(g_c; th) with the Jacobian J_c at g_c.
+    Returns (g_m, J_c, its factored solve, iterations).
+
+    The inputs move by the relative `rmt_dsm.scalar._STEP_DOUBLE` = 1e-4: the chord step leaves
+    an error e ~ |g_c - g|^2 (about 1e-4 |g_c - g|), the Newton step one ~ e^2/|g_c - g|, far below
+    the rounding; J_c differs from the Jacobian at g_m by ~ e (relative).  The difference vm - v64 that
+    measures the sensitivity is first order in the move (~ |g_m - g|), so these leave it a relative error
+    ~ e/|g_m - g| <= `_MOVED_NEWTON` (with e ~ the Newton step): at most 0.1 % of the sensitivity
+    term of ``accuracy``, a term that only estimates the effect of the double inputs (the values
+    themselves come from the unmoved root).  A longer Newton step (a strongly curved solution), or a
+    failed one, gets Newton to the full tolerance instead (`rmt_dsm.engine.single.newton`, as
+    `rmt_dsm.scalar._refine` solves the moved system), with the Jacobian at its root."""
     try:
-        gm, _, J, its = single.newton(c, [a - b for a, b in zip(g, solve(c.f(*g, *th)))], th, maxit=20)
+        gc = [a - b for a, b in zip(g, solve(c.f(*g, *th)))]
+        f, J = single._fj(c, gc, th)
+        solve_c = single.solver(J)
+        dx = solve_c([-v for v in f])
+        if single._norm(dx) <= _MOVED_NEWTON * single._norm([a - b for a, b in zip(gc, g)]):
+            return [a + b for a, b in zip(gc, dx)], J, solve_c, 2
+        gm, _, J, its = single.newton(c, gc, th, maxit=20)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero at the chord step
         gm, _, J, its = single.newton(c, g, th, maxit=20)
-    return gm, J, its + 1
+    return gm, J, single.solver(J), its + 1
 
 
 @dataclass(frozen=True)
@@ -659,13 +700,10 @@ class _Context:
     i_y: int
     i_s: int
     i_eps: int
+    i_pn: int      # the positions of psi_n and psi_p
+    i_pp: int
     obs_at: tuple  # the positions in the parameter list of the observables' parameters (`_args`)
-
-    def base(self, prm, primal) -> list:
-        """The parameter list of ``prm`` in the point's chart (x = -1 or y = -1; the other and s
-        set by `theta`)."""
-        vals = {**prm["system"], "epsilon": 0.0, "s_h": 0.0, "x": -1.0, "y": -1.0}
-        return [vals[n] for n in self.names]
+    templates: dict  # the parameter templates of `_one` (`_one_templates`) by spectrum, schedule and m
 
     def theta(self, base, k_lam, lam, s) -> list:
         """``base`` at the ridge ``lam`` (entry ``k_lam``: y in the primal, x in the dual chart) and homotopy s."""
@@ -691,7 +729,7 @@ def _context(sigma) -> _Context:
         names = tuple(p.name for p in fns.theta)
         ctx = _CONTEXTS[id(system), id(co)] = _Context(
             fns.c, co, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
-            tuple(names.index(s.name) for s in co.args[3:]))
+            fns.index("psi_n"), fns.index("psi_p"), tuple(names.index(s.name) for s in co.args[3:]), {})
     return ctx
 
 
@@ -745,15 +783,17 @@ def _warm_root(c, key, pt, th):
         return None
     dist = _distance(pt)
     best, near = None, _WARM_STEP
-    for psi_n, psi_p, lam, d, th0, g0, J0 in kept:
-        if not _comparable(d, dist):
+    psi_n, psi_p, lam = pt.psi_n, pt.psi_p, pt.lam
+    for root in kept:
+        d = root[3]
+        if d / dist > _DIST_RATIO or dist / d > _DIST_RATIO:  # not `_comparable`
             continue
-        step = max(abs(pt.psi_n / psi_n - 1), abs(pt.psi_p / psi_p - 1), abs(pt.lam / lam - 1) if lam else 0.0)
+        step = max(abs(psi_n / root[0] - 1), abs(psi_p / root[1] - 1), abs(lam / root[2] - 1) if root[2] else 0.0)
         if step <= near:
-            best, near = (th0, g0, J0), step
+            best, near = root, step
     if best is None:
         return None
-    return _segment_step(c, *best, th)
+    return _segment_step(c, *best[4:], th)
 
 
 def _segment_step(c, th0, g0, J0, th):
@@ -870,8 +910,6 @@ def _results(pts, coefs, rows, described) -> list:
     """The `rmt_dsm.result.Errors` of batched points (PrecisionWarning as from `rmt_dsm.errors`)
     from their ``rows`` (values, accuracy, residual, iterations), None where a row is None;
     ``described``: the points' ``sigma.describe()``."""
-    from .precision import WARN_RELATIVE
-
     out = []
     for pt, coef, row in zip(pts, coefs, rows):
         if row is None:
@@ -917,8 +955,6 @@ def errors_at_points(points, keep_failures=False) -> list:
     >>> [r.chart for r in res], res[0].train < res[0].test
     (['primal', 'dual'], True)
     """
-    from .engine import ConvergenceError
-
     points = list(points)
     out = _batched(points)
     # a continuous spectrum: the same points at twice the quadrature order, batched too [S§6]

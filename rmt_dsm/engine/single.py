@@ -16,7 +16,7 @@ from operator import mul
 from .batch import EXTENDED, EXTENDED_EPS
 from .grid import _ACCEPT, _EPS, _LOOSE, _TOL_RES, _TOL_STEP
 
-__all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives"]
+__all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives", "extended"]
 
 
 class Failed(ArithmeticError):
@@ -122,6 +122,7 @@ def _norm(v) -> float:
 
 
 def _fj(c, g, th):
+    """F and J (rows) at (g, th); raises `Failed` at a division by zero or a non-finite residual."""
     try:
         f, J = c.fj(*g, *th)
     except (ZeroDivisionError, OverflowError) as exc:
@@ -129,6 +130,15 @@ def _fj(c, g, th):
     if not -math.inf < float(sum(map(abs, f))) < math.inf:
         raise Failed("non-finite residual")
     return f, J
+
+
+def extended(v) -> list:
+    """The floats ``v`` as EXTENDED scalars (exactly: ``EXTENDED(0) + v`` widens v and adds 0,
+    a fraction of the cost of the constructor ``EXTENDED(v)``)."""
+    return [_ZERO + x for x in v]
+
+
+_ZERO = EXTENDED(0)
 
 
 def newton(c, g, th, loose=False, maxit=8, strict=True):
@@ -202,23 +212,31 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     raise Failed("too many continuation steps")
 
 
-def polish(c, g, J, th, maxit=6, solve=None) -> list:
+def polish(c, g, J, th, maxit=6, solve=None) -> tuple:
     """`rmt_dsm.engine.batch.polish` for one point: the root in EXTENDED scalars (``solve``:
-    ``solver(J)`` when already factored)."""
-    ge = [EXTENDED(v) for v in g]
+    ``solver(J)`` when already factored), and the EXTENDED Jacobian there (for the iterative
+    refinement of `derivatives`).  The residual at the double root is evaluated alone (``f``),
+    at every later iterate with the Jacobian (``fj``): one Newton step from a double root
+    nearly always reaches the extended tolerance, so that the Jacobian comes with the final
+    residual; None when the double root needed no step.  Returns (root, Jacobian or None)."""
+    ge = extended(g)
     prev = math.inf
-    for _ in range(maxit + 1):
-        f = c.f(*ge, *th)
+    Je = None
+    for its in range(maxit + 1):
+        if its:
+            f, Je = _fj(c, ge, th)
+        else:
+            f = c.f(*ge, *th)
         r = _norm(f)
         if not math.isfinite(r) or r > prev / 4:
             raise Failed("extended-precision polish does not contract")
         if r <= 8 * EXTENDED_EPS * (1 + _norm(ge)):
             if _norm([float(a) - b for a, b in zip(ge, g)]) > 1e-6 * (1 + _norm(g)):
                 raise Failed("the polish moved the root")
-            return ge
+            return ge, Je
         solve = solve or solver(J)
         dx = solve([-float(v) for v in f])
-        ge = [a + EXTENDED(b) for a, b in zip(ge, dx)]
+        ge = [a + b for a, b in zip(ge, dx)]
         prev = r
     raise Failed("extended-precision polish did not converge")
 
@@ -232,16 +250,16 @@ def derivatives(c, g, J, th, ks, Je=None, refine=2, solve=None) -> dict:
     and the first correction is that error), is below the rounding of the type of ``g``."""
     if Je is None and refine:
         _, Je = _fj(c, g, th)
-    one = type(g[0])
-    tol = 4 * (EXTENDED_EPS if one is EXTENDED else _EPS)
+    ext = type(g[0]) is EXTENDED
+    tol = 4 * (EXTENDED_EPS if ext else _EPS)
     solve = solve or solver(J)
     out = {}
     for k in ks:
         b = [-v for v in c.ft_column(k)(*g, *th)]
-        x = [one(v) for v in solve(b)]
+        x = extended(solve(b)) if ext else solve(b)
         for _ in range(refine):
             d = solve(_residual(b, Je, x))
-            x = [xi + one(di) for xi, di in zip(x, d)]
+            x = [xi + di for xi, di in zip(x, d)]  # a float correction widened exactly to the type of x
             nd, nx = _norm(d), _norm(x)
             if nd * nd <= tol * nx * nx:
                 break
