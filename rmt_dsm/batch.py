@@ -69,6 +69,8 @@ __all__ = ["errors_at_points", "ErrorsArray", "BATCH_RELATIVE", "points_for", "b
 BATCH_RELATIVE = 1e-13
 #: margin on the extended-precision rounding error estimated from the double-extended difference
 _MARGIN = 16
+#: ... the factor from that difference to the extended rounding error
+_EXTENDED_ROUNDING = _MARGIN * EXTENDED_EPS / _EPS
 #: batches of at most this many points are solved one by one on Python numbers (`_one`)
 _FEW_POINTS = 4
 #: every this many points along a curve one is solved cold, the others from it (`_solve_double`)
@@ -180,8 +182,8 @@ def _error_values(co, args, dg, prm, charts):
     arrays = isinstance(charts, dict)
     grad = _gradient(co, args, arrays)
 
-    def total(j, d):
-        return 0 if d is None else grad[3 + j] + sum(grad[u] * d[u] for u in range(3))
+    def total(j, d):  # over the three unknowns g_u0, g_u1, g_v
+        return 0 if d is None else grad[3 + j] + (grad[0] * d[0] + grad[1] * d[1] + grad[2] * d[2])
 
     common = (co.X1(*args), total(0, dg["x"]), total(1, dg["y"]), total(2, dg["epsilon"]),
               floor(prm["atoms"], prm["a"], prm["delta"]), prm["delta"], prm["lam"], prm["mu1"], prm["s2"], prm["v2"])
@@ -549,7 +551,7 @@ def _batch(points, coefs):
         vm, ok = _observables(fns, sigma, gm, Jm, thm, moved, p64["primal"], ok, refine=0)
         values = vld.astype(float)
         mag = np.abs(values)
-        rounding = np.maximum(_MARGIN * EXTENDED_EPS / _EPS * np.abs((v64 - vld).astype(float)),
+        rounding = np.maximum(_EXTENDED_ROUNDING * np.abs((v64 - vld).astype(float)),
                               np.stack(_least_rounding(*values.T), axis=1))
         sens = np.abs(vm - v64) / _STEP_DOUBLE * _INPUT_REL
         accuracy = np.where(mag > 0, (rounding + sens + _EPS * mag) / np.where(mag > 0, mag, 1), 0.0)
@@ -606,17 +608,15 @@ def _one(pt, coef):
     # refinement suffice for a difference of relative size _STEP_DOUBLE
     gm, Jm, solve_m, itm = _moved_root(c, g, solve, thm)
     vm = _observables_one(ctx, gm, Jm, thm, moved, primal, refine=0, solve=solve_m)
-    values, accuracy = [], []
-    least = _least_rounding(*(float(b) for b in vld))
-    for a, b, w, r in zip(v64, vld, vm, least):
-        v = float(b)
-        rounding = max(_MARGIN * EXTENDED_EPS / _EPS * abs(float(a - b)), r)
+    values = [float(b) for b in vld]
+    accuracy = []
+    for a, b, w, r, v in zip(v64, vld, vm, _least_rounding(*values), values):
+        rounding = max(_EXTENDED_ROUNDING * abs(float(a - b)), r)
         if not math.isfinite(v) or rounding > BATCH_RELATIVE * abs(v):
             raise single.Failed("not certified")
-        values.append(v)
         accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
     _keep_root(key, pt, th64, g, J)
-    return values, accuracy, float(max(abs(v) for v in f)), its + itm
+    return values, accuracy, single._norm(f), its + itm
 
 
 def _one_parameters(ctx, pt, coef, k_lam) -> list:
@@ -784,12 +784,17 @@ def _warm_root(c, key, pt, th):
     dist = _distance(pt)
     best, near = None, _WARM_STEP
     psi_n, psi_p, lam = pt.psi_n, pt.psi_p, pt.lam
-    for root in kept:
-        d = root[3]
-        if d / dist > _DIST_RATIO or dist / d > _DIST_RATIO:  # not `_comparable`
-            continue
-        step = max(abs(psi_n / root[0] - 1), abs(psi_p / root[1] - 1), abs(lam / root[2] - 1) if root[2] else 0.0)
-        if step <= near:
+    for root in kept:  # the largest relative change of psi_n, psi_p, lambda, and `_comparable`, written out
+        rn, rp, rl, d = root[0], root[1], root[2], root[3]
+        step = abs(psi_n / rn - 1)
+        s = abs(psi_p / rp - 1)
+        if s > step:
+            step = s
+        if rl:
+            s = abs(lam / rl - 1)
+            if s > step:
+                step = s
+        if step <= near and d / dist <= _DIST_RATIO and dist / d <= _DIST_RATIO:
             best, near = root, step
     if best is None:
         return None
@@ -806,6 +811,8 @@ def _segment_step(c, th0, g0, J0, th):
     def path(t):
         if t >= 1:
             return th, moving
+        if t == 0:
+            return th0, moving
         out = th0.copy()
         for k, d in moving.items():
             out[k] = th0[k] + t * d
@@ -880,7 +887,13 @@ def _batched_one(pt):
     if not batchable(pt) or pt.at_threshold:
         return None
     coef = _coefficients(pt)
-    return _results([pt], [coef], [_one_or_none(pt, coef)], pt.sigma.describe())[0]
+    return _results([pt], [coef], [_one_or_none(pt, coef)], _described(pt.sigma))[0]
+
+
+@lru_cache(maxsize=_COEFFICIENTS_KEPT)
+def _described(sigma) -> str:
+    """``sigma.describe()``, kept for the data spectra of recent calls."""
+    return sigma.describe()
 
 
 def _coefficients(pt):
@@ -1018,4 +1031,7 @@ class ErrorsArray:
 
 def is_array_call(**kw) -> bool:
     """True when one of the numeric parameters of `rmt_dsm.errors` is a sequence or an array."""
-    return any(isinstance(kw.get(k), (list, tuple, np.ndarray)) for k in _ARRAY_PARAMS)
+    for k in _ARRAY_PARAMS:
+        if isinstance(kw.get(k), (list, tuple, np.ndarray)):
+            return True
+    return False
