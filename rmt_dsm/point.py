@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import mpmath
 
-from .model import Schedule, check_dps, check_lam, check_m, check_ratio, schedule
+from .model import check_dps, check_lam, check_m, check_ratio, schedule
 from .precision import working_precision
 
 __all__ = ["Point", "point", "coefficients_of"]
@@ -180,10 +180,10 @@ def point(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=Non
         with working_precision(dps):
             sch = schedule(t=_exact(t), a=_exact(a), delta=_exact(delta))
             psi_n, psi_p, lam = _exact(psi_n), _exact(psi_p), _exact(lam)
+        a, delta = sch.a, sch.delta
     else:
-        psi_n, psi_p, lam = float(psi_n), float(psi_p), float(lam)
-        sch = Schedule(a=float(sch.a), delta=float(sch.delta), t=sch.t)
-    return Point(psi_n=psi_n, psi_p=psi_p, m=m, t=sch.t, lam=lam, a=sch.a, delta=sch.delta, activation=activation,
+        psi_n, psi_p, lam, a, delta = float(psi_n), float(psi_p), float(lam), float(sch.a), float(sch.delta)
+    return Point(psi_n=psi_n, psi_p=psi_p, m=m, t=sch.t, lam=lam, a=a, delta=delta, activation=activation,
                  dps=dps, sigma=sigma)
 
 

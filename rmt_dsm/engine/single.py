@@ -253,6 +253,8 @@ def derivatives(c, g, J, th, ks, Je=None, refine=2, solve=None) -> dict:
     ext = type(g[0]) is EXTENDED
     tol = 4 * (EXTENDED_EPS if ext else _EPS)
     solve = solve or solver(J)
+    if len(g) == 3:  # the DSM system: the same operations, written out
+        return {k: _refined3(solve, c.ft_column(k)(*g, *th), Je, refine, tol, ext) for k in ks}
     out = {}
     for k in ks:
         b = [-v for v in c.ft_column(k)(*g, *th)]
@@ -265,6 +267,27 @@ def derivatives(c, g, J, th, ks, Je=None, refine=2, solve=None) -> dict:
                 break
         out[k] = x
     return out
+
+
+def _refined3(solve, column, A, refine, tol, ext) -> list:
+    """The loop of `derivatives` for one column dF/dtheta_k (``column``) of a system of 3
+    unknowns, written out (no list per step): x = -A^{-1} column by ``solve``, refined against
+    ``A`` (rows)."""
+    b0, b1, b2 = column
+    b0, b1, b2 = -b0, -b1, -b2
+    x0, x1, x2 = solve((b0, b1, b2))
+    if ext:
+        x0, x1, x2 = _ZERO + x0, _ZERO + x1, _ZERO + x2
+    if refine:
+        (a0, a1, a2), (a3, a4, a5), (a6, a7, a8) = A
+    for _ in range(refine):
+        d0, d1, d2 = solve((b0 - (a0 * x0 + a1 * x1 + a2 * x2), b1 - (a3 * x0 + a4 * x1 + a5 * x2),
+                            b2 - (a6 * x0 + a7 * x1 + a8 * x2)))
+        x0, x1, x2 = x0 + d0, x1 + d1, x2 + d2
+        nd, nx = max(abs(d0), abs(d1), abs(d2)), float(max(abs(x0), abs(x1), abs(x2)))
+        if nd * nd <= tol * nx * nx:
+            break
+    return [x0, x1, x2]
 
 
 def _residual(b, A, x) -> list:
