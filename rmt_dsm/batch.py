@@ -221,6 +221,16 @@ def _rows(rows):
     return rows
 
 
+def _at_floats(fn):
+    """The generated (or lambdified) numpy function ``fn`` for Python floats: numpy's square root,
+    which returns a numpy scalar (slower in the arithmetic that follows), replaced by
+    `math.sqrt` (the same correctly rounded square root, a float)."""
+    if fn.__globals__.get("sqrt") is not np.sqrt:
+        return fn
+    return types.FunctionType(fn.__code__, {**fn.__globals__, "sqrt": math.sqrt}, fn.__name__, fn.__defaults__,
+                              fn.__closure__)
+
+
 def _args(fns, co, g, th):
     """The arguments of the compiled observables: the unknowns, then the parameters named in ``co.args``."""
     names = {s.name: i for i, s in enumerate(fns.theta)}
@@ -694,6 +704,7 @@ class _Context:
 
     c: object      # `rmt_dsm.engine.backends.Compiled` (numpy)
     co: object     # `rmt_dsm.dsm.numeric.CompiledObservables` (numpy)
+    co64: object   # ... the same at Python floats (`_at_floats`)
     fns: object    # `rmt_dsm.engine.batch.BatchFunctions`
     names: tuple   # the extended parameter list's names
     i_x: int
@@ -727,8 +738,10 @@ def _context(sigma) -> _Context:
         if len(_CONTEXTS) >= _COEFFICIENTS_KEPT:
             _CONTEXTS.clear()
         names = tuple(p.name for p in fns.theta)
+        co64 = replace(co, **{k: _at_floats(getattr(co, k)) for k in ("Q", "X1", "dQ_dg", "dQ_dtheta")},
+                       errors={chart: _at_floats(fn) for chart, fn in co.errors.items()})
         ctx = _CONTEXTS[id(system), id(co)] = _Context(
-            fns.c, co, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
+            fns.c, co, co64, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
             fns.index("psi_n"), fns.index("psi_p"), tuple(names.index(s.name) for s in co.args[3:]), {})
     return ctx
 
@@ -843,7 +856,7 @@ def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):
     k_lam = ctx.i_y if primal else ctx.i_x
     dg = single.derivatives(ctx.c, g, J, th, (k_lam, ctx.i_eps), Je, refine, solve)
     chart = "primal" if primal else "dual"
-    return _error_values(ctx.co, [*g, *map(th.__getitem__, ctx.obs_at)],
+    return _error_values(ctx.co if type(g[0]) is EXTENDED else ctx.co64, [*g, *map(th.__getitem__, ctx.obs_at)],
                          {"x": None if primal else dg[k_lam], "y": dg[k_lam] if primal else None,
                           "epsilon": dg[ctx.i_eps]}, prm, chart)
 
