@@ -625,7 +625,7 @@ def _one(pt, coef):
         if not math.isfinite(v) or rounding > BATCH_RELATIVE * abs(v):
             raise single.Failed("not certified")
         accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
-    _keep_root(key, pt, th64, g, J)
+    _keep_root(key, pt, th64, g, J, solve)
     return values, accuracy, single._norm(f), its + itm
 
 
@@ -811,14 +811,15 @@ def _warm_root(c, key, pt, th):
             best, near = root, step
     if best is None:
         return None
-    return _segment_step(c, *best[4:], th)
+    th0, g0, J0, solve0 = best[4:]
+    return _segment_step(c, th0, g0, J0, th, solve0)
 
 
-def _segment_step(c, th0, g0, J0, th):
-    """The root at the parameters ``th`` by continuation from the root ``g0`` (Jacobian ``J0``)
-    at ``th0`` along the straight segment between them (`rmt_dsm.engine.single.track`: one
-    predictor-corrector step, halved at most 3 times).  Returns (g, F, J, iterations), or None
-    when the step fails."""
+def _segment_step(c, th0, g0, J0, th, solve0=None):
+    """The root at the parameters ``th`` by continuation from the root ``g0`` (Jacobian ``J0``,
+    ``solve0``: its `rmt_dsm.engine.single.solver` when already factored) at ``th0`` along the
+    straight segment between them (`rmt_dsm.engine.single.track`: one predictor-corrector step,
+    halved at most 3 times).  Returns (g, F, J, iterations), or None when the step fails."""
     moving = {k: b - a for k, (a, b) in enumerate(zip(th0, th)) if a != b}  # d theta / dt
 
     def path(t):
@@ -832,13 +833,15 @@ def _segment_step(c, th0, g0, J0, th):
         return out, moving
 
     try:
-        return single.track(c, g0, path, 1.0, hmin=1 / 8, J=J0)
+        return single.track(c, g0, path, 1.0, hmin=1 / 8, J=J0, solve=solve0)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way
         return None
 
 
-def _keep_root(key, pt, th, g, J):
-    """Keep the certified root ``g`` (Jacobian ``J``) at the parameters ``th`` of the point for `_warm_root`."""
+def _keep_root(key, pt, th, g, J, solve=None):
+    """Keep the certified root ``g`` (Jacobian ``J``, factored in ``solve``: the
+    `rmt_dsm.engine.single.solver` of J, or None) at the parameters ``th`` of the point for
+    `_warm_root`."""
     kept = _WARM.get(key)
     if kept is None:
         if len(_WARM) >= _WARM_KEYS:
@@ -846,7 +849,7 @@ def _keep_root(key, pt, th, g, J):
         kept = _WARM[key] = []
     elif len(kept) >= _WARM_ROOTS:
         del kept[0]
-    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), th, g, J))
+    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), th, g, J, solve))
 
 
 def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):

@@ -152,8 +152,8 @@ def test_a_failed_warm_step_falls_back_to_the_cold_path(monkeypatch):
     ref = _quiet(_with_quadrature_error, point(**kw))[0]
     _quiet(rmt_dsm.errors, **{**kw, "psi_p": 0.699})  # keeps a root within a step of the point
     (key, kept), = batch._WARM.items()
-    *head, J = kept[0]
-    kept[0] = (*head, [[0.0] * 3] * 3)  # a singular Jacobian: the continuation step fails
+    *head, J, solve = kept[0]
+    kept[0] = (*head, [[0.0] * 3] * 3, None)  # a singular Jacobian (not factored): the continuation step fails
     cold = _counting_cold(monkeypatch)
     res = _quiet(rmt_dsm.errors, **kw)
     assert cold == [1]

@@ -168,14 +168,16 @@ def newton(c, g, th, loose=False, maxit=8, strict=True):
     raise Failed("Newton did not converge")
 
 
-def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False, J=None):
+def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False, J=None, solve=None):
     """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
     With ``J``, ``g`` is the end of a previous `track` at the same parameters ``path(0)`` (a root
-    to at least the loose tolerance) and ``J`` its Jacobian there: the first corrector, which would
-    take no step, is skipped.  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
+    to at least the loose tolerance) and ``J`` its Jacobian there (``solve``: ``solver(J)`` when
+    already factored, for the first tangent): the first corrector, which would take no step, is
+    skipped.  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
     its_total, f = 0, None
     if J is None:
         g, f, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
+        solve = None
     t, h = 0.0, float(h0)
     grow = True  # no step doubling right after a rejection
     tan = None  # the tangent at t (kept across rejected steps: the same g, the same parameters)
@@ -188,7 +190,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
             for k, d in dth.items():
                 col = c.ft_column(k % len(th))(*g, *th)
                 rhs = [r - float(v) * d for r, v in zip(rhs, col)]
-            tan = lu_solve(J, rhs)
+            tan = solve(rhs) if solve is not None else lu_solve(J, rhs)
         tn = min(t + h, 1.0)
         tn = 1.0 if 1 - tn < 1e-12 else tn
         dt = tn - t
@@ -206,7 +208,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
                 raise Failed(f"continuation stalled at t = {t:.6g}") from None
             continue
         its_total += its
-        g, f, J, t, tan = gn, fn, Jn, tn, None
+        g, f, J, t, tan, solve = gn, fn, Jn, tn, None, None
         h = 2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h)
         grow = True
     raise Failed("too many continuation steps")
