@@ -688,9 +688,9 @@ def _moved_root(c, g, solve, th):
         gc = [a - b for a, b in zip(g, solve(c.f(*g, *th)))]
         f, J = single._fj(c, gc, th)
         solve_c = single.solver(J)
-        dx = solve_c([-v for v in f])
+        dx = solve_c(f)  # minus the Newton step
         if single._norm(dx) <= _MOVED_NEWTON * single._norm([a - b for a, b in zip(gc, g)]):
-            return [a + b for a, b in zip(gc, dx)], J, solve_c, 2
+            return [a - b for a, b in zip(gc, dx)], J, solve_c, 2
         gm, _, J, its = single.newton(c, gc, th, maxit=20)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero at the chord step
         gm, _, J, its = single.newton(c, g, th, maxit=20)

@@ -153,12 +153,12 @@ def newton(c, g, th, loose=False, maxit=8, strict=True):
             return g, f, J, its
         if its == maxit:
             break
-        dx = lu_solve(J, [-v for v in f])
+        dx = lu_solve(J, f)  # minus the step -J^{-1} F (the solve's operations are odd in F)
         ndx = _norm(dx)
         if strict and ((prev is None and ndx > 0.25 * scale) or
                        (prev is not None and ndx > 0.5 * prev and ndx > _TOL_STEP * scale)):
             raise Failed("Newton corrector does not contract")
-        g = [a + b for a, b in zip(g, dx)]
+        g = [a - b for a, b in zip(g, dx)]
         f, J = _fj(c, g, th)
         if ndx <= _TOL_STEP * scale:
             if _norm(f) <= _ACCEPT * scale:
@@ -220,10 +220,12 @@ def polish(c, g, J, th, maxit=6, solve=None) -> tuple:
     refinement of `derivatives`).  The residual at the double root is evaluated alone (``f``),
     at every later iterate with the Jacobian (``fj``): one Newton step from a double root
     nearly always reaches the extended tolerance, so that the Jacobian comes with the final
-    residual; None when the double root needed no step.  Returns (root, Jacobian or None)."""
+    residual; None when the double root needed no step.  The tolerance is scaled by the double
+    root (the iterates differ from it by ~ its rounding).  Returns (root, Jacobian or None)."""
     ge = extended(g)
     prev = math.inf
     Je = None
+    scale = 1 + _norm(g)
     for its in range(maxit + 1):
         if its:
             f, Je = _fj(c, ge, th)
@@ -232,13 +234,12 @@ def polish(c, g, J, th, maxit=6, solve=None) -> tuple:
         r = _norm(f)
         if not math.isfinite(r) or r > prev / 4:
             raise Failed("extended-precision polish does not contract")
-        if r <= 8 * EXTENDED_EPS * (1 + _norm(ge)):
-            if _norm([float(a) - b for a, b in zip(ge, g)]) > 1e-6 * (1 + _norm(g)):
+        if r <= 8 * EXTENDED_EPS * scale:
+            if _norm([float(a) - b for a, b in zip(ge, g)]) > 1e-6 * scale:
                 raise Failed("the polish moved the root")
             return ge, Je
         solve = solve or solver(J)
-        dx = solve([-float(v) for v in f])
-        ge = [a + b for a, b in zip(ge, dx)]
+        ge = [a - b for a, b in zip(ge, solve(f))]  # the step -J^{-1} F (the solve's operations are odd in F)
         prev = r
     raise Failed("extended-precision polish did not converge")
 
