@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import types
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from operator import attrgetter
 
@@ -616,8 +616,8 @@ def _one(pt, coef):
     vld = _observables_one(ctx, gld, J, thld, pld, primal, Je=Jld, solve=solve)
     # the sensitivity to the double inputs (`rmt_dsm.scalar._refine`): derivatives without
     # refinement suffice for a difference of relative size _STEP_DOUBLE
-    gm, Jm, solve_m, itm = _moved_root(c, g, solve, thm)
-    vm = _observables_one(ctx, gm, Jm, thm, moved, primal, refine=0, solve=solve_m)
+    gm, Jm, itm = _moved_root(c, g, solve, thm)
+    vm = _observables_one(ctx, gm, Jm, thm, moved, primal, refine=0)
     values = [float(b) for b in vld]
     accuracy = []
     for a, b, w, r, v in zip(v64, vld, vm, _least_rounding(*values), values):
@@ -665,36 +665,20 @@ def _one_templates(ctx, pt, coef) -> list:
     return out
 
 
-#: `_moved_root` stops after one Newton step when it is at most this fraction of the chord step
-_MOVED_NEWTON = 1e-3
-
-
 def _moved_root(c, g, solve, th):
-    """The root at the moved inputs ``th`` for the finite difference of `_one`: one chord step
-    g_c = g - J^{-1} F(g; th) off the root ``g`` at the inputs (``solve``: its factored
-    Jacobian), then one Newton step g_m = g_c - J_c^{-1} F(g_c; th) with the Jacobian J_c at g_c.
-    Returns (g_m, J_c, its factored solve, iterations).
+    """The root at the moved inputs ``th`` (to the full tolerance, as `rmt_dsm.scalar._refine`):
+    Newton from one chord step g - J^{-1} F(g; th) off the root ``g`` at the inputs (``solve``:
+    its factored Jacobian; the step leaves an error ~ the square of the move).  Returns (root,
+    its Jacobian, iterations).
 
-    The inputs move by the relative `rmt_dsm.scalar._STEP_DOUBLE` = 1e-4: the chord step leaves
-    an error e ~ |g_c - g|^2 (about 1e-4 |g_c - g|), the Newton step one ~ e^2/|g_c - g|, far below
-    the rounding; J_c differs from the Jacobian at g_m by ~ e (relative).  The difference vm - v64 that
-    measures the sensitivity is first order in the move (~ |g_m - g|), so these leave it a relative error
-    ~ e/|g_m - g| <= `_MOVED_NEWTON` (with e ~ the Newton step): at most 0.1 % of the sensitivity
-    term of ``accuracy``, a term that only estimates the effect of the double inputs (the values
-    themselves come from the unmoved root).  A longer Newton step (a strongly curved solution), or a
-    failed one, gets Newton to the full tolerance instead (`rmt_dsm.engine.single.newton`, as
-    `rmt_dsm.scalar._refine` solves the moved system), with the Jacobian at its root."""
+    (Stopping after one Newton step and taking the Jacobian at the chord point, one evaluation
+    of (F, J) fewer, moved ``accuracy`` by up to 7 % within 1e-3 of the interpolation threshold:
+    the difference of `_one` cancels there, and the Jacobian at the root is kept.)"""
     try:
-        gc = [a - b for a, b in zip(g, solve(c.f(*g, *th)))]
-        f, J = single._fj(c, gc, th)
-        solve_c = single.solver(J)
-        dx = solve_c(f)  # minus the Newton step
-        if single._norm(dx) <= _MOVED_NEWTON * single._norm([a - b for a, b in zip(gc, g)]):
-            return [a - b for a, b in zip(gc, dx)], J, solve_c, 2
-        gm, _, J, its = single.newton(c, gc, th, maxit=20)
+        gm, _, J, its = single.newton(c, [a - b for a, b in zip(g, solve(c.f(*g, *th)))], th, maxit=20)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero at the chord step
         gm, _, J, its = single.newton(c, g, th, maxit=20)
-    return gm, J, single.solver(J), its + 1
+    return gm, J, its + 1
 
 
 @dataclass(frozen=True)
@@ -714,7 +698,8 @@ class _Context:
     i_pn: int      # the positions of psi_n and psi_p
     i_pp: int
     obs_at: tuple  # the positions in the parameter list of the observables' parameters (`_args`)
-    templates: dict  # the parameter templates of `_one` (`_one_templates`) by spectrum, schedule and m
+    #: the parameter templates of `_one` (`_one_templates`) by data spectrum, schedule and m
+    templates: dict = field(default_factory=dict, compare=False)
 
     def theta(self, base, k_lam, lam, s) -> list:
         """``base`` at the ridge ``lam`` (entry ``k_lam``: y in the primal, x in the dual chart) and homotopy s."""
@@ -742,7 +727,7 @@ def _context(sigma) -> _Context:
                        errors={chart: _at_floats(fn) for chart, fn in co.errors.items()})
         ctx = _CONTEXTS[id(system), id(co)] = _Context(
             fns.c, co, co64, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
-            fns.index("psi_n"), fns.index("psi_p"), tuple(names.index(s.name) for s in co.args[3:]), {})
+            fns.index("psi_n"), fns.index("psi_p"), tuple(names.index(s.name) for s in co.args[3:]))
     return ctx
 
 
@@ -853,9 +838,10 @@ def _keep_root(key, pt, th, g, J, solve=None):
 
 
 def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):
-    """`_observables` at one point (Python floats or EXTENDED scalars); ``Je``: the Jacobian at
-    (g, th) when known; ``refine``: steps of iterative refinement of the derivatives; ``solve``:
-    `rmt_dsm.engine.single.solver` of J when already factored."""
+    """`_observables` at one point (Python floats, with the observables of ``ctx.co64``, or
+    EXTENDED scalars); ``Je``: the Jacobian at (g, th) when known; ``refine``: steps of iterative
+    refinement of the derivatives; ``solve``: `rmt_dsm.engine.single.solver` of J when already
+    factored."""
     k_lam = ctx.i_y if primal else ctx.i_x
     dg = single.derivatives(ctx.c, g, J, th, (k_lam, ctx.i_eps), Je, refine, solve)
     chart = "primal" if primal else "dual"
@@ -903,12 +889,13 @@ def _batched_one(pt):
     if not batchable(pt) or pt.at_threshold:
         return None
     coef = _coefficients(pt)
-    return _results([pt], [coef], [_one_or_none(pt, coef)], _described(pt.sigma))[0]
+    return _results([pt], [coef], [_one_or_none(pt, coef)], _described(pt.sigma, pt.sigma.label))[0]
 
 
 @lru_cache(maxsize=_COEFFICIENTS_KEPT)
-def _described(sigma) -> str:
-    """``sigma.describe()``, kept for the data spectra of recent calls."""
+def _described(sigma, label) -> str:
+    """``sigma.describe()``, kept for the data spectra of recent calls (by spectrum and label: the
+    label, which a continuous spectrum's description shows, is not part of its equality)."""
     return sigma.describe()
 
 
