@@ -51,7 +51,7 @@ import math
 import types
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
@@ -697,7 +697,7 @@ class _Context:
     i_eps: int
     i_pn: int      # the positions of psi_n and psi_p
     i_pp: int
-    obs_at: tuple  # the positions in the parameter list of the observables' parameters (`_args`)
+    obs_of: object  # the observables' parameters (`_args`) from the parameter list (`operator.itemgetter`)
     #: the parameter templates of `_one` (`_one_templates`) by data spectrum, schedule and m
     templates: dict = field(default_factory=dict, compare=False)
 
@@ -723,11 +723,12 @@ def _context(sigma) -> _Context:
         if len(_CONTEXTS) >= _COEFFICIENTS_KEPT:
             _CONTEXTS.clear()
         names = tuple(p.name for p in fns.theta)
+        obs_at = tuple(names.index(s.name) for s in co.args[3:])
         co64 = replace(co, **{k: _at_floats(getattr(co, k)) for k in ("Q", "X1", "dQ_dg", "dQ_dtheta")},
                        errors={chart: _at_floats(fn) for chart, fn in co.errors.items()})
         ctx = _CONTEXTS[id(system), id(co)] = _Context(
             fns.c, co, co64, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
-            fns.index("psi_n"), fns.index("psi_p"), tuple(names.index(s.name) for s in co.args[3:]))
+            fns.index("psi_n"), fns.index("psi_p"), itemgetter(*obs_at))
     return ctx
 
 
@@ -845,7 +846,7 @@ def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):
     k_lam = ctx.i_y if primal else ctx.i_x
     dg = single.derivatives(ctx.c, g, J, th, (k_lam, ctx.i_eps), Je, refine, solve)
     chart = "primal" if primal else "dual"
-    return _error_values(ctx.co if type(g[0]) is EXTENDED else ctx.co64, [*g, *map(th.__getitem__, ctx.obs_at)],
+    return _error_values(ctx.co if type(g[0]) is EXTENDED else ctx.co64, [*g, *ctx.obs_of(th)],
                          {"x": None if primal else dg[k_lam], "y": dg[k_lam] if primal else None,
                           "epsilon": dg[ctx.i_eps]}, prm, chart)
 

@@ -19,6 +19,9 @@ from .grid import _ACCEPT, _EPS, _LOOSE, _TOL_RES, _TOL_STEP
 __all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives", "extended"]
 
 
+_INF, _NEG_INF = math.inf, -math.inf
+
+
 class Failed(ArithmeticError):
     """The point did not converge (or a Jacobian was singular) on this path."""
 
@@ -112,7 +115,7 @@ def lu3_solve(lu, b) -> list:
     x2 = v3 / v2
     x1 = (u3 - u2 * x2) / u1
     x0 = (p3 - p1 * x1 - p2 * x2) / p0
-    if not (-math.inf < x0 < math.inf and -math.inf < x1 < math.inf and -math.inf < x2 < math.inf):
+    if not (_NEG_INF < x0 < _INF and _NEG_INF < x1 < _INF and _NEG_INF < x2 < _INF):
         raise Failed("non-finite solve")
     return [x0, x1, x2]
 
