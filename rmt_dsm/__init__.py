@@ -9,7 +9,8 @@ def __getattr__(name):  # lazy: `import rmt_dsm` stays light for the simulator
     if name in ("errors", "learning_curve", "Errors", "ThresholdDivergence"):
         from . import api
 
-        return getattr(api, name)
+        globals()[name] = value = getattr(api, name)  # later look-ups find it without this call
+        return value
     if name == "PrecisionWarning":
         from .precision import PrecisionWarning
 

@@ -16,6 +16,7 @@ Derivation: derivations/dsm_learning_curves.md.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from .model import check_tau
 from .point import coefficients_of, point
@@ -120,20 +121,26 @@ def errors(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=No
     >>> mpmath.nstr(errors(1.0, 0.5, 1, t=0.3, lam=0.1, dps=20).test, 20)   # rounded to 20 digits
     '1.0716085307913145179'
     """
-    from .batch import is_array_call  # here, not at the top: `import rmt_dsm.api` stays free of numpy
-
-    if is_array_call(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, a=a, delta=delta):  # arrays: batched
+    batch = _batch()
+    if batch.is_array_call(psi_n=psi_n, psi_p=psi_p, m=m, t=t, lam=lam, a=a, delta=delta):  # arrays: batched
         return errors_array(psi_n, psi_p, m, t, lam, activation, a, delta, dps, tau, sigma)
     pt = point(psi_n, psi_p, m, t, lam, activation, a, delta, dps, sigma)
     tau = check_tau(tau)
     if not math.isinf(tau):
         with working_precision(pt.dps):
             return _training(pt, coefficients_of(pt), [tau])[0]
-    from .batch import batchable, errors_at_points
-
-    if batchable(pt):  # double precision: the batched path (falls back to the one below)
-        return errors_at_points([pt])[0]
+    if batch.batchable(pt):  # double precision: the batched path (falls back to the one below)
+        return batch.errors_at_points([pt])[0]
     return _with_quadrature_error(pt)[0]
+
+
+@lru_cache(maxsize=None)
+def _batch():
+    """`rmt_dsm.batch`, imported at the first call of `errors` (not at the top: ``import
+    rmt_dsm.api`` stays free of numpy), not at every call."""
+    from . import batch
+
+    return batch
 
 
 def errors_array(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=None, dps=None, tau=None,

@@ -51,16 +51,17 @@ from __future__ import annotations
 
 import math
 import types
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 import numpy as np
 
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
-from .engine import single
+from .engine import ConvergenceError, single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
 from .engine.grid import _apply, _inverse, _newton, _norm, _solve
+from .precision import WARN_RELATIVE
 from .result import ERROR_NAMES, Errors, _warn_precision
 from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
 
@@ -70,6 +71,8 @@ __all__ = ["errors_at_points", "ErrorsArray", "BATCH_RELATIVE", "points_for", "b
 BATCH_RELATIVE = 1e-13
 #: margin on the extended-precision rounding error estimated from the double-extended difference
 _MARGIN = 16
+#: ... the factor from that difference to the extended rounding error
+_EXTENDED_ROUNDING = _MARGIN * EXTENDED_EPS / _EPS
 #: batches of at most this many points are solved one by one on Python numbers (`_one`)
 _FEW_POINTS = 4
 #: a warm start (`_warm_root`) only from a root whose distance to the threshold is within this factor
@@ -99,9 +102,6 @@ _FEW_COLD = 32
 _FLOOR = 1e-14
 #: the first step of the ridge ladder divides lambda by this (`_first_rung`)
 _RUNG = 10.0
-#: the parameters of one point but its ratios and ridge (`_parameters`), by data spectrum,
-#: activation, schedule, m and precision
-_FIXED: dict = {}
 #: the inputs whose rounding `_moved` probes (`rmt_dsm.scalar._INPUTS`)
 _INPUT_NAMES = ("a", "delta", "mu1", "v2", "s2")
 _ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
@@ -185,8 +185,8 @@ def _error_values(co, args, dg, prm, charts):
     arrays = isinstance(charts, dict)
     grad = _gradient(co, args, arrays)
 
-    def total(j, d):
-        return 0 if d is None else grad[3 + j] + sum(grad[u] * d[u] for u in range(3))
+    def total(j, d):  # over the three unknowns g_u0, g_u1, g_v
+        return 0 if d is None else grad[3 + j] + (grad[0] * d[0] + grad[1] * d[1] + grad[2] * d[2])
 
     common = (co.X1(*args), total(0, dg["x"]), total(1, dg["y"]), total(2, dg["epsilon"]),
               floor(prm["atoms"], prm["a"], prm["delta"]), prm["delta"], prm["lam"], prm["mu1"], prm["s2"], prm["v2"])
@@ -224,6 +224,16 @@ def _rows(rows):
     return rows
 
 
+def _at_floats(fn):
+    """The generated (or lambdified) numpy function ``fn`` for Python floats: numpy's square root,
+    which returns a numpy scalar (slower in the arithmetic that follows), replaced by
+    `math.sqrt` (the same correctly rounded square root, a float)."""
+    if fn.__globals__.get("sqrt") is not np.sqrt:
+        return fn
+    return types.FunctionType(fn.__code__, {**fn.__globals__, "sqrt": math.sqrt}, fn.__name__, fn.__defaults__,
+                              fn.__closure__)
+
+
 def _args(fns, co, g, th):
     """The arguments of the compiled observables: the unknowns, then the parameters named in ``co.args``."""
     names = {s.name: i for i, s in enumerate(fns.theta)}
@@ -253,25 +263,12 @@ def _theta(fns, prm, lam, s, dtype):
     return [vals[p.name] for p in fns.theta]
 
 
-def _parameters(points, coefs, dtype, one=False):
-    """Per-point parameter arrays of the system in ``dtype`` (with ``one``, numbers: those of the
-    single point of ``points``); with EXTENDED the ratios, ridge, kappa and atoms are read as
-    decimals (as `rmt_dsm.scalar._refine` reads them at 30 digits), a, Delta and the coefficients
-    are the double inputs."""
+def _parameters(points, coefs, dtype):
+    """Per-point parameter arrays of the system in ``dtype``; with EXTENDED the ratios, ridge,
+    kappa and atoms are read as decimals (`_decimal`, as `rmt_dsm.scalar._refine` reads them at
+    30 digits), a, Delta and the coefficients are the double inputs."""
     ext = dtype is EXTENDED
-    num = (lambda v: EXTENDED(repr(float(v)))) if ext else float
-    if one:  # numbers: the parameters but the ratios and the ridge kept by schedule and m
-        (p,), (c,) = points, coefs
-        key = (p.sigma, *_SCHEDULE(p), p.m, ext)
-        fixed = _FIXED.get(key)
-        if fixed is None:
-            if len(_FIXED) >= _COEFFICIENTS_KEPT:
-                _FIXED.clear()
-            kappa = (EXTENDED(0) if p.m == math.inf else EXTENDED(1) / EXTENDED(p.m)) if ext else float(p.kappa)
-            fixed = _FIXED[key] = _fixed_parameters(p.sigma, kappa, dtype(p.a), dtype(p.delta),
-                                                    *(dtype(getattr(c, k)) for k in ("mu1", "v2", "s2")), num)
-        return {**fixed, "system": {**fixed["system"], "psi_n": num(p.psi_n), "psi_p": num(p.psi_p)},
-                "lam": num(p.lam), "primal": p.chart == "primal"}
+    num = _decimal if ext else float
     col = lambda f, items=points: np.fromiter(map(f, items), dtype=float, count=len(items)).astype(dtype)  # noqa: E731
     doubles = lambda f: np.fromiter(map(f, points), dtype=float, count=len(points))  # noqa: E731
     dec = (lambda f: _decimals(doubles(f))) if ext else col
@@ -291,11 +288,16 @@ def _parameters(points, coefs, dtype, one=False):
     return out
 
 
+def _decimal(v):
+    """The number ``v`` read as the decimal it prints as, in EXTENDED (0.1 is 1/10 to 19 digits)."""
+    return EXTENDED(repr(float(v)))
+
+
 def _decimals(values) -> np.ndarray:
-    """The doubles ``values`` (an array) read as the decimals they print as (``repr``), in
-    EXTENDED: each distinct value converted once (along a curve all but one parameter are equal)."""
+    """`_decimal` of the doubles ``values`` (an array): each distinct value converted once (along a
+    curve all but one parameter are equal)."""
     if (values == values[0]).all():
-        return np.full(len(values), EXTENDED(repr(float(values[0]))), dtype=EXTENDED)
+        return np.full(len(values), _decimal(values[0]), dtype=EXTENDED)
     distinct, where = np.unique(values, return_inverse=True)
     return np.array([repr(v) for v in distinct.tolist()]).astype(EXTENDED)[where.reshape(-1)]
 
@@ -730,7 +732,7 @@ def _batch(points, coefs):
         vm, ok = _observables(fns, sigma, gm, Jm, thm, moved, p64["primal"], ok, refine=0)
         values = vld.astype(float)
         mag = np.abs(values)
-        rounding = np.maximum(_MARGIN * EXTENDED_EPS / _EPS * np.abs((v64 - vld).astype(float)),
+        rounding = np.maximum(_EXTENDED_ROUNDING * np.abs((v64 - vld).astype(float)),
                               np.stack(_least_rounding(*values.T), axis=1))
         sens = np.abs(vm - v64) / _STEP_DOUBLE * _INPUT_REL
         accuracy = np.where(mag > 0, (rounding + sens + _EPS * mag) / np.where(mag > 0, mag, 1), 0.0)
@@ -771,46 +773,79 @@ def _one(pt, coef):
     ctx = _context(pt.sigma)
     c, primal = ctx.c, pt.chart == "primal"
     k_lam = ctx.i_y if primal else ctx.i_x
-    p64 = _parameters([pt], [coef], float, one=True)
-    lam = p64["lam"]
-    b64 = ctx.base(p64, primal)
+    (th64, p64), (thld, pld), (thm, moved) = _one_parameters(ctx, pt, coef, k_lam)
+    lam = th64[k_lam]
     key = (id(c), pt.sigma, *_SCHEDULE(pt), pt.m, primal, lam == 0)
-    th64 = ctx.theta(b64, k_lam, lam, 1.0)
     found = _warm_root(c, key, pt, th64)
     if found is None or not _branch_ok(found[0], th64[ctx.i_x], th64[ctx.i_y]):
-        found = _cold_root(c, ctx, pt, b64, k_lam, lam)
+        found = _cold_root(c, ctx, pt, th64, k_lam, lam)
         if not _branch_ok(found[0], th64[ctx.i_x], th64[ctx.i_y]):
             raise single.Failed("not the physical branch")
     g, f, J, its = found
     solve = single.solver(J)  # J factored once: derivatives, polish, extended derivatives
     v64 = _observables_one(ctx, g, J, th64, p64, primal, Je=J, solve=solve)
-    pld = _parameters([pt], [coef], EXTENDED, one=True)
-    thld = ctx.theta(ctx.base(pld, primal), k_lam, pld["lam"], EXTENDED(1))
-    vld = _observables_one(ctx, single.polish(c, g, J, thld, solve=solve), J, thld, pld, primal, solve=solve)
+    gld, Jld = single.polish(c, g, J, thld, solve=solve)
+    vld = _observables_one(ctx, gld, J, thld, pld, primal, Je=Jld, solve=solve)
     # the sensitivity to the double inputs (`rmt_dsm.scalar._refine`): derivatives without
     # refinement suffice for a difference of relative size _STEP_DOUBLE
-    moved = _moved(p64, _STEP_DOUBLE)
-    thm = ctx.theta(ctx.base(moved, primal), k_lam, lam, 1.0)
     gm, Jm, itm = _moved_root(c, g, solve, thm)
-    vm = _observables_one(ctx, gm, Jm, thm, moved, primal, Je=Jm, refine=0)
-    values, accuracy = [], []
-    least = _least_rounding(*(float(b) for b in vld))
-    for a, b, w, r in zip(v64, vld, vm, least):
-        v = float(b)
-        rounding = max(_MARGIN * EXTENDED_EPS / _EPS * abs(float(a - b)), r)
+    vm = _observables_one(ctx, gm, Jm, thm, moved, primal, refine=0)
+    values = [float(b) for b in vld]
+    accuracy = []
+    for a, b, w, r, v in zip(v64, vld, vm, _least_rounding(*values), values):
+        rounding = max(_EXTENDED_ROUNDING * abs(float(a - b)), r)
         if not math.isfinite(v) or rounding > BATCH_RELATIVE * abs(v):
             raise single.Failed("not certified")
-        values.append(v)
         accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
-    _keep_root(key, pt, th64, g, J)
-    return values, accuracy, float(max(abs(v) for v in f)), its + itm
+    _keep_root(key, pt, th64, g, J, solve)
+    return values, accuracy, single._norm(f), its + itm
+
+
+def _one_parameters(ctx, pt, coef, k_lam) -> list:
+    """The parameter lists of `_one` at the point, each with the parameters of `_error_values`:
+    in double; in EXTENDED (ratios and ridge read as decimals, `_parameters`); in double at the
+    inputs moved by `rmt_dsm.scalar._STEP_DOUBLE` (`_moved`).  Each is a copy of a template of
+    the point's data spectrum, schedule and m (`_one_templates`, kept by the context) with the
+    ratios and the ridge (entry ``k_lam``) set."""
+    key = (pt.sigma, *_SCHEDULE(pt), pt.m)
+    templates = ctx.templates.get(key)
+    if templates is None:
+        if len(ctx.templates) >= _COEFFICIENTS_KEPT:
+            ctx.templates.clear()
+        templates = ctx.templates[key] = _one_templates(ctx, pt, coef)
+    out = []
+    for (base, prm), num in zip(templates, (float, _decimal, float)):
+        th = base.copy()
+        th[ctx.i_pn], th[ctx.i_pp], th[k_lam] = num(pt.psi_n), num(pt.psi_p), num(pt.lam)
+        out.append((th, {**prm, "lam": th[k_lam]}))
+    return out
+
+
+def _one_templates(ctx, pt, coef) -> list:
+    """[(parameter list, parameters of `_error_values` but lambda)] in double, in EXTENDED and in
+    double at the moved inputs, at s = 1 and epsilon = 0, with x = y = -1 and the ratios 0 (set by
+    `_one_parameters`); a, Delta and the coefficients are the double inputs, kappa and the
+    atoms are read as decimals in EXTENDED (as `_parameters`)."""
+    inputs = [getattr(coef, k) for k in ("mu1", "v2", "s2")]
+    p64 = _fixed_parameters(pt.sigma, float(pt.kappa), float(pt.a), float(pt.delta), *map(float, inputs), float)
+    kappa = EXTENDED(0) if pt.m == math.inf else EXTENDED(1) / EXTENDED(pt.m)  # 1/m divided out in EXTENDED
+    pld = _fixed_parameters(pt.sigma, kappa, EXTENDED(pt.a), EXTENDED(pt.delta), *map(EXTENDED, inputs), _decimal)
+    out = []
+    for prm, s in ((p64, 1.0), (pld, EXTENDED(1)), (_moved(p64, _STEP_DOUBLE), 1.0)):
+        vals = {**prm["system"], "psi_n": 0.0, "psi_p": 0.0, "epsilon": 0.0, "s_h": s, "x": -1.0, "y": -1.0}
+        out.append(([vals[n] for n in ctx.names], {k: prm[k] for k in ("atoms", *_INPUT_NAMES)}))
+    return out
 
 
 def _moved_root(c, g, solve, th):
     """The root at the moved inputs ``th`` (to the full tolerance, as `rmt_dsm.scalar._refine`):
     Newton from one chord step g - J^{-1} F(g; th) off the root ``g`` at the inputs (``solve``:
     its factored Jacobian; the step leaves an error ~ the square of the move).  Returns (root,
-    its Jacobian, iterations)."""
+    its Jacobian, iterations).
+
+    (Stopping after one Newton step and taking the Jacobian at the chord point, one evaluation
+    of (F, J) fewer, moved ``accuracy`` by up to 7 % within 1e-3 of the interpolation threshold:
+    the difference of `_one` cancels there, and the Jacobian at the root is kept.)"""
     try:
         gm, _, J, its = single.newton(c, [a - b for a, b in zip(g, solve(c.f(*g, *th)))], th, maxit=20)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero at the chord step
@@ -825,19 +860,18 @@ class _Context:
 
     c: object      # `rmt_dsm.engine.backends.Compiled` (numpy)
     co: object     # `rmt_dsm.dsm.numeric.CompiledObservables` (numpy)
+    co64: object   # ... the same at Python floats (`_at_floats`)
     fns: object    # `rmt_dsm.engine.batch.BatchFunctions`
     names: tuple   # the extended parameter list's names
     i_x: int
     i_y: int
     i_s: int
     i_eps: int
-    obs_at: tuple  # the positions in the parameter list of the observables' parameters (`_args`)
-
-    def base(self, prm, primal) -> list:
-        """The parameter list of ``prm`` in the point's chart (x = -1 or y = -1; the other and s
-        set by `theta`)."""
-        vals = {**prm["system"], "epsilon": 0.0, "s_h": 0.0, "x": -1.0, "y": -1.0}
-        return [vals[n] for n in self.names]
+    i_pn: int      # the positions of psi_n and psi_p
+    i_pp: int
+    obs_of: object  # the observables' parameters (`_args`) from the parameter list (`operator.itemgetter`)
+    #: the parameter templates of `_one` (`_one_templates`) by data spectrum, schedule and m
+    templates: dict = field(default_factory=dict, compare=False)
 
     def theta(self, base, k_lam, lam, s) -> list:
         """``base`` at the ridge ``lam`` (entry ``k_lam``: y in the primal, x in the dual chart) and homotopy s."""
@@ -861,9 +895,12 @@ def _context(sigma) -> _Context:
         if len(_CONTEXTS) >= _COEFFICIENTS_KEPT:
             _CONTEXTS.clear()
         names = tuple(p.name for p in fns.theta)
+        obs_at = tuple(names.index(s.name) for s in co.args[3:])
+        co64 = replace(co, **{k: _at_floats(getattr(co, k)) for k in ("Q", "X1", "dQ_dg", "dQ_dtheta")},
+                       errors={chart: _at_floats(fn) for chart, fn in co.errors.items()})
         ctx = _CONTEXTS[id(system), id(co)] = _Context(
-            fns.c, co, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
-            tuple(names.index(s.name) for s in co.args[3:]))
+            fns.c, co, co64, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
+            fns.index("psi_n"), fns.index("psi_p"), itemgetter(*obs_at))
     return ctx
 
 
@@ -917,40 +954,52 @@ def _warm_root(c, key, pt, th):
         return None
     dist = _distance(pt)
     best, near = None, _WARM_STEP
-    for psi_n, psi_p, lam, d, th0, g0, J0 in kept:
-        if not _comparable(d, dist):
-            continue
-        step = max(abs(pt.psi_n / psi_n - 1), abs(pt.psi_p / psi_p - 1), abs(pt.lam / lam - 1) if lam else 0.0)
-        if step <= near:
-            best, near = (th0, g0, J0), step
+    psi_n, psi_p, lam = pt.psi_n, pt.psi_p, pt.lam
+    for root in kept:  # the largest relative change of psi_n, psi_p, lambda, and `_comparable`, written out
+        rn, rp, rl, d = root[0], root[1], root[2], root[3]
+        step = abs(psi_n / rn - 1)
+        s = abs(psi_p / rp - 1)
+        if s > step:
+            step = s
+        if rl:
+            s = abs(lam / rl - 1)
+            if s > step:
+                step = s
+        if step <= near and d / dist <= _DIST_RATIO and dist / d <= _DIST_RATIO:
+            best, near = root, step
     if best is None:
         return None
-    return _segment_step(c, *best, th)
+    th0, g0, J0, solve0 = best[4:]
+    return _segment_step(c, th0, g0, J0, th, solve0)
 
 
-def _segment_step(c, th0, g0, J0, th):
-    """The root at the parameters ``th`` by continuation from the root ``g0`` (Jacobian ``J0``)
-    at ``th0`` along the straight segment between them (`rmt_dsm.engine.single.track`: one
-    predictor-corrector step, halved at most 3 times).  Returns (g, F, J, iterations), or None
-    when the step fails."""
+def _segment_step(c, th0, g0, J0, th, solve0=None):
+    """The root at the parameters ``th`` by continuation from the root ``g0`` (Jacobian ``J0``,
+    ``solve0``: its `rmt_dsm.engine.single.solver` when already factored) at ``th0`` along the
+    straight segment between them (`rmt_dsm.engine.single.track`: one predictor-corrector step,
+    halved at most 3 times).  Returns (g, F, J, iterations), or None when the step fails."""
     moving = {k: b - a for k, (a, b) in enumerate(zip(th0, th)) if a != b}  # d theta / dt
 
     def path(t):
         if t >= 1:
             return th, moving
+        if t == 0:
+            return th0, moving
         out = th0.copy()
         for k, d in moving.items():
             out[k] = th0[k] + t * d
         return out, moving
 
     try:
-        return single.track(c, g0, path, 1.0, hmin=1 / 8, J=J0)
+        return single.track(c, g0, path, 1.0, hmin=1 / 8, J=J0, solve=solve0)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way
         return None
 
 
-def _keep_root(key, pt, th, g, J):
-    """Keep the certified root ``g`` (Jacobian ``J``) at the parameters ``th`` of the point for `_warm_root`."""
+def _keep_root(key, pt, th, g, J, solve=None):
+    """Keep the certified root ``g`` (Jacobian ``J``, factored in ``solve``: the
+    `rmt_dsm.engine.single.solver` of J, or None) at the parameters ``th`` of the point for
+    `_warm_root`."""
     kept = _WARM.get(key)
     if kept is None:
         if len(_WARM) >= _WARM_KEYS:
@@ -958,17 +1007,18 @@ def _keep_root(key, pt, th, g, J):
         kept = _WARM[key] = []
     elif len(kept) >= _WARM_ROOTS:
         del kept[0]
-    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), th, g, J))
+    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), th, g, J, solve))
 
 
 def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):
-    """`_observables` at one point (Python floats or EXTENDED scalars); ``Je``: the Jacobian at
-    (g, th) when known; ``refine``: steps of iterative refinement of the derivatives; ``solve``:
-    `rmt_dsm.engine.single.solver` of J when already factored."""
+    """`_observables` at one point (Python floats, with the observables of ``ctx.co64``, or
+    EXTENDED scalars); ``Je``: the Jacobian at (g, th) when known; ``refine``: steps of iterative
+    refinement of the derivatives; ``solve``: `rmt_dsm.engine.single.solver` of J when already
+    factored."""
     k_lam = ctx.i_y if primal else ctx.i_x
     dg = single.derivatives(ctx.c, g, J, th, (k_lam, ctx.i_eps), Je, refine, solve)
     chart = "primal" if primal else "dual"
-    return _error_values(ctx.co, [*g, *map(th.__getitem__, ctx.obs_at)],
+    return _error_values(ctx.co if type(g[0]) is EXTENDED else ctx.co64, [*g, *ctx.obs_of(th)],
                          {"x": None if primal else dg[k_lam], "y": dg[k_lam] if primal else None,
                           "epsilon": dg[ctx.i_eps]}, prm, chart)
 
@@ -1013,7 +1063,14 @@ def _batched_one(pt):
     if not batchable(pt) or pt.at_threshold:
         return None
     coef = _coefficients(pt)
-    return _results([pt], [coef], [_one_or_none(pt, coef)], pt.sigma.describe())[0]
+    return _results([pt], [coef], [_one_or_none(pt, coef)], _described(pt.sigma, pt.sigma.label))[0]
+
+
+@lru_cache(maxsize=_COEFFICIENTS_KEPT)
+def _described(sigma, label) -> str:
+    """``sigma.describe()``, kept for the data spectra of recent calls (by spectrum and label: the
+    label, which a continuous spectrum's description shows, is not part of its equality)."""
+    return sigma.describe()
 
 
 def _coefficients(pt):
@@ -1043,8 +1100,6 @@ def _results(pts, coefs, rows, described) -> list:
     """The `rmt_dsm.result.Errors` of batched points (PrecisionWarning as from `rmt_dsm.errors`)
     from their ``rows`` (values, accuracy, residual, iterations), None where a row is None;
     ``described``: the points' ``sigma.describe()``."""
-    from .precision import WARN_RELATIVE
-
     out = []
     for pt, coef, row in zip(pts, coefs, rows):
         if row is None:
@@ -1090,8 +1145,6 @@ def errors_at_points(points, keep_failures=False) -> list:
     >>> [r.chart for r in res], res[0].train < res[0].test
     (['primal', 'dual'], True)
     """
-    from .engine import ConvergenceError
-
     points = list(points)
     out = _batched(points)
     # a continuous spectrum: the same points at twice the quadrature order, batched too [S§6]
@@ -1156,4 +1209,7 @@ class ErrorsArray:
 
 def is_array_call(**kw) -> bool:
     """True when one of the numeric parameters of `rmt_dsm.errors` is a sequence or an array."""
-    return any(isinstance(kw.get(k), (list, tuple, np.ndarray)) for k in _ARRAY_PARAMS)
+    for k in _ARRAY_PARAMS:
+        if isinstance(kw.get(k), (list, tuple, np.ndarray)):
+            return True
+    return False

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -162,8 +163,9 @@ def atoms(pairs, label: str = "atoms") -> DataSpectrum:
     return DataSpectrum(tuple(ws), tuple(ls), label=label)
 
 
+@lru_cache(maxsize=None)
 def isotropic() -> DataSpectrum:
-    """Sigma = I: one atom (1, 1)."""
+    """Sigma = I: one atom (1, 1) (one immutable object, built once)."""
     return DataSpectrum((1,), (1,), label="identity")
 
 

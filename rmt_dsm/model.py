@@ -29,6 +29,10 @@ def _require_number(name: str, x):
     ...
     ValueError: psi_n must be a real number, got '2' (a str)
     """
+    if type(x) is float:  # the common case, without the abstract-class checks below
+        if x != x:
+            raise ValueError(f"{name} must be a real number, got {x!r}")
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         shown = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
         raise ValueError(f"{name} must be a real number, got {shown} (a {type(x).__name__})")
@@ -133,6 +137,8 @@ def check_m(m):
     ...
     ValueError: m must be an integer >= 1 or inf, got 0
     """
+    if type(m) is int and m >= 1:  # the common case
+        return m
     if isinstance(m, float) and math.isinf(m) and m > 0:
         return math.inf
     if isinstance(m, bool):

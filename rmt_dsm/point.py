@@ -10,7 +10,8 @@ field, one more check in `point`, and one more entry in `Point.public`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
+from functools import lru_cache
 
 import mpmath
 
@@ -180,27 +181,35 @@ def point(psi_n, psi_p, m, t=None, lam=0.0, activation="tanh", a=None, delta=Non
     ...
     ValueError: psi_p must be a finite positive ratio, got -2.0
     """
-    from .data_spectrum import as_spectrum
-
+    as_spectrum, check_gaussian_moments = _checks()
     sigma = as_spectrum(sigma)  # ValueError naming 'sigma'
     psi_n = check_ratio("psi_n", psi_n)
     psi_p = check_ratio("psi_p", psi_p)
     m = check_m(m)
     lam = check_lam(lam)
     dps = check_dps(dps)
-    from .activations import check_gaussian_moments
-
     sch = schedule(t=t, a=a, delta=delta)  # validation (ValueError naming the argument)
     check_gaussian_moments(activation, float(sch.a) ** 2 + float(sch.delta))  # ValueError naming 'activation'
     if dps is not None:
         with working_precision(dps):
             sch = schedule(t=_exact(t), a=_exact(a), delta=_exact(delta))
             psi_n, psi_p, lam = _exact(psi_n), _exact(psi_p), _exact(lam)
+        a, delta = sch.a, sch.delta
     else:
-        psi_n, psi_p, lam = float(psi_n), float(psi_p), float(lam)
-        sch = replace(sch, a=float(sch.a), delta=float(sch.delta))
-    return Point(psi_n=psi_n, psi_p=psi_p, m=m, t=sch.t, lam=lam, a=sch.a, delta=sch.delta, activation=activation,
+        psi_n, psi_p, lam, a, delta = float(psi_n), float(psi_p), float(lam), float(sch.a), float(sch.delta)
+    return Point(psi_n=psi_n, psi_p=psi_p, m=m, t=sch.t, lam=lam, a=a, delta=delta, activation=activation,
                  dps=dps, sigma=sigma)
+
+
+@lru_cache(maxsize=None)
+def _checks() -> tuple:
+    """(`rmt_dsm.data_spectrum.as_spectrum`, `rmt_dsm.activations.check_gaussian_moments`), imported
+    at the first call of `point` (they need numpy, which ``import rmt_dsm.api`` does not load), not
+    at every call."""
+    from .activations import check_gaussian_moments
+    from .data_spectrum import as_spectrum
+
+    return as_spectrum, check_gaussian_moments
 
 
 def coefficients_of(pt: Point):

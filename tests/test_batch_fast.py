@@ -11,7 +11,10 @@ A call of `rmt_dsm.errors` starts its continuation from the nearest root kept by
 * warm == cold (the same points with the kept roots forgotten);
 * values at the end of a warm chain against mpmath at 30 digits, within the reported accuracy;
 * a warm step that fails, or lands off the physical branch, falls back to the cold path;
-* the kept roots are bounded.
+* the kept roots are bounded;
+* pieces of the fast path against a second evaluation: the extended Jacobian the polish hands
+  on is that of a fresh evaluation at its root, the observables at Python floats (math.sqrt)
+  equal numpy's, and the widening of floats to ``longdouble`` is exact.
 """
 import math
 import warnings
@@ -152,8 +155,8 @@ def test_a_failed_warm_step_falls_back_to_the_cold_path(monkeypatch):
     ref = _quiet(_with_quadrature_error, point(**kw))[0]
     _quiet(rmt_dsm.errors, **{**kw, "psi_p": 0.699})  # keeps a root within a step of the point
     (key, kept), = batch._WARM.items()
-    *head, J = kept[0]
-    kept[0] = (*head, [[0.0] * 3] * 3)  # a singular Jacobian: the continuation step fails
+    *head, J, solve = kept[0]
+    kept[0] = (*head, [[0.0] * 3] * 3, None)  # a singular Jacobian (not factored): the continuation step fails
     cold = _counting_cold(monkeypatch)
     res = _quiet(rmt_dsm.errors, **kw)
     assert cold == [1]
@@ -206,3 +209,48 @@ def test_the_probed_inputs_are_those_of_the_scalar_path():
     from rmt_dsm.scalar import _INPUTS
 
     assert set(batch._INPUT_NAMES) == _INPUTS
+
+
+def test_polish_returns_the_extended_jacobian_at_its_root():
+    """`rmt_dsm.engine.single.polish` hands the extended Jacobian of its last residual to the
+    refinement of the extended derivatives: it is that of a fresh extended evaluation at the
+    returned root, where the extended residual is below the polish tolerance."""
+    from rmt_dsm.engine import single
+    from rmt_dsm.engine.batch import EXTENDED, EXTENDED_EPS
+
+    kw = dict(psi_n=1.0, psi_p=0.7, m=2, t=0.3, lam=0.01)
+    _quiet(rmt_dsm.errors, **kw)
+    (_, kept), = batch._WARM.items()
+    th64, g, J = kept[-1][4:7]
+    pt = point(**kw)
+    ctx = batch._context(pt.sigma)
+    _, (thld, _), _ = batch._one_parameters(ctx, pt, batch._coefficients(pt), ctx.i_y)
+    ge, Je = single.polish(ctx.c, g, J, thld)
+    assert all(type(v) is EXTENDED for v in ge)
+    f, J_fresh = ctx.c.fj(*ge, *thld)
+    assert Je == J_fresh
+    assert max(abs(v) for v in f) <= 8 * EXTENDED_EPS * (1 + max(map(abs, g)))
+
+
+def test_float_observables_are_numpys_bit_for_bit():
+    """The observables evaluated at Python floats with `math.sqrt` (`rmt_dsm.batch._at_floats`)
+    against the generated numpy functions (numpy's square root): the same numbers."""
+    rng = np.random.default_rng(3)
+    for sigma in (None, STRUCTURED):
+        ctx = batch._context(point(1.0, 0.5, 1, t=0.2, sigma=sigma).sigma)
+        for _ in range(20):
+            args = [float(v) for v in rng.uniform(0.1, 2.0, len(ctx.co.args))]
+            for name in ("Q", "X1"):
+                assert getattr(ctx.co64, name)(*args) == float(getattr(ctx.co, name)(*args))
+            errors_args = [float(v) for v in rng.uniform(0.1, 2.0, len(ctx.co.error_args))]
+            for chart in ("primal", "dual"):
+                assert ctx.co64.errors[chart](*errors_args) == [float(v) for v in ctx.co.errors[chart](*errors_args)]
+
+
+def test_extended_widening_is_exact():
+    from rmt_dsm.engine.batch import EXTENDED
+    from rmt_dsm.engine.single import extended
+
+    values = [0.1, -3.5e-300, 1e300, 5e-324, 1.0 / 3]
+    assert extended(values) == [EXTENDED(v) for v in values]
+    assert all(type(v) is EXTENDED for v in extended(values))

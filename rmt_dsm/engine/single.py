@@ -16,7 +16,11 @@ from operator import mul
 from .batch import EXTENDED, EXTENDED_EPS
 from .grid import _ACCEPT, _EPS, _LOOSE, _TOL_RES, _TOL_STEP
 
-__all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives", "derivative_along"]
+__all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivatives", "derivative_along",
+           "extended"]
+
+
+_INF, _NEG_INF = math.inf, -math.inf
 
 
 class Failed(ArithmeticError):
@@ -112,7 +116,7 @@ def lu3_solve(lu, b) -> list:
     x2 = v3 / v2
     x1 = (u3 - u2 * x2) / u1
     x0 = (p3 - p1 * x1 - p2 * x2) / p0
-    if not (-math.inf < x0 < math.inf and -math.inf < x1 < math.inf and -math.inf < x2 < math.inf):
+    if not (_NEG_INF < x0 < _INF and _NEG_INF < x1 < _INF and _NEG_INF < x2 < _INF):
         raise Failed("non-finite solve")
     return [x0, x1, x2]
 
@@ -122,6 +126,7 @@ def _norm(v) -> float:
 
 
 def _fj(c, g, th):
+    """F and J (rows) at (g, th); raises `Failed` at a division by zero or a non-finite residual."""
     try:
         f, J = c.fj(*g, *th)
     except (ZeroDivisionError, OverflowError) as exc:
@@ -129,6 +134,15 @@ def _fj(c, g, th):
     if not -math.inf < float(sum(map(abs, f))) < math.inf:
         raise Failed("non-finite residual")
     return f, J
+
+
+def extended(v) -> list:
+    """The floats ``v`` as EXTENDED scalars (exactly: ``EXTENDED(0) + v`` widens v and adds 0,
+    a fraction of the cost of the constructor ``EXTENDED(v)``)."""
+    return [_ZERO + x for x in v]
+
+
+_ZERO = EXTENDED(0)
 
 
 def newton(c, g, th, loose=False, maxit=8, strict=True):
@@ -143,12 +157,12 @@ def newton(c, g, th, loose=False, maxit=8, strict=True):
             return g, f, J, its
         if its == maxit:
             break
-        dx = lu_solve(J, [-v for v in f])
+        dx = lu_solve(J, f)  # minus the step -J^{-1} F (the solve's operations are odd in F)
         ndx = _norm(dx)
         if strict and ((prev is None and ndx > 0.25 * scale) or
                        (prev is not None and ndx > 0.5 * prev and ndx > _TOL_STEP * scale)):
             raise Failed("Newton corrector does not contract")
-        g = [a + b for a, b in zip(g, dx)]
+        g = [a - b for a, b in zip(g, dx)]
         f, J = _fj(c, g, th)
         if ndx <= _TOL_STEP * scale:
             if _norm(f) <= _ACCEPT * scale:
@@ -158,17 +172,19 @@ def newton(c, g, th, loose=False, maxit=8, strict=True):
     raise Failed("Newton did not converge")
 
 
-def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False, J=None, hmax=math.inf,
-          record=None):
+def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False, J=None, solve=None,
+          hmax=math.inf, record=None):
     """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
     With ``J``, ``g`` is the end of a previous `track` at the same parameters ``path(0)`` (a root
-    to at least the loose tolerance) and ``J`` its Jacobian there: the first corrector, which would
-    take no step, is skipped.  Steps are at most ``hmax`` long; with a list ``record``, the start
-    and every accepted step append [t, g, J, dg/dt] to it (dg/dt: the tangent along ``path(t)``,
-    None where no step started from there).  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
+    to at least the loose tolerance) and ``J`` its Jacobian there (``solve``: ``solver(J)`` when
+    already factored, for the first tangent): the first corrector, which would take no step, is
+    skipped.  Steps are at most ``hmax`` long; with a list ``record``, the start and every
+    accepted step append [t, g, J, dg/dt] to it (dg/dt: the tangent along ``path(t)``, None where
+    no step started from there).  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
     its_total, f = 0, None
     if J is None:
         g, f, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
+        solve = None
     if record is not None:
         record.append([0.0, g, J, None])
     t, h = 0.0, float(h0)
@@ -179,7 +195,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
             return g, f, J, its_total
         if tan is None:
             th, dth = path(t)
-            tan = derivative_along(c, g, J, th, {k % len(th): d for k, d in dth.items()})
+            tan = derivative_along(c, g, J, th, {k % len(th): d for k, d in dth.items()}, solve)
             if record is not None:
                 record[-1][3] = tan
         tn = min(t + h, 1.0)
@@ -199,7 +215,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
                 raise Failed(f"continuation stalled at t = {t:.6g}") from None
             continue
         its_total += its
-        g, f, J, t, tan = gn, fn, Jn, tn, None
+        g, f, J, t, tan, solve = gn, fn, Jn, tn, None, None
         if record is not None:
             record.append([t, g, J, None])
         h = min(2 * h if its <= 2 and grow else (h / 2 if its >= 5 else h), hmax)
@@ -207,23 +223,32 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     raise Failed("too many continuation steps")
 
 
-def polish(c, g, J, th, maxit=6, solve=None) -> list:
+def polish(c, g, J, th, maxit=6, solve=None) -> tuple:
     """`rmt_dsm.engine.batch.polish` for one point: the root in EXTENDED scalars (``solve``:
-    ``solver(J)`` when already factored)."""
-    ge = [EXTENDED(v) for v in g]
+    ``solver(J)`` when already factored), and the EXTENDED Jacobian there (for the iterative
+    refinement of `derivatives`).  The residual at the double root is evaluated alone (``f``),
+    at every later iterate with the Jacobian (``fj``): one Newton step from a double root
+    nearly always reaches the extended tolerance, so that the Jacobian comes with the final
+    residual; None when the double root needed no step.  The tolerance is scaled by the double
+    root (the iterates differ from it by ~ its rounding).  Returns (root, Jacobian or None)."""
+    ge = extended(g)
     prev = math.inf
-    for _ in range(maxit + 1):
-        f = c.f(*ge, *th)
+    Je = None
+    scale = 1 + _norm(g)
+    for its in range(maxit + 1):
+        if its:
+            f, Je = _fj(c, ge, th)
+        else:
+            f = c.f(*ge, *th)
         r = _norm(f)
         if not math.isfinite(r) or r > prev / 4:
             raise Failed("extended-precision polish does not contract")
-        if r <= 8 * EXTENDED_EPS * (1 + _norm(ge)):
-            if _norm([float(a) - b for a, b in zip(ge, g)]) > 1e-6 * (1 + _norm(g)):
+        if r <= 8 * EXTENDED_EPS * scale:
+            if _norm([float(a) - b for a, b in zip(ge, g)]) > 1e-6 * scale:
                 raise Failed("the polish moved the root")
-            return ge
+            return ge, Je
         solve = solve or solver(J)
-        dx = solve([-float(v) for v in f])
-        ge = [a + EXTENDED(b) for a, b in zip(ge, dx)]
+        ge = [a - b for a, b in zip(ge, solve(f))]  # the step -J^{-1} F (the solve's operations are odd in F)
         prev = r
     raise Failed("extended-precision polish did not converge")
 
@@ -237,16 +262,18 @@ def derivatives(c, g, J, th, ks, Je=None, refine=2, solve=None) -> dict:
     and the first correction is that error), is below the rounding of the type of ``g``."""
     if Je is None and refine:
         _, Je = _fj(c, g, th)
-    one = type(g[0])
-    tol = 4 * (EXTENDED_EPS if one is EXTENDED else _EPS)
+    ext = type(g[0]) is EXTENDED
+    tol = 4 * (EXTENDED_EPS if ext else _EPS)
     solve = solve or solver(J)
+    if len(g) == 3:  # the DSM system: the same operations, written out
+        return {k: _refined3(solve, c.ft_column(k)(*g, *th), Je, refine, tol, ext) for k in ks}
     out = {}
     for k in ks:
         b = [-v for v in c.ft_column(k)(*g, *th)]
-        x = [one(v) for v in solve(b)]
+        x = extended(solve(b)) if ext else solve(b)
         for _ in range(refine):
             d = solve(_residual(b, Je, x))
-            x = [xi + one(di) for xi, di in zip(x, d)]
+            x = [xi + di for xi, di in zip(x, d)]  # a float correction widened exactly to the type of x
             nd, nx = _norm(d), _norm(x)
             if nd * nd <= tol * nx * nx:
                 break
@@ -254,14 +281,35 @@ def derivatives(c, g, J, th, ks, Je=None, refine=2, solve=None) -> dict:
     return out
 
 
-def derivative_along(c, g, J, th, direction) -> list:
-    """dg/du = -J^{-1} sum_k F_theta_k dtheta_k/du at the root ``g`` (Jacobian ``J``) when the
-    parameters move along ``direction`` {k: dtheta_k/du} (the implicit function theorem; the
-    tangent of `track`)."""
+def derivative_along(c, g, J, th, direction, solve=None) -> list:
+    """dg/du = -J^{-1} sum_k F_theta_k dtheta_k/du at the root ``g`` (Jacobian ``J``; ``solve``:
+    ``solver(J)`` when already factored) when the parameters move along ``direction``
+    {k: dtheta_k/du} (the implicit function theorem; the tangent of `track`)."""
     rhs = [0.0] * len(g)
     for k, d in direction.items():
         rhs = [r - float(v) * d for r, v in zip(rhs, c.ft_column(k)(*g, *th))]
-    return lu_solve(J, rhs)
+    return solve(rhs) if solve is not None else lu_solve(J, rhs)
+
+
+def _refined3(solve, column, A, refine, tol, ext) -> list:
+    """The loop of `derivatives` for one column dF/dtheta_k (``column``) of a system of 3
+    unknowns, written out (no list per step): x = -A^{-1} column by ``solve``, refined against
+    ``A`` (rows)."""
+    b0, b1, b2 = column
+    b0, b1, b2 = -b0, -b1, -b2
+    x0, x1, x2 = solve((b0, b1, b2))
+    if ext:
+        x0, x1, x2 = _ZERO + x0, _ZERO + x1, _ZERO + x2
+    if refine:
+        (a0, a1, a2), (a3, a4, a5), (a6, a7, a8) = A
+    for _ in range(refine):
+        d0, d1, d2 = solve((b0 - (a0 * x0 + a1 * x1 + a2 * x2), b1 - (a3 * x0 + a4 * x1 + a5 * x2),
+                            b2 - (a6 * x0 + a7 * x1 + a8 * x2)))
+        x0, x1, x2 = x0 + d0, x1 + d1, x2 + d2
+        nd, nx = max(abs(d0), abs(d1), abs(d2)), float(max(abs(x0), abs(x1), abs(x2)))
+        if nd * nd <= tol * nx * nx:
+            break
+    return [x0, x1, x2]
 
 
 def _residual(b, A, x) -> list:
