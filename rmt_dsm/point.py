@@ -114,6 +114,9 @@ class Point:
         psi_p=psi_p)``, built without the dataclass's field-by-field ``__init__`` (the cost that
         matters when a curve builds a thousand points).
 
+        Examples
+        --------
+        >>> from dataclasses import replace
         >>> base = point(1.0, 1.0, 2, t=0.5)
         >>> base.at_ratios(0.5, 3.0) == replace(base, psi_n=0.5, psi_p=3.0)
         True
