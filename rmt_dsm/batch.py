@@ -62,7 +62,7 @@ from .engine import ConvergenceError, single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
 from .engine.grid import _apply, _inverse, _newton, _norm, _solve
 from .precision import WARN_RELATIVE
-from .result import ERROR_NAMES, Errors, _warn_precision
+from .result import ERROR_NAMES, _double_result, _warn_precision
 from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
 
 __all__ = ["errors_at_points", "ErrorsArray", "BATCH_RELATIVE", "points_for", "batchable"]
@@ -1108,8 +1108,8 @@ def _results(pts, coefs, rows, described) -> list:
         values, accuracy, residual, iterations = row
         params = dict(zip(_FIELDS, _PARAMS(pt)))
         params["sigma"] = described  # = pt.public(), the description computed once
-        out.append(Errors(*values, params=params, residual=float(residual), iterations=int(iterations),
-                          chart=pt.chart, accuracy=dict(zip(ERROR_NAMES, accuracy)), coefficients=coef, solution=None))
+        out.append(_double_result(values, params, float(residual), int(iterations), pt.chart,
+                                  dict(zip(ERROR_NAMES, accuracy)), coef))
         if max(accuracy) > WARN_RELATIVE:
             _warn_precision(out[-1])
     return out

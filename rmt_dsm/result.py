@@ -99,6 +99,23 @@ class Errors:
             **(self.quadrature or {})})
 
 
+def _double_result(values, params, residual, iterations, chart, accuracy, coefficients) -> Errors:
+    """``Errors(*values, params=..., ..., solution=None)`` of a double-precision point, built
+    without the frozen dataclass's field-by-field ``__init__`` (a batched curve builds a thousand).
+
+    Examples
+    --------
+    >>> args = ([0.1, 0.5, 0.2, 0.4, 0.3], {"psi_n": 1.0}, 1e-16, 3, "primal", dict.fromkeys(ERROR_NAMES, 1e-15), None)
+    >>> fast, slow = _double_result(*args), Errors(*args[0], *args[1:])
+    >>> fast == slow, repr(fast) == repr(slow), vars(fast) == vars(slow)
+    (True, True, True)
+    """
+    out = object.__new__(Errors)
+    out.__dict__.update(zip(ERROR_NAMES, values), params=params, residual=residual, iterations=iterations, chart=chart,
+                        accuracy=accuracy, coefficients=coefficients, solution=None, diverged=False, quadrature=None)
+    return out
+
+
 def _warn_precision(res: Errors) -> None:
     """PrecisionWarning when a double-precision value is estimated worse than 1e-10 relative."""
     if res.params.get("dps") is not None:
