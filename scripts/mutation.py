@@ -261,6 +261,17 @@ _M = [
      "population 0: Delta kappa -> 1.01 Delta kappa in kappa gamma_0^2 (errors move by 0.01-0.2 %)"),
     ("rmt_dsm/dsm/populations.py", "mean = Population(weight=kappa,", "mean = Population(weight=kappa * 1.01,",
      "population 0: weight N_0/N = kappa -> 1.01 kappa (errors move by 0.03-1.5 %)"),
+    # ---- the dense-output continuation of batched curves (rmt_dsm.batch._solve_double): Newton corrects a
+    # worse start, so these only show in the speed of the solve; the tests check each piece directly
+    ("rmt_dsm/batch.py", "h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 - s**2",
+     "h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 + s**2",
+     "dense output: Hermite basis h11 = s^3 + s^2 instead of s^3 - s^2"),
+    ("rmt_dsm/batch.py", "joined = (primal[1:] == primal[:-1]) & ", "joined = (primal[1:] == primal[1:]) & ",
+     "runs: a path continued across a change of chart"),
+    ("rmt_dsm/batch.py", "k1 = np.where((run[k1] == run[k0]) & ", "k1 = np.where((run[k1] == run[k1]) & ",
+     "dense output: a point interpolated with the first root of the next run"),
+    ("rmt_dsm/batch.py", "tangent = [v / last for v in tangent]", "tangent = list(tangent)",
+     "dense output: the path's tangent dg/dt taken for dg/du (off by the run's length)"),
 ]
 
 MUTANTS = tuple(Mutant(f"M{i + 1:02d}", f, o, r, desc) for i, (f, o, r, desc) in enumerate(_M))
