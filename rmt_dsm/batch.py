@@ -367,7 +367,7 @@ def _solve_double(fns, prm, points):
     g = np.zeros((N, fns.n))
     its = np.zeros(N, dtype=int)
     ok = np.zeros(N, dtype=bool)
-    breaks = _breaks(prm["primal"], np.array([_distance(p) for p in points]), TH).tolist()
+    breaks = _breaks(np.array([_distance(p) for p in points]), TH).tolist()
     runs = list(zip([0, *breaks], [*breaks, N]))
     states = _States()
     heads = _heads(fns, prm, points, ctx, TH, [a for a, _ in runs])
@@ -381,8 +381,10 @@ def _solve_double(fns, prm, points):
                 g[a], ok[a], its[a] = found[0], True, found[3]
                 a = _follow(ctx, found[0], found[2], TH[a:b], a, states) + 1
     else:
-        for a, found in heads.items():
-            g[a], ok[a], its[a] = found[0], True, found[3]
+        for a, _ in runs:
+            found = heads.get(a) or _head(ctx, points[a], TH[a].tolist())
+            if found is not None:
+                g[a], ok[a], its[a] = found[0], True, found[3]
         _follow_all(fns, TH, [(a, b) for a, b in runs if ok[a]], g, states)
     states = states.arrays()
     idx = np.flatnonzero(~ok & _covered(states, N))
@@ -401,16 +403,16 @@ def _solve_double(fns, prm, points):
     return g, ok, its
 
 
-def _breaks(primal, dist, TH):
+def _breaks(dist, TH):
     """The points (indices) that start a new path of `_solve_double`: where the path does not go
-    on from the point before (chart ``primal`` changes, the distances to the threshold ``dist``
-    differ by more than a factor `_ANCHOR_RATIO`, or a parameter (a column of ``TH``) moves by
-    more than `_RUN_STEP` relative; lambda = 0 stays 0)."""
+    on from the point before (the distances to the threshold ``dist`` differ by more than a factor
+    `_ANCHOR_RATIO`, or a parameter (a column of ``TH``) moves by more than `_RUN_STEP` relative;
+    lambda = 0 stays 0).  A change of chart is always a break: x and y trade -1 for lambda [D§5.2]."""
     a, b = TH[:-1], TH[1:]
     with np.errstate(all="ignore"):
         small = ((a == b) | ((a != 0) & (np.abs(b / a - 1) <= _RUN_STEP))).all(axis=1)
-    joined = (primal[1:] == primal[:-1]) & (np.maximum(dist[1:] / dist[:-1], dist[:-1] / dist[1:]) <= _ANCHOR_RATIO)
-    return np.flatnonzero(~(joined & small)) + 1
+    near = np.maximum(dist[1:] / dist[:-1], dist[:-1] / dist[1:]) <= _ANCHOR_RATIO
+    return np.flatnonzero(~(near & small)) + 1
 
 
 def _heads(fns, prm, points, ctx, TH, idx) -> dict:
@@ -585,10 +587,10 @@ def _dense_starts(states, idx):
     each point (``states``: `_States.arrays`; the tangent of a state is taken along the segment
     after it: where the polygon turns at a point, the start is a little worse, which Newton
     corrects) -- the dense output of the continuation."""
-    pos, run, G, D = states["u"], states["run"], states["g"], states["tangent"]
+    pos, G, D = states["u"], states["g"], states["tangent"]
     k0 = np.searchsorted(pos, idx, side="right") - 1
-    k1 = np.minimum(k0 + 1, len(pos) - 1)
-    k1 = np.where((run[k1] == run[k0]) & (pos[k1] > pos[k0]), k1, k0)
+    k1 = np.minimum(k0 + 1, len(pos) - 1)  # a point of a run lies between two of its states, or at its last
+    k1 = np.where(pos[k1] > pos[k0], k1, k0)
     h = pos[k1] - pos[k0]
     s = np.where(h > 0, (idx - pos[k0]) / np.where(h > 0, h, 1), 0.0)[:, None]
     h = h[:, None]

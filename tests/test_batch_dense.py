@@ -102,7 +102,7 @@ def _breaks_by_hand(points, TH):
     for i in range(1, len(points)):
         p, q = points[i - 1], points[i]
         d0, d1 = p.threshold_distance or 1e-300, q.threshold_distance or 1e-300
-        same = p.chart == q.chart and max(d0 / d1, d1 / d0) <= batch._ANCHOR_RATIO
+        same = p.chart == q.chart and max(d0 / d1, d1 / d0) <= batch._ANCHOR_RATIO  # the chart: [D§5.2]
         close = all(a == b or (a != 0 and abs(b / a - 1) <= batch._RUN_STEP) for a, b in zip(TH[i - 1], TH[i]))
         if not (same and close):
             out.append(i)
@@ -111,6 +111,7 @@ def _breaks_by_hand(points, TH):
 
 @pytest.mark.parametrize("psi_p, lam", [
     (np.geomspace(0.2, 5.0, 200), 0.0),                  # across the threshold: chart and distances
+    ([0.9, 0.95, 1.05, 1.1], 0.0),                       # the chart changes at equal distances
     ([0.5, 0.52, 0.9, 0.95, 3.0, 3.1], 0.1),             # jumps of psi_p
     ([0.5, 0.5, 0.5], [0.0, 1e-3, 1.1e-3]),             # lambda = 0 -> > 0
 ])
@@ -118,9 +119,9 @@ def test_runs_break_where_the_rule_says(psi_p, lam):
     n = len(psi_p)
     lam = lam if isinstance(lam, list) else [lam] * n
     pts = [point(1.0, float(p), 1, t=0.3, lam=float(lm)) for p, lm in zip(psi_p, lam)]
-    prm, TH = _theta_rows(pts)
+    _, TH = _theta_rows(pts)
     dist = np.array([batch._distance(p) for p in pts])
-    assert batch._breaks(prm["primal"], dist, TH).tolist() == _breaks_by_hand(pts, TH)
+    assert batch._breaks(dist, TH).tolist() == _breaks_by_hand(pts, TH)
 
 
 # --------------------------------------------------------------------------- against the scalar path
@@ -174,7 +175,9 @@ def _counting(monkeypatch, name):
     return calls
 
 
-def test_dense_output_solves_almost_every_point(monkeypatch):
+@pytest.mark.parametrize("few_runs", [batch._FEW_RUNS, 0], ids=["run by run", "all at once"])
+def test_dense_output_solves_almost_every_point(few_runs, monkeypatch):
+    monkeypatch.setattr(batch, "_FEW_RUNS", few_runs)
     cold = _counting(monkeypatch, "_cold_at")
     again = _counting(monkeypatch, "_steps_one_by_one")
     values = np.geomspace(0.1, 10, 1000)
