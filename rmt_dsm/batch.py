@@ -86,9 +86,9 @@ _PSI_N, _PSI_P, _M, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "m", "
 _COEFFICIENTS: dict = {}
 #: ... up to this many (then forgotten all at once)
 _COEFFICIENTS_KEPT = 256
-#: consecutive points of `_solve_double` are on one path (`_joinable`) when their distances to the
+#: consecutive points of `_solve_double` are on one path (`_breaks`) when their distances to the
 #: threshold are within this factor ...
-_ANCHOR_RATIO = 2.0
+_RUN_RATIO = 2.0
 #: ... and no parameter moves by more than this, relative
 _RUN_STEP = 0.25
 #: the path's longest step and its shortest, in points (`_follow`)
@@ -348,10 +348,10 @@ def _solve_double(fns, prm, points):
     Continuation with dense output, shared along the order of the points (a curve, or the rows
     of a grid).  The points fall into *runs*: consecutive points one path joins (`_breaks`: the
     same chart, every parameter within `_RUN_STEP` relative and the distances to the
-    interpolation threshold within a factor `_ANCHOR_RATIO` from one point to the next; there the
+    interpolation threshold within a factor `_RUN_RATIO` from one point to the next; there the
     solution varies like a power of that distance).  The first point of a run is solved cold
     (`_heads`); from it the root is followed along the polygon through the run's parameters
-    (`_polygon`) by the adaptive predictor-corrector, whose steps are as long as the solution's
+    by the adaptive predictor-corrector, whose steps are as long as the solution's
     curvature allows (many points per step where it is smooth, short ones near the threshold):
     run by run on Python numbers (`_follow`), or all the runs at once when there are many
     (`_follow_all`).  Every other point starts Newton (all at once,
@@ -406,12 +406,12 @@ def _solve_double(fns, prm, points):
 def _breaks(dist, TH):
     """The points (indices) that start a new path of `_solve_double`: where the path does not go
     on from the point before (the distances to the threshold ``dist`` differ by more than a factor
-    `_ANCHOR_RATIO`, or a parameter (a column of ``TH``) moves by more than `_RUN_STEP` relative;
+    `_RUN_RATIO`, or a parameter (a column of ``TH``) moves by more than `_RUN_STEP` relative;
     lambda = 0 stays 0).  A change of chart is always a break: x and y trade -1 for lambda [D§5.2]."""
     a, b = TH[:-1], TH[1:]
     with np.errstate(all="ignore"):
         small = ((a == b) | ((a != 0) & (np.abs(b / a - 1) <= _RUN_STEP))).all(axis=1)
-    near = np.maximum(dist[1:] / dist[:-1], dist[:-1] / dist[1:]) <= _ANCHOR_RATIO
+    near = np.maximum(dist[1:] / dist[:-1], dist[:-1] / dist[1:]) <= _RUN_RATIO
     return np.flatnonzero(~(near & small)) + 1
 
 
@@ -945,8 +945,7 @@ _WARM_STEP = 0.05
 
 def _warm_root(c, key, pt, th):
     """The root at the point by continuation from the nearest root kept under ``key``
-    (`_keep_root`), along the straight segment between their parameters (the warm start of
-    `_solve_warm`): only from a root of the same chart, within `_WARM_STEP` in psi_n, psi_p and
+    (`_keep_root`), along the straight segment between their parameters: only from a root of the same chart, within `_WARM_STEP` in psi_n, psi_p and
     lambda and within a factor `_DIST_RATIO` of the point's distance to the interpolation
     threshold (where the solution varies like a power of that distance, a straight step is
     short).  Returns (g, F, J, iterations), or None when there is no such root or the step fails

@@ -266,7 +266,7 @@ _M = [
     ("rmt_dsm/batch.py", "h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 - s**2",
      "h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 + s**2",
      "dense output: Hermite basis h11 = s^3 + s^2 instead of s^3 - s^2"),
-    ("rmt_dsm/batch.py", "dist[:-1] / dist[1:]) <= _ANCHOR_RATIO", "dist[:-1] / dist[1:]) <= math.inf",
+    ("rmt_dsm/batch.py", "dist[:-1] / dist[1:]) <= _RUN_RATIO", "dist[:-1] / dist[1:]) <= math.inf",
      "runs: a path continued whatever the distances to the threshold"),
     ("rmt_dsm/batch.py", "gi, tan / last[idx][:, None])", "gi, tan)",
      "dense output, all runs at once: the path's tangent dg/dt taken for dg/du"),

@@ -102,7 +102,7 @@ def _breaks_by_hand(points, TH):
     for i in range(1, len(points)):
         p, q = points[i - 1], points[i]
         d0, d1 = p.threshold_distance or 1e-300, q.threshold_distance or 1e-300
-        same = p.chart == q.chart and max(d0 / d1, d1 / d0) <= batch._ANCHOR_RATIO  # the chart: [D§5.2]
+        same = p.chart == q.chart and max(d0 / d1, d1 / d0) <= batch._RUN_RATIO  # the chart: [D§5.2]
         close = all(a == b or (a != 0 and abs(b / a - 1) <= batch._RUN_STEP) for a, b in zip(TH[i - 1], TH[i]))
         if not (same and close):
             out.append(i)
