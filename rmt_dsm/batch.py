@@ -60,7 +60,7 @@ import numpy as np
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .engine import ConvergenceError, single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
-from .engine.grid import _apply, _inverse, _newton, _norm, _solve
+from .engine.grid import _apply, _inverse, _newton, _norm
 from .precision import WARN_RELATIVE
 from .result import ERROR_NAMES, _double_result, _warn_precision
 from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
@@ -518,7 +518,7 @@ def _follow(ctx, g0, J0, TH, offset, states) -> int:
         pass
     for t, g, J, tangent in steps:
         u = t * last
-        if tangent is None:  # the end of the path: dg/du along the last segment
+        if tangent is None:  # the last root of a path that ran out of steps: dg/du along its segment
             seg = min(int(u), last - 1)
             tangent = single.derivative_along(ctx.c, g, J, path(t)[0], direction(seg))
         else:
@@ -558,17 +558,8 @@ def _follow_all(fns, TH, runs, g, states):
         states.add(heads[idx] + t * last[idx], heads[idx], gi, tan / last[idx][:, None])
 
     first = np.array([_first_step(TH[a], D[a]) for a in heads.tolist()])
-    gr, okr, _ = track(fns, g[heads], path, np.ones(len(runs), dtype=bool), first / last, hmin=_RUN_HMIN / last,
-                       hmax=_RUN_SPAN / last, record=record)
-    # the ends of the paths: dg/du along the last segment
-    end = np.flatnonzero(okr)
-    if end.size:
-        th, dth = path(np.ones(end.size), end)
-        tan = -sum(fns.F_theta(gr[end], th, k) * d[:, None] for k, d in dth.items())
-        J = fns.evaluate(gr[end], th)[1]
-        tan, solved = _solve(J, tan, np.ones(end.size, dtype=bool))
-        keep = end[solved]
-        states.add(ends[keep].astype(float), heads[keep], gr[keep], tan[solved] / last[keep][:, None])
+    track(fns, g[heads], path, np.ones(len(runs), dtype=bool), first / last, hmin=_RUN_HMIN / last,
+          hmax=_RUN_SPAN / last, record=record)
 
 
 def _covered(states, N):

@@ -132,7 +132,8 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
         The shortest step (a point whose step falls below it is flagged) and the longest.
     record : callable ``(idx, t, g, tangent)``, optional
         Called at every round with the points ``idx`` about to step, their positions, roots and
-        tangents dg/dt (a root whose step was rejected comes again, with the same values).
+        tangents dg/dt (a root whose step was rejected comes again, with the same values), and at
+        the end with the points that got to t = 1 (the tangent along ``path(1)``).
 
     Returns
     -------
@@ -148,18 +149,22 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
     g, conv, its, J = _newton(fns, g.copy(), path(t, all_idx)[0], ok.copy(), np.ones(N, dtype=bool), maxit=20)
     ok &= conv
     its_total += its
+
+    def tangent(idx, gi, ti):  # dg/dt = -J^{-1} F_theta dtheta/dt at the points idx, and the mask of those solved
+        th, dth = path(ti, idx)
+        if tangent_rhs is None:
+            rhs = -sum(fns.F_theta(gi, th, k) * np.asarray(d)[..., None] for k, d in dth.items())
+        else:
+            rhs = tangent_rhs(gi, th, dth)
+        return _solve(J[idx], rhs, np.ones(idx.size, dtype=bool))
+
     with np.errstate(all="ignore"):
         for _ in range(max_rounds):
             idx = np.flatnonzero(ok & (t < 1))
             if not idx.size:
                 break
             gi, ti = g[idx], t[idx]
-            th, dth = path(ti, idx)
-            if tangent_rhs is None:
-                rhs = -sum(fns.F_theta(gi, th, k) * np.asarray(d)[..., None] for k, d in dth.items())
-            else:
-                rhs = tangent_rhs(gi, th, dth)
-            tan, live = _solve(J[idx], rhs, np.ones(idx.size, dtype=bool))
+            tan, live = tangent(idx, gi, ti)
             if record is not None:
                 record(idx, ti, gi, tan)
             tn = np.minimum(ti + h[idx], 1.0)
@@ -181,7 +186,11 @@ def track(fns, g, path, ok, h0, exact_end=True, hmin=1e-7, max_rounds=400, log_p
             h[idx] = np.minimum(hi, hmax if np.ndim(hmax) == 0 else hmax[idx])
             grow[idx] = ~rej
             ok[idx] &= live & ~(rej & (hi < (hmin if np.ndim(hmin) == 0 else hmin[idx])))
-    ok &= t >= 1
+        ok &= t >= 1
+        end = np.flatnonzero(ok)
+        if record is not None and end.size:
+            tan, live = tangent(end, g[end], t[end])
+            record(end[live], t[end][live], g[end][live], tan[live])
     return g, ok, its_total
 
 

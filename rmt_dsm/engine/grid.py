@@ -139,17 +139,25 @@ def _solve(J, b, ok):
     if not good.all():  # identity for the others, so that the batch stays well defined
         J = np.where(good[:, None, None], J, np.eye(J.shape[-1]))
         B = np.where(good[:, None, None], B, 0)
-    try:
-        x = np.linalg.solve(J, B)
-    except np.linalg.LinAlgError:  # some J exactly singular: one by one
-        x = np.zeros_like(B)
-        for i in np.flatnonzero(good):
-            try:
-                x[i] = np.linalg.solve(J[i], B[i])
-            except np.linalg.LinAlgError:
-                good[i] = False
+    x = _lapack(np.linalg.solve, good, lambda: np.zeros_like(B), J, B)
     good &= np.isfinite(x).all(axis=(-2, -1))
     return (x if many else x[..., 0]), good
+
+
+def _lapack(fn, good, fallback, *stacks):
+    """``fn`` (a batched numpy.linalg function) over the matrix ``stacks``; where some matrix is
+    exactly singular, point by point over the ``good`` ones (cleared where ``fn`` fails; the
+    others keep their entry of ``fallback()``)."""
+    try:
+        return fn(*stacks)
+    except np.linalg.LinAlgError:  # some J exactly singular: one by one
+        out = fallback()
+        for i in np.flatnonzero(good):
+            try:
+                out[i] = fn(*(a[i] for a in stacks))
+            except np.linalg.LinAlgError:
+                good[i] = False
+        return out
 
 
 def _inverse(J, ok):
@@ -159,15 +167,7 @@ def _inverse(J, ok):
     good = ok & np.isfinite(J).all(axis=(-2, -1))
     if not good.all():
         J = np.where(good[:, None, None], J, np.eye(J.shape[-1]))
-    try:
-        inv = np.linalg.inv(J)
-    except np.linalg.LinAlgError:  # some J exactly singular: one by one
-        inv = np.broadcast_to(np.eye(J.shape[-1]), J.shape).copy()
-        for i in np.flatnonzero(good):
-            try:
-                inv[i] = np.linalg.inv(J[i])
-            except np.linalg.LinAlgError:
-                good[i] = False
+    inv = _lapack(np.linalg.inv, good, lambda: np.broadcast_to(np.eye(J.shape[-1]), J.shape).copy(), J)
     return inv, good & np.isfinite(inv).all(axis=(-2, -1))
 
 

@@ -179,8 +179,9 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     to at least the loose tolerance) and ``J`` its Jacobian there (``solve``: ``solver(J)`` when
     already factored, for the first tangent): the first corrector, which would take no step, is
     skipped.  Steps are at most ``hmax`` long; with a list ``record``, the start and every
-    accepted step append [t, g, J, dg/dt] to it (dg/dt: the tangent along ``path(t)``, None where
-    no step started from there).  Returns (g, F, J, iterations) at t = 1; raises `Failed`."""
+    accepted step append [t, g, J, dg/dt] to it (dg/dt: the tangent along ``path(t)``; None at
+    the last root of a path that ran out of steps).  Returns (g, F, J, iterations) at t = 1;
+    raises `Failed`."""
     its_total, f = 0, None
     if J is None:
         g, f, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
@@ -191,13 +192,15 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     grow = True  # no step doubling right after a rejection
     tan = None  # the tangent at t (kept across rejected steps: the same g, the same parameters)
     for _ in range(max_steps):
-        if t >= 1:
+        if t >= 1 and record is None:
             return g, f, J, its_total
         if tan is None:
             th, dth = path(t)
             tan = derivative_along(c, g, J, th, {k % len(th): d for k, d in dth.items()}, solve)
             if record is not None:
                 record[-1][3] = tan
+        if t >= 1:
+            return g, f, J, its_total
         tn = min(t + h, 1.0)
         tn = 1.0 if 1 - tn < 1e-12 else tn
         dt = tn - t
@@ -313,10 +316,5 @@ def _refined3(solve, column, A, refine, tol, ext) -> list:
 
 
 def _residual(b, A, x) -> list:
-    """b - A x (A: rows), written out for 3 unknowns."""
-    if len(x) == 3:
-        (a0, a1, a2), (a3, a4, a5), (a6, a7, a8) = A
-        x0, x1, x2 = x
-        return [b[0] - (a0 * x0 + a1 * x1 + a2 * x2), b[1] - (a3 * x0 + a4 * x1 + a5 * x2),
-                b[2] - (a6 * x0 + a7 * x1 + a8 * x2)]
+    """b - A x (A: rows; three unknowns go through `_refined3`)."""
     return [bi - sum(map(mul, row, x)) for bi, row in zip(b, A)]
