@@ -58,6 +58,7 @@ from operator import attrgetter, itemgetter
 import numpy as np
 
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
+from .compiled.kernels import kernel
 from .engine import ConvergenceError, single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
 from .engine.grid import _apply, _inverse, _newton, _norm
@@ -213,11 +214,13 @@ def _gradient(co, args, arrays) -> list:
 @lru_cache(maxsize=None)
 def _listing(fn):
     """The generated (or lambdified) numpy function ``fn`` returning a matrix, with its rows as
-    lists (``numpy.array`` replaced by the identity): at one point, no array is built."""
+    lists (``numpy.array`` replaced by the identity): at one point, no array is built; its C
+    kernel where there is one (`rmt_dsm.compiled.kernels`)."""
     if "array" not in fn.__globals__:
         return lambda *args: np.asarray(fn(*args)).tolist()
-    return types.FunctionType(fn.__code__, {**fn.__globals__, "array": _rows}, fn.__name__, fn.__defaults__,
-                              fn.__closure__)
+    listed = types.FunctionType(fn.__code__, {**fn.__globals__, "array": _rows}, fn.__name__, fn.__defaults__,
+                                fn.__closure__)
+    return kernel(fn, python=listed)
 
 
 def _rows(rows):
@@ -852,7 +855,7 @@ class _Context:
     parameters it sets."""
 
     c: object      # `rmt_dsm.engine.backends.Compiled` (numpy)
-    co: object     # `rmt_dsm.dsm.numeric.CompiledObservables` (numpy)
+    co: object     # `rmt_dsm.dsm.numeric.CompiledObservables` (numpy) for EXTENDED scalars
     co64: object   # ... the same at Python floats (`_at_floats`)
     fns: object    # `rmt_dsm.engine.batch.BatchFunctions`
     names: tuple   # the extended parameter list's names
@@ -889,10 +892,14 @@ def _context(sigma) -> _Context:
             _CONTEXTS.clear()
         names = tuple(p.name for p in fns.theta)
         obs_at = tuple(names.index(s.name) for s in co.args[3:])
-        co64 = replace(co, **{k: _at_floats(getattr(co, k)) for k in ("Q", "X1", "dQ_dg", "dQ_dtheta")},
-                       errors={chart: _at_floats(fn) for chart, fn in co.errors.items()})
+        # at Python floats (math.sqrt) and in EXTENDED, each by its C kernel where there is one
+        # (`rmt_dsm.compiled.kernels`; the matrices dQ/dg, dQ/dtheta by `_listing`)
+        co64 = replace(co, Q=kernel(co.Q, python=_at_floats(co.Q)), X1=kernel(co.X1, python=_at_floats(co.X1)),
+                       dQ_dg=_at_floats(co.dQ_dg), dQ_dtheta=_at_floats(co.dQ_dtheta),
+                       errors={chart: kernel(fn, python=_at_floats(fn)) for chart, fn in co.errors.items()})
+        coext = replace(co, Q=kernel(co.Q), X1=kernel(co.X1), errors={ch: kernel(fn) for ch, fn in co.errors.items()})
         ctx = _CONTEXTS[id(system), id(co)] = _Context(
-            fns.c, co, co64, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
+            fns.c, coext, co64, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
             fns.index("psi_n"), fns.index("psi_p"), itemgetter(*obs_at))
     return ctx
 

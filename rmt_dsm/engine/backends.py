@@ -53,13 +53,17 @@ class Compiled:
         return self
 
     def _init(self, ns, n, p):
-        self.f = ns["f"]
+        from ..compiled.kernels import kernel
+
+        # at one point (Python floats, numpy longdouble scalars) the shipped functions run as
+        # their C kernels (`rmt_dsm.compiled.kernels`: the same bits); arrays, mpmath: as generated
         fj, ft = ns["fj"], ns["ft"]
-        self.fj = lambda *a: _split(fj(*a), n, n)
-        self.ft = lambda *a: _rows(ft(*a), n, p)
+        self.f = kernel(ns["f"])
+        self.fj = kernel(fj, ("split", n, n), lambda *a: _split(fj(*a), n, n))
+        self.ft = kernel(ft, ("rows", p), lambda *a: _rows(ft(*a), n, p))
         self.n = n
         self.p = p
-        self._columns = [ns[f"ft_{k}"] for k in range(p)]
+        self._columns = [kernel(ns[f"ft_{k}"]) for k in range(p)]
 
     def ft_column(self, k):
         """Lambdified column k of ``F_theta``: one derivative dF/dtheta_k costs a fraction of the

@@ -1,0 +1,239 @@
+"""The C kernels of the shipped numeric code (rmt_dsm.compiled.cgen, rmt_dsm.compiled.kernels)
+against the Python functions they are translated from: the same bits at Python floats and at
+numpy longdouble scalars, the Python function's behaviour wherever it raises or warns, and the
+same learning curves with the kernels and without them (RMT_DSM_KERNELS=0, another process)."""
+from __future__ import annotations
+
+import ast
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import pytest
+
+from rmt_dsm.compiled import cgen, kernels, load
+
+ROOT = Path(__file__).resolve().parents[1]
+LD = np.longdouble
+SOURCES = cgen.shipped_sources()
+FUNCTIONS = [(mod, name, len(args)) for mod, src in SOURCES.items() for name, args, *_ in cgen.kernel_functions(src)]
+
+needs_kernels = pytest.mark.skipif(not kernels.available(), reason="the C extension is not built (no compiler)")
+
+
+def test_kernels_built_where_required():
+    """CI (.ci/run sets RMT_DSM_REQUIRE_KERNELS=1) builds the extension: a build failure there
+    is an error, not a silent fallback."""
+    if os.environ.get("RMT_DSM_REQUIRE_KERNELS") == "1":
+        assert kernels.available()
+
+
+def test_shipped_c_source_is_current():
+    """_kernels.c is the translation of the shipped numpy modules as they are (no sympy needed)."""
+    assert cgen.KERNELS_FILE.read_text(encoding="utf-8") == cgen.c_source(SOURCES)
+
+
+def _python(fn):
+    """The Python function in the kernel's natural form (a matrix as its rows)."""
+    src = ast.parse(__import__("inspect").getsource(fn))
+    ret = [n for n in ast.walk(src) if isinstance(n, ast.Return)][-1].value
+    if isinstance(ret, ast.Call) and getattr(ret.func, "id", None) == "array":
+        return lambda *a: np.asarray(fn(*a)).tolist()
+    return fn
+
+
+def _flat(r):
+    if isinstance(r, (list, tuple)):
+        return [v for x in r for v in _flat(x)]
+    return [r]
+
+
+def _same(py, c, dtype):
+    """Equal values, the kernel's in ``dtype``; the Python function may give an int constant."""
+    a, b = _flat(py), _flat(c)
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        if isinstance(u, int):  # a constant output (0 of a derivative): the kernel gives it as a number
+            assert float(v) == u
+            continue
+        assert type(v) is dtype
+        assert dtype(u) == v, (u, v)
+        if math.isnan(float(u)):
+            assert math.isnan(float(v))
+
+
+def _args(rng, n, scale):
+    """Random arguments: positive and negative, magnitudes 1e-3 .. 1e3 (``scale``)."""
+    return [rng.choice((-1, 1)) * 10 ** rng.uniform(-scale, scale) if rng.random() < 0.3 else
+            rng.uniform(0.05, 2.0) for _ in range(n)]
+
+
+@needs_kernels
+@pytest.mark.parametrize("mod,name,nargs", FUNCTIONS, ids=[f"{m}.{n}" for m, n, _ in FUNCTIONS])
+def test_kernel_matches_python_bit_for_bit(mod, name, nargs):
+    """At floats and at longdouble scalars, on random arguments (where the Python function
+    raises or warns, the kernel must do the same: it hands the point to it)."""
+    fn = load(mod)[name]
+    py = _python(fn)
+    k = kernels.kernel(fn, python=py)
+    assert k is not py
+    rng = random.Random(hash((mod, name)) & 0xFFFF)
+    done = {float: 0, LD: 0}
+    for trial in range(200):
+        a = _args(rng, nargs, 3 if trial % 2 else 0.5)
+        for dtype, x in ((float, a), (LD, [LD(v) / LD(3) for v in a])):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                try:
+                    expected = py(*x)
+                except (ArithmeticError, ValueError, RuntimeWarning) as exc:
+                    with pytest.raises(type(exc)):
+                        k(*x)
+                    continue
+                got = k(*x)
+            _same(expected, got, dtype)
+            done[dtype] += 1
+    assert min(done.values()) >= 50  # most points are regular ones
+
+
+@needs_kernels
+def test_mixed_float_and_longdouble_arguments_as_the_solver_passes_them():
+    """The extended parameters carry x, y, epsilon as the floats -1.0, 0.0 (exact in longdouble):
+    the kernel widens them as numpy does."""
+    fn = load("dsm_isotropic_numpy")["fj"]
+    rng = random.Random(5)
+    for _ in range(200):
+        x = [LD(rng.uniform(0.05, 2)) / LD(7) for _ in range(15)]
+        x[5], x[12], x[13] = 0.0, -1.0, rng.choice((-1.0, LD(rng.uniform(0, 1)) / LD(3)))
+        _same(fn(*x), kernels.kernel(fn)(*x), LD)
+
+
+@needs_kernels
+def test_other_arguments_go_to_python():
+    """Arrays, mpmath numbers, ints and complex numbers: the Python function's own result."""
+    fn = load("dsm_isotropic_numpy")["f"]
+    k = kernels.kernel(fn)
+    args = [0.3, 0.2, 0.5, 0.7, 0.4, 0.0, 1.0, 0.6, 1.0, 0.5, 1.1, 1.2, -1.0, 0.0, 1.0]
+    arr = [np.full(4, v) for v in args]
+    for got, want in zip(k(*arr), fn(*arr)):
+        np.testing.assert_array_equal(got, want)
+    mp = [mpmath.mpf(v) for v in args]
+    assert all(isinstance(v, mpmath.mpf) for v in k(*mp)) and k(*mp) == fn(*mp)
+    ints = [*args[:-1], 1]  # s_h = 1: Python's int arithmetic, not the kernel's
+    assert k(*ints) == fn(*ints)
+    cplx = [complex(v) for v in args]
+    assert k(*cplx) == fn(*cplx)
+    with pytest.raises(TypeError):
+        k(*args[:-1])  # the wrong number of arguments: Python's own error
+
+
+@needs_kernels
+def test_division_by_zero_behaves_as_python():
+    """psi_n = 0: Python floats raise ZeroDivisionError; numpy longdouble warns and gives inf."""
+    fn = load("dsm_isotropic_numpy")["fj"]
+    k = kernels.kernel(fn)
+    args = [0.3, 0.2, 0.5, 0.7, 0.4, 0.0, 1.0, 0.6, 0.0, 0.5, 1.1, 1.2, -1.0, 0.0, 1.0]  # psi_n = 0
+    with pytest.raises(ZeroDivisionError):
+        fn(*args)
+    with pytest.raises(ZeroDivisionError):
+        k(*args)
+    x = [LD(v) for v in args]
+    with pytest.warns(RuntimeWarning):
+        want = fn(*x)
+    with pytest.warns(RuntimeWarning):
+        got = k(*x)
+    assert [str(v) for v in got] == [str(v) for v in want]
+
+
+@needs_kernels
+def test_square_root_of_a_negative_number_behaves_as_python():
+    """The observables take sqrt(delta): at floats `rmt_dsm.batch._at_floats` uses math.sqrt
+    (ValueError), numpy's gives nan with a warning; the kernel defers to whichever it is bound with."""
+    from rmt_dsm.batch import _at_floats
+
+    fn = load("observables_isotropic_numpy")["X1"]
+    args = [0.3, 0.2, 0.5, 0.7, -0.4, 0.0, 1.0, 0.6, 1.0, -1.0, 0.0]  # delta < 0
+    with pytest.raises(ValueError):
+        kernels.kernel(fn, python=_at_floats(fn))(*args)
+    with pytest.warns(RuntimeWarning):
+        assert math.isnan(kernels.kernel(fn)(*args))
+
+
+@needs_kernels
+def test_forms():
+    """(F, J) split, rows, and the errors for a form that does not fit."""
+    ns = load("dsm_isotropic_numpy")
+    args = [0.3, 0.2, 0.5, 0.7, 0.4, 0.0, 1.0, 0.6, 1.0, 0.5, 1.1, 1.2, -1.0, 0.0, 1.0]
+    flat = ns["fj"](*args)
+    F, J = kernels.kernel(ns["fj"], ("split", 3, 3), lambda *a: None)(*args)
+    assert F == flat[:3] and J == [flat[3:6], flat[6:9], flat[9:12]]
+    rows = kernels.kernel(ns["ft"], ("rows", 12), lambda *a: None)(*args)
+    assert [v for r in rows for v in r] == [float(v) for v in ns["ft"](*args)]
+    with pytest.raises(ValueError, match="does not fit"):
+        kernels.kernel(ns["ft"], ("rows", 7), lambda *a: None)
+    with pytest.raises(ValueError, match="matrix"):
+        kernels.kernel(load("observables_isotropic_numpy")["dQ_dg"])
+    assert kernels.kernel(len) is len  # not a generated function: itself
+
+
+def test_translation_refuses_what_it_does_not_know():
+    with pytest.raises(cgen.NotTranslatable):
+        cgen.c_expression(ast.parse("exp(x)", mode="eval").body, "d")
+    with pytest.raises(cgen.NotTranslatable):
+        cgen.kernel_functions("def f(x):\n    if x:\n        return [x]\n    return [0]\n")
+    with pytest.raises(cgen.NotTranslatable):
+        cgen.c_expression(ast.parse("x % 2", mode="eval").body, "d")
+
+
+def test_translation_keeps_the_operations_and_their_order():
+    """Each Python operation is one C operation, grouped as the syntax tree groups them; a
+    literal keeps its double value in long double."""
+    e = lambda s, p="d": cgen.c_expression(ast.parse(s, mode="eval").body, p)  # noqa: E731
+    assert e("a - b - c") == "((a - b) - c)"
+    assert e("a - (b - c)") == "(a - (b - c))"
+    assert e("a*b**2") == "(a * pow(b, ((double)2.0)))"
+    assert e("0.1*a", "l") == "(((long double)0.1) * a)"
+    assert e("-a/sqrt(b)", "l") == "((-a) / sqrtl(b))"
+
+
+_SCRIPT = r"""
+import json, numpy as np, rmt_dsm
+from rmt_dsm.compiled import kernels
+out = {"kernels": kernels.available(), "points": []}
+for act in ("tanh", "relu"):
+    for m in (1, 3, float("inf")):
+        for lam in (0.0, 1e-3):
+            for pp in (0.3, 0.99, 2.5):
+                r = rmt_dsm.errors(psi_n=1.0, psi_p=pp, m=m, t=0.1, lam=lam, activation=act)
+                out["points"].append([r.train, r.test, r.score, r.gap, r.accuracy])
+c = rmt_dsm.learning_curve("psi_p", np.geomspace(0.1, 10, 200), psi_n=1.0, m=2, t=0.1, lam=0.0,
+                           activation="erf")
+out["curve"] = [[p.train, p.test, p.score, p.accuracy] for p in c]
+s = rmt_dsm.errors(psi_n=1.5, psi_p=0.7, m=2, t=0.2, lam=1e-2, activation="tanh",
+                   sigma=[(0.5, 0.5), (0.5, 1.5)])
+out["spectrum"] = [s.train, s.test, s.score, s.accuracy]
+print(json.dumps(out, default=repr))
+"""
+
+
+@needs_kernels
+def test_same_answers_with_and_without_kernels():
+    """Errors, accuracy estimates and a curve, with the kernels and with RMT_DSM_KERNELS=0, in
+    fresh processes: the same bits (the kernels change the speed, not the results)."""
+    runs = {}
+    for flag in ("1", "0"):
+        env = {**os.environ, "RMT_DSM_KERNELS": flag, "PYTHONWARNINGS": "ignore"}
+        proc = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, env=env, cwd=ROOT,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[flag] = json.loads(proc.stdout)
+    assert runs["1"]["kernels"] and not runs["0"]["kernels"]
+    for key in ("points", "curve", "spectrum"):
+        assert runs["1"][key] == runs["0"][key], key
