@@ -272,6 +272,11 @@ _M = [
      "dense output, all runs at once: the path's tangent dg/dt taken for dg/du"),
     ("rmt_dsm/batch.py", "tangent = [v / last for v in tangent]", "tangent = list(tangent)",
      "dense output: the path's tangent dg/dt taken for dg/du (off by the run's length)"),
+    # ---- the C kernels (rmt_dsm.compiled.cgen, rmt_dsm.compiled.kernels)
+    ("rmt_dsm/compiled/cgen.py", '_POW = {"d": "pow", "l": "powl"}', '_POW = {"d": "pow", "l": "pow"}',
+     "C kernels: long double powers taken in double"),
+    ("rmt_dsm/compiled/kernels.py", "slot = (index, form, id(python))", "slot = (index, form)",
+     "C kernels: one binding per function and form, whatever Python function it hands points to"),
 ]
 
 MUTANTS = tuple(Mutant(f"M{i + 1:02d}", f, o, r, desc) for i, (f, o, r, desc) in enumerate(_M))
@@ -307,9 +312,12 @@ def check_snippets(mutants, root=ROOT) -> None:
 
 
 def _repo_files(root=ROOT) -> list[str]:
+    """The repository's files, and the C kernels' extension built from them in place (ignored by
+    git; no mutant touches C, so that tests/test_kernels.py runs in the copies too)."""
     out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=root,
                          capture_output=True, check=True).stdout.decode()
-    return [f for f in out.split("\0") if f and (root / f).is_file()]
+    built = [str(p.relative_to(root)) for p in (root / "rmt_dsm" / "compiled").glob("_kernels*.so")]
+    return [f for f in out.split("\0") if f and (root / f).is_file()] + built
 
 
 def _copy_repo(dest: Path, files, source: Path = ROOT) -> None:

@@ -100,6 +100,25 @@ def test_curve_bad_model_input(change, word, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("vary,ends,others,flag", [
+    ("psi_p", ("0.1", "-1"), ["--psi-n", "1", "--m", "1", *SCHEDULE], "--to"),
+    ("psi_n", ("0", "2"), ["--psi-p", "1", "--m", "1", *SCHEDULE], "--from"),
+    ("lam", ("1", "-0.5"), ["--psi-n", "1", "--psi-p", "1", "--m", "1", *SCHEDULE], "--to"),
+    ("t", ("-1", "1"), ["--psi-n", "1", "--psi-p", "1", "--m", "1"], "--from"),
+    ("tau", ("0", "10"), ["--psi-n", "1", "--psi-p", "1", "--m", "1", *SCHEDULE], "--from"),
+])
+def test_curve_range_outside_the_domain_names_its_end(vary, ends, others, flag, tmp_path, capsys):
+    """An end of the swept range outside the parameter's domain is named as the option that set it
+    (not as a grid entry), with the domain, before any work."""
+    argv = ["curve", "--vary", vary, "--from", ends[0], "--to", ends[1], "--num", "5", *others,
+            "--out", str(tmp_path / "c")]
+    status, out, err = run_cli(argv, capsys)
+    assert_one_line(status, out, err, 2, flag)
+    assert err.split("error: ", 1)[1].startswith(f"{flag} (--vary {vary}): {vary} must be")
+    assert "entry" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("m", ["0", "-1", "1.5", "nan", "x"])
 def test_latex_bad_m(m, capsys):
     assert_one_line(*run_cli(["latex", "--m", m], capsys), 2, "--m")

@@ -32,6 +32,7 @@ import numpy as np
 from rmt_dsm.cli.errors import ERROR_KEYS, format_number, is_exact, one_line
 from rmt_dsm.cli.options import (add_dps_option, add_model_options, add_tau_option, check_dps, check_out,
                                  finite_float, json_m, sigma_from_args)
+from rmt_dsm.model import check_lam, check_ratio, check_tau, schedule
 from rmt_dsm.progress import track
 
 __all__ = ["add_parser", "run", "make_grid", "fixed_params"]
@@ -68,11 +69,22 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
+#: the check of the swept parameter's value (rmt_dsm.model), applied to both ends of the grid
+_END_CHECKS = {"psi_n": lambda v: check_ratio("psi_n", v), "psi_p": lambda v: check_ratio("psi_p", v),
+               "lam": check_lam, "t": lambda v: schedule(t=v), "tau": check_tau}
+
+
 def make_grid(vary: str, start: float, stop: float, num: int, log: bool = False) -> list:
-    """The sweep's values: linear or log-spaced; distinct integers for m.
+    """The sweep's values: linear or log-spaced; distinct integers for m.  Both ends must lie in
+    the swept parameter's domain (then every value between them does: each domain is an
+    interval); an end outside it is named (``--from`` / ``--to``).
 
     >>> make_grid("psi_p", 1, 3, 3)
     [1.0, 2.0, 3.0]
+    >>> make_grid("psi_p", 0.1, -1, 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: --to (--vary psi_p): psi_p must be a finite positive ratio, got -1
     >>> make_grid("m", 1, 100, 6, log=True)
     [1, 3, 6, 16, 40, 100]
     >>> make_grid("m", 1, 3, 10)
@@ -85,6 +97,10 @@ def make_grid(vary: str, start: float, stop: float, num: int, log: bool = False)
             raise ValueError(f"{flag} must be positive with --log, got {v}")
         if vary == "m" and v < 1:
             raise ValueError(f"{flag} must be >= 1 for --vary m, got {v}")
+        try:  # the domain of the swept parameter is an interval: its ends decide for the grid
+            _END_CHECKS.get(vary, lambda x: x)(v)
+        except ValueError as exc:
+            raise ValueError(f"{flag} (--vary {vary}): {exc}") from None
     if not 1 <= num <= MAX_NUM:
         raise ValueError(f"--num must be a number of points from 1 to {MAX_NUM}, got {num}")
     values = np.geomspace(start, stop, num) if log else np.linspace(start, stop, num)
