@@ -477,6 +477,27 @@ def _directions(TH):
     return TH[1:] - TH[:-1]
 
 
+def _on_polygon(TH, D, u, last):
+    """The points at the positions ``u`` (an array) of the polygon through the rows of ``TH``
+    (point k at u = k; ``D``: `_directions`), on the segments before the points ``last``: the row
+    itself at a whole u, so that a path's states and later steps from them see the same
+    parameters.  `_follow` computes the same on Python numbers, for one path.
+
+    >>> TH = np.array([[0.0, 1.0], [0.1, 1.0], [0.3, 2.0]])
+    >>> _on_polygon(TH, _directions(TH), np.array([0.5, 2.0, 1.0]), np.array([2, 2, 1]))
+    array([[0.05, 1.  ],
+           [0.3 , 2.  ],
+           [0.1 , 1.  ]])
+    """
+    whole = u == np.floor(u)
+    th = TH[np.where(whole, u, 0).astype(int)]
+    part = ~whole  # strictly inside a segment: there is one
+    if part.any():
+        seg = np.minimum(np.floor(u[part]).astype(int), last[part] - 1)
+        th[part] = TH[seg] + (u[part] - seg)[:, None] * D[seg]
+    return th
+
+
 def _follow(ctx, g0, J0, TH, offset, states) -> int:
     """Follow the root ``g0`` (Jacobian ``J0``) at ``TH[0]`` along the polygon through the rows
     of ``TH`` by `rmt_dsm.engine.single.track` on Python numbers (first step `_first_step`, steps
@@ -554,8 +575,7 @@ def _follow_all(fns, TH, runs, g, states):
     def path(t, idx):
         u = heads[idx] + t * last[idx]
         seg = np.minimum(np.floor(u).astype(int), ends[idx] - 1)
-        th = TH[seg] + (u - seg)[:, None] * D[seg]
-        return list(th.T), {k: D[seg, k] * last[idx] for k in moving}
+        return list(_on_polygon(TH, D, u, ends[idx]).T), {k: D[seg, k] * last[idx] for k in moving}
 
     def record(idx, t, gi, tan):
         states.add(heads[idx] + t * last[idx], heads[idx], gi, tan / last[idx][:, None])
@@ -601,13 +621,14 @@ def _steps_one_by_one(ctx, points, TH, states, idx):
     ok = np.zeros(len(idx), dtype=bool)
     its = np.zeros(len(idx), dtype=int)
     pos, run = states["u"], states["run"]
-    for j, i in enumerate(idx.tolist()):
+    before = np.searchsorted(pos, idx, side="right") - 1  # the state of the path before each point
+    if len(pos):
+        starts = _on_polygon(TH, _directions(TH), pos[np.maximum(before, 0)], np.full(len(idx), len(TH) - 1))
+    for j, (i, k) in enumerate(zip(idx.tolist(), before.tolist())):
         th = TH[i].tolist()
-        k = np.searchsorted(pos, i, side="right") - 1
         found = None
         if k >= 0 and run[k] <= i:
-            th0 = (TH[int(pos[k])] + (pos[k] - int(pos[k])) * (TH[min(int(pos[k]) + 1, len(TH) - 1)] - TH[int(pos[k])]))
-            found = _segment_step(ctx.c, th0.tolist(), states["g"][k].tolist(), None, th)
+            found = _segment_step(ctx.c, starts[j].tolist(), states["g"][k].tolist(), None, th)
             if found is not None and not _branch_ok(found[0], th[ctx.i_x], th[ctx.i_y]):
                 found = None
         found = found or _head(ctx, points[i], th)
