@@ -116,6 +116,26 @@ def test_mixed_float_and_longdouble_arguments_as_the_solver_passes_them():
 
 
 @needs_kernels
+def test_the_int_zero_is_a_number():
+    """The errors take the derivative a chart does not need as the int 0: evaluated in C (exact in
+    both), with the Python function's values at floats and at longdoubles."""
+    from rmt_dsm.batch import _at_floats
+
+    fn = load("observables_isotropic_numpy")["errors_primal"]
+    rng = random.Random(11)
+    for _ in range(100):
+        a = [rng.uniform(0.05, 2.0) for _ in range(11)]
+        a[2] = 0  # dQ_dx in the primal chart
+        calls = []
+        python = _at_floats(fn)
+        k = kernels.kernel(fn, python=lambda *x: calls.append(x) or python(*x))
+        _same(python(*a), k(*a), float)
+        x = [v if isinstance(v, int) else LD(v) / LD(3) for v in a]
+        _same(fn(*x), k(*x), LD)
+        assert not calls  # neither handed to Python
+
+
+@needs_kernels
 def test_other_arguments_go_to_python():
     """Arrays, mpmath numbers, ints and complex numbers: the Python function's own result."""
     fn = load("dsm_isotropic_numpy")["f"]
@@ -126,7 +146,7 @@ def test_other_arguments_go_to_python():
         np.testing.assert_array_equal(got, want)
     mp = [mpmath.mpf(v) for v in args]
     assert all(isinstance(v, mpmath.mpf) for v in k(*mp)) and k(*mp) == fn(*mp)
-    ints = [*args[:-1], 1]  # s_h = 1: Python's int arithmetic, not the kernel's
+    ints = [*args[:-1], 1]  # s_h = 1: Python's int arithmetic, not the kernel's (only 0 is taken)
     assert k(*ints) == fn(*ints)
     cplx = [complex(v) for v in args]
     assert k(*cplx) == fn(*cplx)

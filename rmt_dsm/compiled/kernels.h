@@ -9,7 +9,7 @@
  * or warn (a division by zero, an overflow, an invalid operation such as the square root of a
  * negative number: any floating-point exception flag) or where an output is not finite, the
  * Python function is called instead and decides; so it is for any argument that is not a float
- * (a float subclass such as numpy.float64 included) or a numpy longdouble scalar.  rmt_dsm/compiled/kernels.py binds them. */
+ * (a float subclass such as numpy.float64 included), a numpy longdouble scalar or the int 0.  rmt_dsm/compiled/kernels.py binds them. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <fenv.h>
@@ -39,6 +39,16 @@ static const kernel *kernels_table(int *n);
 
 /* set by setup(): numpy.longdouble, and a function bytes -> list of numpy longdouble scalars */
 static PyObject *LD_TYPE = NULL, *LD_FROM_BYTES = NULL;
+
+/* The int 0 (the derivative a chart does not need, passed as 0): any operation with it is
+ * exact, in Python as in C; other ints go to the Python function (its int arithmetic is exact). */
+static int is_zero_int(PyObject *a) {
+    if (!PyLong_CheckExact(a))
+        return 0;
+    int overflow;
+    long v = PyLong_AsLongAndOverflow(a, &overflow);
+    return v == 0 && !overflow;
+}
 
 /* The outputs as the Python side expects them (`form`, bound with the kernel): one number
  * (head = -1), a flat list (head = 0, cols = 0), the rows of `cols` entries (head = 0), or the
@@ -95,18 +105,18 @@ static PyObject *call(PyObject *self, PyObject *const *av, Py_ssize_t na) {
         goto python;
     for (Py_ssize_t i = 0; i < na; i++) {
         PyObject *a = av[i];
-        if (PyFloat_Check(a))
+        if (PyFloat_Check(a) || is_zero_int(a))
             continue;
         if (LD_TYPE != NULL && (PyObject *)Py_TYPE(a) == LD_TYPE) {
             extended = 1;
             continue;
         }
-        goto python; /* ints (exact in Python), arrays, complex, mpmath numbers, ...: the Python function */
+        goto python; /* other ints, arrays, complex, mpmath numbers, ...: the Python function */
     }
     if (!extended) {
         double in[MAXARGS], out[MAXOUT];
         for (Py_ssize_t i = 0; i < na; i++)
-            in[i] = PyFloat_AS_DOUBLE(av[i]);
+            in[i] = PyFloat_Check(av[i]) ? PyFloat_AS_DOUBLE(av[i]) : 0.0;
         feclearexcept(FLAGS);
         k->d(in, out);
         if (fetestexcept(FLAGS))
@@ -132,6 +142,8 @@ static PyObject *call(PyObject *self, PyObject *const *av, Py_ssize_t na) {
             PyObject *a = av[i];
             if (PyFloat_Check(a)) {
                 in[i] = (long double)PyFloat_AS_DOUBLE(a);
+            } else if (PyLong_CheckExact(a)) { /* a zero int */
+                in[i] = 0.0L;
             } else {
                 Py_buffer view;
                 if (PyObject_GetBuffer(a, &view, PyBUF_SIMPLE) < 0) {
