@@ -2,12 +2,14 @@
 """Batched evaluation (rmt_dsm.batch) against one d = 500 simulation of the same point, in one run.
 
 At the point psi_n = 1, psi_p = 0.5, m = 1, t = 0.1, lambda = 0 (tanh) it measures in one process
-(the simulation last, so that the BLAS threads it leaves spinning slow down nothing else):
+(the simulation last, so that BLAS threads left spinning slow down nothing else):
 
 - one d = 500 simulation of the true nonlinear model (``rmt_dsm.simulate.simulate``, 1 seed;
   median of ``--sim-repeats``), with its default test-error estimate (``population="cv"``, the
   control variate of issue 12 item 5) and with plain Monte Carlo (``population="mc"``, the
-  simulator as issue 12 measured it); the point and curve ratios are given against both;
+  simulator as issue 12 measured it); the point and curve ratios are given against both; and, for
+  reference, the default simulation with the BLAS library's own threads (two here), as the
+  simulator ran before it kept problems with p <= 1000 on one thread (`rmt_dsm.simulate.core`);
 - one warm point: a new point each call (psi_p moved by 1e-4, so nothing is cached but the
   compiled functions, the Gaussian coefficients of the schedule and, for ``rmt_dsm.errors``, the
   roots of earlier calls, the starts of its continuation step) by the scalar path of
@@ -181,11 +183,20 @@ def main():
     before = PHASE_BEFORE
     if not args.no_baseline:  # the 60 x 60 diagram as computed before batching (jobs = 1: row by row)
         before = median_time(lambda k: [scalar_curve(axis, pn) for pn in axis], 1)
-    # last, so that the BLAS threads it leaves spinning disturb none of the timings above
+    # last, so that BLAS threads left spinning disturb none of the timings above
     t_sim = median_time(lambda k: simulate(d=500, seeds=1, seed=k, model="true", **POINT), args.sim_repeats,
                         key="sim")
     t_mc = median_time(lambda k: simulate(d=500, seeds=1, seed=k, model="true", population="mc", **POINT),
                        args.sim_repeats, key="mc")
+    # the simulator before it ran small problems on one BLAS thread (rmt_dsm.simulate.core.blas_threads)
+    import rmt_dsm.simulate.core as sim_core
+
+    kept, sim_core.ONE_THREAD_MAX_P = sim_core.ONE_THREAD_MAX_P, 0
+    try:
+        t_threads = median_time(lambda k: simulate(d=500, seeds=1, seed=k, model="true", **POINT),
+                                args.sim_repeats, key="threads")
+    finally:
+        sim_core.ONE_THREAD_MAX_P = kept
     # accuracy: batched curve vs the scalar path, every 10th point
     worst = 0.0
     res = curve["res"]
@@ -206,6 +217,7 @@ def main():
     rows = [
         ("one d=500 simulation (true model, 1 seed)", t_sim, "", "", "", ""),
         ("one d=500 simulation, population='mc'", t_mc, "", "", "", ""),
+        ("one d=500 simulation, BLAS threads (before)", t_threads, "", "", "", ""),
         ("one warm point, scalar path (before batching)", t_scalar, *vs(t_scalar)[:2], ">= 1000 x", vs(t_scalar)[2]),
         *([(f"one warm point, rmt_dsm.errors [{args.baseline}]", t_one_old, *vs(t_one_old)[:2], ">= 1000 x",
              vs(t_one_old)[2])] if old else []),
@@ -235,8 +247,7 @@ def main():
           "phase before / phase time, jobs=2 / jobs=1 ('j1'; 'ok' within 10 % timing noise); 'ratio' against "
           "the default simulation (population='cv'), 'vs mc' against population='mc'; the targets are checked "
           "against the default")
-    print(f"CPU time (process time; the simulation's BLAS threads included, so the load of the machine moves "
-          f"these ratios less): simulation {CPU['sim']:.3f} s, one warm point {CPU['one'] * 1e3:.2f} ms "
+    print(f"CPU time (process time, all threads; the load of the machine moves these ratios less): simulation {CPU['sim']:.3f} s, one warm point {CPU['one'] * 1e3:.2f} ms "
           f"({CPU['sim'] / CPU['one']:.0f} x), 1000-point curve {CPU['curve'] * 1e3:.1f} ms "
           f"({CPU['curve'] / CPU['sim']:.3f} sim); simulation with population='mc' {CPU['mc']:.3f} s "
           f"(one warm point {CPU['mc'] / CPU['one']:.0f} x, curve {CPU['curve'] / CPU['mc']:.3f} sim)")

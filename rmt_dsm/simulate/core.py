@@ -1,9 +1,11 @@
 """The finite-d simulator: one fit per seed, then means and standard errors over seeds."""
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -134,9 +136,39 @@ def population_errors(params: SimulationParams, fit: Fit, progress=None) -> Test
     return monte_carlo_errors(params, fit.instance, fit.Ct, progress=progress)
 
 
+#: up to this many features p a seed's dense algebra runs on one BLAS thread: its products and
+#: solves are then too small to gain from threads.  On 2 cores (docs/performance.md, simulate
+#: section): d = 500, p = 250 takes 57 ms on one thread against 90-240 ms (median ~140) on two, p = 500
+#: 227 against 292 ms, p = 750 and p = 1000 about the same; p = 2000 gains from two threads (1.2 s
+#: against 1.9 s).
+ONE_THREAD_MAX_P = 1000
+
+
+@lru_cache(maxsize=None)
+def _threads():
+    """The threadpoolctl controller of the loaded BLAS libraries (inspected once per process)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def blas_threads(params: SimulationParams):
+    """A context in which the BLAS of a seed of ``params`` runs on one thread when p <=
+    `ONE_THREAD_MAX_P`, else with its own number of threads.  The seed's values do not depend
+    on it beyond the rounding of the library's sums."""
+    if params.p > ONE_THREAD_MAX_P:
+        return contextlib.nullcontext()
+    return _threads().limit(limits=1, user_api="blas")
+
+
 def simulate_seed(params: SimulationParams, k: int, chunk_rows: int | None = None, progress=None,
                   timings: dict | None = None) -> SeedResult:
-    """The five errors of seed index k."""
+    """The five errors of seed index k (BLAS threads: `blas_threads`)."""
+    with blas_threads(params):
+        return _simulate_seed(params, k, chunk_rows, progress, timings)
+
+
+def _simulate_seed(params, k, chunk_rows, progress, timings) -> SeedResult:
     fit = fit_seed(params, k, chunk_rows, progress, timings)
     t0 = time.perf_counter()
     train = train_error(fit.sums, fit.Ct)
