@@ -57,8 +57,8 @@ from operator import attrgetter, itemgetter
 
 import numpy as np
 
-from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .compiled.kernels import kernel
+from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .engine import ConvergenceError, single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
 from .engine.grid import _apply, _inverse, _newton, _norm
@@ -621,9 +621,8 @@ def _steps_one_by_one(ctx, points, TH, states, idx):
     ok = np.zeros(len(idx), dtype=bool)
     its = np.zeros(len(idx), dtype=int)
     pos, run = states["u"], states["run"]
-    before = np.searchsorted(pos, idx, side="right") - 1  # the state of the path before each point
-    if len(pos):
-        starts = _on_polygon(TH, _directions(TH), pos[np.maximum(before, 0)], np.full(len(idx), len(TH) - 1))
+    before = np.searchsorted(pos, idx, side="right") - 1  # the state of the path before each point (-1: none)
+    starts = _on_polygon(TH, _directions(TH), pos[before], np.full(len(idx), len(TH) - 1)) if len(pos) else None
     for j, (i, k) in enumerate(zip(idx.tolist(), before.tolist())):
         th = TH[i].tolist()
         found = None
