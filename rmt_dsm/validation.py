@@ -79,8 +79,9 @@ class Point:
     #: data spectrum in the CLI form (``W1:L1,...`` or ``power:ALPHA``); None: Sigma = I
     sigma: str | None = None
     #: base seed of the point's simulations (seed index k of a simulation draws from
-    #: ``SeedSequence(seed, spawn_key=(k, ...))``); the structured points each have their own, so that two
-    #: points with the same (psi_n, psi_p, m, d) do not share their draws
+    #: ``SeedSequence(seed, spawn_key=(k, ...))``); every point of the grids below has its own (limits
+    #: 101-124, finite m 201-212, structured 1001-1015), so that two points with the same
+    #: (psi_n, psi_p, m, d) do not share their draws: their comparisons are independent
     seed: int = 0
 
     def kwargs(self, m=None) -> dict:
@@ -141,7 +142,7 @@ def _limits_grid() -> tuple:
                     k += 1
                     pts.append(Point(label=f"{act[0].upper()}{k}", activation=act, psi_n=psi_n,
                                      psi_p=psi_p, m=1 if D < 0 else math.inf,
-                                     t=0.05 if B < 0 else 1.0, lam=1e-3 if C < 0 else 0.5))
+                                     t=0.05 if B < 0 else 1.0, lam=1e-3 if C < 0 else 0.5, seed=101 + len(pts)))
     return tuple(pts)
 
 
@@ -150,18 +151,18 @@ GRID_LIMITS = _limits_grid()
 
 #: finite m in {2, 3, 5, 10, 50}: 12 points; psi_p / (m psi_n) kept >= 1.6 or <= 0.8 at lam = 1e-3
 GRID_FINITE_M = (
-    Point("F1", "tanh", 1.0, 0.5, 2, 0.05, 1e-3),
-    Point("F2", "tanh", 0.25, 2.0, 3, 1.0, 1e-3),
-    Point("F3", "tanh", 0.5, 1.5, 10, 1.0, 0.5),
-    Point("F4", "tanh", 2.0, 1.0, 50, 0.05, 0.5),
-    Point("F5", "erf", 1.0, 0.5, 3, 1.0, 1e-3),
-    Point("F6", "erf", 0.25, 2.0, 5, 0.05, 1e-3),
-    Point("F7", "erf", 0.5, 1.5, 2, 0.05, 0.5),
-    Point("F8", "erf", 0.5, 1.0, 10, 1.0, 1e-3),
-    Point("F9", "relu", 1.0, 0.5, 5, 0.05, 0.5),
-    Point("F10", "relu", 0.25, 2.0, 2, 1.0, 1e-3),
-    Point("F11", "relu", 0.2, 1.0, 50, 1.0, 1e-3),
-    Point("F12", "relu", 0.5, 1.5, 3, 1.0, 0.5),
+    Point("F1", "tanh", 1.0, 0.5, 2, 0.05, 1e-3, seed=201),
+    Point("F2", "tanh", 0.25, 2.0, 3, 1.0, 1e-3, seed=202),
+    Point("F3", "tanh", 0.5, 1.5, 10, 1.0, 0.5, seed=203),
+    Point("F4", "tanh", 2.0, 1.0, 50, 0.05, 0.5, seed=204),
+    Point("F5", "erf", 1.0, 0.5, 3, 1.0, 1e-3, seed=205),
+    Point("F6", "erf", 0.25, 2.0, 5, 0.05, 1e-3, seed=206),
+    Point("F7", "erf", 0.5, 1.5, 2, 0.05, 0.5, seed=207),
+    Point("F8", "erf", 0.5, 1.0, 10, 1.0, 1e-3, seed=208),
+    Point("F9", "relu", 1.0, 0.5, 5, 0.05, 0.5, seed=209),
+    Point("F10", "relu", 0.25, 2.0, 2, 1.0, 1e-3, seed=210),
+    Point("F11", "relu", 0.2, 1.0, 50, 1.0, 1e-3, seed=211),
+    Point("F12", "relu", 0.5, 1.5, 3, 1.0, 0.5, seed=212),
 )
 
 

@@ -465,6 +465,23 @@ def flags(ge_rows, trends, ge_trends=()):
     return out
 
 
+def followup_rows(fl) -> list:
+    """The rows of docs/data/validation_followup.csv (`scripts/follow_up_flags.py`) of the flagged
+    comparisons ``fl`` (flag sentences; rows of other comparisons, from an older run, are left out)."""
+    path = os.path.join(DATA, "validation_followup.csv")
+    if not fl or not os.path.exists(path):
+        return []
+    def names(r):  # how a flag names the comparison's model (GE rows: "GE", trends: the model)
+        return ("GE", "EQUIVALENT") if r.model == "equivalent" else (r.model.upper(),)
+
+    def flagged(r, f):
+        words = f.split(" ")
+        return (words[0] in names(r) and words[1] == r.label and f" {r.quantity}" in f
+                and ("m=" not in words[2] or words[2] == f"m={r.m_sim}"))
+
+    return [r for r in V.read_csv(path) if any(flagged(r, f) for f in fl)]
+
+
 def cost_note(meta, prefix="") -> str:
     """', CPU time X min (--jobs J, load average L at the start)' from the run's metadata, if recorded
     (keys ``prefix + "cpu_s"`` etc.: "" for sections 1-4, "structured_" for section 6)."""
@@ -509,7 +526,9 @@ def write_report(P, meta, ge_rows, trends, ge_trends, strends=()):
       "`tests/test_validation.py` and the slow ones `tests/test_validation_slow.py` (`pytest -m slow`).")
     A("")
     A("Conventions: errors per dimension (docs/model.md), OU schedule a = e^{-t}, Δ = 1 − e^{-2t}; "
-      "`theory − sim` is the theory minus the mean over K seeds; SE = std(ddof=1)/√K over seeds "
+      "`theory − sim` is the theory minus the mean over K seeds; every point has its own base seed "
+      "(`Point.seed`), so that points sharing (ψ_n, ψ_p, m, d) do not share their draws (until commit "
+      "329ae3d the points of sections 1–4 all drew from base seed 0); SE = std(ddof=1)/√K over seeds "
       "(for tanh each seed's test error is a Monte-Carlo estimate with a control variate of exact "
       "mean, as precise as a plain estimate on max(20000, 4p) fresh pairs, whose noise is included "
       "in the seed spread; erf and relu use exact population statistics "
@@ -545,6 +564,15 @@ def write_report(P, meta, ge_rows, trends, ge_trends, strends=()):
     A("* Flags (disagreements beyond the stated tolerances): " + ("none." if not fl else ""))
     for f in fl:
         A(f"  * {f}")
+    follow = followup_rows(fl)
+    if follow:
+        A("* The flags re-measured with more seeds (`scripts/follow_up_flags.py`: the same point, model and "
+          "base seed, the report's seeds extended at the flagged d, fresh ones at 2d; the flags above stand as "
+          "the protocol gave them):")
+        for r in follow:
+            A(f"  * {'GE' if r.model == 'equivalent' else r.model.upper()} {r.label} m={r.m_sim} {r.quantity}, "
+              f"d={r.d}, K={r.seeds}: D = {r.diff:+.2e} "
+              f"± {r.stderr:.1e} (z {r.z:+.1f}, rel. {r.rel:+.1e})")
     watch = [tr for tr in list(ge_trends) + list(trends)
              if tr.fit is not None and tr.fit.resolved and tr.fit.alpha > 0.3 and tr.fit.alpha_lo <= 0.3]
     if watch:
