@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-__all__ = ["c_source", "c_expression", "KERNELS_FILE", "kernel_functions"]
+__all__ = ["c_source", "c_expression", "kernel_functions", "shipped_sources", "KERNELS_FILE", "NotTranslatable"]
 
 HERE = Path(__file__).resolve().parent
 #: the generated C file, compiled into the extension ``rmt_dsm.compiled._kernels`` (setup.py)

@@ -28,8 +28,8 @@ __all__ = ["kernel", "available"]
 
 
 def _load():
-    """{(module KEY, function name): index} of the built extension, or None (not built,
-    disabled by ``RMT_DSM_KERNELS=0``)."""
+    """(the built extension, {(module KEY, function name): (index, outputs, form)}), or (None, None):
+    not built, or disabled by ``RMT_DSM_KERNELS=0``."""
     if os.environ.get("RMT_DSM_KERNELS", "1") == "0":
         return None, None
     try:
