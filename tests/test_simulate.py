@@ -193,3 +193,33 @@ def test_progress_bar_writes_only_when_enabled():
     bar2.update(5)
     bar2.close()
     assert s2.getvalue() == ""
+
+
+def test_small_problems_run_on_one_blas_thread():
+    """`rmt_dsm.simulate.core.blas_threads`: one BLAS thread up to p = ONE_THREAD_MAX_P features, the
+    library's own number above (threadpoolctl reads the loaded BLAS), the seed's values the same up
+    to the rounding of the library's sums."""
+    from threadpoolctl import threadpool_info
+
+    from rmt_dsm.simulate import core
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    outside = blas_threads()
+    small = make_params(d=40, psi_n=1, psi_p=0.5, m=1, t=0.5, lam=0.1, activation="erf", seeds=1)
+    big = make_params(d=600, psi_n=0.1, psi_p=2, m=1, t=0.5, lam=0.1, activation="erf", seeds=1)
+    assert small.p <= core.ONE_THREAD_MAX_P < big.p
+    with core.blas_threads(small):
+        assert blas_threads() == {1}
+    with core.blas_threads(big):
+        assert blas_threads() == outside
+    assert blas_threads() == outside  # restored
+    one = core.simulate_seed(small, 0)
+    kept, core.ONE_THREAD_MAX_P = core.ONE_THREAD_MAX_P, 0
+    try:
+        library = core.simulate_seed(small, 0)
+    finally:
+        core.ONE_THREAD_MAX_P = kept
+    for name in ("train", "test", "score"):
+        assert getattr(one, name) == pytest.approx(getattr(library, name), rel=1e-12, abs=1e-15)
