@@ -30,17 +30,11 @@ OUT = os.path.join(ROOT, "docs", "data", "validation_followup.csv")
 
 
 def flagged(data=None) -> list:
-    """[(point label, model, simulated m, quantity, d)] of the flags of sections 1-4 (the GE failures at
-    their d; the flagged d-trends at the d of their largest |D| / SE)."""
-    from make_validation_report import DATA, load_tracked
+    """`make_validation_report.flagged_comparisons` of the tracked data (sections 1-4)."""
+    from make_validation_report import DATA, flagged_comparisons, load_tracked
 
     _, ge_rows, ge_trends, trends, _ = load_tracked(data or DATA)
-    out = [(r.label, r.model, r.m_sim, r.quantity, r.d) for r in ge_rows if not V.ge_passes(r)]
-    for tr in list(ge_trends) + list(trends):
-        if V.trend_failure(tr) is not None:
-            r, _ = max(zip(tr.rows, tr.se_eff), key=lambda p: abs(p[0].diff) / p[1])
-            out.append((tr.label, r.model, tr.m_sim, tr.quantity, r.d))
-    return list(dict.fromkeys(out))
+    return flagged_comparisons(ge_rows, trends, ge_trends)
 
 
 def main(argv=None) -> int:

@@ -465,21 +465,26 @@ def flags(ge_rows, trends, ge_trends=()):
     return out
 
 
-def followup_rows(fl) -> list:
-    """The rows of docs/data/validation_followup.csv (`scripts/follow_up_flags.py`) of the flagged
-    comparisons ``fl`` (flag sentences; rows of other comparisons, from an older run, are left out)."""
+def flagged_comparisons(ge_rows, trends, ge_trends=()) -> list:
+    """[(label, model, simulated m, quantity, d)] of the comparisons `flags` flags: the GE failures
+    at their d, the flagged d-trends at the d of their largest |D| / SE (`scripts/follow_up_flags.py`
+    re-measures them)."""
+    out = [(r.label, r.model, r.m_sim, r.quantity, r.d) for r in ge_rows if not V.ge_passes(r)]
+    for tr in list(ge_trends) + list(trends):
+        if V.trend_failure(tr) is not None:
+            r, _ = max(zip(tr.rows, tr.se_eff), key=lambda p: abs(p[0].diff) / p[1])
+            out.append((tr.label, r.model, tr.m_sim, tr.quantity, r.d))
+    return list(dict.fromkeys(out))
+
+
+def followup_rows(flagged) -> list:
+    """The rows of docs/data/validation_followup.csv (`scripts/follow_up_flags.py`) of the comparisons
+    ``flagged`` (`flagged_comparisons`; rows of other comparisons, from an older run, are left out)."""
     path = os.path.join(DATA, "validation_followup.csv")
-    if not fl or not os.path.exists(path):
+    keys = {key[:4] for key in flagged}
+    if not keys or not os.path.exists(path):
         return []
-    def names(r):  # how a flag names the comparison's model (GE rows: "GE", trends: the model)
-        return ("GE", "EQUIVALENT") if r.model == "equivalent" else (r.model.upper(),)
-
-    def flagged(r, f):
-        words = f.split(" ")
-        return (words[0] in names(r) and words[1] == r.label and f" {r.quantity}" in f
-                and ("m=" not in words[2] or words[2] == f"m={r.m_sim}"))
-
-    return [r for r in V.read_csv(path) if any(flagged(r, f) for f in fl)]
+    return [r for r in V.read_csv(path) if (r.label, r.model, r.m_sim, r.quantity) in keys]
 
 
 def cost_note(meta, prefix="") -> str:
@@ -564,7 +569,7 @@ def write_report(P, meta, ge_rows, trends, ge_trends, strends=()):
     A("* Flags (disagreements beyond the stated tolerances): " + ("none." if not fl else ""))
     for f in fl:
         A(f"  * {f}")
-    follow = followup_rows(fl)
+    follow = followup_rows(flagged_comparisons(ge_rows, trends, ge_trends))
     if follow:
         A("* The flags re-measured with more seeds (`scripts/follow_up_flags.py`: the same point, model and "
           "base seed, the report's seeds extended at the flagged d, fresh ones at 2d; the flags above stand as "
