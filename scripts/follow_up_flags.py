@@ -42,6 +42,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=12, help="seeds at the flagged d")
     ap.add_argument("--seeds-2d", type=int, default=4, help="seeds at twice the flagged d (d <= 1000)")
     args = ap.parse_args(argv)
+    for flag, k in (("--seeds", args.seeds), ("--seeds-2d", args.seeds_2d)):
+        if k < 2:
+            ap.error(f"{flag} must be at least 2 (a standard error over seeds), got {k}")
     warnings.simplefilter("ignore")
     points = {p.label: p for p in V.GRID_LIMITS + V.GRID_FINITE_M}
     rows = []
