@@ -32,7 +32,10 @@ from the nearest root kept by earlier calls (`_warm_root`: the last `_WARM_ROOTS
 data spectrum, activation, schedule, m, chart and lambda = 0 or not) by one continuation step
 when one is within `_WARM_STEP` of the point, in the same chart and at a comparable distance to
 the threshold (a researcher's loop over nearby points), else cold.  Only the start of the path
-is reused, never a value: the root is solved at the point and certified as above.
+is reused, never a value: the root is solved at the point and certified as above.  Where the C
+kernels are built, these steps run in C (`_one_compiled`, ``rmt_dsm/compiled/one_point.h``: the
+same operations in the same order, the same bits), which hands every point whose outcome the
+Python path could decide otherwise back to it.
 
 A data spectrum of more atoms than the shipped code writes out, or a continuous one, enters the
 system through atom sums bound to its (double) atoms (`rmt_dsm.dsm.atoms.BoundAtoms`, summed
@@ -57,11 +60,12 @@ from operator import attrgetter, itemgetter
 
 import numpy as np
 
-from .compiled.kernels import kernel
+from .compiled.kernels import kernel, one_point
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .engine import ConvergenceError, single
 from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, polish, track
-from .engine.grid import _apply, _inverse, _newton, _norm
+from .engine.grid import _ACCEPT, _LOOSE, _TOL_RES, _TOL_STEP, _apply, _inverse, _newton, _norm
+from .engine.grid import _EPS as _GRID_EPS
 from .precision import WARN_RELATIVE
 from .result import ERROR_NAMES, _double_result, _warn_precision
 from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
@@ -706,11 +710,12 @@ def _ridge_rates(fns, prm, idx, dlam):
     return {fns.index("x"): np.where(primal, 0.0, dlam), fns.index("y"): np.where(primal, dlam, 0.0)}
 
 
-def _branch_ok(g, x, y, tol=1e-9):
+def _branch_ok(g, x, y, tol=None):
     """The physical-branch conditions of `rmt_dsm.dsm.system.physical_branch` [D§5.2] at every point:
     x g_u and y g_v in [0, 1], and g_u, g_v of the signs of -y, -x.  ``g``: the unknowns
     (g_u0, g_u1, g_v), each an array over the points (and x, y arrays or numbers; a mask), or
     each a number at one point (a bool)."""
+    tol = _BRANCH_TOL if tol is None else tol
     ok = True
     for v in g:  # finite (NaN fails the comparison)
         ok = ok & (abs(v) < math.inf)
@@ -785,9 +790,16 @@ def _one(pt, coef):
     `rmt_dsm.engine.single.Failed` where `_batch` would flag the point.
 
     The root comes from a continuation step from a root kept by an earlier call (`_warm_root`)
-    when one is close enough, else from the cold continuation (`_cold_root`)."""
+    when one is close enough, else from the cold continuation (`_cold_root`).  Where the C
+    kernels are built, the same operations run in C (`_one_compiled`: the same bits); the Python
+    path below decides wherever that one hands over."""
     ctx = _context(pt.sigma)
-    c, primal = ctx.c, pt.chart == "primal"
+    primal = pt.chart == "primal"
+    if ctx.one is not None:
+        out = _one_compiled(ctx, pt, coef, primal)
+        if out is not None:
+            return out
+    c = ctx.c
     k_lam = ctx.i_y if primal else ctx.i_x
     (th64, p64), (thld, pld), (thm, moved) = _one_parameters(ctx, pt, coef, k_lam)
     lam = th64[k_lam]
@@ -813,44 +825,88 @@ def _one(pt, coef):
         if not math.isfinite(v) or rounding > BATCH_RELATIVE * abs(v):
             raise single.Failed("not certified")
         accuracy.append(0.0 if v == 0 else (rounding + abs(w - a) / _STEP_DOUBLE * _INPUT_REL + _EPS * abs(v)) / abs(v))
-    _keep_root(key, pt, th64, g, J, solve)
+    _keep_root(key, pt, (th64, g, J, solve))
     return values, accuracy, single._norm(f), its + itm
+
+
+def _one_compiled(ctx, pt, coef, primal):
+    """`_one` by its C translation (``ctx.one``: `rmt_dsm.compiled.kernels.one_point`, the same
+    operations on C doubles and long doubles); the cold continuation, when no kept root is near
+    or the step from it fails, stays in Python (`_cold_root`) and hands its root to the C path.
+    None where the C path hands over (a floating-point exception, a stage that fails, a value
+    not certified): then the Python path of `_one` runs from the start and decides."""
+    tpl = _one_template(ctx, pt, coef)
+    lam = float(pt.lam)
+    key = (id(ctx.c), pt.sigma, *_SCHEDULE(pt), pt.m, primal, lam == 0)
+    args = (*tpl.packed, float(pt.psi_n), float(pt.psi_p), lam, _decimal(pt.psi_n), _decimal(pt.psi_p),
+            _decimal(pt.lam), primal)
+    best = _nearest_root(key, pt)
+    res = False if best is None else ctx.one(*args, _packed_start(best[4]), -1)
+    if res is False:  # cold, as `_one`
+        k_lam = ctx.i_y if primal else ctx.i_x
+        th64 = tpl.lists[0][0].copy()
+        th64[ctx.i_pn], th64[ctx.i_pp], th64[k_lam] = float(pt.psi_n), float(pt.psi_p), lam
+        g, f, J, its = _cold_root(ctx.c, ctx, pt, th64, k_lam, lam)
+        if not _branch_ok(g, th64[ctx.i_x], th64[ctx.i_y]):
+            return None
+        res = ctx.one(*args, np.array([*g, *f, *(v for row in J for v in row)], dtype=float).tobytes(), its)
+    if res is None:
+        return None
+    values, accuracy, residual, its, kept = res
+    _keep_root(key, pt, kept)
+    return values, accuracy, residual, its
 
 
 def _one_parameters(ctx, pt, coef, k_lam) -> list:
     """The parameter lists of `_one` at the point, each with the parameters of `_error_values`:
     in double; in EXTENDED (ratios and ridge read as decimals, `_parameters`); in double at the
     inputs moved by `rmt_dsm.scalar._STEP_DOUBLE` (`_moved`).  Each is a copy of a template of
-    the point's data spectrum, schedule and m (`_one_templates`, kept by the context) with the
+    the point's data spectrum, schedule and m (`_one_template`, kept by the context) with the
     ratios and the ridge (entry ``k_lam``) set."""
-    key = (pt.sigma, *_SCHEDULE(pt), pt.m)
-    templates = ctx.templates.get(key)
-    if templates is None:
-        if len(ctx.templates) >= _COEFFICIENTS_KEPT:
-            ctx.templates.clear()
-        templates = ctx.templates[key] = _one_templates(ctx, pt, coef)
     out = []
-    for (base, prm), num in zip(templates, (float, _decimal, float)):
+    for (base, prm), num in zip(_one_template(ctx, pt, coef).lists, (float, _decimal, float)):
         th = base.copy()
         th[ctx.i_pn], th[ctx.i_pp], th[k_lam] = num(pt.psi_n), num(pt.psi_p), num(pt.lam)
         out.append((th, {**prm, "lam": th[k_lam]}))
     return out
 
 
-def _one_templates(ctx, pt, coef) -> list:
-    """[(parameter list, parameters of `_error_values` but lambda)] in double, in EXTENDED and in
-    double at the moved inputs, at s = 1 and epsilon = 0, with x = y = -1 and the ratios 0 (set by
-    `_one_parameters`); a, Delta and the coefficients are the double inputs, kappa and the
-    atoms are read as decimals in EXTENDED (as `_parameters`)."""
+@dataclass(frozen=True)
+class _Template:
+    """The parameters of `_one` at a data spectrum, schedule and m, but the ratios and the ridge.
+
+    ``lists``: [(parameter list, parameters of `_error_values` but lambda)] in double, in EXTENDED
+    and in double at the moved inputs, at s = 1 and epsilon = 0, with x = y = -1 and the ratios 0
+    (set by `_one_parameters`); a, Delta and the coefficients are the double inputs, kappa and the
+    atoms are read as decimals in EXTENDED (as `_parameters`).  ``packed``: the same for the C
+    path (`_one_compiled`), each list followed by (F_pop, delta, mu1, s2, v2), as bytes of doubles,
+    long doubles and doubles."""
+
+    lists: list
+    packed: tuple
+
+
+def _one_template(ctx, pt, coef) -> _Template:
+    """The `_Template` of the point, kept by the context."""
+    key = (pt.sigma, *_SCHEDULE(pt), pt.m)
+    tpl = ctx.templates.get(key)
+    if tpl is not None:
+        return tpl
+    if len(ctx.templates) >= _COEFFICIENTS_KEPT:
+        ctx.templates.clear()
     inputs = [getattr(coef, k) for k in ("mu1", "v2", "s2")]
     p64 = _fixed_parameters(pt.sigma, float(pt.kappa), float(pt.a), float(pt.delta), *map(float, inputs), float)
     kappa = EXTENDED(0) if pt.m == math.inf else EXTENDED(1) / EXTENDED(pt.m)  # 1/m divided out in EXTENDED
     pld = _fixed_parameters(pt.sigma, kappa, EXTENDED(pt.a), EXTENDED(pt.delta), *map(EXTENDED, inputs), _decimal)
-    out = []
-    for prm, s in ((p64, 1.0), (pld, EXTENDED(1)), (_moved(p64, _STEP_DOUBLE), 1.0)):
+    lists, packed = [], []
+    for prm, s, dtype in ((p64, 1.0, float), (pld, EXTENDED(1), EXTENDED), (_moved(p64, _STEP_DOUBLE), 1.0, float)):
         vals = {**prm["system"], "psi_n": 0.0, "psi_p": 0.0, "epsilon": 0.0, "s_h": s, "x": -1.0, "y": -1.0}
-        out.append(([vals[n] for n in ctx.names], {k: prm[k] for k in ("atoms", *_INPUT_NAMES)}))
-    return out
+        base = [vals[n] for n in ctx.names]
+        lists.append((base, {k: prm[k] for k in ("atoms", *_INPUT_NAMES)}))
+        extra = [floor(prm["atoms"], prm["a"], prm["delta"]), *(prm[k] for k in ("delta", "mu1", "s2", "v2"))]
+        packed.append(np.array([*base, *extra], dtype=dtype).tobytes())
+    tpl = ctx.templates[key] = _Template(lists, tuple(packed))
+    return tpl
 
 
 def _moved_root(c, g, solve, th):
@@ -863,9 +919,9 @@ def _moved_root(c, g, solve, th):
     of (F, J) fewer, moved ``accuracy`` by up to 7 % within 1e-3 of the interpolation threshold:
     the difference of `_one` cancels there, and the Jacobian at the root is kept.)"""
     try:
-        gm, _, J, its = single.newton(c, [a - b for a, b in zip(g, solve(c.f(*g, *th)))], th, maxit=20)
+        gm, _, J, its = single.newton(c, [a - b for a, b in zip(g, solve(c.f(*g, *th)))], th, maxit=_MOVED_MAXIT)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero at the chord step
-        gm, _, J, its = single.newton(c, g, th, maxit=20)
+        gm, _, J, its = single.newton(c, g, th, maxit=_MOVED_MAXIT)
     return gm, J, its + 1
 
 
@@ -886,7 +942,9 @@ class _Context:
     i_pn: int      # the positions of psi_n and psi_p
     i_pp: int
     obs_of: object  # the observables' parameters (`_args`) from the parameter list (`operator.itemgetter`)
-    #: the parameter templates of `_one` (`_one_templates`) by data spectrum, schedule and m
+    #: `_one` in C (`rmt_dsm.compiled.kernels.one_point`), None where the kernels are not built
+    one: object = None
+    #: the `_Template` of `_one` by data spectrum, schedule and m
     templates: dict = field(default_factory=dict, compare=False)
 
     def theta(self, base, k_lam, lam, s) -> list:
@@ -920,8 +978,22 @@ def _context(sigma) -> _Context:
         coext = replace(co, Q=kernel(co.Q), X1=kernel(co.X1), errors={ch: kernel(fn) for ch, fn in co.errors.items()})
         ctx = _CONTEXTS[id(system), id(co)] = _Context(
             fns.c, coext, co64, fns, names, fns.index("x"), fns.index("y"), fns.index("s_h"), fns.index("epsilon"),
-            fns.index("psi_n"), fns.index("psi_p"), itemgetter(*obs_at))
+            fns.index("psi_n"), fns.index("psi_p"), itemgetter(*obs_at), _one_point(fns.c, co, names, obs_at))
     return ctx
+
+
+def _one_point(c, co, names, obs_at):
+    """`_one` in C for the system ``c`` (three unknowns) and its observables ``co``, with the
+    constants of the Python path (`rmt_dsm.compiled.kernels.one_point`), or None."""
+    if c.n != 3:
+        return None
+    ns = c.functions
+    return one_point([ns["f"], ns["fj"], *(ns[f"ft_{k}"] for k in range(c.p)), co.Q, co.X1, co.dQ_dg, co.dQ_dtheta,
+                      co.errors["primal"], co.errors["dual"]], obs_at,
+                     [names.index(k) for k in ("x", "y", "epsilon", "psi_n", "psi_p")],
+                     [_TOL_RES, _TOL_STEP, _ACCEPT, _LOOSE, _GRID_EPS, EXTENDED_EPS, BATCH_RELATIVE, _EXTENDED_ROUNDING,
+                      _STEP_DOUBLE, _INPUT_REL, _EPS, _BRANCH_TOL, _WARM_HMIN, single.NEWTON_MAXIT, _MOVED_MAXIT,
+                      single.POLISH_MAXIT, _REFINE, single.MAX_STEPS])
 
 
 def _cold_root(c, ctx, pt, b64, k_lam, lam):
@@ -959,15 +1031,22 @@ _WARM_KEYS, _WARM_ROOTS = 64, 8
 #: the largest relative change of psi_n, psi_p and lambda > 0 from a kept root that one
 #: continuation step (`rmt_dsm.engine.single.track`, halving its step at most 3 times) covers
 _WARM_STEP = 0.05
+#: the shortest fraction of that step `_segment_step` takes (its step is halved at most 3 times)
+_WARM_HMIN = 1 / 8
+#: the Newton iterations of `_moved_root`
+_MOVED_MAXIT = 20
+#: the steps of iterative refinement of the derivatives in `_observables_one`
+_REFINE = 2
+#: the tolerance of `_branch_ok`
+_BRANCH_TOL = 1e-9
 
 
-def _warm_root(c, key, pt, th):
-    """The root at the point by continuation from the nearest root kept under ``key``
-    (`_keep_root`), along the straight segment between their parameters: only from a root of the same chart, within `_WARM_STEP` in psi_n, psi_p and
-    lambda and within a factor `_DIST_RATIO` of the point's distance to the interpolation
-    threshold (where the solution varies like a power of that distance, a straight step is
-    short).  Returns (g, F, J, iterations), or None when there is no such root or the step fails
-    (then the caller solves cold)."""
+def _nearest_root(key, pt):
+    """The root kept under ``key`` (`_keep_root`) nearest to the point, from which `_warm_root`
+    steps: of the same chart, within `_WARM_STEP` in psi_n, psi_p and lambda and within a factor
+    `_DIST_RATIO` of the point's distance to the interpolation threshold (where the solution
+    varies like a power of that distance, a straight step is short); None when there is none.
+    Returns the kept entry (psi_n, psi_p, lambda, distance, root) (root: see `_root_lists`)."""
     kept = _WARM.get(key)
     if not kept:
         return None
@@ -986,10 +1065,38 @@ def _warm_root(c, key, pt, th):
                 step = s
         if step <= near and d / dist <= _DIST_RATIO and dist / d <= _DIST_RATIO:
             best, near = root, step
+    return best
+
+
+def _warm_root(c, key, pt, th):
+    """The root at the point by continuation from the nearest kept root (`_nearest_root`) along
+    the straight segment between their parameters (`_segment_step`).  Returns (g, F, J,
+    iterations), or None when there is no such root or the step fails (then the caller solves
+    cold)."""
+    best = _nearest_root(key, pt)
     if best is None:
         return None
-    th0, g0, J0, solve0 = best[4:]
+    th0, g0, J0, solve0 = _root_lists(best[4])
     return _segment_step(c, th0, g0, J0, th, solve0)
+
+
+def _root_lists(root) -> tuple:
+    """(theta, g, J, solve) of a kept root: kept by the Python path as that tuple, or by the C
+    path as the bytes of the doubles theta, g, J (rows) (solve: None, J not yet factored)."""
+    if not isinstance(root, bytes):
+        return root
+    v = np.frombuffer(root, dtype=float).tolist()
+    p = len(v) - 12
+    return v[:p], v[p:p + 3], [v[p + 3:p + 6], v[p + 6:p + 9], v[p + 9:p + 12]], None
+
+
+def _packed_start(root) -> bytes:
+    """A kept root as the start of the C continuation step (`_one_compiled`): the bytes of the
+    doubles theta, g, J (rows)."""
+    if isinstance(root, bytes):
+        return root
+    th, g, J, _ = root
+    return np.array([*th, *g, *(v for row in J for v in row)], dtype=float).tobytes()
 
 
 def _segment_step(c, th0, g0, J0, th, solve0=None):
@@ -1010,15 +1117,15 @@ def _segment_step(c, th0, g0, J0, th, solve0=None):
         return out, moving
 
     try:
-        return single.track(c, g0, path, 1.0, hmin=1 / 8, J=J0, solve=solve0)
+        return single.track(c, g0, path, 1.0, hmin=_WARM_HMIN, J=J0, solve=solve0)
     except (ArithmeticError, ValueError):  # Failed, or a division by zero on the way
         return None
 
 
-def _keep_root(key, pt, th, g, J, solve=None):
-    """Keep the certified root ``g`` (Jacobian ``J``, factored in ``solve``: the
-    `rmt_dsm.engine.single.solver` of J, or None) at the parameters ``th`` of the point for
-    `_warm_root`."""
+def _keep_root(key, pt, root):
+    """Keep the certified ``root`` of the point for `_warm_root`: (theta, g, J, solve) with
+    solve the `rmt_dsm.engine.single.solver` of J or None, or the same as bytes from the C path
+    (`_root_lists`)."""
     kept = _WARM.get(key)
     if kept is None:
         if len(_WARM) >= _WARM_KEYS:
@@ -1026,10 +1133,10 @@ def _keep_root(key, pt, th, g, J, solve=None):
         kept = _WARM[key] = []
     elif len(kept) >= _WARM_ROOTS:
         del kept[0]
-    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), th, g, J, solve))
+    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), root))
 
 
-def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=2, solve=None):
+def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=_REFINE, solve=None):
     """`_observables` at one point (Python floats, with the observables of ``ctx.co64``, or
     EXTENDED scalars); ``Je``: the Jacobian at (g, th) when known; ``refine``: steps of iterative
     refinement of the derivatives; ``solve``: `rmt_dsm.engine.single.solver` of J when already

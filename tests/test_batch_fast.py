@@ -1,7 +1,8 @@
 """The one-point fast path of `rmt_dsm.errors` (rmt_dsm.batch._one) against independent routes.
 
 A call of `rmt_dsm.errors` starts its continuation from the nearest root kept by earlier calls
-(`rmt_dsm.batch._warm_root`) when one is within a continuation step, else solves cold.  Checked:
+(`rmt_dsm.batch._warm_root`) when one is within a continuation step, else solves cold (in C where
+the kernels are built, `rmt_dsm.batch._one_compiled`: the failure paths are checked on both).  Checked:
 
 * researcher's loops (points in small steps: towards the interpolation threshold psi_p = m psi_n
   from both sides and across it, m = 1, 3, inf, lambda = 0 and > 0, large t, structured data
@@ -41,21 +42,18 @@ def _forget_roots():
 
 @pytest.fixture
 def warm_log(monkeypatch):
-    """Record (source point's psi_p, psi_n, target point) of every warm start taken."""
+    """Record (the kept root a warm start steps from: (psi_n, psi_p, ...), target point) of every
+    warm start (`rmt_dsm.batch._nearest_root`, used by the Python and the C path alike)."""
     log = []
-    kept_before = {}
-    original = batch._warm_root
+    original = batch._nearest_root
 
-    def spy(c, key, pt, th):
-        kept_before["roots"] = list(batch._WARM.get(key, []))
-        out = original(c, key, pt, th)
+    def spy(key, pt):
+        out = original(key, pt)
         if out is not None:
-            # the source: the kept root nearest to the point (the one the step started from)
-            src = min(kept_before["roots"], key=lambda r: max(abs(pt.psi_n / r[0] - 1), abs(pt.psi_p / r[1] - 1)))
-            log.append((src, pt))
+            log.append((out, pt))
         return out
 
-    monkeypatch.setattr(batch, "_warm_root", spy)
+    monkeypatch.setattr(batch, "_nearest_root", spy)
     return log
 
 
@@ -150,13 +148,34 @@ def _counting_cold(monkeypatch):
     return calls
 
 
-def test_a_failed_warm_step_falls_back_to_the_cold_path(monkeypatch):
+@pytest.fixture(params=["C", "Python"])
+def one_point_path(request, monkeypatch):
+    """`rmt_dsm.batch._one` by its C translation (`rmt_dsm.batch._one_compiled`, where the
+    kernels are built) or by the Python path alone."""
+    from rmt_dsm.compiled import kernels
+
+    if request.param == "C" and not kernels.available():
+        pytest.skip("the C extension is not built")
+    if request.param == "Python":
+        monkeypatch.setattr(batch, "_one_point", lambda *a: None)
+    batch._CONTEXTS.clear()
+    yield request.param
+    batch._CONTEXTS.clear()
+
+
+def _replace_kept_root(g=None, J=None):
+    """Replace g and/or J of the single kept root (as the Python path keeps it: (theta, g, J, solve))."""
+    (key, kept), = batch._WARM.items()
+    th, g0, J0, _ = batch._root_lists(kept[0][4])
+    kept[0] = (*kept[0][:4], (th, g0 if g is None else g, J0 if J is None else J, None))
+    return th
+
+
+def test_a_failed_warm_step_falls_back_to_the_cold_path(monkeypatch, one_point_path):
     kw = dict(psi_n=1.0, psi_p=0.7, m=1, t=0.2, lam=0.0)
     ref = _quiet(_with_quadrature_error, point(**kw))[0]
     _quiet(rmt_dsm.errors, **{**kw, "psi_p": 0.699})  # keeps a root within a step of the point
-    (key, kept), = batch._WARM.items()
-    *head, J, solve = kept[0]
-    kept[0] = (*head, [[0.0] * 3] * 3, None)  # a singular Jacobian (not factored): the continuation step fails
+    _replace_kept_root(J=[[0.0] * 3] * 3)  # a singular Jacobian: the continuation step fails
     cold = _counting_cold(monkeypatch)
     res = _quiet(rmt_dsm.errors, **kw)
     assert cold == [1]
@@ -164,17 +183,28 @@ def test_a_failed_warm_step_falls_back_to_the_cold_path(monkeypatch):
         assert _rel(getattr(res, f), getattr(ref, f)) <= 1e-12
 
 
-def test_a_warm_root_off_the_physical_branch_is_not_used(monkeypatch):
+def test_a_warm_root_off_the_physical_branch_is_not_used(monkeypatch, one_point_path):
+    from rmt_dsm.engine import single
+
     kw = dict(psi_n=1.0, psi_p=0.7, m=1, t=0.2, lam=0.0)
     ref = _quiet(_with_quadrature_error, point(**kw))[0]
-    _quiet(rmt_dsm.errors, **kw)
+    _quiet(rmt_dsm.errors, **{**kw, "psi_p": 0.699})
     (key, kept), = batch._WARM.items()
-    g, J = kept[0][5], kept[0][6]
-    # g_v of the wrong sign (g_v > 0 at y = lambda = 0 > -1 breaks y g_v in [0, 1] and sign(g_v) = -sign(x))
-    monkeypatch.setattr(batch, "_warm_root", lambda *a: ([g[0], g[1], -g[2]], [0.0] * 3, J, 0))
+    th, g, J, _ = batch._root_lists(kept[0][4])
+    # another root of the system at the kept root's parameters, off the physical branch [D§5.2]:
+    # g_v < 0 at x = -1 breaks sign(g_v) = -sign(x); the step from it lands on that branch again
+    ctx = next(iter(batch._CONTEXTS.values()))
+    bad, _, J_bad, _ = single.newton(ctx.c, [g[0], g[1], -4 * g[2]], th, maxit=50, strict=False)
+    assert not batch._branch_ok(bad, th[ctx.i_x], th[ctx.i_y]) and bad[2] < 0
+    _replace_kept_root(g=bad, J=J_bad)
+    steps = []
+    segment = batch._segment_step
+    monkeypatch.setattr(batch, "_segment_step", lambda *a, **k: steps.append(segment(*a, **k)) or steps[-1])
     cold = _counting_cold(monkeypatch)
     res = _quiet(rmt_dsm.errors, **kw)
     assert cold == [1]  # the warm root was discarded
+    if one_point_path == "Python":  # the step did land off the branch (the C path takes the same one)
+        assert steps and not batch._branch_ok(steps[0][0], th[ctx.i_x], th[ctx.i_y])
     for f in FIELDS:
         assert _rel(getattr(res, f), getattr(ref, f)) <= 1e-12
 
@@ -221,7 +251,7 @@ def test_polish_returns_the_extended_jacobian_at_its_root():
     kw = dict(psi_n=1.0, psi_p=0.7, m=2, t=0.3, lam=0.01)
     _quiet(rmt_dsm.errors, **kw)
     (_, kept), = batch._WARM.items()
-    th64, g, J = kept[-1][4:7]
+    th64, g, J, _ = batch._root_lists(kept[-1][4])
     pt = point(**kw)
     ctx = batch._context(pt.sigma)
     _, (thld, _), _ = batch._one_parameters(ctx, pt, batch._coefficients(pt), ctx.i_y)

@@ -257,3 +257,153 @@ def test_same_answers_with_and_without_kernels():
     assert runs["1"]["kernels"] and not runs["0"]["kernels"]
     for key in ("points", "curve", "spectrum"):
         assert runs["1"][key] == runs["0"][key], key
+
+
+# --------------------------------------------------------------------------- the one-point path in C
+def _loops():
+    """Researcher's loops of `rmt_dsm.errors` calls (each point warm-started from the one before
+    when near): both charts up to 1e-5 of the interpolation threshold, lambda = 0 and > 0, m
+    finite and infinite, the identity and spectra of 2 and 3 atoms, three activations, and a walk
+    moving psi_n, psi_p and lambda together."""
+    rng = np.random.default_rng(7)
+    out = []
+    for m, lam, sigma, act in [(1, 0.0, None, "tanh"), (3, 0.0, [(0.5, 2.0), (0.5, 0.5)], "relu"),
+                               (math.inf, 0.0, None, "erf"), (1, 1e-3, None, "tanh"), (2, 0.0, [(0.3, 2.5), (0.7, 0.4)], "tanh"),
+                               (1, 0.0, [(0.2, 3.0), (0.3, 1.0), (0.5, 0.1)], "erf"), (math.inf, 1e-4, None, "relu")]:
+        psi_n, t = float(10 ** rng.uniform(-0.7, 0.7)), float(10 ** rng.uniform(-1.5, 0.7))
+        if m == math.inf:
+            ps = np.geomspace(0.3, 8.0, 30)
+        else:
+            d = np.geomspace(2e-1, 1e-5, 15)
+            ps = np.concatenate([m * psi_n * (1 - d), m * psi_n * (1 + d)])
+        out.append([dict(psi_n=psi_n, psi_p=float(p), m=m, t=t, lam=lam, sigma=sigma, activation=act) for p in ps])
+        out.append([dict(psi_n=psi_n * (1 + 0.01 * j), psi_p=float(ps[3]) * (1 + 0.003 * j), m=m, t=t,
+                         lam=lam * (1 + 0.02 * j), sigma=sigma, activation=act) for j in range(10)])
+    return out
+
+
+def _run_loops(monkeypatch, compiled: bool):
+    """Every point of `_loops` by `rmt_dsm.errors` (from no kept root), with the one-point path in
+    C or without it: (values, accuracy, residual, iterations, chart) or the error raised, and how
+    many points the C path answered, handed back to Python, or left to the cold start."""
+    import rmt_dsm
+    from rmt_dsm import batch
+
+    batch._WARM.clear()
+    batch._CONTEXTS.clear()
+    if not compiled:
+        monkeypatch.setattr(batch, "_one_point", lambda *a: None)
+    count = {"answered": 0, "handed back": 0}
+    original = batch._one_compiled
+
+    def counted(*args):
+        out = original(*args)
+        count["answered" if out is not None else "handed back"] += 1
+        return out
+
+    monkeypatch.setattr(batch, "_one_compiled", counted)
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for loop in _loops():
+            for kw in loop:
+                try:
+                    r = rmt_dsm.errors(**kw)
+                    rows.append((r.train, r.test, r.score, r.gap, r.floor, tuple(r.accuracy.values()), r.residual,
+                                 r.iterations, r.chart))
+                except Exception as exc:  # noqa: BLE001 -- the same failure is expected of both paths
+                    rows.append(repr(exc))
+    batch._WARM.clear()
+    batch._CONTEXTS.clear()
+    return rows, count
+
+
+@needs_kernels
+def test_one_point_in_c_gives_the_python_paths_bits(monkeypatch):
+    """`rmt_dsm.batch._one` by its C translation (rmt_dsm/compiled/one_point.h) and by the Python
+    path alone, along the same loops from the same (empty) store of roots: the same values,
+    accuracy estimates, residuals, iteration counts and charts at every point.  The C path
+    answers most points itself; the points it hands back are the ones Python does not certify
+    either (they go to the scalar path)."""
+    with monkeypatch.context() as mp:
+        fast, count = _run_loops(mp, compiled=True)
+    with monkeypatch.context() as mp:
+        slow, count_python = _run_loops(mp, compiled=False)
+    assert count["answered"] >= 0.8 * len(fast), count
+    assert count_python["answered"] == 0
+    assert len(fast) == len(slow) == sum(map(len, _loops()))
+    for kw, a, b in zip([kw for loop in _loops() for kw in loop], fast, slow):
+        assert a == b, kw
+
+
+@needs_kernels
+def test_one_point_in_c_hands_back_what_python_would_not_certify(monkeypatch):
+    """Where the C path returns None, the Python path of `_one` raises Failed at the same point
+    with the same kept roots (it is never a point the Python path would have answered)."""
+    from dataclasses import replace
+
+    import rmt_dsm
+    from rmt_dsm import batch
+    from rmt_dsm.engine import single
+
+    batch._WARM.clear()
+    handed = []
+    original = batch._one_compiled
+
+    def check(ctx, pt, coef, primal):
+        kept = {k: list(v) for k, v in batch._WARM.items()}
+        out = original(ctx, pt, coef, primal)
+        if out is None:
+            with pytest.raises(single.Failed), np.errstate(all="ignore"):
+                _python_one(batch, replace(ctx, one=None, templates={}), pt, coef)
+            handed.append(pt)
+            batch._WARM.clear()
+            batch._WARM.update(kept)
+        return out
+
+    monkeypatch.setattr(batch, "_one_compiled", check)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for loop in _loops()[:6]:
+            for kw in loop:
+                try:
+                    rmt_dsm.errors(**kw)
+                except Exception:  # noqa: BLE001
+                    pass
+    batch._WARM.clear()
+    assert handed  # within 1e-5 of the threshold some points are not certified in double
+
+
+def _python_one(batch, ctx, pt, coef):
+    """The Python path of `rmt_dsm.batch._one` with the context ``ctx`` (whose ``one`` is None)."""
+    original = batch._context
+    try:
+        batch._context = lambda sigma: ctx
+        return batch._one(pt, coef)
+    finally:
+        batch._context = original
+
+
+@needs_kernels
+def test_one_point_binding_refuses_what_it_cannot_run():
+    """`rmt_dsm.compiled.kernels.one_point`: None for a function without a kernel; the extension
+    refuses wrong numbers of kernels, positions or constants and kernels of the wrong shapes."""
+    from rmt_dsm import batch
+    from rmt_dsm.compiled import kernels as K
+
+    import importlib
+
+    ns, obs = (vars(importlib.import_module(f"rmt_dsm.compiled.{name}_isotropic_numpy")) for name in ("dsm", "observables"))
+    p = len(ns["META"]["theta"])
+    fns = [ns["f"], ns["fj"], *(ns[f"ft_{k}"] for k in range(p)), obs["Q"], obs["X1"], obs["dQ_dg"], obs["dQ_dtheta"],
+           obs["errors_primal"], obs["errors_dual"]]
+    consts = [1.0] * 18
+    assert K.one_point([*fns[:-1], lambda *a: 0], range(8), range(5), consts) is None
+    assert callable(K.one_point(fns, range(8), range(5), consts))
+    with pytest.raises(ValueError, match="constants"):
+        K.one_point(fns, range(8), range(5), consts[:-1])
+    with pytest.raises(ValueError, match="shapes"):
+        K.one_point([fns[1], fns[0], *fns[2:]], range(8), range(5), consts)  # f and fj exchanged
+    with pytest.raises(ValueError, match="out of range"):
+        K.one_point(fns, [p, *range(7)], range(5), consts)
+    assert batch._one_point.__name__ == "_one_point"

@@ -197,6 +197,7 @@ def test_precision_warning_and_cli_line(monkeypatch, capsys):
 
     for path in (scalar, batch):  # the one constant, as the one-point and the batched path bind it
         monkeypatch.setattr(path, "_INPUT_REL", 1e-6)
+    monkeypatch.setattr(batch, "_CONTEXTS", {})  # the C one-point path binds the constants with its context
     with pytest.warns(rmt_dsm.PrecisionWarning, match="dps"):
         e = rmt_dsm.errors(1.0, 0.5, 3, t=0.3, lam=0.1)
     assert max(e.accuracy.values()) > 1e-10 and e.digits <= 10

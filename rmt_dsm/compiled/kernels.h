@@ -248,10 +248,13 @@ static PyObject *setup(PyObject *mod, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+#include "one_point.h"
+
 static PyMethodDef METHODS[] = {
     {"bind", bind, METH_VARARGS, "bind(index, fallback, head, cols): the kernel `index` as a callable."},
     {"table", table, METH_NOARGS, "table(): [(module KEY, function name, arguments, outputs, head, cols)] by index."},
     {"setup", setup, METH_VARARGS, "setup(longdouble type, reader): enable the long double kernels."},
+    {"one_point", one_point, METH_VARARGS, "one_point(kernels, obs, positions, constants): the C path of one point."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_kernels",

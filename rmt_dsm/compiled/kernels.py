@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-__all__ = ["kernel", "available"]
+__all__ = ["kernel", "available", "one_point"]
 
 
 def _load():
@@ -86,3 +86,21 @@ def kernel(fn, form=None, python=None):
     return bound[0]
 
 
+
+
+def one_point(functions, obs, positions, constants):
+    """The one-point path of `rmt_dsm.batch._one` in C (``one_point.h``) on the C kernels of
+    ``functions``: the system's f, fj, ft_0 .. ft_{p-1}, then the observables' Q, X1, dQ_dg,
+    dQ_dtheta, errors_primal, errors_dual (generated functions); None when one of them has no
+    kernel (or the kernels are not built).  ``obs``: the positions in theta of the observables'
+    parameters after the unknowns; ``positions``: of x, y, epsilon, psi_n, psi_p; ``constants``:
+    the tolerances of the Python path in the order of ``one_point.h``.  The returned callable is
+    documented there (``op_call``)."""
+    if _MODULE is None or _MODULE.LONG_DOUBLE_SIZE != np.dtype(np.longdouble).itemsize:
+        return None
+    found = [_INDEX.get((getattr(fn, "__globals__", {}).get("KEY"), getattr(fn, "__name__", None)))
+             for fn in functions]
+    if any(f is None for f in found):
+        return None
+    return _MODULE.one_point(tuple(f[0] for f in found), tuple(obs), tuple(positions),
+                             tuple(float(v) for v in constants))

@@ -63,6 +63,7 @@ class Compiled:
         self.ft = kernel(ft, ("rows", p), lambda *a: _rows(ft(*a), n, p))
         self.n = n
         self.p = p
+        self.functions = ns  # the generated functions themselves (`rmt_dsm.compiled.kernels.one_point`)
         self._columns = [kernel(ns[f"ft_{k}"]) for k in range(p)]
 
     def ft_column(self, k):

@@ -21,6 +21,8 @@ __all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivat
 
 
 _INF, _NEG_INF = math.inf, -math.inf
+#: the default iterations of `newton` and `polish`, and steps of `track`
+NEWTON_MAXIT, POLISH_MAXIT, MAX_STEPS = 8, 6, 400
 
 
 class Failed(ArithmeticError):
@@ -145,7 +147,7 @@ def extended(v) -> list:
 _ZERO = EXTENDED(0)
 
 
-def newton(c, g, th, loose=False, maxit=8, strict=True):
+def newton(c, g, th, loose=False, maxit=NEWTON_MAXIT, strict=True):
     """Newton at fixed parameters ``th`` from ``g`` (the corrector of `rmt_dsm.engine.grid._newton`).
     Returns (g, F and J at g, iterations); raises `Failed`."""
     f, J = _fj(c, g, th)
@@ -172,7 +174,7 @@ def newton(c, g, th, loose=False, maxit=8, strict=True):
     raise Failed("Newton did not converge")
 
 
-def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predictor=False, J=None, solve=None,
+def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=MAX_STEPS, log_predictor=False, J=None, solve=None,
           hmax=math.inf, record=None):
     """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
     With ``J``, ``g`` is the end of a previous `track` at the same parameters ``path(0)`` (a root
@@ -226,7 +228,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=400, log_predicto
     raise Failed("too many continuation steps")
 
 
-def polish(c, g, J, th, maxit=6, solve=None) -> tuple:
+def polish(c, g, J, th, maxit=POLISH_MAXIT, solve=None) -> tuple:
     """`rmt_dsm.engine.batch.polish` for one point: the root in EXTENDED scalars (``solve``:
     ``solver(J)`` when already factored), and the EXTENDED Jacobian there (for the iterative
     refinement of `derivatives`).  The residual at the double root is evaluated alone (``f``),

@@ -1,0 +1,715 @@
+/* The one-point path of `rmt_dsm.batch._one` in C, on the generated kernels (kernels.h).
+ *
+ * `rmt_dsm.batch._one` solves one double point and certifies it on Python numbers
+ * (`rmt_dsm.engine.single`): a continuation step from a kept root, the derivatives and the errors
+ * in double, the Newton polish and the errors in long double, the root at the moved inputs and its
+ * errors, the certificate.  Most of its ~100 us is the interpreter's.  This file performs the same
+ * operations in the same order on C doubles and long doubles, so that it returns the same bits
+ * (tests/test_kernels.py compares the two paths point by point):
+ *
+ *   op_lu3, op_lu3_solve   rmt_dsm.engine.single.lu3, lu3_solve
+ *   op_fj_d, op_fj_l       rmt_dsm.engine.single._fj
+ *   op_newton              rmt_dsm.engine.single.newton
+ *   op_step                rmt_dsm.batch._segment_step (rmt_dsm.engine.single.track, one segment)
+ *   op_along               rmt_dsm.engine.single.derivative_along
+ *   op_branch_ok           rmt_dsm.batch._branch_ok
+ *   op_refined_d, _l       rmt_dsm.engine.single._refined3
+ *   op_errors_d, _l        rmt_dsm.batch._error_values at one point
+ *   op_polish              rmt_dsm.engine.single.polish
+ *   op_moved               rmt_dsm.batch._moved_root
+ *   op_certify             the rest of rmt_dsm.batch._one
+ *
+ * It decides nothing the Python path would decide otherwise: wherever that path could take
+ * another branch than the one written here -- a floating-point exception flag raised anywhere
+ * (where the Python arithmetic raises ZeroDivisionError or ValueError, or a kernel hands over to
+ * its Python function), a kernel output that is not finite, a stage raising `Failed` outside the
+ * continuation's own step control, a value not certified -- it returns None and the caller runs
+ * the Python path from the start.  The tolerances are the Python module's constants, passed in
+ * when the path is bound (`rmt_dsm.compiled.kernels.one_point`). */
+
+#define OP_OK 0
+#define OP_FAILED 1 /* where the Python path raises rmt_dsm.engine.single.Failed */
+
+/* the constants of the Python path, in the order `rmt_dsm.compiled.kernels.one_point` passes them */
+enum {
+    C_TOL_RES, C_TOL_STEP, C_ACCEPT, C_LOOSE, /* rmt_dsm.engine.grid */
+    C_EPS_GRID, C_EXT_EPS,                    /* rmt_dsm.engine.grid._EPS, rmt_dsm.engine.batch.EXTENDED_EPS */
+    C_BATCH_RELATIVE, C_EXT_ROUNDING,         /* rmt_dsm.batch.BATCH_RELATIVE, _EXTENDED_ROUNDING */
+    C_STEP_DOUBLE, C_INPUT_REL, C_EPS,        /* rmt_dsm.scalar._STEP_DOUBLE, _INPUT_REL, _EPS */
+    C_BRANCH_TOL, C_HMIN,                     /* _branch_ok's tol; _segment_step's hmin */
+    C_NEWTON_MAXIT, C_MOVED_MAXIT, C_POLISH_MAXIT, C_REFINE, C_MAX_STEPS,
+    C_COUNT
+};
+
+/* a bound one-point path: the kernels of a system of 3 unknowns and p parameters and of its
+ * observables, the positions in theta of the observables' parameters, of x, y, epsilon, psi_n
+ * and psi_p, and the constants */
+typedef struct {
+    int p;
+    int f, fj, col[MAXARGS];
+    int Q, X1, dQg, dQt, err[2]; /* errors_primal, errors_dual */
+    int nobs, obs[MAXARGS];
+    int i_x, i_y, i_eps, i_pn, i_pp;
+    double k[C_COUNT];
+    const kernel *K;
+} op_ctx;
+
+/* the state of one call: set when a kernel output is not finite (the caller checks it with the
+ * exception flags at the end) */
+typedef struct {
+    const op_ctx *c;
+    int bad;
+} op_run;
+
+static void op_eval_d(op_run *r, int k, const double *g, const double *th, int nth, const int *pos, double *out) {
+    const kernel *K = &r->c->K[k];
+    double in[MAXARGS];
+    in[0] = g[0], in[1] = g[1], in[2] = g[2];
+    for (int i = 0; i < nth; i++)
+        in[3 + i] = th[pos ? pos[i] : i];
+    K->d(in, out);
+    for (int j = 0; j < K->nout; j++)
+        if (!isfinite(out[j]))
+            r->bad = 1;
+}
+
+static void op_eval_l(op_run *r, int k, const long double *g, const long double *th, int nth, const int *pos,
+                      long double *out) {
+    const kernel *K = &r->c->K[k];
+    long double in[MAXARGS];
+    in[0] = g[0], in[1] = g[1], in[2] = g[2];
+    for (int i = 0; i < nth; i++)
+        in[3 + i] = th[pos ? pos[i] : i];
+    K->l(in, out);
+    for (int j = 0; j < K->nout; j++)
+        if (!isfinite(out[j]))
+            r->bad = 1;
+}
+
+/* max |v_i| as Python's max(map(abs, v)) */
+static double op_norm_d(const double *v) {
+    double m = fabs(v[0]);
+    if (fabs(v[1]) > m) m = fabs(v[1]);
+    if (fabs(v[2]) > m) m = fabs(v[2]);
+    return m;
+}
+
+static long double op_norm_l(const long double *v) {
+    long double m = fabsl(v[0]);
+    if (fabsl(v[1]) > m) m = fabsl(v[1]);
+    if (fabsl(v[2]) > m) m = fabsl(v[2]);
+    return m;
+}
+
+/* ---------------------------------------------------------------- linear algebra */
+typedef struct {
+    int i0, iu, iv;
+    double fu, fv, f, p0, p1, p2, u1, u2, v2;
+} op_lu;
+
+/* rmt_dsm.engine.single.lu3 (A row-major) */
+static int op_lu3(const double *A, op_lu *L) {
+    const double *r0 = A, *r1 = A + 3, *r2 = A + 6, *P, *U, *V;
+    int i0 = 0, iu, iv;
+    double big = fabs(r0[0]);
+    if (fabs(r1[0]) > big) i0 = 1, big = fabs(r1[0]);
+    if (fabs(r2[0]) > big) i0 = 2, big = fabs(r2[0]);
+    if (!(0 < big && big < INFINITY))
+        return OP_FAILED;
+    if (i0 == 0) P = r0, U = r1, iu = 1, V = r2, iv = 2;
+    else if (i0 == 1) P = r1, U = r0, iu = 0, V = r2, iv = 2;
+    else P = r2, U = r1, iu = 1, V = r0, iv = 0;
+    double p0 = P[0], p1 = P[1], p2 = P[2], u1 = U[1], u2 = U[2], v1 = V[1], v2 = V[2];
+    double fu = U[0] / p0;
+    if (fu != 0) u1 = u1 - fu * p1, u2 = u2 - fu * p2;
+    double fv = V[0] / p0;
+    if (fv != 0) v1 = v1 - fv * p1, v2 = v2 - fv * p2;
+    if (fabs(v1) > fabs(u1)) {
+        double t;
+        int ti;
+        t = fu, fu = fv, fv = t;
+        t = u1, u1 = v1, v1 = t;
+        t = u2, u2 = v2, v2 = t;
+        ti = iu, iu = iv, iv = ti;
+    }
+    if (!(0 < fabs(u1) && fabs(u1) < INFINITY))
+        return OP_FAILED;
+    double f = v1 / u1;
+    if (f != 0) v2 = v2 - f * u2;
+    if (!(0 < fabs(v2) && fabs(v2) < INFINITY))
+        return OP_FAILED;
+    *L = (op_lu){i0, iu, iv, fu, fv, f, p0, p1, p2, u1, u2, v2};
+    return OP_OK;
+}
+
+/* rmt_dsm.engine.single.lu3_solve: x = A^{-1} b (b read as doubles, as its float(b[i]) does) */
+static int op_lu3_solve(const op_lu *L, const double *b, double *x) {
+    double p3 = b[L->i0], u3 = b[L->iu], v3 = b[L->iv];
+    if (L->fu != 0) u3 = u3 - L->fu * p3;
+    if (L->fv != 0) v3 = v3 - L->fv * p3;
+    if (L->f != 0) v3 = v3 - L->f * u3;
+    double x2 = v3 / L->v2;
+    double x1 = (u3 - L->u2 * x2) / L->u1;
+    double x0 = ((p3 - L->p1 * x1) - L->p2 * x2) / L->p0;
+    if (!(isfinite(x0) && isfinite(x1) && isfinite(x2)))
+        return OP_FAILED;
+    x[0] = x0, x[1] = x1, x[2] = x2;
+    return OP_OK;
+}
+
+static int op_lu3_solve_l(const op_lu *L, const long double *b, double *x) {
+    double bd[3] = {(double)b[0], (double)b[1], (double)b[2]};
+    return op_lu3_solve(L, bd, x);
+}
+
+/* ---------------------------------------------------------------- Newton and the continuation step */
+/* rmt_dsm.engine.single._fj in double: F and J (row-major) at (g, th); Failed at a non-finite residual */
+static int op_fj_d(op_run *r, const double *g, const double *th, double *f, double *J) {
+    double out[12];
+    op_eval_d(r, r->c->fj, g, th, r->c->p, NULL, out);
+    memcpy(f, out, 3 * sizeof(double));
+    memcpy(J, out + 3, 9 * sizeof(double));
+    double s = ((0.0 + fabs(f[0])) + fabs(f[1])) + fabs(f[2]);
+    return isfinite(s) ? OP_OK : OP_FAILED;
+}
+
+static int op_fj_l(op_run *r, const long double *g, const long double *th, long double *f, long double *J) {
+    long double out[12];
+    op_eval_l(r, r->c->fj, g, th, r->c->p, NULL, out);
+    memcpy(f, out, 3 * sizeof(long double));
+    memcpy(J, out + 3, 9 * sizeof(long double));
+    long double s = ((0.0L + fabsl(f[0])) + fabsl(f[1])) + fabsl(f[2]);
+    return isfinite((double)s) ? OP_OK : OP_FAILED;
+}
+
+/* rmt_dsm.engine.single.newton(c, g, th, loose, maxit) (strict): the root g, F and J there, iterations */
+static int op_newton(op_run *r, const double *g0, const double *th, int loose, int maxit, double *g, double *f,
+                     double *J, int *its_out) {
+    const double *k = r->c->k;
+    double prev = 0, dx[3];
+    int have_prev = 0;
+    op_lu L;
+    memcpy(g, g0, 3 * sizeof(double));
+    if (op_fj_d(r, g, th, f, J))
+        return OP_FAILED;
+    for (int its = 0; its <= maxit; its++) {
+        double scale = 1 + op_norm_d(g);
+        if (op_norm_d(f) <= (loose ? k[C_LOOSE] : k[C_TOL_RES]) * scale) {
+            *its_out = its;
+            return OP_OK;
+        }
+        if (its == maxit)
+            break;
+        if (op_lu3(J, &L) || op_lu3_solve(&L, f, dx))
+            return OP_FAILED;
+        double ndx = op_norm_d(dx);
+        if ((!have_prev && ndx > 0.25 * scale) || (have_prev && ndx > 0.5 * prev && ndx > k[C_TOL_STEP] * scale))
+            return OP_FAILED; /* the corrector does not contract */
+        for (int i = 0; i < 3; i++)
+            g[i] = g[i] - dx[i];
+        if (op_fj_d(r, g, th, f, J))
+            return OP_FAILED;
+        if (ndx <= k[C_TOL_STEP] * scale) {
+            if (op_norm_d(f) <= k[C_ACCEPT] * scale) {
+                *its_out = its + 1;
+                return OP_OK;
+            }
+            return OP_FAILED; /* stalled at a large residual */
+        }
+        prev = ndx, have_prev = 1;
+    }
+    return OP_FAILED;
+}
+
+/* rmt_dsm.engine.single.derivative_along: dg/du = -J^{-1} sum_k F_theta_k dtheta_k/du over the
+ * moving parameters ks (rates d) */
+static int op_along(op_run *r, const double *g, const double *J, const double *th, int nk, const int *ks,
+                    const double *d, double *tan) {
+    double rhs[3] = {0.0, 0.0, 0.0}, v[3];
+    op_lu L;
+    for (int j = 0; j < nk; j++) {
+        op_eval_d(r, r->c->col[ks[j]], g, th, r->c->p, NULL, v);
+        for (int i = 0; i < 3; i++)
+            rhs[i] = rhs[i] - v[i] * d[j];
+    }
+    if (op_lu3(J, &L))
+        return OP_FAILED;
+    return op_lu3_solve(&L, rhs, tan);
+}
+
+/* rmt_dsm.batch._segment_step: the root at th by continuation from the root g0 (Jacobian J0) at th0
+ * along the straight segment between them (rmt_dsm.engine.single.track with h0 = 1, exact_end,
+ * hmin = C_HMIN, J given).  OP_FAILED where track raises (the caller then solves cold). */
+static int op_step(op_run *r, const double *th0, const double *g0, const double *J0, const double *th, double *g,
+                   double *f, double *J, int *its_out) {
+    const op_ctx *c = r->c;
+    const double *k = c->k;
+    int p = c->p, nk = 0, ks[MAXARGS], its_total = 0, grow = 1, have_tan = 0;
+    double d[MAXARGS], thp[MAXARGS], tan[3], t = 0.0, h = 1.0;
+    for (int i = 0; i < p; i++)
+        if (th0[i] != th[i])
+            ks[nk] = i, d[nk] = th[i] - th0[i], nk++;
+    memcpy(g, g0, 3 * sizeof(double));
+    memcpy(J, J0, 9 * sizeof(double));
+    for (int step = 0; step < (int)k[C_MAX_STEPS]; step++) {
+        if (t >= 1) {
+            *its_out = its_total;
+            return OP_OK;
+        }
+        if (!have_tan) { /* path(t): th0 + t (th - th0) on the moving parameters */
+            memcpy(thp, t == 0 ? th0 : th, p * sizeof(double));
+            if (t != 0)
+                for (int j = 0; j < nk; j++)
+                    thp[ks[j]] = th0[ks[j]] + t * d[j];
+            if (op_along(r, g, J, thp, nk, ks, d, tan))
+                return OP_FAILED;
+            have_tan = 1;
+        }
+        double tn = t + h < 1.0 ? t + h : 1.0;
+        if (1 - tn < 1e-12)
+            tn = 1.0;
+        double dt = tn - t, pred[3], gn[3], fn[3], Jn[9];
+        for (int i = 0; i < 3; i++)
+            pred[i] = g[i] + dt * tan[i];
+        memcpy(thp, tn == 0 ? th0 : th, p * sizeof(double));
+        if (tn < 1)
+            for (int j = 0; j < nk; j++)
+                thp[ks[j]] = th0[ks[j]] + tn * d[j];
+        int its;
+        if (op_newton(r, pred, thp, tn < 1, (int)k[C_NEWTON_MAXIT], gn, fn, Jn, &its)) {
+            h /= 2;
+            grow = 0;
+            if (h < k[C_HMIN])
+                return OP_FAILED;
+            continue;
+        }
+        its_total += its;
+        memcpy(g, gn, sizeof gn), memcpy(f, fn, sizeof fn), memcpy(J, Jn, sizeof Jn);
+        t = tn, have_tan = 0;
+        h = (its <= 2 && grow) ? 2 * h : (its >= 5 ? h / 2 : h);
+        grow = 1;
+    }
+    return OP_FAILED;
+}
+
+/* rmt_dsm.batch._branch_ok at one point */
+static int op_branch_ok(const double *g, double x, double y, double tol) {
+    int ok = 1;
+    for (int i = 0; i < 3; i++)
+        ok = ok & (fabs(g[i]) < INFINITY);
+    const double other[3] = {y, y, x}, scale[3] = {x, x, y};
+    for (int j = 0; j < 3; j++) {
+        double v = g[j], w = scale[j] * v;
+        ok = ok & ((-v) * other[j] >= -tol * (1 + fabs(v))) & (w >= -tol) & (w <= 1 + tol);
+    }
+    return ok;
+}
+
+/* ---------------------------------------------------------------- derivatives and errors */
+/* rmt_dsm.engine.single._refined3: x = -A^{-1} col by the factors L, refined `refine` times
+ * against A (row-major), in T; the corrections solved in double */
+#define OP_REFINED(NAME, T, FABS)                                                                              \
+    static int NAME(const op_lu *L, const T *col, const T *A, int refine, double tol, T *x) {                 \
+        T b[3] = {-col[0], -col[1], -col[2]}, res[3];                                                          \
+        double xd[3], dd[3];                                                                                   \
+        for (int i = 0; i < 3; i++)                                                                            \
+            xd[i] = (double)b[i];                                                                              \
+        if (op_lu3_solve(L, xd, xd))                                                                           \
+            return OP_FAILED;                                                                                  \
+        for (int i = 0; i < 3; i++)                                                                            \
+            x[i] = (T)xd[i];                                                                                   \
+        for (int it = 0; it < refine; it++) {                                                                  \
+            for (int i = 0; i < 3; i++)                                                                        \
+                res[i] = b[i] - ((A[3 * i] * x[0] + A[3 * i + 1] * x[1]) + A[3 * i + 2] * x[2]);               \
+            for (int i = 0; i < 3; i++)                                                                        \
+                xd[i] = (double)res[i];                                                                        \
+            if (op_lu3_solve(L, xd, dd))                                                                       \
+                return OP_FAILED;                                                                              \
+            for (int i = 0; i < 3; i++)                                                                        \
+                x[i] = x[i] + dd[i];                                                                           \
+            double nd = op_norm_d(dd);                                                                         \
+            T mx = FABS(x[0]);                                                                                 \
+            if (FABS(x[1]) > mx) mx = FABS(x[1]);                                                              \
+            if (FABS(x[2]) > mx) mx = FABS(x[2]);                                                              \
+            double nx = (double)mx;                                                                            \
+            if (nd * nd <= (tol * nx) * nx)                                                                    \
+                break;                                                                                         \
+        }                                                                                                      \
+        return OP_OK;                                                                                          \
+    }
+
+OP_REFINED(op_refined_d, double, fabs)
+OP_REFINED(op_refined_l, long double, fabsl)
+
+/* rmt_dsm.batch._error_values at one point: the five errors from the observables' kernels at
+ * (g, th), with dk = dg/dlambda in the chart (x in the dual, y in the primal), de = dg/depsilon,
+ * prm = (F_pop, delta, mu1, s2, v2), lam */
+#define OP_ERRORS(NAME, T, EVAL)                                                                                \
+    static void NAME(op_run *r, const T *g, const T *th, const T *dk, const T *de, int primal, const T *prm,   \
+                     T lam, T *out) {                                                                           \
+        const op_ctx *c = r->c;                                                                                 \
+        T gq[3], gt[3], q, x1, in[11];                                                                          \
+        EVAL(r, c->dQg, g, th, c->nobs, c->obs, gq);                                                            \
+        EVAL(r, c->dQt, g, th, c->nobs, c->obs, gt);                                                            \
+        T along = (gq[0] * dk[0] + gq[1] * dk[1]) + gq[2] * dk[2];                                              \
+        T eps = gt[2] + ((gq[0] * de[0] + gq[1] * de[1]) + gq[2] * de[2]);                                      \
+        EVAL(r, c->X1, g, th, c->nobs, c->obs, &x1);                                                            \
+        EVAL(r, c->Q, g, th, c->nobs, c->obs, &q);                                                              \
+        in[0] = q, in[1] = x1, in[2] = primal ? 0 : gt[0] + along, in[3] = primal ? gt[1] + along : 0;          \
+        in[4] = eps, in[5] = prm[0], in[6] = prm[1], in[7] = lam, in[8] = prm[2], in[9] = prm[3];               \
+        in[10] = prm[4];                                                                                        \
+        const kernel *K = &c->K[c->err[primal ? 0 : 1]];                                                        \
+        op_call_##T(K, in, out, r);                                                                             \
+    }
+
+static void op_call_double(const kernel *K, const double *in, double *out, op_run *r) {
+    K->d(in, out);
+    for (int j = 0; j < 5; j++)
+        if (!isfinite(out[j]))
+            r->bad = 1;
+}
+
+typedef long double op_ld;
+static void op_call_op_ld(const kernel *K, const long double *in, long double *out, op_run *r) {
+    K->l(in, out);
+    for (int j = 0; j < 5; j++)
+        if (!isfinite(out[j]))
+            r->bad = 1;
+}
+
+OP_ERRORS(op_errors_d, double, op_eval_d)
+OP_ERRORS(op_errors_l, op_ld, op_eval_l)
+
+/* ---------------------------------------------------------------- the stages of _one */
+/* rmt_dsm.engine.single.polish(c, g, J, th) with J factored in L: the root ge in long double and
+ * the long double Jacobian there (*have_je = 0 when the double root needed no step) */
+static int op_polish(op_run *r, const double *g, const op_lu *L, const long double *th, long double *ge,
+                     long double *Je, int *have_je) {
+    const double *k = r->c->k;
+    long double f[3];
+    double prev = INFINITY, scale = 1 + op_norm_d(g), dx[3];
+    for (int i = 0; i < 3; i++)
+        ge[i] = (long double)g[i];
+    *have_je = 0;
+    for (int its = 0; its <= (int)k[C_POLISH_MAXIT]; its++) {
+        if (its) {
+            if (op_fj_l(r, ge, th, f, Je))
+                return OP_FAILED;
+            *have_je = 1;
+        } else {
+            op_eval_l(r, r->c->f, ge, th, r->c->p, NULL, f);
+        }
+        double res = (double)op_norm_l(f);
+        if (!isfinite(res) || res > prev / 4)
+            return OP_FAILED;
+        if (res <= 8 * k[C_EXT_EPS] * scale) {
+            double moved[3] = {(double)ge[0] - g[0], (double)ge[1] - g[1], (double)ge[2] - g[2]};
+            return op_norm_d(moved) > 1e-6 * scale ? OP_FAILED : OP_OK;
+        }
+        if (op_lu3_solve_l(L, f, dx))
+            return OP_FAILED;
+        for (int i = 0; i < 3; i++)
+            ge[i] = ge[i] - dx[i];
+        prev = res;
+    }
+    return OP_FAILED;
+}
+
+/* rmt_dsm.batch._moved_root: Newton at the moved inputs thm from one chord step off the root g
+ * (factors L), or from g itself when that fails */
+static int op_moved(op_run *r, const double *g, const op_lu *L, const double *thm, double *gm, double *fm,
+                    double *Jm, int *its) {
+    int maxit = (int)r->c->k[C_MOVED_MAXIT];
+    double f[3], dx[3], start[3];
+    op_eval_d(r, r->c->f, g, thm, r->c->p, NULL, f);
+    if (!op_lu3_solve(L, f, dx)) {
+        for (int i = 0; i < 3; i++)
+            start[i] = g[i] - dx[i];
+        if (!op_newton(r, start, thm, 0, maxit, gm, fm, Jm, its)) {
+            *its += 1;
+            return OP_OK;
+        }
+    }
+    if (op_newton(r, g, thm, 0, maxit, gm, fm, Jm, its))
+        return OP_FAILED;
+    *its += 1;
+    return OP_OK;
+}
+
+/* rmt_dsm.batch._observables_one in double: the errors at the root g (Jacobian J, factors L) */
+static int op_observables_d(op_run *r, const double *g, const double *J, const op_lu *L, const double *th,
+                            const double *prm, int primal, int refine, double *out) {
+    const op_ctx *c = r->c;
+    int kl = primal ? c->i_y : c->i_x;
+    double col[3], dk[3], de[3];
+    op_eval_d(r, c->col[kl], g, th, c->p, NULL, col);
+    if (op_refined_d(L, col, J, refine, 4 * c->k[C_EPS_GRID], dk))
+        return OP_FAILED;
+    op_eval_d(r, c->col[c->i_eps], g, th, c->p, NULL, col);
+    if (op_refined_d(L, col, J, refine, 4 * c->k[C_EPS_GRID], de))
+        return OP_FAILED;
+    op_errors_d(r, g, th, dk, de, primal, prm, th[kl], out);
+    return OP_OK;
+}
+
+/* ... in long double at the polished root ge (Je: its long double Jacobian; the corrections by the
+ * double factors L) */
+static int op_observables_l(op_run *r, const long double *ge, const long double *Je, const op_lu *L,
+                            const long double *th, const long double *prm, int primal, long double *out) {
+    const op_ctx *c = r->c;
+    int kl = primal ? c->i_y : c->i_x, refine = (int)c->k[C_REFINE];
+    long double col[3], dk[3], de[3];
+    op_eval_l(r, c->col[kl], ge, th, c->p, NULL, col);
+    if (op_refined_l(L, col, Je, refine, 4 * c->k[C_EXT_EPS], dk))
+        return OP_FAILED;
+    op_eval_l(r, c->col[c->i_eps], ge, th, c->p, NULL, col);
+    if (op_refined_l(L, col, Je, refine, 4 * c->k[C_EXT_EPS], de))
+        return OP_FAILED;
+    op_errors_l(r, ge, th, dk, de, primal, prm, th[kl], out);
+    return OP_OK;
+}
+
+/* the certificate of rmt_dsm.batch._one from the root (g, F, J) at th: values and accuracy */
+static int op_certify(op_run *r, const double *g, const double *f, const double *J, const double *th,
+                      const long double *thl, const double *thm, const double *prm, const long double *prml,
+                      const double *prmm, int primal, double *values, double *accuracy, int *itm) {
+    const double *k = r->c->k;
+    op_lu L, Lm;
+    double v64[5], vm[5], gm[3], fm[3], Jm[9];
+    long double vld[5], ge[3], Je[9];
+    int have_je;
+    if (op_lu3(J, &L))
+        return OP_FAILED;
+    if (op_observables_d(r, g, J, &L, th, prm, primal, (int)k[C_REFINE], v64))
+        return OP_FAILED;
+    if (op_polish(r, g, &L, thl, ge, Je, &have_je))
+        return OP_FAILED;
+    if (!have_je) { /* derivatives() evaluates the Jacobian at the polished root */
+        long double fe[3];
+        if (op_fj_l(r, ge, thl, fe, Je))
+            return OP_FAILED;
+    }
+    if (op_observables_l(r, ge, Je, &L, thl, prml, primal, vld))
+        return OP_FAILED;
+    if (op_moved(r, g, &L, thm, gm, fm, Jm, itm))
+        return OP_FAILED;
+    if (op_lu3(Jm, &Lm) || op_observables_d(r, gm, Jm, &Lm, thm, prmm, primal, 0, vm))
+        return OP_FAILED;
+    for (int i = 0; i < 5; i++)
+        values[i] = (double)vld[i];
+    double zero = 0.0 * values[0]; /* _least_rounding(train, test, score, gap, floor) */
+    double least[5] = {zero, zero, k[C_EXT_EPS] * (fabs(values[1]) + fabs(values[4])),
+                       k[C_EXT_EPS] * (fabs(values[1]) + fabs(values[0])), zero};
+    for (int i = 0; i < 5; i++) {
+        double v = values[i], x = k[C_EXT_ROUNDING] * fabs((double)(v64[i] - vld[i]));
+        double rounding = least[i] > x ? least[i] : x;
+        if (!isfinite(v) || rounding > k[C_BATCH_RELATIVE] * fabs(v))
+            return OP_FAILED; /* not certified */
+        accuracy[i] = v == 0 ? 0.0
+                             : ((rounding + (fabs(vm[i] - v64[i]) / k[C_STEP_DOUBLE]) * k[C_INPUT_REL]) +
+                                k[C_EPS] * fabs(v)) / fabs(v);
+    }
+    return OP_OK;
+}
+
+/* ---------------------------------------------------------------- the Python side */
+static PyObject *op_doubles(const double *v, int n) {
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        PyObject *x = PyFloat_FromDouble(v[i]);
+        if (x == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, i, x);
+    }
+    return out;
+}
+
+/* a bytes argument of exactly n items of size `size` */
+static const void *op_bytes(PyObject *b, Py_ssize_t n, size_t size) {
+    if (!PyBytes_Check(b) || PyBytes_GET_SIZE(b) != (Py_ssize_t)(n * size)) {
+        PyErr_SetString(PyExc_ValueError, "one_point: a packed argument has the wrong size");
+        return NULL;
+    }
+    return PyBytes_AS_STRING(b);
+}
+
+/* a numpy longdouble scalar or a float, as a long double */
+static int op_long_double(PyObject *a, long double *out) {
+    if (PyFloat_Check(a)) {
+        *out = (long double)PyFloat_AS_DOUBLE(a);
+        return 0;
+    }
+    Py_buffer view;
+    if (LD_TYPE == NULL || (PyObject *)Py_TYPE(a) != LD_TYPE || PyObject_GetBuffer(a, &view, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_TypeError, "one_point: expected a numpy longdouble");
+        return -1;
+    }
+    int ok = view.len == (Py_ssize_t)sizeof(long double);
+    if (ok)
+        memcpy(out, view.buf, sizeof(long double));
+    PyBuffer_Release(&view);
+    if (!ok) {
+        PyErr_SetString(PyExc_TypeError, "one_point: longdouble of another size");
+        return -1;
+    }
+    return 0;
+}
+
+/* call(t64, tld, tm, psi_n, psi_p, lam, psi_n_ld, psi_p_ld, lam_ld, primal, start, its0):
+ *   t64, tm: bytes of p + 5 doubles, the parameter list theta at s = 1 (x = y = -1, the ratios 0)
+ *            and (F_pop, delta, mu1, s2, v2), in double and at the moved inputs; tld: the same in
+ *            long double; the ratios and lambda (in the chart: y primal, x dual) set here;
+ *   start: bytes of p + 12 doubles (theta0, g0, J0: a kept root, its_0 = -1: one continuation
+ *          step from it) or of 15 doubles (g, F, J: the root at the point, its0 its iterations).
+ * Returns (values, accuracy, residual, iterations, bytes of theta + g + J: the root to keep),
+ * False when the continuation step failed or left the physical branch (the caller solves cold),
+ * None when the Python path must decide. */
+static PyObject *op_call(PyObject *self, PyObject *const *av, Py_ssize_t na) {
+    const op_ctx *c = PyCapsule_GetPointer(self, "rmt_dsm.one_point");
+    if (c == NULL)
+        return NULL;
+    if (na != 12) {
+        PyErr_SetString(PyExc_TypeError, "one_point: 12 arguments");
+        return NULL;
+    }
+    int p = c->p, primal = PyObject_IsTrue(av[9]);
+    long its0 = PyLong_AsLong(av[11]);
+    if (primal < 0 || (its0 == -1 && PyErr_Occurred()))
+        return NULL;
+    const double *t64 = op_bytes(av[0], p + 5, sizeof(double)), *tm = op_bytes(av[2], p + 5, sizeof(double));
+    const long double *tld = op_bytes(av[1], p + 5, sizeof(long double));
+    const double *start = op_bytes(av[10], its0 < 0 ? p + 12 : 15, sizeof(double));
+    double psi_n = PyFloat_AsDouble(av[3]), psi_p = PyFloat_AsDouble(av[4]), lam = PyFloat_AsDouble(av[5]);
+    long double ln, lp, ll;
+    if (!t64 || !tm || !tld || !start || PyErr_Occurred() || op_long_double(av[6], &ln) ||
+        op_long_double(av[7], &lp) || op_long_double(av[8], &ll))
+        return NULL;
+    int kl = primal ? c->i_y : c->i_x;
+    double th[MAXARGS], thm[MAXARGS], g[3], f[3], J[9], values[5], accuracy[5], out[MAXARGS + 12];
+    long double thl[MAXARGS];
+    memcpy(th, t64, p * sizeof(double));
+    memcpy(thm, tm, p * sizeof(double));
+    memcpy(thl, tld, p * sizeof(long double));
+    th[c->i_pn] = thm[c->i_pn] = psi_n, th[c->i_pp] = thm[c->i_pp] = psi_p, th[kl] = thm[kl] = lam;
+    thl[c->i_pn] = ln, thl[c->i_pp] = lp, thl[kl] = ll;
+    op_run r = {c, 0};
+    int its, itm = 0, status;
+    feclearexcept(FLAGS);
+    if (its0 < 0) {
+        status = op_step(&r, start, start + p, start + p + 3, th, g, f, J, &its);
+        if (!status && !op_branch_ok(g, th[c->i_x], th[c->i_y], c->k[C_BRANCH_TOL]))
+            status = OP_FAILED;
+        if (status) { /* the step failed: cold, unless the Python path would decide otherwise */
+            if (r.bad || fetestexcept(FLAGS))
+                Py_RETURN_NONE;
+            Py_RETURN_FALSE;
+        }
+    } else {
+        memcpy(g, start, 3 * sizeof(double));
+        memcpy(f, start + 3, 3 * sizeof(double));
+        memcpy(J, start + 6, 9 * sizeof(double));
+        its = (int)its0;
+    }
+    status = op_certify(&r, g, f, J, th, thl, thm, t64 + p, tld + p, tm + p, primal, values, accuracy, &itm);
+    if (status || r.bad || fetestexcept(FLAGS))
+        Py_RETURN_NONE;
+    memcpy(out, th, p * sizeof(double));
+    memcpy(out + p, g, 3 * sizeof(double));
+    memcpy(out + p + 3, J, 9 * sizeof(double));
+    PyObject *pv = op_doubles(values, 5), *pa = op_doubles(accuracy, 5);
+    PyObject *kept = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)((p + 12) * sizeof(double)));
+    PyObject *res = (pv && pa && kept) ? Py_BuildValue("(OOdiO)", pv, pa, op_norm_d(f), its + itm, kept) : NULL;
+    Py_XDECREF(pv);
+    Py_XDECREF(pa);
+    Py_XDECREF(kept);
+    return res;
+}
+
+static PyMethodDef OP_CALL = {"one_point", (PyCFunction)(void (*)(void))op_call, METH_FASTCALL,
+                              "The one-point path of rmt_dsm.batch._one (see rmt_dsm/compiled/one_point.h)."};
+
+static void op_free(PyObject *capsule) { PyMem_Free(PyCapsule_GetPointer(capsule, "rmt_dsm.one_point")); }
+
+static int op_index(PyObject *seq, Py_ssize_t i, int lo, int hi, int *out) {
+    long v = PyLong_AsLong(PyTuple_GET_ITEM(seq, i));
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (v < lo || v >= hi) {
+        PyErr_SetString(PyExc_ValueError, "one_point: an index out of range");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* one_point(kernels, obs, positions, constants) -> the callable `op_call`:
+ *   kernels: the indices of f, fj, ft_0 .. ft_{p-1}, Q, X1, dQ_dg, dQ_dtheta, errors_primal,
+ *            errors_dual in the table;
+ *   obs: the positions in theta of the observables' parameters after the unknowns;
+ *   positions: (x, y, epsilon, psi_n, psi_p) in theta; constants: C_COUNT floats (enum above) */
+static PyObject *one_point(PyObject *mod, PyObject *args) {
+    PyObject *ks, *obs, *pos, *consts;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyTuple_Type, &ks, &PyTuple_Type, &obs, &PyTuple_Type, &pos,
+                          &PyTuple_Type, &consts))
+        return NULL;
+    int nk;
+    const kernel *K = kernels_table(&nk);
+    Py_ssize_t n = PyTuple_GET_SIZE(ks);
+    if (n < 9 || n - 8 > MAXARGS || PyTuple_GET_SIZE(obs) > MAXARGS || PyTuple_GET_SIZE(pos) != 5 ||
+        PyTuple_GET_SIZE(consts) != C_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "one_point: wrong numbers of kernels, positions or constants");
+        return NULL;
+    }
+    op_ctx *c = PyMem_Calloc(1, sizeof(op_ctx));
+    if (c == NULL)
+        return PyErr_NoMemory();
+    c->K = K;
+    c->p = (int)(n - 8);
+    c->nobs = (int)PyTuple_GET_SIZE(obs);
+    int *slots[8] = {&c->Q, &c->X1, &c->dQg, &c->dQt, &c->err[0], &c->err[1], &c->f, &c->fj};
+    int bad = op_index(ks, 0, 0, nk, &c->f) || op_index(ks, 1, 0, nk, &c->fj);
+    for (int i = 0; i < c->p && !bad; i++)
+        bad = op_index(ks, 2 + i, 0, nk, &c->col[i]);
+    for (int i = 0; i < 6 && !bad; i++)
+        bad = op_index(ks, 2 + c->p + i, 0, nk, slots[i]);
+    for (int i = 0; i < c->nobs && !bad; i++)
+        bad = op_index(obs, i, 0, c->p, &c->obs[i]);
+    int *where[5] = {&c->i_x, &c->i_y, &c->i_eps, &c->i_pn, &c->i_pp};
+    for (int i = 0; i < 5 && !bad; i++)
+        bad = op_index(pos, i, 0, c->p, where[i]);
+    for (int i = 0; i < C_COUNT && !bad; i++) {
+        c->k[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(consts, i));
+        bad = c->k[i] == -1.0 && PyErr_Occurred();
+    }
+    /* the shapes the path assumes: 3 unknowns, and the arguments and outputs of each kernel */
+    if (!bad) {
+        int sys_args = 3 + c->p, obs_args = 3 + c->nobs;
+        bad = K[c->f].nargs != sys_args || K[c->f].nout != 3 || K[c->fj].nargs != sys_args || K[c->fj].nout != 12;
+        for (int i = 0; i < c->p; i++)
+            bad = bad || K[c->col[i]].nargs != sys_args || K[c->col[i]].nout != 3;
+        bad = bad || K[c->Q].nargs != obs_args || K[c->Q].nout != 1 || K[c->X1].nargs != obs_args ||
+              K[c->X1].nout != 1 || K[c->dQg].nargs != obs_args || K[c->dQg].nout != 3 ||
+              K[c->dQt].nargs != obs_args || K[c->dQt].nout != 3;
+        for (int i = 0; i < 2; i++)
+            bad = bad || K[c->err[i]].nargs != 11 || K[c->err[i]].nout != 5;
+        if (bad)
+            PyErr_SetString(PyExc_ValueError, "one_point: the kernels do not have the shapes of the DSM path");
+    }
+    if (bad) {
+        PyMem_Free(c);
+        return NULL;
+    }
+    PyObject *capsule = PyCapsule_New(c, "rmt_dsm.one_point", op_free);
+    if (capsule == NULL) {
+        PyMem_Free(c);
+        return NULL;
+    }
+    PyObject *fn = PyCFunction_New(&OP_CALL, capsule);
+    Py_DECREF(capsule);
+    return fn;
+}
