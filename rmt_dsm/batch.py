@@ -831,8 +831,7 @@ def _one(pt, coef):
 
 def _one_compiled(ctx, pt, coef, primal):
     """`_one` by its C translation (``ctx.one``: `rmt_dsm.compiled.kernels.one_point`, the same
-    operations on C doubles and long doubles); the cold continuation, when no kept root is near
-    or the step from it fails, stays in Python (`_cold_root`) and hands its root to the C path.
+    operations on C doubles and long doubles), the cold continuation `_cold_root` included.
     None where the C path hands over (a floating-point exception, a stage that fails, a value
     not certified): then the Python path of `_one` runs from the start and decides."""
     tpl = _one_template(ctx, pt, coef)
@@ -842,14 +841,8 @@ def _one_compiled(ctx, pt, coef, primal):
             _decimal(pt.lam), primal)
     best = _nearest_root(key, pt)
     res = False if best is None else ctx.one(*args, _packed_start(best[4]), -1)
-    if res is False:  # cold, as `_one`
-        k_lam = ctx.i_y if primal else ctx.i_x
-        th64 = tpl.lists[0][0].copy()
-        th64[ctx.i_pn], th64[ctx.i_pp], th64[k_lam] = float(pt.psi_n), float(pt.psi_p), lam
-        g, f, J, its = _cold_root(ctx.c, ctx, pt, th64, k_lam, lam)
-        if not _branch_ok(g, th64[ctx.i_x], th64[ctx.i_y]):
-            return None
-        res = ctx.one(*args, np.array([*g, *f, *(v for row in J for v in row)], dtype=float).tobytes(), its)
+    if res is False:  # cold (`_cold_root`), from the ladder's floor at lambda = 0 (`_ladder_floor`)
+        res = ctx.one(*args, _ladder_floor([pt]).tobytes(), -2)
     if res is None:
         return None
     values, accuracy, residual, its, kept = res
@@ -985,15 +978,16 @@ def _context(sigma) -> _Context:
 def _one_point(c, co, names, obs_at):
     """`_one` in C for the system ``c`` (three unknowns) and its observables ``co``, with the
     constants of the Python path (`rmt_dsm.compiled.kernels.one_point`), or None."""
-    if c.n != 3:
+    if c.n != 3 or names[-1] != "s_h":  # the homotopy parameter last, as `_cold_root` moves it
         return None
     ns = c.functions
     return one_point([ns["f"], ns["fj"], *(ns[f"ft_{k}"] for k in range(c.p)), co.Q, co.X1, co.dQ_dg, co.dQ_dtheta,
                       co.errors["primal"], co.errors["dual"]], obs_at,
-                     [names.index(k) for k in ("x", "y", "epsilon", "psi_n", "psi_p")],
+                     [names.index(k) for k in ("x", "y", "epsilon", "psi_n", "psi_p", "s_h")],
                      [_TOL_RES, _TOL_STEP, _ACCEPT, _LOOSE, _GRID_EPS, EXTENDED_EPS, BATCH_RELATIVE, _EXTENDED_ROUNDING,
                       _STEP_DOUBLE, _INPUT_REL, _EPS, _BRANCH_TOL, _WARM_HMIN, single.NEWTON_MAXIT, _MOVED_MAXIT,
-                      single.POLISH_MAXIT, _REFINE, single.MAX_STEPS])
+                      single.POLISH_MAXIT, _REFINE, single.MAX_STEPS, single.START_MAXIT, single.HMIN, _LAM_START,
+                      _RUNG])
 
 
 def _cold_root(c, ctx, pt, b64, k_lam, lam):

@@ -277,6 +277,14 @@ _M = [
      "C kernels: long double powers taken in double"),
     ("rmt_dsm/compiled/kernels.py", "slot = (index, form, id(python))", "slot = (index, form)",
      "C kernels: one binding per function and form, whatever Python function it hands points to"),
+    # ---- the one-point path in C (rmt_dsm/compiled/one_point.h, rmt_dsm.batch._one_compiled)
+    ("rmt_dsm/batch.py", "[_TOL_RES, _TOL_STEP, _ACCEPT, _LOOSE,", "[_TOL_STEP, _TOL_RES, _ACCEPT, _LOOSE,",
+     "one point in C: Newton's residual and step tolerances exchanged"),
+    ("rmt_dsm/batch.py", "res = ctx.one(*args, _ladder_floor([pt]).tobytes(), -2)",
+     "res = ctx.one(*args, np.array([_FLOOR]).tobytes(), -2)",
+     "one point in C: the cold ladder of ridges stops at 1e-14 whatever the distance to the threshold"),
+    ("rmt_dsm/batch.py", "    _keep_root(key, pt, kept)\n", "",
+     "one point in C: no root kept, every call solved cold"),
 ]
 
 MUTANTS = tuple(Mutant(f"M{i + 1:02d}", f, o, r, desc) for i, (f, o, r, desc) in enumerate(_M))

@@ -142,9 +142,19 @@ def test_end_of_a_warm_chain_against_30_digits(kw, warm_log):
 
 
 def _counting_cold(monkeypatch):
+    """A list that gets a 1 at every cold continuation, in Python (`_cold_root`) or in C (the
+    one-point path called in its cold mode, ``its0 = -2``)."""
     calls = []
     original = batch._cold_root
     monkeypatch.setattr(batch, "_cold_root", lambda *a: calls.append(1) or original(*a))
+    bind = batch._one_point
+
+    def counting(*a):
+        one = bind(*a)
+        return None if one is None else (lambda *args: (args[-1] == -2 and calls.append(1)) or one(*args))
+
+    monkeypatch.setattr(batch, "_one_point", counting)
+    batch._CONTEXTS.clear()  # bound again, counting
     return calls
 
 

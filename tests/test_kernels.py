@@ -397,13 +397,13 @@ def test_one_point_binding_refuses_what_it_cannot_run():
     p = len(ns["META"]["theta"])
     fns = [ns["f"], ns["fj"], *(ns[f"ft_{k}"] for k in range(p)), obs["Q"], obs["X1"], obs["dQ_dg"], obs["dQ_dtheta"],
            obs["errors_primal"], obs["errors_dual"]]
-    consts = [1.0] * 18
-    assert K.one_point([*fns[:-1], lambda *a: 0], range(8), range(5), consts) is None
-    assert callable(K.one_point(fns, range(8), range(5), consts))
+    consts = [1.0] * 22
+    assert K.one_point([*fns[:-1], lambda *a: 0], range(8), range(6), consts) is None
+    assert callable(K.one_point(fns, range(8), range(6), consts))
     with pytest.raises(ValueError, match="constants"):
-        K.one_point(fns, range(8), range(5), consts[:-1])
+        K.one_point(fns, range(8), range(6), consts[:-1])
     with pytest.raises(ValueError, match="shapes"):
-        K.one_point([fns[1], fns[0], *fns[2:]], range(8), range(5), consts)  # f and fj exchanged
+        K.one_point([fns[1], fns[0], *fns[2:]], range(8), range(6), consts)  # f and fj exchanged
     with pytest.raises(ValueError, match="out of range"):
-        K.one_point(fns, [p, *range(7)], range(5), consts)
+        K.one_point(fns, [p, *range(7)], range(6), consts)
     assert batch._one_point.__name__ == "_one_point"

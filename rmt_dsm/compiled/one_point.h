@@ -10,7 +10,9 @@
  *   op_lu3, op_lu3_solve   rmt_dsm.engine.single.lu3, lu3_solve
  *   op_fj_d, op_fj_l       rmt_dsm.engine.single._fj
  *   op_newton              rmt_dsm.engine.single.newton
- *   op_step                rmt_dsm.batch._segment_step (rmt_dsm.engine.single.track, one segment)
+ *   op_track               rmt_dsm.engine.single.track on the paths of op_path
+ *   op_step                rmt_dsm.batch._segment_step
+ *   op_cold                rmt_dsm.batch._cold_root
  *   op_along               rmt_dsm.engine.single.derivative_along
  *   op_branch_ok           rmt_dsm.batch._branch_ok
  *   op_refined_d, _l       rmt_dsm.engine.single._refined3
@@ -38,6 +40,8 @@ enum {
     C_STEP_DOUBLE, C_INPUT_REL, C_EPS,        /* rmt_dsm.scalar._STEP_DOUBLE, _INPUT_REL, _EPS */
     C_BRANCH_TOL, C_HMIN,                     /* _branch_ok's tol; _segment_step's hmin */
     C_NEWTON_MAXIT, C_MOVED_MAXIT, C_POLISH_MAXIT, C_REFINE, C_MAX_STEPS,
+    C_START_MAXIT, C_TRACK_HMIN,              /* rmt_dsm.engine.single.START_MAXIT, HMIN */
+    C_LAM_START, C_RUNG,                      /* rmt_dsm.scalar._LAM_START, rmt_dsm.batch._RUNG */
     C_COUNT
 };
 
@@ -49,7 +53,7 @@ typedef struct {
     int f, fj, col[MAXARGS];
     int Q, X1, dQg, dQt, err[2]; /* errors_primal, errors_dual */
     int nobs, obs[MAXARGS];
-    int i_x, i_y, i_eps, i_pn, i_pp;
+    int i_x, i_y, i_eps, i_pn, i_pp, i_s;
     double k[C_COUNT];
     const kernel *K;
 } op_ctx;
@@ -237,50 +241,85 @@ static int op_along(op_run *r, const double *g, const double *J, const double *t
     return op_lu3_solve(&L, rhs, tan);
 }
 
-/* rmt_dsm.batch._segment_step: the root at th by continuation from the root g0 (Jacobian J0) at th0
- * along the straight segment between them (rmt_dsm.engine.single.track with h0 = 1, exact_end,
- * hmin = C_HMIN, J given).  OP_FAILED where track raises (the caller then solves cold). */
-static int op_step(op_run *r, const double *th0, const double *g0, const double *J0, const double *th, double *g,
-                   double *f, double *J, int *its_out) {
-    const op_ctx *c = r->c;
-    const double *k = c->k;
-    int p = c->p, nk = 0, ks[MAXARGS], its_total = 0, grow = 1, have_tan = 0;
-    double d[MAXARGS], thp[MAXARGS], tan[3], t = 0.0, h = 1.0;
-    for (int i = 0; i < p; i++)
-        if (th0[i] != th[i])
-            ks[nk] = i, d[nk] = th[i] - th0[i], nk++;
-    memcpy(g, g0, 3 * sizeof(double));
-    memcpy(J, J0, 9 * sizeof(double));
+/* the paths theta(t), t in [0, 1], of the continuations of rmt_dsm.batch, with their directions
+ * dtheta/dt on the moving parameters ks (rates d) */
+enum { PATH_SEGMENT, PATH_HOMOTOPY, PATH_LADDER, PATH_TO_ZERO };
+
+typedef struct {
+    int kind;
+    const double *th0, *th; /* PATH_SEGMENT: th0 + t (th - th0) (`_segment_step`'s path) */
+    const double *base;     /* the others: `_Context.theta(base, k_lam, lambda, s)` (`_cold_root`'s paths) */
+    int k_lam;
+    double lam_h, lam_end, rate;
+    int nk, ks[MAXARGS];
+    double d[MAXARGS];
+} op_path;
+
+/* path(t) of the Python path: theta (thp), and the rates d of the moving parameters ks */
+static void op_path_at(const op_ctx *c, op_path *P, double t, double *thp) {
+    int p = c->p;
+    if (P->kind == PATH_SEGMENT) {
+        memcpy(thp, t == 0 ? P->th0 : P->th, p * sizeof(double));
+        if (t != 0 && !(t >= 1))
+            for (int j = 0; j < P->nk; j++)
+                thp[P->ks[j]] = P->th0[P->ks[j]] + t * P->d[j];
+        return;
+    }
+    double lam, s = 1.0;
+    memcpy(thp, P->base, p * sizeof(double));
+    P->nk = 1;
+    if (P->kind == PATH_HOMOTOPY) { /* s: 0 -> 1 at lambda_h */
+        lam = P->lam_h, s = t;
+        P->ks[0] = c->i_s, P->d[0] = 1.0;
+    } else if (P->kind == PATH_LADDER) { /* lambda_h e^(t rate), geometric down to lambda_end */
+        lam = t == 1 ? P->lam_end : P->lam_h * exp(t * P->rate);
+        P->ks[0] = P->k_lam, P->d[0] = lam * P->rate;
+    } else { /* lambda_end (1 - t), down to 0 */
+        lam = P->lam_end * (1 - t);
+        P->ks[0] = P->k_lam, P->d[0] = -P->lam_end;
+    }
+    thp[P->k_lam] = lam, thp[c->i_s] = s;
+}
+
+/* rmt_dsm.engine.single.track(c, g, path, h0, exact_end, hmin, log_predictor=..., J=...) (hmax = inf,
+ * no record): the root at path(1) from the root g at path(0) (have_j: g is a root there with
+ * Jacobian J, else Newton to the loose tolerance first).  OP_FAILED where track raises. */
+static int op_track(op_run *r, op_path *P, double *g, double *f, double *J, int have_j, double h0, int exact_end,
+                    double hmin, int log_predictor, int *its_out) {
+    const double *k = r->c->k;
+    int its_total = 0, grow = 1, have_tan = 0, its;
+    double thp[MAXARGS], tan[3], t = 0.0, h = h0, gn[3], fn[3], Jn[9], pred[3];
+    if (!have_j) {
+        op_path_at(r->c, P, 0.0, thp);
+        if (op_newton(r, g, thp, 1, (int)k[C_START_MAXIT], gn, f, J, &its_total))
+            return OP_FAILED;
+        memcpy(g, gn, sizeof gn);
+    }
     for (int step = 0; step < (int)k[C_MAX_STEPS]; step++) {
         if (t >= 1) {
             *its_out = its_total;
             return OP_OK;
         }
-        if (!have_tan) { /* path(t): th0 + t (th - th0) on the moving parameters */
-            memcpy(thp, t == 0 ? th0 : th, p * sizeof(double));
-            if (t != 0)
-                for (int j = 0; j < nk; j++)
-                    thp[ks[j]] = th0[ks[j]] + t * d[j];
-            if (op_along(r, g, J, thp, nk, ks, d, tan))
+        if (!have_tan) {
+            op_path_at(r->c, P, t, thp);
+            if (op_along(r, g, J, thp, P->nk, P->ks, P->d, tan))
                 return OP_FAILED;
             have_tan = 1;
         }
         double tn = t + h < 1.0 ? t + h : 1.0;
         if (1 - tn < 1e-12)
             tn = 1.0;
-        double dt = tn - t, pred[3], gn[3], fn[3], Jn[9];
-        for (int i = 0; i < 3; i++)
-            pred[i] = g[i] + dt * tan[i];
-        memcpy(thp, tn == 0 ? th0 : th, p * sizeof(double));
-        if (tn < 1)
-            for (int j = 0; j < nk; j++)
-                thp[ks[j]] = th0[ks[j]] + tn * d[j];
-        int its;
-        if (op_newton(r, pred, thp, tn < 1, (int)k[C_NEWTON_MAXIT], gn, fn, Jn, &its)) {
+        double dt = tn - t;
+        for (int i = 0; i < 3; i++) { /* the log predictor keeps the sign of g_i across a decade of ridges */
+            double q = (log_predictor && g[i] != 0) ? dt * tan[i] / g[i] : INFINITY;
+            pred[i] = fabs(q) < 700 ? g[i] * exp(q) : g[i] + dt * tan[i];
+        }
+        op_path_at(r->c, P, tn, thp);
+        if (op_newton(r, pred, thp, tn < 1 || !exact_end, (int)k[C_NEWTON_MAXIT], gn, fn, Jn, &its)) {
             h /= 2;
             grow = 0;
-            if (h < k[C_HMIN])
-                return OP_FAILED;
+            if (h < hmin)
+                return OP_FAILED; /* the continuation stalled */
             continue;
         }
         its_total += its;
@@ -289,7 +328,55 @@ static int op_step(op_run *r, const double *th0, const double *g0, const double 
         h = (its <= 2 && grow) ? 2 * h : (its >= 5 ? h / 2 : h);
         grow = 1;
     }
-    return OP_FAILED;
+    return OP_FAILED; /* too many continuation steps */
+}
+
+/* rmt_dsm.batch._segment_step: the root at th by continuation from the root g0 (Jacobian J0) at th0
+ * along the straight segment between them (one step, halved at most 3 times: hmin = C_HMIN).
+ * OP_FAILED where it returns None (the caller then solves cold). */
+static int op_step(op_run *r, const double *th0, const double *g0, const double *J0, const double *th, double *g,
+                   double *f, double *J, int *its) {
+    op_path P = {.kind = PATH_SEGMENT, .th0 = th0, .th = th};
+    for (int i = 0; i < r->c->p; i++)
+        if (th0[i] != th[i])
+            P.ks[P.nk] = i, P.d[P.nk] = th[i] - th0[i], P.nk++;
+    memcpy(g, g0, 3 * sizeof(double));
+    memcpy(J, J0, 9 * sizeof(double));
+    return op_track(r, &P, g, f, J, 1, 1.0, 1, r->c->k[C_HMIN], 0, its);
+}
+
+/* rmt_dsm.batch._cold_root: the root at th (ridge lam in the chart's entry k_lam) by the homotopy
+ * s: 0 -> 1 at lam_h = max(lam, C_LAM_START), the geometric ridge ladder down to lam (or to the
+ * floor `floor_lam` of `_ladder_floor` when lam = 0), then to lambda = 0 */
+static int op_cold(op_run *r, const double *th, int k_lam, double lam, double floor_lam, double *g, double *f,
+                   double *J, int *its) {
+    const op_ctx *c = r->c;
+    const double *k = c->k;
+    double lam_h = k[C_LAM_START] > lam ? k[C_LAM_START] : lam, zero[3] = {0.0, 0.0, 0.0}, th0[MAXARGS];
+    int its2;
+    op_path P = {.kind = PATH_HOMOTOPY, .base = th, .k_lam = k_lam, .lam_h = lam_h};
+    op_path_at(c, &P, 0.0, th0);
+    op_eval_d(r, c->f, zero, th0, c->p, NULL, g);
+    for (int i = 0; i < 3; i++)
+        g[i] = -g[i];
+    if (op_track(r, &P, g, f, J, 0, 1.0, lam == lam_h, k[C_TRACK_HMIN], 0, its))
+        return OP_FAILED;
+    if (lam < lam_h) {
+        double lam_end = lam > 0 ? lam : floor_lam, rate = log(lam_end / lam_h);
+        double a = fabs(rate) > 1e-300 ? fabs(rate) : 1e-300, h0 = log(k[C_RUNG]) / a; /* `_first_rung` */
+        h0 = h0 < 0.5 ? h0 : 0.5;
+        P = (op_path){.kind = PATH_LADDER, .base = th, .k_lam = k_lam, .lam_h = lam_h, .lam_end = lam_end, .rate = rate};
+        if (op_track(r, &P, g, f, J, 1, h0, lam > 0, k[C_TRACK_HMIN], 1, &its2))
+            return OP_FAILED;
+        *its += its2;
+        if (lam == 0) {
+            P = (op_path){.kind = PATH_TO_ZERO, .base = th, .k_lam = k_lam, .lam_end = lam_end};
+            if (op_track(r, &P, g, f, J, 1, 1.0, 1, k[C_TRACK_HMIN], 0, &its2))
+                return OP_FAILED;
+            *its += its2;
+        }
+    }
+    return OP_OK;
 }
 
 /* rmt_dsm.batch._branch_ok at one point */
@@ -564,11 +651,14 @@ static int op_long_double(PyObject *a, long double *out) {
  *   t64, tm: bytes of p + 5 doubles, the parameter list theta at s = 1 (x = y = -1, the ratios 0)
  *            and (F_pop, delta, mu1, s2, v2), in double and at the moved inputs; tld: the same in
  *            long double; the ratios and lambda (in the chart: y primal, x dual) set here;
- *   start: bytes of p + 12 doubles (theta0, g0, J0: a kept root, its_0 = -1: one continuation
- *          step from it) or of 15 doubles (g, F, J: the root at the point, its0 its iterations).
+ *   start: bytes of p + 12 doubles (theta0, g0, J0: a kept root, its0 = -1: one continuation
+ *          step from it), of one double (its0 = -2: the cold continuation, whose ladder of ridges
+ *          stops at this floor when lambda = 0: `_ladder_floor`) or of 15 doubles (g, F, J: the
+ *          root at the point, its0 its iterations).
  * Returns (values, accuracy, residual, iterations, bytes of theta + g + J: the root to keep),
  * False when the continuation step failed or left the physical branch (the caller solves cold),
- * None when the Python path must decide. */
+ * None when the Python path must decide (also when the cold continuation fails or leaves the
+ * physical branch: the Python path then raises). */
 static PyObject *op_call(PyObject *self, PyObject *const *av, Py_ssize_t na) {
     const op_ctx *c = PyCapsule_GetPointer(self, "rmt_dsm.one_point");
     if (c == NULL)
@@ -583,7 +673,7 @@ static PyObject *op_call(PyObject *self, PyObject *const *av, Py_ssize_t na) {
         return NULL;
     const double *t64 = op_bytes(av[0], p + 5, sizeof(double)), *tm = op_bytes(av[2], p + 5, sizeof(double));
     const long double *tld = op_bytes(av[1], p + 5, sizeof(long double));
-    const double *start = op_bytes(av[10], its0 < 0 ? p + 12 : 15, sizeof(double));
+    const double *start = op_bytes(av[10], its0 == -1 ? p + 12 : (its0 == -2 ? 1 : 15), sizeof(double));
     double psi_n = PyFloat_AsDouble(av[3]), psi_p = PyFloat_AsDouble(av[4]), lam = PyFloat_AsDouble(av[5]);
     long double ln, lp, ll;
     if (!t64 || !tm || !tld || !start || PyErr_Occurred() || op_long_double(av[6], &ln) ||
@@ -600,7 +690,7 @@ static PyObject *op_call(PyObject *self, PyObject *const *av, Py_ssize_t na) {
     op_run r = {c, 0};
     int its, itm = 0, status;
     feclearexcept(FLAGS);
-    if (its0 < 0) {
+    if (its0 == -1) {
         status = op_step(&r, start, start + p, start + p + 3, th, g, f, J, &its);
         if (!status && !op_branch_ok(g, th[c->i_x], th[c->i_y], c->k[C_BRANCH_TOL]))
             status = OP_FAILED;
@@ -609,6 +699,10 @@ static PyObject *op_call(PyObject *self, PyObject *const *av, Py_ssize_t na) {
                 Py_RETURN_NONE;
             Py_RETURN_FALSE;
         }
+    } else if (its0 == -2) {
+        status = op_cold(&r, th, kl, lam, start[0], g, f, J, &its);
+        if (status || !op_branch_ok(g, th[c->i_x], th[c->i_y], c->k[C_BRANCH_TOL]))
+            Py_RETURN_NONE; /* the Python path raises */
     } else {
         memcpy(g, start, 3 * sizeof(double));
         memcpy(f, start + 3, 3 * sizeof(double));
@@ -651,7 +745,7 @@ static int op_index(PyObject *seq, Py_ssize_t i, int lo, int hi, int *out) {
  *   kernels: the indices of f, fj, ft_0 .. ft_{p-1}, Q, X1, dQ_dg, dQ_dtheta, errors_primal,
  *            errors_dual in the table;
  *   obs: the positions in theta of the observables' parameters after the unknowns;
- *   positions: (x, y, epsilon, psi_n, psi_p) in theta; constants: C_COUNT floats (enum above) */
+ *   positions: (x, y, epsilon, psi_n, psi_p, s_h) in theta; constants: C_COUNT floats (enum above) */
 static PyObject *one_point(PyObject *mod, PyObject *args) {
     PyObject *ks, *obs, *pos, *consts;
     if (!PyArg_ParseTuple(args, "O!O!O!O!", &PyTuple_Type, &ks, &PyTuple_Type, &obs, &PyTuple_Type, &pos,
@@ -660,7 +754,7 @@ static PyObject *one_point(PyObject *mod, PyObject *args) {
     int nk;
     const kernel *K = kernels_table(&nk);
     Py_ssize_t n = PyTuple_GET_SIZE(ks);
-    if (n < 9 || n - 8 > MAXARGS || PyTuple_GET_SIZE(obs) > MAXARGS || PyTuple_GET_SIZE(pos) != 5 ||
+    if (n < 9 || n - 8 > MAXARGS || PyTuple_GET_SIZE(obs) > MAXARGS || PyTuple_GET_SIZE(pos) != 6 ||
         PyTuple_GET_SIZE(consts) != C_COUNT) {
         PyErr_SetString(PyExc_ValueError, "one_point: wrong numbers of kernels, positions or constants");
         return NULL;
@@ -679,8 +773,8 @@ static PyObject *one_point(PyObject *mod, PyObject *args) {
         bad = op_index(ks, 2 + c->p + i, 0, nk, slots[i]);
     for (int i = 0; i < c->nobs && !bad; i++)
         bad = op_index(obs, i, 0, c->p, &c->obs[i]);
-    int *where[5] = {&c->i_x, &c->i_y, &c->i_eps, &c->i_pn, &c->i_pp};
-    for (int i = 0; i < 5 && !bad; i++)
+    int *where[6] = {&c->i_x, &c->i_y, &c->i_eps, &c->i_pn, &c->i_pp, &c->i_s};
+    for (int i = 0; i < 6 && !bad; i++)
         bad = op_index(pos, i, 0, c->p, where[i]);
     for (int i = 0; i < C_COUNT && !bad; i++) {
         c->k[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(consts, i));

@@ -23,6 +23,8 @@ __all__ = ["Failed", "lu_solve", "solver", "newton", "track", "polish", "derivat
 _INF, _NEG_INF = math.inf, -math.inf
 #: the default iterations of `newton` and `polish`, and steps of `track`
 NEWTON_MAXIT, POLISH_MAXIT, MAX_STEPS = 8, 6, 400
+#: `track`: the iterations of the Newton that starts a path without a root, and the default shortest step
+START_MAXIT, HMIN = 20, 1e-7
 
 
 class Failed(ArithmeticError):
@@ -174,7 +176,7 @@ def newton(c, g, th, loose=False, maxit=NEWTON_MAXIT, strict=True):
     raise Failed("Newton did not converge")
 
 
-def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=MAX_STEPS, log_predictor=False, J=None, solve=None,
+def track(c, g, path, h0, exact_end=True, hmin=HMIN, max_steps=MAX_STEPS, log_predictor=False, J=None, solve=None,
           hmax=math.inf, record=None):
     """`rmt_dsm.engine.batch.track` for one point: ``path(t) -> (theta, {k: dtheta_k/dt})``.
     With ``J``, ``g`` is the end of a previous `track` at the same parameters ``path(0)`` (a root
@@ -186,7 +188,7 @@ def track(c, g, path, h0, exact_end=True, hmin=1e-7, max_steps=MAX_STEPS, log_pr
     raises `Failed`."""
     its_total, f = 0, None
     if J is None:
-        g, f, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=20)
+        g, f, J, its_total = newton(c, g, path(0.0)[0], loose=True, maxit=START_MAXIT)
         solve = None
     if record is not None:
         record.append([0.0, g, J, None])
