@@ -262,14 +262,15 @@ def test_same_answers_with_and_without_kernels():
 # --------------------------------------------------------------------------- the one-point path in C
 def _loops():
     """Researcher's loops of `rmt_dsm.errors` calls (each point warm-started from the one before
-    when near): both charts up to 1e-5 of the interpolation threshold, lambda = 0 and > 0, m
-    finite and infinite, the identity and spectra of 2 and 3 atoms, three activations, and a walk
-    moving psi_n, psi_p and lambda together."""
+    when near): both charts up to 1e-5 of the interpolation threshold, lambda = 0, small, 1 (the
+    ridge where the cold continuation starts) and above, m finite and infinite, the identity and
+    spectra of 2 and 3 atoms, four activations, and a walk moving psi_n, psi_p and lambda together."""
     rng = np.random.default_rng(7)
     out = []
     for m, lam, sigma, act in [(1, 0.0, None, "tanh"), (3, 0.0, [(0.5, 2.0), (0.5, 0.5)], "relu"),
                                (math.inf, 0.0, None, "erf"), (1, 1e-3, None, "tanh"), (2, 0.0, [(0.3, 2.5), (0.7, 0.4)], "tanh"),
-                               (1, 0.0, [(0.2, 3.0), (0.3, 1.0), (0.5, 0.1)], "erf"), (math.inf, 1e-4, None, "relu")]:
+                               (1, 0.0, [(0.2, 3.0), (0.3, 1.0), (0.5, 0.1)], "erf"), (math.inf, 1e-4, None, "relu"),
+                               (2, 1.0, None, "tanh"), (1, 2.5, [(0.5, 2.0), (0.5, 0.5)], "x*exp(-x**2)")]:
         psi_n, t = float(10 ** rng.uniform(-0.7, 0.7)), float(10 ** rng.uniform(-1.5, 0.7))
         if m == math.inf:
             ps = np.geomspace(0.3, 8.0, 30)
