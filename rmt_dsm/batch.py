@@ -295,8 +295,10 @@ def _parameters(points, coefs, dtype):
     return out
 
 
+@lru_cache(maxsize=1024)
 def _decimal(v):
-    """The number ``v`` read as the decimal it prints as, in EXTENDED (0.1 is 1/10 to 19 digits)."""
+    """The number ``v`` read as the decimal it prints as, in EXTENDED (0.1 is 1/10 to 19 digits);
+    kept for the last values read (a loop reads the same psi_n and lambda again and again)."""
     return EXTENDED(repr(float(v)))
 
 
@@ -1047,7 +1049,9 @@ def _nearest_root(key, pt):
     dist = _distance(pt)
     best, near = None, _WARM_STEP
     psi_n, psi_p, lam = pt.psi_n, pt.psi_p, pt.lam
-    for root in kept:  # the largest relative change of psi_n, psi_p, lambda, and `_comparable`, written out
+    # the most recent first: of equally near roots the most recent is taken, and a root kept at
+    # the point itself (step 0, a call repeated) ends the search
+    for root in reversed(kept):  # the largest relative change of psi_n, psi_p, lambda, and `_comparable`, written out
         rn, rp, rl, d = root[0], root[1], root[2], root[3]
         step = abs(psi_n / rn - 1)
         s = abs(psi_p / rp - 1)
@@ -1057,8 +1061,10 @@ def _nearest_root(key, pt):
             s = abs(lam / rl - 1)
             if s > step:
                 step = s
-        if step <= near and d / dist <= _DIST_RATIO and dist / d <= _DIST_RATIO:
+        if (step < near or (best is None and step == near)) and d / dist <= _DIST_RATIO and dist / d <= _DIST_RATIO:
             best, near = root, step
+            if not step:
+                break
     return best
 
 

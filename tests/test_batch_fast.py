@@ -294,3 +294,32 @@ def test_extended_widening_is_exact():
     values = [0.1, -3.5e-300, 1e300, 5e-324, 1.0 / 3]
     assert extended(values) == [EXTENDED(v) for v in values]
     assert all(type(v) is EXTENDED for v in extended(values))
+
+
+def test_nearest_root_is_the_nearest_and_most_recent():
+    """`rmt_dsm.batch._nearest_root` against a brute-force choice: among the kept roots within
+    `_WARM_STEP` (the largest relative change of psi_n, psi_p and lambda) and within a factor
+    `_DIST_RATIO` of the point's distance to the threshold, the smallest change, and of equal
+    changes the most recent root (a repeated call: the root kept at the point itself)."""
+    rng = np.random.default_rng(5)
+    moves = [0.0, 0.0, 0.01, -0.01, 0.02, 0.05, -0.05, 0.2]
+    found = 0
+    for _ in range(3000):
+        pt = point(1.0, float(rng.choice([0.5, 0.9, 0.99, 2.0])), 1, t=0.2, lam=float(rng.choice([0.0, 0.01])))
+        batch._WARM.clear()
+        kept = []
+        for j in range(batch._WARM_ROOTS):
+            q = point(pt.psi_n * float(rng.choice([1.0, 1.0, 1.03])), pt.psi_p * (1 + float(rng.choice(moves))), 1,
+                      t=0.2, lam=pt.lam * float(rng.choice([1.0, 1.04])))
+            batch._keep_root("key", q, ("root", j))
+            step = max(abs(pt.psi_n / q.psi_n - 1), abs(pt.psi_p / q.psi_p - 1), abs(pt.lam / q.lam - 1) if q.lam else 0)
+            ratio = batch._distance(q) / batch._distance(pt)
+            if step <= batch._WARM_STEP and 1 / batch._DIST_RATIO <= ratio <= batch._DIST_RATIO:
+                kept.append((step, -j))
+        best = batch._nearest_root("key", pt)
+        if not kept:
+            assert best is None
+            continue
+        found += 1
+        assert best[4] == ("root", -min(kept)[1])
+    assert found > 2000
