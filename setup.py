@@ -12,5 +12,5 @@ from setuptools import Extension, setup
 FLAGS = ["-O2", "-ffp-contract=off", "-fno-builtin"] if os.name == "posix" else []
 
 setup(ext_modules=[Extension("rmt_dsm.compiled._kernels", sources=["rmt_dsm/compiled/_kernels.c"],
-                             depends=["rmt_dsm/compiled/kernels.h", "rmt_dsm/compiled/one_point.h"], extra_compile_args=FLAGS,
+                             depends=["rmt_dsm/compiled/_kernels_body.h", "rmt_dsm/compiled/kernels.h", "rmt_dsm/compiled/one_point.h"], extra_compile_args=FLAGS,
                              libraries=["m"] if os.name == "posix" else [], optional=True)])

@@ -273,7 +273,7 @@ _M = [
     ("rmt_dsm/batch.py", "tangent = [v / last for v in tangent]", "tangent = list(tangent)",
      "dense output: the path's tangent dg/dt taken for dg/du (off by the run's length)"),
     # ---- the C kernels (rmt_dsm.compiled.cgen, rmt_dsm.compiled.kernels)
-    ("rmt_dsm/compiled/cgen.py", '_POW = {"d": "pow", "l": "powl"}', '_POW = {"d": "pow", "l": "pow"}',
+    ("rmt_dsm/compiled/cgen.py", '_POW = {"d": "pow", "l": "powl", "t": "KPOW"}', '_POW = {"d": "pow", "l": "pow", "t": "KPOW"}',
      "C kernels: long double powers taken in double"),
     ("rmt_dsm/compiled/kernels.py", "slot = (index, form, id(python))", "slot = (index, form)",
      "C kernels: one binding per function and form, whatever Python function it hands points to"),

@@ -11,7 +11,7 @@ without sympy; `rmt_dsm.engine.codegen.cached_functions` finds them by key.
 ``python -m rmt_dsm.compiled --check`` regenerates every key from sympy and reports stale or
 missing modules (exit status 1); ``--write`` regenerates the modules and the index ``_index.py``.
 
-The numpy modules are also translated to C (`rmt_dsm.compiled.cgen`: ``_kernels.c``, checked and
+The numpy modules are also translated to C (`rmt_dsm.compiled.cgen`: ``_kernels.c`` and ``_kernels_body.h``, checked and
 written with them), built at install into the optional extension ``_kernels``, which
 `rmt_dsm.compiled.kernels` uses at one point (the same bits, a fraction of the time).
 

@@ -1,9 +1,11 @@
-r"""The C kernels of the shipped numpy modules: ``_kernels.c``, written from their source.
+r"""The C kernels of the shipped numpy modules: ``_kernels.c`` and ``_kernels_body.h``, written from their source.
 
 Each function of a shipped ``*_numpy`` module is straight-line code: assignments of common
 subexpressions, then a number, a list or a matrix (``array([[...], ...])``) of expressions in
-+, -, *, /, ** and ``sqrt``.  `c_source` translates every such function, statement by statement,
-into two C functions (double and long double) that perform the same operations in the same order:
++, -, *, /, ** and ``sqrt``.  `c_sources` translates every such function, statement by statement,
+into one C body in a generic type (``_kernels_body.h``: ``KT``, ``KPOW``, ``KSQRT``) that
+``_kernels.c`` includes twice, as a double and as a long double function performing the same
+operations in the same order:
 
 * a Python ``a ** b`` is ``pow(a, b)`` (Python's float power calls the C library's ``pow``; numpy's
   longdouble power calls ``powl``), ``sqrt`` is ``sqrt`` / ``sqrtl``;
@@ -15,7 +17,7 @@ Built with ``-ffp-contract=off -fno-builtin`` (no fused multiply-add, no rewriti
 kernels return the Python function's bits at Python floats and at numpy longdouble scalars
 (tests/test_kernels.py checks every function on random arguments).  `rmt_dsm.compiled.kernels`
 binds them; ``kernels.h`` is their calling side.  ``python -m rmt_dsm.compiled --write`` writes
-the file with the modules, ``--check`` reports it stale when it differs from `c_source` now.
+the files with the modules, ``--check`` reports them stale when they differ from `c_sources` now.
 
 >>> print(c_expression(__import__("ast").parse("x0**(-1.0) - 2*a/b", mode="eval").body, "l"))
 (powl(x0, ((long double)-1.0)) - ((((long double)2.0) * a) / b))
@@ -25,23 +27,27 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-__all__ = ["c_source", "c_expression", "kernel_functions", "shipped_sources", "KERNELS_FILE", "NotTranslatable"]
+__all__ = ["c_sources", "c_expression", "kernel_functions", "shipped_sources", "KERNELS_FILE", "BODIES_FILE",
+           "NotTranslatable"]
 
 HERE = Path(__file__).resolve().parent
 #: the generated C file, compiled into the extension ``rmt_dsm.compiled._kernels`` (setup.py)
 KERNELS_FILE = HERE / "_kernels.c"
+#: ... and the bodies of the generated functions it includes once per precision
+BODIES_FILE = HERE / "_kernels_body.h"
 
-#: C spellings by precision: "d" double, "l" long double
-_TYPE = {"d": "double", "l": "long double"}
-_CALLS = {"sqrt": {"d": "sqrt", "l": "sqrtl"}}
-_POW = {"d": "pow", "l": "powl"}
+#: C spellings by precision: "d" double, "l" long double, "t" the generic type of ``_kernels_body.h``
+#: (its macros defined by ``_kernels.c`` as the "d" and the "l" spellings)
+_TYPE = {"d": "double", "l": "long double", "t": "KT"}
+_CALLS = {"sqrt": {"d": "sqrt", "l": "sqrtl", "t": "KSQRT"}}
+_POW = {"d": "pow", "l": "powl", "t": "KPOW"}
 #: MAXARGS and MAXOUT of kernels.h
 _MAXARGS, _MAXOUT = 64, 256
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 
 
 class NotTranslatable(ValueError):
-    """A generated function outside the straight-line subset `c_source` translates."""
+    """A generated function outside the straight-line subset `c_sources` translates."""
 
 
 def c_expression(node, prec: str) -> str:
@@ -110,20 +116,28 @@ def kernel_functions(source: str) -> list:
     return out
 
 
-def _body(cname: str, args, assigns, outputs, prec: str) -> str:
-    t = _TYPE[prec]
-    lines = [f"static void {cname}_{prec}(const {t} *in, {t} *out) {{"]
+def _body(cname: str, args, assigns, outputs) -> str:
+    """The generic C body of one generated function (``KNAME(cname)``: ``cname_d`` or ``cname_l``)."""
+    t = _TYPE["t"]
+    lines = [f"static void KNAME({cname})(const {t} *in, {t} *out) {{"]
     lines += [f"    const {t} {a} = in[{i}];" for i, a in enumerate(args)]
-    lines += [f"    const {t} {name} = {c_expression(e, prec)};" for name, e in assigns]
-    lines += [f"    out[{j}] = {c_expression(e, prec)};" for j, e in enumerate(outputs)]
+    lines += [f"    const {t} {name} = {c_expression(e, 't')};" for name, e in assigns]
+    lines += [f"    out[{j}] = {c_expression(e, 't')};" for j, e in enumerate(outputs)]
     used = {n.id for e in [*(e for _, e in assigns), *outputs] for n in ast.walk(e) if isinstance(n, ast.Name)}
     lines += [f"    (void){a};" for a in args if a not in used]  # an argument the expressions do not use
     return "\n".join(lines + ["}"])
 
 
-def c_source(modules: dict) -> str:
-    """The text of ``_kernels.c`` for the generated modules ``modules`` {name: source text}
-    (their ``KEY`` and functions), in the order of their names."""
+def _precision(prec: str) -> str:
+    """The macros of ``_kernels_body.h`` for precision ``prec``, and its inclusion."""
+    return (f"#define KT {_TYPE[prec]}\n#define KPOW {_POW[prec]}\n#define KSQRT {_CALLS['sqrt'][prec]}\n"
+            f"#define KNAME(name) name##_{prec}\n#include \"{BODIES_FILE.name}\"\n"
+            "#undef KT\n#undef KPOW\n#undef KSQRT\n#undef KNAME\n")
+
+
+def c_sources(modules: dict) -> dict:
+    """{file name: text} of ``_kernels.c`` and ``_kernels_body.h`` for the generated modules
+    ``modules`` {name: source text} (their ``KEY`` and functions), in the order of their names."""
     bodies, rows = [], []
     for name in sorted(modules):
         source = modules[name]
@@ -131,16 +145,20 @@ def c_source(modules: dict) -> str:
                    if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", None) == "KEY")
         for fname, args, assigns, outputs, (head, cols) in kernel_functions(source):
             cname = f"{name}__{fname}"
-            bodies += [_body(cname, args, assigns, outputs, "d"), _body(cname, args, assigns, outputs, "l")]
+            bodies.append(_body(cname, args, assigns, outputs))
             rows.append(f'    {{"{key}", "{fname}", {len(args)}, {len(outputs)}, {head}, {cols}, {cname}_d, {cname}_l}},')
-    head = ("/* Generated by rmt_dsm.compiled.cgen from the shipped numpy modules: do not edit.\n"
-            "   Regenerate with: python -m rmt_dsm.compiled --write */\n"
-            '#include "kernels.h"\n')
-    table = ("static const kernel KERNELS[] = {\n" + "\n".join(rows) + "\n};\n\n"
-             "static const kernel *kernels_table(int *n) {\n"
-             "    *n = (int)(sizeof(KERNELS) / sizeof(KERNELS[0]));\n"
-             "    return KERNELS;\n}\n")
-    return head + "\n\n" + "\n\n".join(bodies) + "\n\n" + table
+    note = ("/* Generated by rmt_dsm.compiled.cgen from the shipped numpy modules: do not edit.\n"
+            "   Regenerate with: python -m rmt_dsm.compiled --write */\n")
+    driver = (note + '#include "kernels.h"\n\n'
+              f"/* every generated function ({BODIES_FILE.name}) in double, then in long double */\n"
+              + _precision("d") + "\n" + _precision("l") + "\n"
+              "static const kernel KERNELS[] = {\n" + "\n".join(rows) + "\n};\n\n"
+              "static const kernel *kernels_table(int *n) {\n"
+              "    *n = (int)(sizeof(KERNELS) / sizeof(KERNELS[0]));\n"
+              "    return KERNELS;\n}\n")
+    body = (note + f"/* Included by {KERNELS_FILE.name} once per precision: KT the type, KPOW and KSQRT its power and\n"
+            "   square root, KNAME(f) the name of f in that precision. */\n\n" + "\n\n".join(bodies) + "\n")
+    return {KERNELS_FILE.name: driver, BODIES_FILE.name: body}
 
 
 def shipped_sources() -> dict:

@@ -1,4 +1,4 @@
-/* The calling side of the generated C kernels (rmt_dsm/compiled/_kernels.c, written by
+/* The calling side of the generated C kernels (rmt_dsm/compiled/_kernels.c and _kernels_body.h, written by
  * rmt_dsm/compiled/cgen.py from the shipped numpy modules): one Python callable per generated
  * function, which evaluates it in C at Python floats (double) or numpy longdouble scalars
  * (long double) and hands anything else to the Python function it was bound with.
