@@ -523,38 +523,26 @@ static int op_moved(op_run *r, const double *g, const op_lu *L, const double *th
     return OP_OK;
 }
 
-/* rmt_dsm.batch._observables_one in double: the errors at the root g (Jacobian J, factors L) */
-static int op_observables_d(op_run *r, const double *g, const double *J, const op_lu *L, const double *th,
-                            const double *prm, int primal, int refine, double *out) {
-    const op_ctx *c = r->c;
-    int kl = primal ? c->i_y : c->i_x;
-    double col[3], dk[3], de[3];
-    op_eval_d(r, c->col[kl], g, th, c->p, NULL, col);
-    if (op_refined_d(L, col, J, refine, 4 * c->k[C_EPS_GRID], dk))
-        return OP_FAILED;
-    op_eval_d(r, c->col[c->i_eps], g, th, c->p, NULL, col);
-    if (op_refined_d(L, col, J, refine, 4 * c->k[C_EPS_GRID], de))
-        return OP_FAILED;
-    op_errors_d(r, g, th, dk, de, primal, prm, th[kl], out);
-    return OP_OK;
-}
+/* rmt_dsm.batch._observables_one: the errors at the root g (Jacobian J, the double factors L) in T,
+ * the derivatives dg/dlambda and dg/depsilon refined `refine` times to the tolerance tol */
+#define OP_OBSERVABLES(NAME, T, EVAL, REFINED, ERRORS)                                                          \
+    static int NAME(op_run *r, const T *g, const T *J, const op_lu *L, const T *th, const T *prm, int primal,  \
+                    int refine, double tol, T *out) {                                                           \
+        const op_ctx *c = r->c;                                                                                 \
+        int kl = primal ? c->i_y : c->i_x;                                                                      \
+        T col[3], dk[3], de[3];                                                                                 \
+        EVAL(r, c->col[kl], g, th, c->p, NULL, col);                                                            \
+        if (REFINED(L, col, J, refine, tol, dk))                                                                \
+            return OP_FAILED;                                                                                   \
+        EVAL(r, c->col[c->i_eps], g, th, c->p, NULL, col);                                                      \
+        if (REFINED(L, col, J, refine, tol, de))                                                                \
+            return OP_FAILED;                                                                                   \
+        ERRORS(r, g, th, dk, de, primal, prm, th[kl], out);                                                     \
+        return OP_OK;                                                                                           \
+    }
 
-/* ... in long double at the polished root ge (Je: its long double Jacobian; the corrections by the
- * double factors L) */
-static int op_observables_l(op_run *r, const long double *ge, const long double *Je, const op_lu *L,
-                            const long double *th, const long double *prm, int primal, long double *out) {
-    const op_ctx *c = r->c;
-    int kl = primal ? c->i_y : c->i_x, refine = (int)c->k[C_REFINE];
-    long double col[3], dk[3], de[3];
-    op_eval_l(r, c->col[kl], ge, th, c->p, NULL, col);
-    if (op_refined_l(L, col, Je, refine, 4 * c->k[C_EXT_EPS], dk))
-        return OP_FAILED;
-    op_eval_l(r, c->col[c->i_eps], ge, th, c->p, NULL, col);
-    if (op_refined_l(L, col, Je, refine, 4 * c->k[C_EXT_EPS], de))
-        return OP_FAILED;
-    op_errors_l(r, ge, th, dk, de, primal, prm, th[kl], out);
-    return OP_OK;
-}
+OP_OBSERVABLES(op_observables_d, double, op_eval_d, op_refined_d, op_errors_d)
+OP_OBSERVABLES(op_observables_l, long double, op_eval_l, op_refined_l, op_errors_l)
 
 /* the certificate of rmt_dsm.batch._one from the root (g, F, J) at th: values and accuracy */
 static int op_certify(op_run *r, const double *g, const double *f, const double *J, const double *th,
@@ -567,7 +555,7 @@ static int op_certify(op_run *r, const double *g, const double *f, const double 
     int have_je;
     if (op_lu3(J, &L))
         return OP_FAILED;
-    if (op_observables_d(r, g, J, &L, th, prm, primal, (int)k[C_REFINE], v64))
+    if (op_observables_d(r, g, J, &L, th, prm, primal, (int)k[C_REFINE], 4 * k[C_EPS_GRID], v64))
         return OP_FAILED;
     if (op_polish(r, g, &L, thl, ge, Je, &have_je))
         return OP_FAILED;
@@ -576,11 +564,11 @@ static int op_certify(op_run *r, const double *g, const double *f, const double 
         if (op_fj_l(r, ge, thl, fe, Je))
             return OP_FAILED;
     }
-    if (op_observables_l(r, ge, Je, &L, thl, prml, primal, vld))
+    if (op_observables_l(r, ge, Je, &L, thl, prml, primal, (int)k[C_REFINE], 4 * k[C_EXT_EPS], vld))
         return OP_FAILED;
     if (op_moved(r, g, &L, thm, gm, fm, Jm, itm))
         return OP_FAILED;
-    if (op_lu3(Jm, &Lm) || op_observables_d(r, gm, Jm, &Lm, thm, prmm, primal, 0, vm))
+    if (op_lu3(Jm, &Lm) || op_observables_d(r, gm, Jm, &Lm, thm, prmm, primal, 0, 4 * k[C_EPS_GRID], vm))
         return OP_FAILED;
     for (int i = 0; i < 5; i++)
         values[i] = (double)vld[i];
