@@ -24,13 +24,13 @@ static void KNAME(dsm_explicit1_numpy__f)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
     const KT x3 = (delta * kappa);
-    const KT x4 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x5 = KPOW(s_h, ((KT)2.0));
-    const KT x6 = (KPOW(mu1, ((KT)2.0)) * x5);
+    const KT x4 = ((a * a) * l_1);
+    const KT x5 = (s_h * s_h);
+    const KT x6 = ((mu1 * mu1) * x5);
     const KT x7 = (x6 * (x3 + x4));
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
     const KT x9 = ((((delta * x6) * x8) - (epsilon * (delta + x4))) + (g_u0 * x7));
-    const KT x10 = KPOW(((((-x2) * x5) * x9) + ((KT)1.0)), ((KT)-1.0));
+    const KT x10 = (((KT)1.0) / ((((-x2) * x5) * x9) + ((KT)1.0)));
     const KT x11 = (x10 * x2);
     const KT x12 = (x5 / psi_n);
     out[0] = (g_u0 - (((KT)1.0) / (x - (x12 * ((x1 * x2) + (x11 * x7))))));
@@ -59,9 +59,9 @@ static void KNAME(dsm_explicit1_numpy__fj)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (psi_p * x1);
     const KT x3 = (g_v * psi_p);
-    const KT x4 = KPOW(s_h, ((KT)2.0));
-    const KT x5 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x6 = KPOW(mu1, ((KT)2.0));
+    const KT x4 = (s_h * s_h);
+    const KT x5 = ((a * a) * l_1);
+    const KT x6 = (mu1 * mu1);
     const KT x7 = (x4 * x6);
     const KT x8 = (((KT)1.0) - kappa);
     const KT x9 = (delta * x8);
@@ -72,9 +72,9 @@ static void KNAME(dsm_explicit1_numpy__fj)(const KT *in, KT *out) {
     const KT x14 = ((((-epsilon) * (delta + x5)) + (g_u0 * x13)) + (g_u1 * x10));
     const KT x15 = (x14 * x3);
     const KT x16 = (((-x15) * x4) + ((KT)1.0));
-    const KT x17 = KPOW(x16, ((KT)-1.0));
+    const KT x17 = (((KT)1.0) / x16);
     const KT x18 = (x13 * x17);
-    const KT x19 = KPOW(psi_n, ((KT)-1.0));
+    const KT x19 = (((KT)1.0) / psi_n);
     const KT x20 = (x19 * x4);
     const KT x21 = (x - (x20 * ((g_v * x2) + (x18 * x3))));
     const KT x22 = (psi_p * x0);
@@ -82,32 +82,32 @@ static void KNAME(dsm_explicit1_numpy__fj)(const KT *in, KT *out) {
     const KT x24 = (x - (x20 * ((g_v * x22) + (x23 * x3))));
     const KT x25 = (s2 * x8);
     const KT x26 = (((-x4) * (((g_u0 * x1) + (g_u1 * x25)) + (x14 * x17))) + y);
-    const KT x27 = KPOW(psi_p, ((KT)2.0));
-    const KT x28 = KPOW(x21, ((KT)-2.0));
-    const KT x29 = KPOW(x16, ((KT)-2.0));
-    const KT x30 = ((((KPOW(g_v, ((KT)2.0)) * KPOW(mu1, ((KT)4.0))) * KPOW(s_h, ((KT)8.0))) * x19) * x29);
+    const KT x27 = (psi_p * psi_p);
+    const KT x28 = (((KT)1.0) / (x21 * x21));
+    const KT x29 = (((KT)1.0) / (x16 * x16));
+    const KT x30 = (((((g_v * g_v) * (((mu1 * mu1) * mu1) * mu1)) * (((((((s_h * s_h) * s_h) * s_h) * s_h) * s_h) * s_h) * s_h)) * x19) * x29);
     const KT x31 = (x28 * x30);
     const KT x32 = (x12 * x27);
-    const KT x33 = (KPOW(s_h, ((KT)4.0)) * x29);
+    const KT x33 = ((((s_h * s_h) * s_h) * s_h) * x29);
     const KT x34 = (x33 * x6);
     const KT x35 = ((g_v * x14) * x34);
-    const KT x36 = KPOW(x24, ((KT)-2.0));
+    const KT x36 = (((KT)1.0) / (x24 * x24));
     const KT x37 = (x30 * x36);
     const KT x38 = (x15 * x34);
-    const KT x39 = KPOW(x26, ((KT)-2.0));
+    const KT x39 = (((KT)1.0) / (x26 * x26));
     const KT x40 = (x39 * x4);
     out[0] = (g_u0 - (((KT)1.0) / x21));
     out[1] = (g_u1 - (((KT)1.0) / x24));
     out[2] = (g_v - (((KT)1.0) / x26));
-    out[3] = ((((-KPOW(x12, ((KT)2.0))) * x27) * x31) + ((KT)1.0));
+    out[3] = ((((-(x12 * x12)) * x27) * x31) + ((KT)1.0));
     out[4] = (((-x31) * x32) * x9);
     out[5] = (((-x20) * x28) * (((psi_p * x18) + x2) + (x32 * x35)));
     out[6] = (((-x11) * x32) * x37);
-    out[7] = ((((((-KPOW(delta, ((KT)2.0))) * kappa) * x27) * x37) * x8) + ((KT)1.0));
+    out[7] = ((((((-(delta * delta)) * kappa) * x27) * x37) * x8) + ((KT)1.0));
     out[8] = (((-x20) * x36) * (((psi_p * x23) + ((x11 * x27) * x35)) + x22));
     out[9] = ((-x40) * ((x1 + (x12 * x38)) + x18));
     out[10] = ((-x40) * (((x10 * x17) + x25) + (x38 * x9)));
-    out[11] = (((((-psi_p) * KPOW(x14, ((KT)2.0))) * x33) * x39) + ((KT)1.0));
+    out[11] = (((((-psi_p) * (x14 * x14)) * x33) * x39) + ((KT)1.0));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft)(const KT *in, KT *out) {
@@ -129,13 +129,13 @@ static void KNAME(dsm_explicit1_numpy__ft)(const KT *in, KT *out) {
     const KT s_h = in[15];
     const KT x0 = ((((KT)2.0) * a) * l_1);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (l_1 * x2);
     const KT x4 = (delta + x3);
     const KT x5 = (((KT)1.0) - kappa);
     const KT x6 = (g_u1 * x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
-    const KT x8 = KPOW(mu1, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
+    const KT x8 = (mu1 * mu1);
     const KT x9 = (x7 * x8);
     const KT x10 = (x6 * x9);
     const KT x11 = (delta * kappa);
@@ -144,15 +144,15 @@ static void KNAME(dsm_explicit1_numpy__ft)(const KT *in, KT *out) {
     const KT x14 = (((delta * x10) - (epsilon * x4)) + (x12 * x13));
     const KT x15 = (x1 * x7);
     const KT x16 = (((-x14) * x15) + ((KT)1.0));
-    const KT x17 = KPOW(x16, ((KT)-1.0));
+    const KT x17 = (((KT)1.0) / x16);
     const KT x18 = (x17 * x9);
     const KT x19 = (x1 * x18);
     const KT x20 = ((((((((KT)2.0) * a) * g_u0) * l_1) * x7) * x8) - (epsilon * x0));
-    const KT x21 = (KPOW(g_v, ((KT)2.0)) * x8);
+    const KT x21 = ((g_v * g_v) * x8);
     const KT x22 = (x12 * x21);
-    const KT x23 = KPOW(psi_p, ((KT)2.0));
-    const KT x24 = KPOW(x16, ((KT)-2.0));
-    const KT x25 = KPOW(s_h, ((KT)4.0));
+    const KT x23 = (psi_p * psi_p);
+    const KT x24 = (((KT)1.0) / (x16 * x16));
+    const KT x25 = (((s_h * s_h) * s_h) * s_h);
     const KT x26 = (x24 * x25);
     const KT x27 = (x23 * x26);
     const KT x28 = (x22 * x27);
@@ -161,15 +161,15 @@ static void KNAME(dsm_explicit1_numpy__ft)(const KT *in, KT *out) {
     const KT x31 = (g_v * x30);
     const KT x32 = (x12 * x18);
     const KT x33 = ((psi_p * x31) + (x1 * x32));
-    const KT x34 = KPOW(psi_n, ((KT)-1.0));
+    const KT x34 = (((KT)1.0) / psi_n);
     const KT x35 = (x34 * x7);
-    const KT x36 = KPOW((x - (x33 * x35)), ((KT)-2.0));
+    const KT x36 = (((KT)1.0) / ((x - (x33 * x35)) * (x - (x33 * x35))));
     const KT x37 = (x35 * x36);
     const KT x38 = (kappa * x19);
     const KT x39 = (g_u0 * kappa);
     const KT x40 = (((-epsilon) + x10) + (x39 * x9));
     const KT x41 = (-x4);
-    const KT x42 = (((KPOW(s_h, ((KT)6.0)) * x23) * x24) * x34);
+    const KT x42 = ((((((((s_h * s_h) * s_h) * s_h) * s_h) * s_h) * x23) * x24) * x34);
     const KT x43 = (x41 * x42);
     const KT x44 = (delta * x9);
     const KT x45 = ((delta * x13) - (g_u1 * x44));
@@ -182,7 +182,7 @@ static void KNAME(dsm_explicit1_numpy__ft)(const KT *in, KT *out) {
     const KT x52 = (delta * x6);
     const KT x53 = (g_u0 * x12);
     const KT x54 = ((x51 * x52) + (x51 * x53));
-    const KT x55 = (x7 / KPOW(psi_n, ((KT)2.0)));
+    const KT x55 = (x7 / (psi_n * psi_n));
     const KT x56 = (x14 * x24);
     const KT x57 = ((psi_p * x25) * x56);
     const KT x58 = (x1 * x37);
@@ -194,7 +194,7 @@ static void KNAME(dsm_explicit1_numpy__ft)(const KT *in, KT *out) {
     const KT x64 = (((x1 * x14) * x59) + (x15 * x63));
     const KT x65 = (((x1 * x24) * x64) * x9);
     const KT x66 = ((x1 * x29) + (x11 * x19));
-    const KT x67 = KPOW((x - (x35 * x66)), ((KT)-2.0));
+    const KT x67 = (((KT)1.0) / ((x - (x35 * x66)) * (x - (x35 * x66))));
     const KT x68 = (x11 * x21);
     const KT x69 = (x67 * x68);
     const KT x70 = (x42 * x69);
@@ -203,7 +203,7 @@ static void KNAME(dsm_explicit1_numpy__ft)(const KT *in, KT *out) {
     const KT x73 = (x15 * x56);
     const KT x74 = (g_u1 * s2);
     const KT x75 = (((g_u0 * x30) + (x14 * x17)) + (x5 * x74));
-    const KT x76 = KPOW((((-x7) * x75) + y), ((KT)-2.0));
+    const KT x76 = (((KT)1.0) / ((((-x7) * x75) + y) * (((-x7) * x75) + y)));
     const KT x77 = (x7 * x76);
     out[0] = ((-x37) * ((x0 * x19) + (x20 * x28)));
     out[1] = ((-x37) * ((x28 * x40) + x38));
@@ -238,7 +238,7 @@ static void KNAME(dsm_explicit1_numpy__ft)(const KT *in, KT *out) {
     out[30] = ((-x77) * ((x17 * x48) + (x48 * x73)));
     out[31] = ((-x77) * ((x17 * x54) + (x54 * x73)));
     out[32] = ((KT)0.0);
-    out[33] = ((((-g_v) * KPOW(x14, ((KT)2.0))) * x26) * x76);
+    out[33] = ((((-g_v) * (x14 * x14)) * x26) * x76);
     out[34] = ((-x77) * (x39 + x6));
     out[35] = ((-g_u0) * x77);
     out[36] = ((KT)0.0);
@@ -267,27 +267,27 @@ static void KNAME(dsm_explicit1_numpy__ft_0)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
     const KT x3 = (delta * kappa);
-    const KT x4 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x4 = ((a * a) * l_1);
     const KT x5 = (x3 + x4);
-    const KT x6 = KPOW(s_h, ((KT)2.0));
-    const KT x7 = KPOW(mu1, ((KT)2.0));
+    const KT x6 = (s_h * s_h);
+    const KT x7 = (mu1 * mu1);
     const KT x8 = (x6 * x7);
     const KT x9 = (x5 * x8);
     const KT x10 = (g_u1 * (((KT)1.0) - kappa));
     const KT x11 = ((((delta * x10) * x8) - (epsilon * (delta + x4))) + (g_u0 * x9));
     const KT x12 = ((x11 * x2) * x6);
     const KT x13 = (((KT)1.0) - x12);
-    const KT x14 = KPOW(x13, ((KT)-1.0));
+    const KT x14 = (((KT)1.0) / x13);
     const KT x15 = (x14 * x2);
-    const KT x16 = KPOW(psi_n, ((KT)-1.0));
+    const KT x16 = (((KT)1.0) / psi_n);
     const KT x17 = (x16 * x6);
     const KT x18 = ((((KT)2.0) * a) * l_1);
     const KT x19 = ((((((((KT)2.0) * a) * g_u0) * l_1) * x6) * x7) - (epsilon * x18));
-    const KT x20 = (x19 / KPOW(x13, ((KT)2.0)));
-    const KT x21 = (((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x20) * x7);
-    out[0] = (((-x17) * (((KPOW(s_h, ((KT)4.0)) * x21) * x5) + ((x15 * x18) * x8))) / KPOW((x - (x17 * ((x1 * x2) + (x15 * x9)))), ((KT)2.0)));
-    out[1] = (((((-KPOW(s_h, ((KT)6.0))) * x16) * x21) * x3) / KPOW((x - (x17 * ((x0 * x2) + ((x15 * x3) * x8)))), ((KT)2.0)));
-    out[2] = (((-x6) * ((x12 * x20) + (x14 * x19))) / KPOW((((-x6) * (((g_u0 * x1) + (s2 * x10)) + (x11 * x14))) + y), ((KT)2.0)));
+    const KT x20 = (x19 / (x13 * x13));
+    const KT x21 = ((((g_v * g_v) * (psi_p * psi_p)) * x20) * x7);
+    out[0] = (((-x17) * ((((((s_h * s_h) * s_h) * s_h) * x21) * x5) + ((x15 * x18) * x8))) / ((x - (x17 * ((x1 * x2) + (x15 * x9)))) * (x - (x17 * ((x1 * x2) + (x15 * x9))))));
+    out[1] = (((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x16) * x21) * x3) / ((x - (x17 * ((x0 * x2) + ((x15 * x3) * x8)))) * (x - (x17 * ((x0 * x2) + ((x15 * x3) * x8))))));
+    out[2] = (((-x6) * ((x12 * x20) + (x14 * x19))) / ((((-x6) * (((g_u0 * x1) + (s2 * x10)) + (x11 * x14))) + y) * (((-x6) * (((g_u0 * x1) + (s2 * x10)) + (x11 * x14))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_1)(const KT *in, KT *out) {
@@ -311,27 +311,27 @@ static void KNAME(dsm_explicit1_numpy__ft_1)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
     const KT x3 = (delta * kappa);
-    const KT x4 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x4 = ((a * a) * l_1);
     const KT x5 = (x3 + x4);
     const KT x6 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
-    const KT x8 = KPOW(mu1, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
+    const KT x8 = (mu1 * mu1);
     const KT x9 = (x7 * x8);
     const KT x10 = (x6 * x9);
     const KT x11 = (g_u0 * x9);
     const KT x12 = (((delta * x10) - (epsilon * (delta + x4))) + (x11 * x5));
     const KT x13 = ((x12 * x2) * x7);
     const KT x14 = (((KT)1.0) - x13);
-    const KT x15 = KPOW(x14, ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / x14);
     const KT x16 = ((x15 * x2) * x9);
     const KT x17 = (x7 / psi_n);
     const KT x18 = (kappa * x16);
     const KT x19 = (((-epsilon) + (kappa * x11)) + x10);
-    const KT x20 = (x19 / KPOW(x14, ((KT)2.0)));
-    const KT x21 = ((((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0))) * x20) * x8);
-    out[0] = (((-x17) * (x18 + (x21 * x5))) / KPOW((x - (x17 * ((x1 * x2) + (x16 * x5)))), ((KT)2.0)));
-    out[1] = (((-x17) * (x18 + (x21 * x3))) / KPOW((x - (x17 * ((x0 * x2) + (x16 * x3)))), ((KT)2.0)));
-    out[2] = (((-x7) * ((x13 * x20) + (x15 * x19))) / KPOW((((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x12 * x15))) + y), ((KT)2.0)));
+    const KT x20 = (x19 / (x14 * x14));
+    const KT x21 = (((((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h)) * x20) * x8);
+    out[0] = (((-x17) * (x18 + (x21 * x5))) / ((x - (x17 * ((x1 * x2) + (x16 * x5)))) * (x - (x17 * ((x1 * x2) + (x16 * x5))))));
+    out[1] = (((-x17) * (x18 + (x21 * x3))) / ((x - (x17 * ((x0 * x2) + (x16 * x3)))) * (x - (x17 * ((x0 * x2) + (x16 * x3))))));
+    out[2] = (((-x7) * ((x13 * x20) + (x15 * x19))) / ((((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x12 * x15))) + y) * (((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x12 * x15))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_2)(const KT *in, KT *out) {
@@ -352,13 +352,13 @@ static void KNAME(dsm_explicit1_numpy__ft_2)(const KT *in, KT *out) {
     const KT y = in[14];
     const KT s_h = in[15];
     const KT x0 = (delta * kappa);
-    const KT x1 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x1 = ((a * a) * l_1);
     const KT x2 = (x0 + x1);
     const KT x3 = (kappa * s2);
     const KT x4 = (v2 + x3);
     const KT x5 = (g_v * psi_p);
-    const KT x6 = KPOW(s_h, ((KT)2.0));
-    const KT x7 = KPOW(mu1, ((KT)2.0));
+    const KT x6 = (s_h * s_h);
+    const KT x7 = (mu1 * mu1);
     const KT x8 = (x6 * x7);
     const KT x9 = (x2 * x8);
     const KT x10 = (delta + x1);
@@ -366,16 +366,16 @@ static void KNAME(dsm_explicit1_numpy__ft_2)(const KT *in, KT *out) {
     const KT x12 = ((((delta * x11) * x8) - (epsilon * x10)) + (g_u0 * x9));
     const KT x13 = ((x12 * x5) * x6);
     const KT x14 = (((KT)1.0) - x13);
-    const KT x15 = KPOW(x14, ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / x14);
     const KT x16 = (x15 * x5);
-    const KT x17 = KPOW(psi_n, ((KT)-1.0));
+    const KT x17 = (((KT)1.0) / psi_n);
     const KT x18 = (x17 * x6);
     const KT x19 = (-x10);
-    const KT x20 = (x19 / KPOW(x14, ((KT)2.0)));
-    const KT x21 = (((((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)6.0))) * x17) * x20) * x7);
-    out[0] = (((-x2) * x21) / KPOW((x - (x18 * ((x16 * x9) + (x4 * x5)))), ((KT)2.0)));
-    out[1] = (((-x0) * x21) / KPOW((x - (x18 * (((x0 * x16) * x8) + (x3 * x5)))), ((KT)2.0)));
-    out[2] = (((-x6) * ((x13 * x20) + (x15 * x19))) / KPOW((((-x6) * (((g_u0 * x4) + (s2 * x11)) + (x12 * x15))) + y), ((KT)2.0)));
+    const KT x20 = (x19 / (x14 * x14));
+    const KT x21 = ((((((g_v * g_v) * (psi_p * psi_p)) * (((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x17) * x20) * x7);
+    out[0] = (((-x2) * x21) / ((x - (x18 * ((x16 * x9) + (x4 * x5)))) * (x - (x18 * ((x16 * x9) + (x4 * x5))))));
+    out[1] = (((-x0) * x21) / ((x - (x18 * (((x0 * x16) * x8) + (x3 * x5)))) * (x - (x18 * (((x0 * x16) * x8) + (x3 * x5))))));
+    out[2] = (((-x6) * ((x13 * x20) + (x15 * x19))) / ((((-x6) * (((g_u0 * x4) + (s2 * x11)) + (x12 * x15))) + y) * (((-x6) * (((g_u0 * x4) + (s2 * x11)) + (x12 * x15))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_3)(const KT *in, KT *out) {
@@ -399,10 +399,10 @@ static void KNAME(dsm_explicit1_numpy__ft_3)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
     const KT x3 = (delta * kappa);
-    const KT x4 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x4 = ((a * a) * l_1);
     const KT x5 = (x3 + x4);
-    const KT x6 = KPOW(s_h, ((KT)2.0));
-    const KT x7 = KPOW(mu1, ((KT)2.0));
+    const KT x6 = (s_h * s_h);
+    const KT x7 = (mu1 * mu1);
     const KT x8 = (x6 * x7);
     const KT x9 = (((KT)1.0) - kappa);
     const KT x10 = (delta * x8);
@@ -411,18 +411,18 @@ static void KNAME(dsm_explicit1_numpy__ft_3)(const KT *in, KT *out) {
     const KT x13 = ((((-epsilon) * (delta + x4)) + (x11 * x9)) + (x12 * x5));
     const KT x14 = ((x13 * x2) * x6);
     const KT x15 = (((KT)1.0) - x14);
-    const KT x16 = KPOW(x15, ((KT)-1.0));
+    const KT x16 = (((KT)1.0) / x15);
     const KT x17 = (x16 * x2);
     const KT x18 = (x17 * x8);
     const KT x19 = (x6 / psi_n);
     const KT x20 = ((delta * x12) - x11);
-    const KT x21 = (x20 / KPOW(x15, ((KT)2.0)));
-    const KT x22 = ((((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0))) * x21) * x7);
+    const KT x21 = (x20 / (x15 * x15));
+    const KT x22 = (((((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h)) * x21) * x7);
     const KT x23 = ((s2 * x2) + (x10 * x17));
     const KT x24 = (g_u1 * s2);
-    out[0] = (((-x19) * ((x22 * x5) + x23)) / KPOW((x - (x19 * ((x1 * x2) + (x18 * x5)))), ((KT)2.0)));
-    out[1] = (((-x19) * ((x22 * x3) + x23)) / KPOW((x - (x19 * ((x0 * x2) + (x18 * x3)))), ((KT)2.0)));
-    out[2] = (((-x6) * ((((g_u0 * s2) + (x14 * x21)) + (x16 * x20)) - x24)) / KPOW((((-x6) * (((g_u0 * x1) + (x13 * x16)) + (x24 * x9))) + y), ((KT)2.0)));
+    out[0] = (((-x19) * ((x22 * x5) + x23)) / ((x - (x19 * ((x1 * x2) + (x18 * x5)))) * (x - (x19 * ((x1 * x2) + (x18 * x5))))));
+    out[1] = (((-x19) * ((x22 * x3) + x23)) / ((x - (x19 * ((x0 * x2) + (x18 * x3)))) * (x - (x19 * ((x0 * x2) + (x18 * x3))))));
+    out[2] = (((-x6) * ((((g_u0 * s2) + (x14 * x21)) + (x16 * x20)) - x24)) / ((((-x6) * (((g_u0 * x1) + (x13 * x16)) + (x24 * x9))) + y) * (((-x6) * (((g_u0 * x1) + (x13 * x16)) + (x24 * x9))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_4)(const KT *in, KT *out) {
@@ -446,26 +446,26 @@ static void KNAME(dsm_explicit1_numpy__ft_4)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
     const KT x7 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x8 = KPOW(s_h, ((KT)2.0));
-    const KT x9 = KPOW(mu1, ((KT)2.0));
+    const KT x8 = (s_h * s_h);
+    const KT x9 = (mu1 * mu1);
     const KT x10 = (x8 * x9);
     const KT x11 = ((((delta * x10) * x7) - (epsilon * (delta + x5))) + ((g_u0 * x10) * x6));
     const KT x12 = ((x11 * x2) * x8);
     const KT x13 = (((KT)1.0) - x12);
-    const KT x14 = KPOW(x13, ((KT)-1.0));
+    const KT x14 = (((KT)1.0) / x13);
     const KT x15 = ((x10 * x14) * x2);
-    const KT x16 = KPOW(psi_n, ((KT)-1.0));
+    const KT x16 = (((KT)1.0) / psi_n);
     const KT x17 = (x16 * x8);
     const KT x18 = (((-epsilon) * x4) + (((g_u0 * x4) * x8) * x9));
-    const KT x19 = (x18 / KPOW(x13, ((KT)2.0)));
-    const KT x20 = (((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x19) * x9);
-    out[0] = (((-x17) * (((KPOW(s_h, ((KT)4.0)) * x20) * x6) + (x15 * x4))) / KPOW((x - (x17 * ((x1 * x2) + (x15 * x6)))), ((KT)2.0)));
-    out[1] = (((((-KPOW(s_h, ((KT)6.0))) * x16) * x20) * x3) / KPOW((x - (x17 * ((x0 * x2) + (x15 * x3)))), ((KT)2.0)));
-    out[2] = (((-x8) * ((x12 * x19) + (x14 * x18))) / KPOW((((-x8) * (((g_u0 * x1) + (s2 * x7)) + (x11 * x14))) + y), ((KT)2.0)));
+    const KT x19 = (x18 / (x13 * x13));
+    const KT x20 = ((((g_v * g_v) * (psi_p * psi_p)) * x19) * x9);
+    out[0] = (((-x17) * ((((((s_h * s_h) * s_h) * s_h) * x20) * x6) + (x15 * x4))) / ((x - (x17 * ((x1 * x2) + (x15 * x6)))) * (x - (x17 * ((x1 * x2) + (x15 * x6))))));
+    out[1] = (((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x16) * x20) * x3) / ((x - (x17 * ((x0 * x2) + (x15 * x3)))) * (x - (x17 * ((x0 * x2) + (x15 * x3))))));
+    out[2] = (((-x8) * ((x12 * x19) + (x14 * x18))) / ((((-x8) * (((g_u0 * x1) + (s2 * x7)) + (x11 * x14))) + y) * (((-x8) * (((g_u0 * x1) + (s2 * x7)) + (x11 * x14))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_5)(const KT *in, KT *out) {
@@ -488,9 +488,9 @@ static void KNAME(dsm_explicit1_numpy__ft_5)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x4 = KPOW(s_h, ((KT)2.0));
-    const KT x5 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = ((a * a) * l_1);
+    const KT x4 = (s_h * s_h);
+    const KT x5 = (mu1 * mu1);
     const KT x6 = (x4 * x5);
     const KT x7 = (g_u1 * (((KT)1.0) - kappa));
     const KT x8 = (delta * x7);
@@ -501,7 +501,7 @@ static void KNAME(dsm_explicit1_numpy__ft_5)(const KT *in, KT *out) {
     const KT x13 = (x2 * x4);
     const KT x14 = (x12 * x13);
     const KT x15 = (((KT)1.0) - x14);
-    const KT x16 = KPOW(x15, ((KT)-1.0));
+    const KT x16 = (((KT)1.0) / x15);
     const KT x17 = (x10 * x16);
     const KT x18 = (x2 * x6);
     const KT x19 = (x4 / psi_n);
@@ -509,12 +509,12 @@ static void KNAME(dsm_explicit1_numpy__ft_5)(const KT *in, KT *out) {
     const KT x21 = (x13 * x20);
     const KT x22 = (x20 * x4);
     const KT x23 = ((x11 * x22) + (x22 * x8));
-    const KT x24 = (x23 / KPOW(x15, ((KT)2.0)));
-    const KT x25 = ((((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0))) * x24) * x5);
+    const KT x24 = (x23 / (x15 * x15));
+    const KT x25 = (((((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h)) * x24) * x5);
     const KT x26 = (x16 * x9);
-    out[0] = (((-x19) * ((x10 * x25) + (x17 * x21))) / KPOW((x - (x19 * ((x1 * x2) + (x17 * x18)))), ((KT)2.0)));
-    out[1] = (((-x19) * ((x21 * x26) + (x25 * x9))) / KPOW((x - (x19 * ((x0 * x2) + (x18 * x26)))), ((KT)2.0)));
-    out[2] = (((-x4) * ((x14 * x24) + (x16 * x23))) / KPOW((((-x4) * (((g_u0 * x1) + (s2 * x7)) + (x12 * x16))) + y), ((KT)2.0)));
+    out[0] = (((-x19) * ((x10 * x25) + (x17 * x21))) / ((x - (x19 * ((x1 * x2) + (x17 * x18)))) * (x - (x19 * ((x1 * x2) + (x17 * x18))))));
+    out[1] = (((-x19) * ((x21 * x26) + (x25 * x9))) / ((x - (x19 * ((x0 * x2) + (x18 * x26)))) * (x - (x19 * ((x0 * x2) + (x18 * x26))))));
+    out[2] = (((-x4) * ((x14 * x24) + (x16 * x23))) / ((((-x4) * (((g_u0 * x1) + (s2 * x7)) + (x12 * x16))) + y) * (((-x4) * (((g_u0 * x1) + (s2 * x7)) + (x12 * x16))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_6)(const KT *in, KT *out) {
@@ -537,17 +537,17 @@ static void KNAME(dsm_explicit1_numpy__ft_6)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
     const KT x2 = (delta * kappa);
-    const KT x3 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x4 = KPOW(s_h, ((KT)2.0));
-    const KT x5 = (KPOW(mu1, ((KT)2.0)) * x4);
+    const KT x3 = ((a * a) * l_1);
+    const KT x4 = (s_h * s_h);
+    const KT x5 = ((mu1 * mu1) * x4);
     const KT x6 = (x5 * (x2 + x3));
     const KT x7 = (x1 / ((((-x1) * x4) * (((((delta * g_u1) * x5) * (((KT)1.0) - kappa)) - (epsilon * (delta + x3))) + (g_u0 * x6))) + ((KT)1.0)));
     const KT x8 = ((x1 * (v2 + x0)) + (x6 * x7));
     const KT x9 = (x4 / psi_n);
-    const KT x10 = (x4 / KPOW(psi_n, ((KT)2.0)));
+    const KT x10 = (x4 / (psi_n * psi_n));
     const KT x11 = ((x0 * x1) + ((x2 * x5) * x7));
-    out[0] = ((x10 * x8) / KPOW((x - (x8 * x9)), ((KT)2.0)));
-    out[1] = ((x10 * x11) / KPOW((x - (x11 * x9)), ((KT)2.0)));
+    out[0] = ((x10 * x8) / ((x - (x8 * x9)) * (x - (x8 * x9))));
+    out[1] = ((x10 * x11) / ((x - (x11 * x9)) * (x - (x11 * x9))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -573,26 +573,26 @@ static void KNAME(dsm_explicit1_numpy__ft_7)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * x1);
     const KT x3 = (g_v * psi_p);
-    const KT x4 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x4 = ((a * a) * l_1);
     const KT x5 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x6 = KPOW(s_h, ((KT)2.0));
-    const KT x7 = KPOW(mu1, ((KT)2.0));
+    const KT x6 = (s_h * s_h);
+    const KT x7 = (mu1 * mu1);
     const KT x8 = (x6 * x7);
     const KT x9 = (delta * kappa);
     const KT x10 = (x4 + x9);
     const KT x11 = (x10 * x8);
     const KT x12 = ((((delta * x5) * x8) - (epsilon * (delta + x4))) + (g_u0 * x11));
     const KT x13 = ((((-x12) * x3) * x6) + ((KT)1.0));
-    const KT x14 = KPOW(x13, ((KT)-1.0));
+    const KT x14 = (((KT)1.0) / x13);
     const KT x15 = (x11 * x14);
     const KT x16 = (x6 / psi_n);
-    const KT x17 = (KPOW(s_h, ((KT)4.0)) / KPOW(x13, ((KT)2.0)));
-    const KT x18 = ((((KPOW(g_v, ((KT)2.0)) * psi_p) * x12) * x17) * x7);
+    const KT x17 = ((((s_h * s_h) * s_h) * s_h) / (x13 * x13));
+    const KT x18 = (((((g_v * g_v) * psi_p) * x12) * x17) * x7);
     const KT x19 = (g_v * x0);
     const KT x20 = ((x14 * x8) * x9);
-    out[0] = (((-x16) * (((g_v * x15) + (x10 * x18)) + x2)) / KPOW((x - (x16 * ((psi_p * x2) + (x15 * x3)))), ((KT)2.0)));
-    out[1] = (((-x16) * (((g_v * x20) + (x18 * x9)) + x19)) / KPOW((x - (x16 * ((psi_p * x19) + (x20 * x3)))), ((KT)2.0)));
-    out[2] = ((((-g_v) * KPOW(x12, ((KT)2.0))) * x17) / KPOW((((-x6) * (((g_u0 * x1) + (s2 * x5)) + (x12 * x14))) + y), ((KT)2.0)));
+    out[0] = (((-x16) * (((g_v * x15) + (x10 * x18)) + x2)) / ((x - (x16 * ((psi_p * x2) + (x15 * x3)))) * (x - (x16 * ((psi_p * x2) + (x15 * x3))))));
+    out[1] = (((-x16) * (((g_v * x20) + (x18 * x9)) + x19)) / ((x - (x16 * ((psi_p * x19) + (x20 * x3)))) * (x - (x16 * ((psi_p * x19) + (x20 * x3))))));
+    out[2] = ((((-g_v) * (x12 * x12)) * x17) / ((((-x6) * (((g_u0 * x1) + (s2 * x5)) + (x12 * x14))) + y) * (((-x6) * (((g_u0 * x1) + (s2 * x5)) + (x12 * x14))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_8)(const KT *in, KT *out) {
@@ -616,19 +616,19 @@ static void KNAME(dsm_explicit1_numpy__ft_8)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
     const KT x3 = (delta * kappa);
-    const KT x4 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x5 = KPOW(s_h, ((KT)2.0));
-    const KT x6 = (KPOW(mu1, ((KT)2.0)) * x5);
+    const KT x4 = ((a * a) * l_1);
+    const KT x5 = (s_h * s_h);
+    const KT x6 = ((mu1 * mu1) * x5);
     const KT x7 = (x6 * (x3 + x4));
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
     const KT x9 = ((((delta * x6) * x8) - (epsilon * (delta + x4))) + (g_u0 * x7));
-    const KT x10 = KPOW(((((-x2) * x5) * x9) + ((KT)1.0)), ((KT)-1.0));
+    const KT x10 = (((KT)1.0) / ((((-x2) * x5) * x9) + ((KT)1.0)));
     const KT x11 = (x10 * x2);
     const KT x12 = (x5 / psi_n);
     const KT x13 = ((kappa * x12) * x2);
-    out[0] = ((-x13) / KPOW((x - (x12 * ((x1 * x2) + (x11 * x7)))), ((KT)2.0)));
-    out[1] = ((-x13) / KPOW((x - (x12 * ((x0 * x2) + ((x11 * x3) * x6)))), ((KT)2.0)));
-    out[2] = (((-x5) * ((g_u0 * kappa) + x8)) / KPOW((((-x5) * (((g_u0 * x1) + (s2 * x8)) + (x10 * x9))) + y), ((KT)2.0)));
+    out[0] = ((-x13) / ((x - (x12 * ((x1 * x2) + (x11 * x7)))) * (x - (x12 * ((x1 * x2) + (x11 * x7))))));
+    out[1] = ((-x13) / ((x - (x12 * ((x0 * x2) + ((x11 * x3) * x6)))) * (x - (x12 * ((x0 * x2) + ((x11 * x3) * x6))))));
+    out[2] = (((-x5) * ((g_u0 * kappa) + x8)) / ((((-x5) * (((g_u0 * x1) + (s2 * x8)) + (x10 * x9))) + y) * (((-x5) * (((g_u0 * x1) + (s2 * x8)) + (x10 * x9))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_9)(const KT *in, KT *out) {
@@ -650,19 +650,19 @@ static void KNAME(dsm_explicit1_numpy__ft_9)(const KT *in, KT *out) {
     const KT s_h = in[15];
     const KT x0 = ((kappa * s2) + v2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x3 = KPOW(s_h, ((KT)2.0));
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = ((a * a) * l_1);
+    const KT x3 = (s_h * s_h);
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (g_u1 * (((KT)1.0) - kappa));
     const KT x6 = (g_u0 * x3);
     const KT x7 = (x4 * ((delta * kappa) + x2));
     const KT x8 = (((((delta * x3) * x4) * x5) - (epsilon * (delta + x2))) + (x6 * x7));
     const KT x9 = (x1 * x3);
-    const KT x10 = KPOW((((-x8) * x9) + ((KT)1.0)), ((KT)-1.0));
+    const KT x10 = (((KT)1.0) / (((-x8) * x9) + ((KT)1.0)));
     const KT x11 = (x3 / psi_n);
-    out[0] = (((-x1) * x11) / KPOW((x - (x11 * ((x0 * x1) + ((x10 * x7) * x9)))), ((KT)2.0)));
+    out[0] = (((-x1) * x11) / ((x - (x11 * ((x0 * x1) + ((x10 * x7) * x9)))) * (x - (x11 * ((x0 * x1) + ((x10 * x7) * x9))))));
     out[1] = ((KT)0.0);
-    out[2] = ((-x6) / KPOW((((-x3) * (((g_u0 * x0) + (s2 * x5)) + (x10 * x8))) + y), ((KT)2.0)));
+    out[2] = ((-x6) / ((((-x3) * (((g_u0 * x0) + (s2 * x5)) + (x10 * x8))) + y) * (((-x3) * (((g_u0 * x0) + (s2 * x5)) + (x10 * x8))) + y)));
 }
 
 static void KNAME(dsm_explicit1_numpy__ft_10)(const KT *in, KT *out) {
@@ -685,14 +685,14 @@ static void KNAME(dsm_explicit1_numpy__ft_10)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
     const KT x2 = (delta * kappa);
-    const KT x3 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x4 = KPOW(s_h, ((KT)2.0));
-    const KT x5 = (KPOW(mu1, ((KT)2.0)) * x4);
+    const KT x3 = ((a * a) * l_1);
+    const KT x4 = (s_h * s_h);
+    const KT x5 = ((mu1 * mu1) * x4);
     const KT x6 = (x5 * (x2 + x3));
     const KT x7 = (x1 / ((((-x1) * x4) * (((((delta * g_u1) * x5) * (((KT)1.0) - kappa)) - (epsilon * (delta + x3))) + (g_u0 * x6))) + ((KT)1.0)));
     const KT x8 = (x4 / psi_n);
-    out[0] = KPOW((x - (x8 * ((x1 * (v2 + x0)) + (x6 * x7)))), ((KT)-2.0));
-    out[1] = KPOW((x - (x8 * ((x0 * x1) + ((x2 * x5) * x7)))), ((KT)-2.0));
+    out[0] = (((KT)1.0) / ((x - (x8 * ((x1 * (v2 + x0)) + (x6 * x7)))) * (x - (x8 * ((x1 * (v2 + x0)) + (x6 * x7))))));
+    out[1] = (((KT)1.0) / ((x - (x8 * ((x0 * x1) + ((x2 * x5) * x7)))) * (x - (x8 * ((x0 * x1) + ((x2 * x5) * x7))))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -714,14 +714,14 @@ static void KNAME(dsm_explicit1_numpy__ft_11)(const KT *in, KT *out) {
     const KT x = in[13];
     const KT y = in[14];
     const KT s_h = in[15];
-    const KT x0 = KPOW(s_h, ((KT)2.0));
+    const KT x0 = (s_h * s_h);
     const KT x1 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x2 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x3 = (KPOW(mu1, ((KT)2.0)) * x0);
+    const KT x2 = ((a * a) * l_1);
+    const KT x3 = ((mu1 * mu1) * x0);
     const KT x4 = ((((delta * x1) * x3) - (epsilon * (delta + x2))) + ((g_u0 * x3) * ((delta * kappa) + x2)));
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = KPOW((((-x0) * (((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + (x4 / (((((-g_v) * psi_p) * x0) * x4) + ((KT)1.0))))) + y), ((KT)-2.0));
+    out[2] = (((KT)1.0) / ((((-x0) * (((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + (x4 / (((((-g_v) * psi_p) * x0) * x4) + ((KT)1.0))))) + y) * (((-x0) * (((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + (x4 / (((((-g_v) * psi_p) * x0) * x4) + ((KT)1.0))))) + y)));
     (void)psi_n;
     (void)x;
 }
@@ -746,11 +746,11 @@ static void KNAME(dsm_explicit1_numpy__ft_12)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(s_h, ((KT)2.0));
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (s_h * s_h);
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (x3 * x4);
     const KT x6 = (delta * kappa);
-    const KT x7 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x7 = ((a * a) * l_1);
     const KT x8 = (x6 + x7);
     const KT x9 = (g_u1 * (((KT)1.0) - kappa));
     const KT x10 = (delta * x9);
@@ -758,24 +758,24 @@ static void KNAME(dsm_explicit1_numpy__ft_12)(const KT *in, KT *out) {
     const KT x12 = ((((-epsilon) * (delta + x7)) + (x10 * x5)) + (x11 * x5));
     const KT x13 = (x2 * x3);
     const KT x14 = (((-x12) * x13) + ((KT)1.0));
-    const KT x15 = KPOW(x14, ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / x14);
     const KT x16 = (x15 * x2);
     const KT x17 = (x16 * x8);
     const KT x18 = ((x1 * x2) + (x17 * x5));
-    const KT x19 = KPOW(psi_n, ((KT)-1.0));
+    const KT x19 = (((KT)1.0) / psi_n);
     const KT x20 = (x19 * x3);
     const KT x21 = (((KT)2.0) * s_h);
     const KT x22 = (x19 * x21);
     const KT x23 = (x21 * x4);
     const KT x24 = ((x10 * x23) + (x11 * x23));
-    const KT x25 = ((((x12 * x2) * x21) + (x13 * x24)) / KPOW(x14, ((KT)2.0)));
+    const KT x25 = ((((x12 * x2) * x21) + (x13 * x24)) / (x14 * x14));
     const KT x26 = ((x2 * x25) * x5);
     const KT x27 = (x16 * x6);
     const KT x28 = ((x0 * x2) + (x27 * x5));
     const KT x29 = (((g_u0 * x1) + (s2 * x9)) + (x12 * x15));
-    out[0] = ((-((x18 * x22) + (x20 * ((x17 * x23) + (x26 * x8))))) / KPOW((x - (x18 * x20)), ((KT)2.0)));
-    out[1] = ((-((x20 * ((x23 * x27) + (x26 * x6))) + (x22 * x28))) / KPOW((x - (x20 * x28)), ((KT)2.0)));
-    out[2] = ((-((x21 * x29) + (x3 * ((x12 * x25) + (x15 * x24))))) / KPOW((((-x29) * x3) + y), ((KT)2.0)));
+    out[0] = ((-((x18 * x22) + (x20 * ((x17 * x23) + (x26 * x8))))) / ((x - (x18 * x20)) * (x - (x18 * x20))));
+    out[1] = ((-((x20 * ((x23 * x27) + (x26 * x6))) + (x22 * x28))) / ((x - (x20 * x28)) * (x - (x20 * x28))));
+    out[2] = ((-((x21 * x29) + (x3 * ((x12 * x25) + (x15 * x24))))) / ((((-x29) * x3) + y) * (((-x29) * x3) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__f)(const KT *in, KT *out) {
@@ -801,13 +801,13 @@ static void KNAME(dsm_explicit2_numpy__f)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -849,12 +849,12 @@ static void KNAME(dsm_explicit2_numpy__fj)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (psi_p * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (psi_p * x4);
     const KT x6 = (g_v * x5);
     const KT x7 = (delta * kappa);
-    const KT x8 = KPOW(a, ((KT)2.0));
+    const KT x8 = (a * a);
     const KT x9 = (l_1 * x8);
     const KT x10 = (x7 + x9);
     const KT x11 = (x3 * x4);
@@ -881,35 +881,35 @@ static void KNAME(dsm_explicit2_numpy__fj)(const KT *in, KT *out) {
     const KT x32 = (x - (x28 * ((g_v * x30) + (x3 * ((x20 * x31) + (x26 * x31))))));
     const KT x33 = (s2 * x12);
     const KT x34 = (((-x4) * ((((g_u0 * x1) + (g_u1 * x33)) + (x17 * x20)) + (x24 * x26))) + y);
-    const KT x35 = KPOW(psi_p, ((KT)2.0));
-    const KT x36 = (w_1 / KPOW(x19, ((KT)2.0)));
+    const KT x35 = (psi_p * psi_p);
+    const KT x36 = (w_1 / (x19 * x19));
     const KT x37 = (x35 * x36);
-    const KT x38 = ((KPOW(g_v, ((KT)2.0)) * KPOW(s_h, ((KT)6.0))) * x3);
+    const KT x38 = (((g_v * g_v) * (((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x3);
     const KT x39 = (x37 * x38);
-    const KT x40 = (w_2 / KPOW(x25, ((KT)2.0)));
+    const KT x40 = (w_2 / (x25 * x25));
     const KT x41 = (x35 * x40);
     const KT x42 = (x38 * x41);
-    const KT x43 = (x28 / KPOW(x29, ((KT)2.0)));
+    const KT x43 = (x28 / (x29 * x29));
     const KT x44 = (x3 * x43);
     const KT x45 = (x10 * x39);
     const KT x46 = (x23 * x42);
-    const KT x47 = KPOW(s_h, ((KT)4.0));
+    const KT x47 = (((s_h * s_h) * s_h) * s_h);
     const KT x48 = (x18 * x47);
     const KT x49 = (x37 * x48);
     const KT x50 = ((g_v * x24) * x47);
     const KT x51 = (x41 * x50);
-    const KT x52 = (x28 / KPOW(x32, ((KT)2.0)));
+    const KT x52 = (x28 / (x32 * x32));
     const KT x53 = (x3 * x52);
-    const KT x54 = ((KPOW(delta, ((KT)2.0)) * kappa) * x12);
+    const KT x54 = (((delta * delta) * kappa) * x12);
     const KT x55 = (x5 * x7);
     const KT x56 = (psi_p * x3);
     const KT x57 = ((x36 * x48) * x56);
     const KT x58 = ((x40 * x50) * x56);
-    const KT x59 = (x4 / KPOW(x34, ((KT)2.0)));
+    const KT x59 = (x4 / (x34 * x34));
     out[0] = (g_u0 - (((KT)1.0) / x29));
     out[1] = (g_u1 - (((KT)1.0) / x32));
     out[2] = (g_v - (((KT)1.0) / x34));
-    out[3] = (((-x44) * ((KPOW(x10, ((KT)2.0)) * x39) + (KPOW(x23, ((KT)2.0)) * x42))) + ((KT)1.0));
+    out[3] = (((-x44) * (((x10 * x10) * x39) + ((x23 * x23) * x42))) + ((KT)1.0));
     out[4] = ((-x44) * ((x13 * x45) + (x13 * x46)));
     out[5] = ((-x43) * (x2 + (x3 * ((((x10 * x49) + (x21 * x5)) + (x23 * x51)) + (x27 * x5)))));
     out[6] = ((-x53) * ((x45 * x7) + (x46 * x7)));
@@ -917,7 +917,7 @@ static void KNAME(dsm_explicit2_numpy__fj)(const KT *in, KT *out) {
     out[8] = ((-x52) * ((x3 * ((((x20 * x55) + (x26 * x55)) + (x49 * x7)) + (x51 * x7))) + x30));
     out[9] = ((-x59) * ((((x1 + (x10 * x57)) + (x11 * x21)) + (x11 * x27)) + (x23 * x58)));
     out[10] = ((-x59) * (((((x13 * x57) + (x13 * x58)) + (x14 * x20)) + (x14 * x26)) + x33));
-    out[11] = (((-x59) * (((KPOW(x17, ((KT)2.0)) * x36) * x5) + ((KPOW(x24, ((KT)2.0)) * x40) * x5))) + ((KT)1.0));
+    out[11] = (((-x59) * ((((x17 * x17) * x36) * x5) + (((x24 * x24) * x40) * x5))) + ((KT)1.0));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
@@ -941,13 +941,13 @@ static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
     const KT y = in[17];
     const KT s_h = in[18];
     const KT x0 = (((KT)2.0) * a);
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
     const KT x3 = (delta + x2);
     const KT x4 = (((KT)1.0) - kappa);
     const KT x5 = (g_u1 * x4);
-    const KT x6 = KPOW(mu1, ((KT)2.0));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x6 = (mu1 * mu1);
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x6 * x7);
     const KT x9 = (x5 * x8);
     const KT x10 = (delta * x9);
@@ -959,7 +959,7 @@ static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
     const KT x16 = (x15 * x7);
     const KT x17 = (x14 * x16);
     const KT x18 = (((KT)1.0) - x17);
-    const KT x19 = KPOW(x18, ((KT)-1.0));
+    const KT x19 = (((KT)1.0) / x18);
     const KT x20 = (w_1 * x19);
     const KT x21 = (x16 * x20);
     const KT x22 = (l_2 * x1);
@@ -968,21 +968,21 @@ static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
     const KT x25 = ((((-epsilon) * x23) + x10) + (x13 * x24));
     const KT x26 = (x16 * x25);
     const KT x27 = (((KT)1.0) - x26);
-    const KT x28 = KPOW(x27, ((KT)-1.0));
+    const KT x28 = (((KT)1.0) / x27);
     const KT x29 = (w_2 * x28);
     const KT x30 = (x16 * x29);
     const KT x31 = (epsilon * x0);
     const KT x32 = ((((((((KT)2.0) * a) * g_u0) * l_1) * x6) * x7) - (l_1 * x31));
-    const KT x33 = (w_1 / KPOW(x18, ((KT)2.0)));
+    const KT x33 = (w_1 / (x18 * x18));
     const KT x34 = (x12 * x33);
-    const KT x35 = KPOW(psi_p, ((KT)2.0));
-    const KT x36 = KPOW(g_v, ((KT)2.0));
-    const KT x37 = KPOW(s_h, ((KT)4.0));
+    const KT x35 = (psi_p * psi_p);
+    const KT x36 = (g_v * g_v);
+    const KT x37 = (((s_h * s_h) * s_h) * s_h);
     const KT x38 = (x36 * x37);
     const KT x39 = (x35 * x38);
     const KT x40 = (x34 * x39);
     const KT x41 = ((((((((KT)2.0) * a) * g_u0) * l_2) * x6) * x7) - (l_2 * x31));
-    const KT x42 = (w_2 / KPOW(x27, ((KT)2.0)));
+    const KT x42 = (w_2 / (x27 * x27));
     const KT x43 = (x24 * x42);
     const KT x44 = (x39 * x43);
     const KT x45 = (kappa * s2);
@@ -990,9 +990,9 @@ static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
     const KT x47 = (g_v * x46);
     const KT x48 = ((x12 * x21) + (x24 * x30));
     const KT x49 = ((psi_p * x47) + (x48 * x6));
-    const KT x50 = KPOW(psi_n, ((KT)-1.0));
+    const KT x50 = (((KT)1.0) / psi_n);
     const KT x51 = (x50 * x7);
-    const KT x52 = KPOW((x - (x49 * x51)), ((KT)-2.0));
+    const KT x52 = (((KT)1.0) / ((x - (x49 * x51)) * (x - (x49 * x51))));
     const KT x53 = (x51 * x52);
     const KT x54 = (x53 * x6);
     const KT x55 = (g_u0 * kappa);
@@ -1012,7 +1012,7 @@ static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
     const KT x69 = (x66 + (x67 * x68));
     const KT x70 = (x24 * x7);
     const KT x71 = (x66 + (x68 * x70));
-    const KT x72 = (x7 / KPOW(psi_n, ((KT)2.0)));
+    const KT x72 = (x7 / (psi_n * psi_n));
     const KT x73 = (g_v * x20);
     const KT x74 = (g_v * x29);
     const KT x75 = (x14 * x33);
@@ -1044,11 +1044,11 @@ static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
     const KT x101 = (x42 * x99);
     const KT x102 = ((x11 * x21) + (x11 * x30));
     const KT x103 = ((x102 * x6) + (x15 * x45));
-    const KT x104 = KPOW((x - (x103 * x51)), ((KT)-2.0));
+    const KT x104 = (((KT)1.0) / ((x - (x103 * x51)) * (x - (x103 * x51))));
     const KT x105 = (x104 * x98);
     const KT x106 = (x104 * x51);
     const KT x107 = (x11 * x33);
-    const KT x108 = (((((KPOW(s_h, ((KT)6.0)) * x104) * x35) * x36) * x63) * x81);
+    const KT x108 = ((((((((((s_h * s_h) * s_h) * s_h) * s_h) * s_h) * x104) * x35) * x36) * x63) * x81);
     const KT x109 = (x11 * x42);
     const KT x110 = (x11 * x7);
     const KT x111 = ((x104 * x11) * x82);
@@ -1056,7 +1056,7 @@ static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
     const KT x113 = (x26 * x42);
     const KT x114 = (g_u1 * s2);
     const KT x115 = ((((g_u0 * x46) + (x114 * x4)) + (x14 * x20)) + (x25 * x29));
-    const KT x116 = KPOW((((-x115) * x7) + y), ((KT)-2.0));
+    const KT x116 = (((KT)1.0) / ((((-x115) * x7) + y) * (((-x115) * x7) + y)));
     const KT x117 = (x116 * x7);
     const KT x118 = (g_v * x7);
     out[0] = ((-x54) * (((((l_1 * x0) * x21) + ((l_2 * x0) * x30)) + (x32 * x40)) + (x41 * x44)));
@@ -1099,7 +1099,7 @@ static void KNAME(dsm_explicit2_numpy__ft)(const KT *in, KT *out) {
     out[37] = ((-x117) * ((x113 * x63) + (x29 * x63)));
     out[38] = ((-x117) * ((((x112 * x69) + (x113 * x71)) + (x20 * x69)) + (x29 * x71)));
     out[39] = ((KT)0.0);
-    out[40] = ((-x117) * (((x118 * KPOW(x14, ((KT)2.0))) * x33) + ((x118 * KPOW(x25, ((KT)2.0))) * x42)));
+    out[40] = ((-x117) * (((x118 * (x14 * x14)) * x33) + ((x118 * (x25 * x25)) * x42)));
     out[41] = ((-x117) * (x5 + x55));
     out[42] = ((-g_u0) * x117);
     out[43] = (((-x117) * x14) * x19);
@@ -1132,13 +1132,13 @@ static void KNAME(dsm_explicit2_numpy__ft_0)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -1157,18 +1157,18 @@ static void KNAME(dsm_explicit2_numpy__ft_0)(const KT *in, KT *out) {
     const KT x25 = (x14 * x24);
     const KT x26 = (x9 / psi_n);
     const KT x27 = (((KT)2.0) * a);
-    const KT x28 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x28 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x29 = (epsilon * x27);
     const KT x30 = ((((((((KT)2.0) * a) * g_u0) * l_1) * x3) * x9) - (l_1 * x29));
-    const KT x31 = ((w_1 * x30) / KPOW(x16, ((KT)2.0)));
+    const KT x31 = ((w_1 * x30) / (x16 * x16));
     const KT x32 = (x28 * x31);
     const KT x33 = ((((((((KT)2.0) * a) * g_u0) * l_2) * x3) * x9) - (l_2 * x29));
-    const KT x34 = ((w_2 * x33) / KPOW(x23, ((KT)2.0)));
+    const KT x34 = ((w_2 * x33) / (x23 * x23));
     const KT x35 = (x28 * x34);
     const KT x36 = (x26 * x3);
-    out[0] = (((-x36) * (((((l_1 * x18) * x27) + ((l_2 * x25) * x27)) + (x20 * x35)) + (x32 * x7))) / KPOW((x - (x26 * ((x1 * x2) + (x3 * ((x18 * x7) + (x20 * x25)))))), ((KT)2.0)));
-    out[1] = (((-x36) * ((x32 * x4) + (x35 * x4))) / KPOW((x - (x26 * ((x0 * x2) + (x3 * ((x18 * x4) + (x25 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((x15 * x31) + (x17 * x30)) + (x22 * x34)) + (x24 * x33))) / KPOW((((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24))) + y), ((KT)2.0)));
+    out[0] = (((-x36) * (((((l_1 * x18) * x27) + ((l_2 * x25) * x27)) + (x20 * x35)) + (x32 * x7))) / ((x - (x26 * ((x1 * x2) + (x3 * ((x18 * x7) + (x20 * x25)))))) * (x - (x26 * ((x1 * x2) + (x3 * ((x18 * x7) + (x20 * x25))))))));
+    out[1] = (((-x36) * ((x32 * x4) + (x35 * x4))) / ((x - (x26 * ((x0 * x2) + (x3 * ((x18 * x4) + (x25 * x4)))))) * (x - (x26 * ((x0 * x2) + (x3 * ((x18 * x4) + (x25 * x4))))))));
+    out[2] = (((-x9) * ((((x15 * x31) + (x17 * x30)) + (x22 * x34)) + (x24 * x33))) / ((((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24))) + y) * (((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_1)(const KT *in, KT *out) {
@@ -1194,13 +1194,13 @@ static void KNAME(dsm_explicit2_numpy__ft_1)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = (x10 * x8);
     const KT x12 = (delta * x11);
@@ -1220,16 +1220,16 @@ static void KNAME(dsm_explicit2_numpy__ft_1)(const KT *in, KT *out) {
     const KT x26 = (x15 * x25);
     const KT x27 = (x9 / psi_n);
     const KT x28 = (((-epsilon) + (kappa * x13)) + x11);
-    const KT x29 = ((w_1 * x28) / KPOW(x17, ((KT)2.0)));
-    const KT x30 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x29 = ((w_1 * x28) / (x17 * x17));
+    const KT x30 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x31 = (x29 * x30);
-    const KT x32 = ((w_2 * x28) / KPOW(x24, ((KT)2.0)));
+    const KT x32 = ((w_2 * x28) / (x24 * x24));
     const KT x33 = (x30 * x32);
     const KT x34 = ((kappa * x19) + (kappa * x26));
     const KT x35 = (x27 * x3);
-    out[0] = (((-x35) * (((x21 * x33) + (x31 * x7)) + x34)) / KPOW((x - (x27 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x26)))))), ((KT)2.0)));
-    out[1] = (((-x35) * (((x31 * x4) + (x33 * x4)) + x34)) / KPOW((x - (x27 * ((x0 * x2) + (x3 * ((x19 * x4) + (x26 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((x16 * x29) + (x18 * x28)) + (x23 * x32)) + (x25 * x28))) / KPOW((((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25))) + y), ((KT)2.0)));
+    out[0] = (((-x35) * (((x21 * x33) + (x31 * x7)) + x34)) / ((x - (x27 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x26)))))) * (x - (x27 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x26))))))));
+    out[1] = (((-x35) * (((x31 * x4) + (x33 * x4)) + x34)) / ((x - (x27 * ((x0 * x2) + (x3 * ((x19 * x4) + (x26 * x4)))))) * (x - (x27 * ((x0 * x2) + (x3 * ((x19 * x4) + (x26 * x4))))))));
+    out[2] = (((-x9) * ((((x16 * x29) + (x18 * x28)) + (x23 * x32)) + (x25 * x28))) / ((((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25))) + y) * (((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_2)(const KT *in, KT *out) {
@@ -1255,14 +1255,14 @@ static void KNAME(dsm_explicit2_numpy__ft_2)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (delta + x6);
     const KT x9 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x10 = KPOW(s_h, ((KT)2.0));
+    const KT x10 = (s_h * s_h);
     const KT x11 = (x10 * x3);
     const KT x12 = ((delta * x11) * x9);
     const KT x13 = (g_u0 * x11);
@@ -1281,17 +1281,17 @@ static void KNAME(dsm_explicit2_numpy__ft_2)(const KT *in, KT *out) {
     const KT x26 = (w_2 / x25);
     const KT x27 = (x15 * x26);
     const KT x28 = (x10 / psi_n);
-    const KT x29 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x29 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x30 = (-x8);
-    const KT x31 = ((w_1 * x30) / KPOW(x17, ((KT)2.0)));
+    const KT x31 = ((w_1 * x30) / (x17 * x17));
     const KT x32 = (x29 * x31);
     const KT x33 = (-x22);
-    const KT x34 = ((w_2 * x33) / KPOW(x25, ((KT)2.0)));
+    const KT x34 = ((w_2 * x33) / (x25 * x25));
     const KT x35 = (x29 * x34);
     const KT x36 = (x28 * x3);
-    out[0] = (((-x36) * ((x21 * x35) + (x32 * x7))) / KPOW((x - (x28 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x27)))))), ((KT)2.0)));
-    out[1] = (((-x36) * ((x32 * x4) + (x35 * x4))) / KPOW((x - (x28 * ((x0 * x2) + (x3 * ((x19 * x4) + (x27 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x10) * ((((x16 * x31) + (x18 * x30)) + (x24 * x34)) + (x26 * x33))) / KPOW((((-x10) * ((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26))) + y), ((KT)2.0)));
+    out[0] = (((-x36) * ((x21 * x35) + (x32 * x7))) / ((x - (x28 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x27)))))) * (x - (x28 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x27))))))));
+    out[1] = (((-x36) * ((x32 * x4) + (x35 * x4))) / ((x - (x28 * ((x0 * x2) + (x3 * ((x19 * x4) + (x27 * x4)))))) * (x - (x28 * ((x0 * x2) + (x3 * ((x19 * x4) + (x27 * x4))))))));
+    out[2] = (((-x10) * ((((x16 * x31) + (x18 * x30)) + (x24 * x34)) + (x26 * x33))) / ((((-x10) * ((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26))) + y) * (((-x10) * ((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_3)(const KT *in, KT *out) {
@@ -1317,13 +1317,13 @@ static void KNAME(dsm_explicit2_numpy__ft_3)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (((KT)1.0) - kappa);
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * g_u1) * x10);
     const KT x12 = (x11 * x8);
@@ -1344,16 +1344,16 @@ static void KNAME(dsm_explicit2_numpy__ft_3)(const KT *in, KT *out) {
     const KT x27 = (x9 / psi_n);
     const KT x28 = (s2 * x2);
     const KT x29 = ((delta * x13) - x11);
-    const KT x30 = ((w_1 * x29) / KPOW(x17, ((KT)2.0)));
-    const KT x31 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x30 = ((w_1 * x29) / (x17 * x17));
+    const KT x31 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x32 = (x30 * x31);
-    const KT x33 = ((w_2 * x29) / KPOW(x24, ((KT)2.0)));
+    const KT x33 = ((w_2 * x29) / (x24 * x24));
     const KT x34 = (x31 * x33);
     const KT x35 = ((delta * x19) + (delta * x26));
     const KT x36 = (g_u1 * s2);
-    out[0] = (((-x27) * (x28 + (x3 * (((x21 * x34) + (x32 * x7)) + x35)))) / KPOW((x - (x27 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x26)))))), ((KT)2.0)));
-    out[1] = (((-x27) * (x28 + (x3 * (((x32 * x4) + (x34 * x4)) + x35)))) / KPOW((x - (x27 * ((x0 * x2) + (x3 * ((x19 * x4) + (x26 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((((g_u0 * s2) + (x16 * x30)) + (x18 * x29)) + (x23 * x33)) + (x25 * x29)) - x36)) / KPOW((((-x9) * ((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x36 * x8))) + y), ((KT)2.0)));
+    out[0] = (((-x27) * (x28 + (x3 * (((x21 * x34) + (x32 * x7)) + x35)))) / ((x - (x27 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x26)))))) * (x - (x27 * ((x1 * x2) + (x3 * ((x19 * x7) + (x21 * x26))))))));
+    out[1] = (((-x27) * (x28 + (x3 * (((x32 * x4) + (x34 * x4)) + x35)))) / ((x - (x27 * ((x0 * x2) + (x3 * ((x19 * x4) + (x26 * x4)))))) * (x - (x27 * ((x0 * x2) + (x3 * ((x19 * x4) + (x26 * x4))))))));
+    out[2] = (((-x9) * ((((((g_u0 * s2) + (x16 * x30)) + (x18 * x29)) + (x23 * x33)) + (x25 * x29)) - x36)) / ((((-x9) * ((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x36 * x8))) + y) * (((-x9) * ((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x36 * x8))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_4)(const KT *in, KT *out) {
@@ -1376,16 +1376,16 @@ static void KNAME(dsm_explicit2_numpy__ft_4)(const KT *in, KT *out) {
     const KT x = in[16];
     const KT y = in[17];
     const KT s_h = in[18];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -1400,14 +1400,14 @@ static void KNAME(dsm_explicit2_numpy__ft_4)(const KT *in, KT *out) {
     const KT x21 = ((((-epsilon) * (delta + x19)) + x11) + (x12 * x20));
     const KT x22 = (w_2 / (((-x14) * x21) + ((KT)1.0)));
     const KT x23 = (x14 * x22);
-    const KT x24 = KPOW(psi_n, ((KT)-1.0));
+    const KT x24 = (((KT)1.0) / psi_n);
     const KT x25 = (x24 * x9);
     const KT x26 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x27 = ((w_1 * x26) / KPOW(x16, ((KT)2.0)));
-    const KT x28 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x27);
-    out[0] = ((((-x0) * x25) * (((KPOW(s_h, ((KT)4.0)) * x28) * x7) + (x18 * x5))) / KPOW((x - (x25 * ((x0 * ((x18 * x7) + (x20 * x23))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x24) * x28) * x4) / KPOW((x - (x25 * ((x0 * ((x18 * x4) + (x23 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x15 * x27) + (x17 * x26))) / KPOW((((-x9) * ((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22))) + y), ((KT)2.0)));
+    const KT x27 = ((w_1 * x26) / (x16 * x16));
+    const KT x28 = (((g_v * g_v) * (psi_p * psi_p)) * x27);
+    out[0] = ((((-x0) * x25) * ((((((s_h * s_h) * s_h) * s_h) * x28) * x7) + (x18 * x5))) / ((x - (x25 * ((x0 * ((x18 * x7) + (x20 * x23))) + (x2 * x3)))) * (x - (x25 * ((x0 * ((x18 * x7) + (x20 * x23))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x24) * x28) * x4) / ((x - (x25 * ((x0 * ((x18 * x4) + (x23 * x4))) + (x1 * x3)))) * (x - (x25 * ((x0 * ((x18 * x4) + (x23 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x15 * x27) + (x17 * x26))) / ((((-x9) * ((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22))) + y) * (((-x9) * ((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_5)(const KT *in, KT *out) {
@@ -1430,16 +1430,16 @@ static void KNAME(dsm_explicit2_numpy__ft_5)(const KT *in, KT *out) {
     const KT x = in[16];
     const KT y = in[17];
     const KT s_h = in[18];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -1454,14 +1454,14 @@ static void KNAME(dsm_explicit2_numpy__ft_5)(const KT *in, KT *out) {
     const KT x21 = (((KT)1.0) - x20);
     const KT x22 = (w_2 / x21);
     const KT x23 = (x14 * x22);
-    const KT x24 = KPOW(psi_n, ((KT)-1.0));
+    const KT x24 = (((KT)1.0) / psi_n);
     const KT x25 = (x24 * x9);
     const KT x26 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x27 = ((w_2 * x26) / KPOW(x21, ((KT)2.0)));
-    const KT x28 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x27);
-    out[0] = ((((-x0) * x25) * (((KPOW(s_h, ((KT)4.0)) * x18) * x28) + (x23 * x5))) / KPOW((x - (x25 * ((x0 * ((x16 * x7) + (x18 * x23))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x24) * x28) * x4) / KPOW((x - (x25 * ((x0 * ((x16 * x4) + (x23 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x20 * x27) + (x22 * x26))) / KPOW((((-x9) * ((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22))) + y), ((KT)2.0)));
+    const KT x27 = ((w_2 * x26) / (x21 * x21));
+    const KT x28 = (((g_v * g_v) * (psi_p * psi_p)) * x27);
+    out[0] = ((((-x0) * x25) * ((((((s_h * s_h) * s_h) * s_h) * x18) * x28) + (x23 * x5))) / ((x - (x25 * ((x0 * ((x16 * x7) + (x18 * x23))) + (x2 * x3)))) * (x - (x25 * ((x0 * ((x16 * x7) + (x18 * x23))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x24) * x28) * x4) / ((x - (x25 * ((x0 * ((x16 * x4) + (x23 * x4))) + (x1 * x3)))) * (x - (x25 * ((x0 * ((x16 * x4) + (x23 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x20 * x27) + (x22 * x26))) / ((((-x9) * ((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22))) + y) * (((-x9) * ((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_6)(const KT *in, KT *out) {
@@ -1487,12 +1487,12 @@ static void KNAME(dsm_explicit2_numpy__ft_6)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
-    const KT x8 = KPOW(s_h, ((KT)2.0));
+    const KT x8 = (s_h * s_h);
     const KT x9 = (x3 * x8);
     const KT x10 = (g_u1 * (((KT)1.0) - kappa));
     const KT x11 = (delta * x10);
@@ -1514,20 +1514,20 @@ static void KNAME(dsm_explicit2_numpy__ft_6)(const KT *in, KT *out) {
     const KT x27 = ((x19 * x7) + (x21 * x26));
     const KT x28 = (x8 / psi_n);
     const KT x29 = (((KT)2.0) * mu1);
-    const KT x30 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x30 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x31 = (x29 * x8);
     const KT x32 = (x11 * x31);
     const KT x33 = (g_u0 * x31);
     const KT x34 = (x32 + (x33 * x7));
-    const KT x35 = ((w_1 * x34) / KPOW(x17, ((KT)2.0)));
+    const KT x35 = ((w_1 * x34) / (x17 * x17));
     const KT x36 = (x30 * x35);
     const KT x37 = ((x21 * x33) + x32);
-    const KT x38 = ((w_2 * x37) / KPOW(x24, ((KT)2.0)));
+    const KT x38 = ((w_2 * x37) / (x24 * x24));
     const KT x39 = (x30 * x38);
     const KT x40 = ((x19 * x4) + (x26 * x4));
-    out[0] = (((-x28) * ((x27 * x29) + (x3 * ((x21 * x39) + (x36 * x7))))) / KPOW((x - (x28 * ((x1 * x2) + (x27 * x3)))), ((KT)2.0)));
-    out[1] = (((-x28) * ((x29 * x40) + (x3 * ((x36 * x4) + (x39 * x4))))) / KPOW((x - (x28 * ((x0 * x2) + (x3 * x40)))), ((KT)2.0)));
-    out[2] = (((-x8) * ((((x16 * x35) + (x18 * x34)) + (x23 * x38)) + (x25 * x37))) / KPOW((((-x8) * ((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25))) + y), ((KT)2.0)));
+    out[0] = (((-x28) * ((x27 * x29) + (x3 * ((x21 * x39) + (x36 * x7))))) / ((x - (x28 * ((x1 * x2) + (x27 * x3)))) * (x - (x28 * ((x1 * x2) + (x27 * x3))))));
+    out[1] = (((-x28) * ((x29 * x40) + (x3 * ((x36 * x4) + (x39 * x4))))) / ((x - (x28 * ((x0 * x2) + (x3 * x40)))) * (x - (x28 * ((x0 * x2) + (x3 * x40))))));
+    out[2] = (((-x8) * ((((x16 * x35) + (x18 * x34)) + (x23 * x38)) + (x25 * x37))) / ((((-x8) * ((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25))) + y) * (((-x8) * ((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_7)(const KT *in, KT *out) {
@@ -1552,12 +1552,12 @@ static void KNAME(dsm_explicit2_numpy__ft_7)(const KT *in, KT *out) {
     const KT s_h = in[18];
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x2 * x7);
     const KT x9 = (((delta * g_u1) * x8) * (((KT)1.0) - kappa));
     const KT x10 = (g_u0 * x8);
@@ -1568,10 +1568,10 @@ static void KNAME(dsm_explicit2_numpy__ft_7)(const KT *in, KT *out) {
     const KT x15 = ((w_2 * x11) / (((-x11) * ((((-epsilon) * (delta + x13)) + (x10 * x14)) + x9)) + ((KT)1.0)));
     const KT x16 = ((x1 * (v2 + x0)) + (x2 * ((x12 * x6) + (x14 * x15))));
     const KT x17 = (x7 / psi_n);
-    const KT x18 = (x7 / KPOW(psi_n, ((KT)2.0)));
+    const KT x18 = (x7 / (psi_n * psi_n));
     const KT x19 = ((x0 * x1) + (x2 * ((x12 * x3) + (x15 * x3))));
-    out[0] = ((x16 * x18) / KPOW((x - (x16 * x17)), ((KT)2.0)));
-    out[1] = ((x18 * x19) / KPOW((x - (x17 * x19)), ((KT)2.0)));
+    out[0] = ((x16 * x18) / ((x - (x16 * x17)) * (x - (x16 * x17))));
+    out[1] = ((x18 * x19) / ((x - (x17 * x19)) * (x - (x17 * x19))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -1599,12 +1599,12 @@ static void KNAME(dsm_explicit2_numpy__ft_8)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (g_v * x4);
     const KT x6 = (psi_p * x5);
     const KT x7 = (delta * kappa);
-    const KT x8 = KPOW(a, ((KT)2.0));
+    const KT x8 = (a * a);
     const KT x9 = (l_1 * x8);
     const KT x10 = (x7 + x9);
     const KT x11 = (g_u1 * (((KT)1.0) - kappa));
@@ -1623,17 +1623,17 @@ static void KNAME(dsm_explicit2_numpy__ft_8)(const KT *in, KT *out) {
     const KT x24 = (w_2 / x23);
     const KT x25 = (x21 * x24);
     const KT x26 = (x4 / psi_n);
-    const KT x27 = (w_1 / KPOW(x17, ((KT)2.0)));
-    const KT x28 = (KPOW(g_v, ((KT)2.0)) * KPOW(s_h, ((KT)4.0)));
+    const KT x27 = (w_1 / (x17 * x17));
+    const KT x28 = ((g_v * g_v) * (((s_h * s_h) * s_h) * s_h));
     const KT x29 = ((x16 * x27) * x28);
-    const KT x30 = (w_2 / KPOW(x23, ((KT)2.0)));
+    const KT x30 = (w_2 / (x23 * x23));
     const KT x31 = (((psi_p * x22) * x28) * x30);
     const KT x32 = (g_v * x0);
     const KT x33 = (x6 * x7);
     const KT x34 = (x5 * x7);
-    out[0] = (((-x26) * (x2 + (x3 * ((((x10 * x29) + (x19 * x5)) + (x21 * x31)) + (x25 * x5))))) / KPOW((x - (x26 * ((psi_p * x2) + (x3 * ((x19 * x6) + (x25 * x6)))))), ((KT)2.0)));
-    out[1] = (((-x26) * ((x3 * ((((x18 * x34) + (x24 * x34)) + (x29 * x7)) + (x31 * x7))) + x32)) / KPOW((x - (x26 * ((psi_p * x32) + (x3 * ((x18 * x33) + (x24 * x33)))))), ((KT)2.0)));
-    out[2] = (((-x4) * (((KPOW(x15, ((KT)2.0)) * x27) * x5) + ((KPOW(x22, ((KT)2.0)) * x30) * x5))) / KPOW((((-x4) * ((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24))) + y), ((KT)2.0)));
+    out[0] = (((-x26) * (x2 + (x3 * ((((x10 * x29) + (x19 * x5)) + (x21 * x31)) + (x25 * x5))))) / ((x - (x26 * ((psi_p * x2) + (x3 * ((x19 * x6) + (x25 * x6)))))) * (x - (x26 * ((psi_p * x2) + (x3 * ((x19 * x6) + (x25 * x6))))))));
+    out[1] = (((-x26) * ((x3 * ((((x18 * x34) + (x24 * x34)) + (x29 * x7)) + (x31 * x7))) + x32)) / ((x - (x26 * ((psi_p * x32) + (x3 * ((x18 * x33) + (x24 * x33)))))) * (x - (x26 * ((psi_p * x32) + (x3 * ((x18 * x33) + (x24 * x33))))))));
+    out[2] = (((-x4) * ((((x15 * x15) * x27) * x5) + (((x22 * x22) * x30) * x5))) / ((((-x4) * ((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24))) + y) * (((-x4) * ((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_9)(const KT *in, KT *out) {
@@ -1659,13 +1659,13 @@ static void KNAME(dsm_explicit2_numpy__ft_9)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -1680,9 +1680,9 @@ static void KNAME(dsm_explicit2_numpy__ft_9)(const KT *in, KT *out) {
     const KT x21 = (x14 * x20);
     const KT x22 = (x9 / psi_n);
     const KT x23 = ((kappa * x2) * x22);
-    out[0] = ((-x23) / KPOW((x - (x22 * ((x1 * x2) + (x3 * ((x16 * x7) + (x18 * x21)))))), ((KT)2.0)));
-    out[1] = ((-x23) / KPOW((x - (x22 * ((x0 * x2) + (x3 * ((x16 * x4) + (x21 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((g_u0 * kappa) + x8)) / KPOW((((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20))) + y), ((KT)2.0)));
+    out[0] = ((-x23) / ((x - (x22 * ((x1 * x2) + (x3 * ((x16 * x7) + (x18 * x21)))))) * (x - (x22 * ((x1 * x2) + (x3 * ((x16 * x7) + (x18 * x21))))))));
+    out[1] = ((-x23) / ((x - (x22 * ((x0 * x2) + (x3 * ((x16 * x4) + (x21 * x4)))))) * (x - (x22 * ((x0 * x2) + (x3 * ((x16 * x4) + (x21 * x4))))))));
+    out[2] = (((-x9) * ((g_u0 * kappa) + x8)) / ((((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20))) + y) * (((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_10)(const KT *in, KT *out) {
@@ -1707,12 +1707,12 @@ static void KNAME(dsm_explicit2_numpy__ft_10)(const KT *in, KT *out) {
     const KT s_h = in[18];
     const KT x0 = ((kappa * s2) + v2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
     const KT x9 = (((delta * x2) * x7) * x8);
     const KT x10 = (g_u0 * x7);
@@ -1725,9 +1725,9 @@ static void KNAME(dsm_explicit2_numpy__ft_10)(const KT *in, KT *out) {
     const KT x17 = ((((-epsilon) * (delta + x15)) + (x11 * x16)) + x9);
     const KT x18 = (w_2 / (((-x13) * x17) + ((KT)1.0)));
     const KT x19 = (x7 / psi_n);
-    out[0] = (((-x1) * x19) / KPOW((x - (x19 * ((x0 * x1) + (x2 * (((x13 * x14) * x6) + ((x13 * x16) * x18)))))), ((KT)2.0)));
+    out[0] = (((-x1) * x19) / ((x - (x19 * ((x0 * x1) + (x2 * (((x13 * x14) * x6) + ((x13 * x16) * x18)))))) * (x - (x19 * ((x0 * x1) + (x2 * (((x13 * x14) * x6) + ((x13 * x16) * x18))))))));
     out[1] = ((KT)0.0);
-    out[2] = ((-x10) / KPOW((((-x7) * ((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18))) + y), ((KT)2.0)));
+    out[2] = ((-x10) / ((((-x7) * ((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18))) + y) * (((-x7) * ((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_11)(const KT *in, KT *out) {
@@ -1753,11 +1753,11 @@ static void KNAME(dsm_explicit2_numpy__ft_11)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x3 * x7);
     const KT x9 = ((delta * x6) * x8);
     const KT x10 = (delta * kappa);
@@ -1765,7 +1765,7 @@ static void KNAME(dsm_explicit2_numpy__ft_11)(const KT *in, KT *out) {
     const KT x12 = (g_u0 * x8);
     const KT x13 = ((((-epsilon) * (delta + x5)) + (x11 * x12)) + x9);
     const KT x14 = (x2 * x7);
-    const KT x15 = KPOW((((-x13) * x14) + ((KT)1.0)), ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / (((-x13) * x14) + ((KT)1.0)));
     const KT x16 = (x11 * x15);
     const KT x17 = (w_1 * x14);
     const KT x18 = (l_2 * x4);
@@ -1773,14 +1773,14 @@ static void KNAME(dsm_explicit2_numpy__ft_11)(const KT *in, KT *out) {
     const KT x20 = ((((-epsilon) * (delta + x18)) + (x12 * x19)) + x9);
     const KT x21 = (w_2 / (((-x14) * x20) + ((KT)1.0)));
     const KT x22 = (x14 * x21);
-    const KT x23 = KPOW(psi_n, ((KT)-1.0));
+    const KT x23 = (((KT)1.0) / psi_n);
     const KT x24 = (x23 * x7);
-    const KT x25 = (((KPOW(s_h, ((KT)4.0)) * x2) * x23) * x3);
+    const KT x25 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x23) * x3);
     const KT x26 = (x10 * x15);
     const KT x27 = (x13 * x15);
-    out[0] = (((-x16) * x25) / KPOW((x - (x24 * ((x1 * x2) + (x3 * ((x16 * x17) + (x19 * x22)))))), ((KT)2.0)));
-    out[1] = (((-x25) * x26) / KPOW((x - (x24 * ((x0 * x2) + (x3 * ((x10 * x22) + (x17 * x26)))))), ((KT)2.0)));
-    out[2] = (((-x27) * x7) / KPOW((((-x7) * ((((g_u0 * x1) + (s2 * x6)) + (w_1 * x27)) + (x20 * x21))) + y), ((KT)2.0)));
+    out[0] = (((-x16) * x25) / ((x - (x24 * ((x1 * x2) + (x3 * ((x16 * x17) + (x19 * x22)))))) * (x - (x24 * ((x1 * x2) + (x3 * ((x16 * x17) + (x19 * x22))))))));
+    out[1] = (((-x25) * x26) / ((x - (x24 * ((x0 * x2) + (x3 * ((x10 * x22) + (x17 * x26)))))) * (x - (x24 * ((x0 * x2) + (x3 * ((x10 * x22) + (x17 * x26))))))));
+    out[2] = (((-x27) * x7) / ((((-x7) * ((((g_u0 * x1) + (s2 * x6)) + (w_1 * x27)) + (x20 * x21))) + y) * (((-x7) * ((((g_u0 * x1) + (s2 * x6)) + (w_1 * x27)) + (x20 * x21))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_12)(const KT *in, KT *out) {
@@ -1806,13 +1806,13 @@ static void KNAME(dsm_explicit2_numpy__ft_12)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -1823,17 +1823,17 @@ static void KNAME(dsm_explicit2_numpy__ft_12)(const KT *in, KT *out) {
     const KT x17 = (l_2 * x5);
     const KT x18 = (x17 + x4);
     const KT x19 = ((((-epsilon) * (delta + x17)) + x11) + (x12 * x18));
-    const KT x20 = KPOW((((-x14) * x19) + ((KT)1.0)), ((KT)-1.0));
+    const KT x20 = (((KT)1.0) / (((-x14) * x19) + ((KT)1.0)));
     const KT x21 = (x18 * x20);
     const KT x22 = (w_2 * x14);
-    const KT x23 = KPOW(psi_n, ((KT)-1.0));
+    const KT x23 = (((KT)1.0) / psi_n);
     const KT x24 = (x23 * x9);
-    const KT x25 = (((KPOW(s_h, ((KT)4.0)) * x2) * x23) * x3);
+    const KT x25 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x23) * x3);
     const KT x26 = (x20 * x4);
     const KT x27 = (x19 * x20);
-    out[0] = (((-x21) * x25) / KPOW((x - (x24 * ((x1 * x2) + (x3 * ((x16 * x7) + (x21 * x22)))))), ((KT)2.0)));
-    out[1] = (((-x25) * x26) / KPOW((x - (x24 * ((x0 * x2) + (x3 * ((x16 * x4) + (x22 * x26)))))), ((KT)2.0)));
-    out[2] = (((-x27) * x9) / KPOW((((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (w_2 * x27)) + (x13 * x15))) + y), ((KT)2.0)));
+    out[0] = (((-x21) * x25) / ((x - (x24 * ((x1 * x2) + (x3 * ((x16 * x7) + (x21 * x22)))))) * (x - (x24 * ((x1 * x2) + (x3 * ((x16 * x7) + (x21 * x22))))))));
+    out[1] = (((-x25) * x26) / ((x - (x24 * ((x0 * x2) + (x3 * ((x16 * x4) + (x22 * x26)))))) * (x - (x24 * ((x0 * x2) + (x3 * ((x16 * x4) + (x22 * x26))))))));
+    out[2] = (((-x27) * x9) / ((((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (w_2 * x27)) + (x13 * x15))) + y) * (((-x9) * ((((g_u0 * x1) + (s2 * x8)) + (w_2 * x27)) + (x13 * x15))) + y)));
 }
 
 static void KNAME(dsm_explicit2_numpy__ft_13)(const KT *in, KT *out) {
@@ -1858,12 +1858,12 @@ static void KNAME(dsm_explicit2_numpy__ft_13)(const KT *in, KT *out) {
     const KT s_h = in[18];
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x2 * x7);
     const KT x9 = (((delta * g_u1) * x8) * (((KT)1.0) - kappa));
     const KT x10 = (g_u0 * x8);
@@ -1873,8 +1873,8 @@ static void KNAME(dsm_explicit2_numpy__ft_13)(const KT *in, KT *out) {
     const KT x14 = (x13 + x3);
     const KT x15 = ((w_2 * x11) / (((-x11) * ((((-epsilon) * (delta + x13)) + (x10 * x14)) + x9)) + ((KT)1.0)));
     const KT x16 = (x7 / psi_n);
-    out[0] = KPOW((x - (x16 * ((x1 * (v2 + x0)) + (x2 * ((x12 * x6) + (x14 * x15)))))), ((KT)-2.0));
-    out[1] = KPOW((x - (x16 * ((x0 * x1) + (x2 * ((x12 * x3) + (x15 * x3)))))), ((KT)-2.0));
+    out[0] = (((KT)1.0) / ((x - (x16 * ((x1 * (v2 + x0)) + (x2 * ((x12 * x6) + (x14 * x15)))))) * (x - (x16 * ((x1 * (v2 + x0)) + (x2 * ((x12 * x6) + (x14 * x15))))))));
+    out[1] = (((KT)1.0) / ((x - (x16 * ((x0 * x1) + (x2 * ((x12 * x3) + (x15 * x3)))))) * (x - (x16 * ((x0 * x1) + (x2 * ((x12 * x3) + (x15 * x3))))))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -1899,11 +1899,11 @@ static void KNAME(dsm_explicit2_numpy__ft_14)(const KT *in, KT *out) {
     const KT x = in[16];
     const KT y = in[17];
     const KT s_h = in[18];
-    const KT x0 = KPOW(s_h, ((KT)2.0));
+    const KT x0 = (s_h * s_h);
     const KT x1 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (l_1 * x2);
-    const KT x4 = (KPOW(mu1, ((KT)2.0)) * x0);
+    const KT x4 = ((mu1 * mu1) * x0);
     const KT x5 = ((delta * x1) * x4);
     const KT x6 = (delta * kappa);
     const KT x7 = (g_u0 * x4);
@@ -1913,7 +1913,7 @@ static void KNAME(dsm_explicit2_numpy__ft_14)(const KT *in, KT *out) {
     const KT x11 = ((((-epsilon) * (delta + x10)) + x5) + (x7 * (x10 + x6)));
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = KPOW((((-x0) * ((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0))))) + y), ((KT)-2.0));
+    out[2] = (((KT)1.0) / ((((-x0) * ((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0))))) + y) * (((-x0) * ((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0))))) + y)));
     (void)psi_n;
     (void)x;
 }
@@ -1941,11 +1941,11 @@ static void KNAME(dsm_explicit2_numpy__ft_15)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (x2 * x4);
     const KT x6 = (delta * kappa);
-    const KT x7 = KPOW(a, ((KT)2.0));
+    const KT x7 = (a * a);
     const KT x8 = (l_1 * x7);
     const KT x9 = (x6 + x8);
     const KT x10 = (x3 * x4);
@@ -1964,7 +1964,7 @@ static void KNAME(dsm_explicit2_numpy__ft_15)(const KT *in, KT *out) {
     const KT x23 = (w_2 / x22);
     const KT x24 = (x20 * x23);
     const KT x25 = ((x1 * x2) + (x3 * ((x18 * x5) + (x24 * x5))));
-    const KT x26 = KPOW(psi_n, ((KT)-1.0));
+    const KT x26 = (((KT)1.0) / psi_n);
     const KT x27 = (x26 * x4);
     const KT x28 = (((KT)2.0) * s_h);
     const KT x29 = (x26 * x28);
@@ -1973,19 +1973,19 @@ static void KNAME(dsm_explicit2_numpy__ft_15)(const KT *in, KT *out) {
     const KT x32 = (x12 * x31);
     const KT x33 = (g_u0 * x31);
     const KT x34 = (x32 + (x33 * x9));
-    const KT x35 = ((w_1 * ((x15 * x30) + (x34 * x5))) / KPOW(x16, ((KT)2.0)));
+    const KT x35 = ((w_1 * ((x15 * x30) + (x34 * x5))) / (x16 * x16));
     const KT x36 = (x35 * x5);
     const KT x37 = ((x20 * x33) + x32);
-    const KT x38 = ((w_2 * ((x21 * x30) + (x37 * x5))) / KPOW(x22, ((KT)2.0)));
+    const KT x38 = ((w_2 * ((x21 * x30) + (x37 * x5))) / (x22 * x22));
     const KT x39 = (x38 * x5);
     const KT x40 = (x27 * x3);
     const KT x41 = (x5 * x6);
     const KT x42 = ((x0 * x2) + (x3 * ((x17 * x41) + (x23 * x41))));
     const KT x43 = (x30 * x6);
     const KT x44 = ((((g_u0 * x1) + (s2 * x11)) + (x15 * x17)) + (x21 * x23));
-    out[0] = ((-((x25 * x29) + (x40 * ((((x18 * x30) + (x20 * x39)) + (x24 * x30)) + (x36 * x9))))) / KPOW((x - (x25 * x27)), ((KT)2.0)));
-    out[1] = ((-((x29 * x42) + (x40 * ((((x17 * x43) + (x23 * x43)) + (x36 * x6)) + (x39 * x6))))) / KPOW((x - (x27 * x42)), ((KT)2.0)));
-    out[2] = ((-((x28 * x44) + (x4 * ((((x15 * x35) + (x17 * x34)) + (x21 * x38)) + (x23 * x37))))) / KPOW((((-x4) * x44) + y), ((KT)2.0)));
+    out[0] = ((-((x25 * x29) + (x40 * ((((x18 * x30) + (x20 * x39)) + (x24 * x30)) + (x36 * x9))))) / ((x - (x25 * x27)) * (x - (x25 * x27))));
+    out[1] = ((-((x29 * x42) + (x40 * ((((x17 * x43) + (x23 * x43)) + (x36 * x6)) + (x39 * x6))))) / ((x - (x27 * x42)) * (x - (x27 * x42))));
+    out[2] = ((-((x28 * x44) + (x4 * ((((x15 * x35) + (x17 * x34)) + (x21 * x38)) + (x23 * x37))))) / ((((-x4) * x44) + y) * (((-x4) * x44) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__f)(const KT *in, KT *out) {
@@ -2013,13 +2013,13 @@ static void KNAME(dsm_explicit3_numpy__f)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -2068,12 +2068,12 @@ static void KNAME(dsm_explicit3_numpy__fj)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (psi_p * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (psi_p * x4);
     const KT x6 = (g_v * x5);
     const KT x7 = (delta * kappa);
-    const KT x8 = KPOW(a, ((KT)2.0));
+    const KT x8 = (a * a);
     const KT x9 = (l_1 * x8);
     const KT x10 = (x7 + x9);
     const KT x11 = (x3 * x4);
@@ -2106,22 +2106,22 @@ static void KNAME(dsm_explicit3_numpy__fj)(const KT *in, KT *out) {
     const KT x38 = (x - (x34 * ((g_v * x36) + (x3 * (((x20 * x37) + (x26 * x37)) + (x32 * x37))))));
     const KT x39 = (s2 * x12);
     const KT x40 = (((-x4) * (((((g_u0 * x1) + (g_u1 * x39)) + (x17 * x20)) + (x24 * x26)) + (x30 * x32))) + y);
-    const KT x41 = KPOW(psi_p, ((KT)2.0));
-    const KT x42 = (w_1 / KPOW(x19, ((KT)2.0)));
+    const KT x41 = (psi_p * psi_p);
+    const KT x42 = (w_1 / (x19 * x19));
     const KT x43 = (x41 * x42);
-    const KT x44 = ((KPOW(g_v, ((KT)2.0)) * KPOW(s_h, ((KT)6.0))) * x3);
+    const KT x44 = (((g_v * g_v) * (((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x3);
     const KT x45 = (x43 * x44);
-    const KT x46 = (w_2 / KPOW(x25, ((KT)2.0)));
+    const KT x46 = (w_2 / (x25 * x25));
     const KT x47 = (x41 * x44);
     const KT x48 = (x46 * x47);
-    const KT x49 = (w_3 / KPOW(x31, ((KT)2.0)));
+    const KT x49 = (w_3 / (x31 * x31));
     const KT x50 = (x47 * x49);
-    const KT x51 = (x34 / KPOW(x35, ((KT)2.0)));
+    const KT x51 = (x34 / (x35 * x35));
     const KT x52 = (x3 * x51);
     const KT x53 = (x10 * x45);
     const KT x54 = (x23 * x48);
     const KT x55 = (x29 * x50);
-    const KT x56 = KPOW(s_h, ((KT)4.0));
+    const KT x56 = (((s_h * s_h) * s_h) * s_h);
     const KT x57 = (x18 * x56);
     const KT x58 = (x43 * x57);
     const KT x59 = (g_v * x56);
@@ -2130,20 +2130,20 @@ static void KNAME(dsm_explicit3_numpy__fj)(const KT *in, KT *out) {
     const KT x62 = (x60 * x61);
     const KT x63 = (x30 * x49);
     const KT x64 = (x60 * x63);
-    const KT x65 = (x34 / KPOW(x38, ((KT)2.0)));
+    const KT x65 = (x34 / (x38 * x38));
     const KT x66 = (x3 * x65);
-    const KT x67 = ((KPOW(delta, ((KT)2.0)) * kappa) * x12);
+    const KT x67 = (((delta * delta) * kappa) * x12);
     const KT x68 = (x5 * x7);
     const KT x69 = (psi_p * x3);
     const KT x70 = ((x42 * x57) * x69);
     const KT x71 = (x59 * x69);
     const KT x72 = (x61 * x71);
     const KT x73 = (x63 * x71);
-    const KT x74 = (x4 / KPOW(x40, ((KT)2.0)));
+    const KT x74 = (x4 / (x40 * x40));
     out[0] = (g_u0 - (((KT)1.0) / x35));
     out[1] = (g_u1 - (((KT)1.0) / x38));
     out[2] = (g_v - (((KT)1.0) / x40));
-    out[3] = (((-x52) * (((KPOW(x10, ((KT)2.0)) * x45) + (KPOW(x23, ((KT)2.0)) * x48)) + (KPOW(x29, ((KT)2.0)) * x50))) + ((KT)1.0));
+    out[3] = (((-x52) * ((((x10 * x10) * x45) + ((x23 * x23) * x48)) + ((x29 * x29) * x50))) + ((KT)1.0));
     out[4] = ((-x52) * (((x13 * x53) + (x13 * x54)) + (x13 * x55)));
     out[5] = ((-x51) * (x2 + (x3 * ((((((x10 * x58) + (x21 * x5)) + (x23 * x62)) + (x27 * x5)) + (x29 * x64)) + (x33 * x5)))));
     out[6] = ((-x66) * (((x53 * x7) + (x54 * x7)) + (x55 * x7)));
@@ -2151,7 +2151,7 @@ static void KNAME(dsm_explicit3_numpy__fj)(const KT *in, KT *out) {
     out[8] = ((-x65) * ((x3 * ((((((x20 * x68) + (x26 * x68)) + (x32 * x68)) + (x58 * x7)) + (x62 * x7)) + (x64 * x7))) + x36));
     out[9] = ((-x74) * ((((((x1 + (x10 * x70)) + (x11 * x21)) + (x11 * x27)) + (x11 * x33)) + (x23 * x72)) + (x29 * x73)));
     out[10] = ((-x74) * (((((((x13 * x70) + (x13 * x72)) + (x13 * x73)) + (x14 * x20)) + (x14 * x26)) + (x14 * x32)) + x39));
-    out[11] = (((-x74) * ((((KPOW(x17, ((KT)2.0)) * x42) * x5) + ((KPOW(x24, ((KT)2.0)) * x46) * x5)) + ((KPOW(x30, ((KT)2.0)) * x49) * x5))) + ((KT)1.0));
+    out[11] = (((-x74) * (((((x17 * x17) * x42) * x5) + (((x24 * x24) * x46) * x5)) + (((x30 * x30) * x49) * x5))) + ((KT)1.0));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
@@ -2177,13 +2177,13 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     const KT y = in[19];
     const KT s_h = in[20];
     const KT x0 = (((KT)2.0) * a);
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
     const KT x3 = (delta + x2);
     const KT x4 = (((KT)1.0) - kappa);
     const KT x5 = (g_u1 * x4);
-    const KT x6 = KPOW(mu1, ((KT)2.0));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x6 = (mu1 * mu1);
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x6 * x7);
     const KT x9 = (x5 * x8);
     const KT x10 = (delta * x9);
@@ -2195,7 +2195,7 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     const KT x16 = (x15 * x7);
     const KT x17 = (x14 * x16);
     const KT x18 = (((KT)1.0) - x17);
-    const KT x19 = KPOW(x18, ((KT)-1.0));
+    const KT x19 = (((KT)1.0) / x18);
     const KT x20 = (w_1 * x19);
     const KT x21 = (x16 * x20);
     const KT x22 = (l_2 * x1);
@@ -2204,7 +2204,7 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     const KT x25 = ((((-epsilon) * x23) + x10) + (x13 * x24));
     const KT x26 = (x16 * x25);
     const KT x27 = (((KT)1.0) - x26);
-    const KT x28 = KPOW(x27, ((KT)-1.0));
+    const KT x28 = (((KT)1.0) / x27);
     const KT x29 = (w_2 * x28);
     const KT x30 = (x0 * x16);
     const KT x31 = (l_3 * x1);
@@ -2213,24 +2213,24 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     const KT x34 = ((((-epsilon) * x32) + x10) + (x13 * x33));
     const KT x35 = (x16 * x34);
     const KT x36 = (((KT)1.0) - x35);
-    const KT x37 = KPOW(x36, ((KT)-1.0));
+    const KT x37 = (((KT)1.0) / x36);
     const KT x38 = (w_3 * x37);
     const KT x39 = (epsilon * x0);
     const KT x40 = ((((((((KT)2.0) * a) * g_u0) * l_1) * x6) * x7) - (l_1 * x39));
-    const KT x41 = (w_1 / KPOW(x18, ((KT)2.0)));
+    const KT x41 = (w_1 / (x18 * x18));
     const KT x42 = (x12 * x41);
-    const KT x43 = KPOW(psi_p, ((KT)2.0));
-    const KT x44 = KPOW(g_v, ((KT)2.0));
-    const KT x45 = KPOW(s_h, ((KT)4.0));
+    const KT x43 = (psi_p * psi_p);
+    const KT x44 = (g_v * g_v);
+    const KT x45 = (((s_h * s_h) * s_h) * s_h);
     const KT x46 = (x44 * x45);
     const KT x47 = (x43 * x46);
     const KT x48 = (x42 * x47);
     const KT x49 = ((((((((KT)2.0) * a) * g_u0) * l_2) * x6) * x7) - (l_2 * x39));
-    const KT x50 = (w_2 / KPOW(x27, ((KT)2.0)));
+    const KT x50 = (w_2 / (x27 * x27));
     const KT x51 = (x24 * x50);
     const KT x52 = (x47 * x51);
     const KT x53 = ((((((((KT)2.0) * a) * g_u0) * l_3) * x6) * x7) - (l_3 * x39));
-    const KT x54 = (w_3 / KPOW(x36, ((KT)2.0)));
+    const KT x54 = (w_3 / (x36 * x36));
     const KT x55 = (x33 * x54);
     const KT x56 = (x47 * x55);
     const KT x57 = (kappa * s2);
@@ -2240,9 +2240,9 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     const KT x61 = (x33 * x38);
     const KT x62 = (((x12 * x21) + (x16 * x60)) + (x16 * x61));
     const KT x63 = ((psi_p * x59) + (x6 * x62));
-    const KT x64 = KPOW(psi_n, ((KT)-1.0));
+    const KT x64 = (((KT)1.0) / psi_n);
     const KT x65 = (x64 * x7);
-    const KT x66 = KPOW((x - (x63 * x65)), ((KT)-2.0));
+    const KT x66 = (((KT)1.0) / ((x - (x63 * x65)) * (x - (x63 * x65))));
     const KT x67 = (x65 * x66);
     const KT x68 = (x6 * x67);
     const KT x69 = (g_u0 * kappa);
@@ -2267,7 +2267,7 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     const KT x88 = (x7 * x86);
     const KT x89 = ((x24 * x88) + x84);
     const KT x90 = ((x33 * x88) + x84);
-    const KT x91 = (x7 / KPOW(psi_n, ((KT)2.0)));
+    const KT x91 = (x7 / (psi_n * psi_n));
     const KT x92 = (g_v * x20);
     const KT x93 = (g_v * x7);
     const KT x94 = (x14 * x41);
@@ -2305,11 +2305,11 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     const KT x126 = (x11 * x16);
     const KT x127 = (((x11 * x21) + (x126 * x29)) + (x126 * x38));
     const KT x128 = ((x127 * x6) + (x15 * x57));
-    const KT x129 = KPOW((x - (x128 * x65)), ((KT)-2.0));
+    const KT x129 = (((KT)1.0) / ((x - (x128 * x65)) * (x - (x128 * x65))));
     const KT x130 = (x121 * x129);
     const KT x131 = (x129 * x65);
     const KT x132 = (x11 * x41);
-    const KT x133 = (((((KPOW(s_h, ((KT)6.0)) * x102) * x129) * x43) * x44) * x80);
+    const KT x133 = ((((((((((s_h * s_h) * s_h) * s_h) * s_h) * s_h) * x102) * x129) * x43) * x44) * x80);
     const KT x134 = (x11 * x50);
     const KT x135 = (x11 * x54);
     const KT x136 = (x11 * x93);
@@ -2320,7 +2320,7 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     const KT x141 = (x35 * x54);
     const KT x142 = (g_u1 * s2);
     const KT x143 = (((((g_u0 * x58) + (x14 * x20)) + (x142 * x4)) + (x25 * x29)) + (x34 * x38));
-    const KT x144 = KPOW((((-x143) * x7) + y), ((KT)-2.0));
+    const KT x144 = (((KT)1.0) / ((((-x143) * x7) + y) * (((-x143) * x7) + y)));
     const KT x145 = (x144 * x7);
     out[0] = ((-x68) * (((((((l_1 * x0) * x21) + ((l_2 * x29) * x30)) + ((l_3 * x30) * x38)) + (x40 * x48)) + (x49 * x52)) + (x53 * x56)));
     out[1] = ((-x68) * ((((x48 * x70) + (x52 * x70)) + (x56 * x70)) + x72));
@@ -2367,7 +2367,7 @@ static void KNAME(dsm_explicit3_numpy__ft)(const KT *in, KT *out) {
     out[42] = ((-x145) * ((x141 * x80) + (x38 * x80)));
     out[43] = ((-x145) * ((((((x139 * x87) + (x140 * x89)) + (x141 * x90)) + (x20 * x87)) + (x29 * x89)) + (x38 * x90)));
     out[44] = ((KT)0.0);
-    out[45] = ((-x145) * ((((KPOW(x14, ((KT)2.0)) * x41) * x93) + ((KPOW(x25, ((KT)2.0)) * x50) * x93)) + ((KPOW(x34, ((KT)2.0)) * x54) * x93)));
+    out[45] = ((-x145) * (((((x14 * x14) * x41) * x93) + (((x25 * x25) * x50) * x93)) + (((x34 * x34) * x54) * x93)));
     out[46] = ((-x145) * (x5 + x69));
     out[47] = ((-g_u0) * x145);
     out[48] = (((-x14) * x145) * x19);
@@ -2403,13 +2403,13 @@ static void KNAME(dsm_explicit3_numpy__ft_0)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -2435,21 +2435,21 @@ static void KNAME(dsm_explicit3_numpy__ft_0)(const KT *in, KT *out) {
     const KT x32 = (x14 * x31);
     const KT x33 = (x9 / psi_n);
     const KT x34 = (((KT)2.0) * a);
-    const KT x35 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x35 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x36 = (epsilon * x34);
     const KT x37 = ((((((((KT)2.0) * a) * g_u0) * l_1) * x3) * x9) - (l_1 * x36));
-    const KT x38 = ((w_1 * x37) / KPOW(x16, ((KT)2.0)));
+    const KT x38 = ((w_1 * x37) / (x16 * x16));
     const KT x39 = (x35 * x38);
     const KT x40 = ((((((((KT)2.0) * a) * g_u0) * l_2) * x3) * x9) - (l_2 * x36));
-    const KT x41 = ((w_2 * x40) / KPOW(x23, ((KT)2.0)));
+    const KT x41 = ((w_2 * x40) / (x23 * x23));
     const KT x42 = (x35 * x41);
     const KT x43 = ((((((((KT)2.0) * a) * g_u0) * l_3) * x3) * x9) - (l_3 * x36));
-    const KT x44 = ((w_3 * x43) / KPOW(x30, ((KT)2.0)));
+    const KT x44 = ((w_3 * x43) / (x30 * x30));
     const KT x45 = (x35 * x44);
     const KT x46 = (x3 * x33);
-    out[0] = (((-x46) * (((((((l_1 * x18) * x34) + ((l_2 * x25) * x34)) + ((l_3 * x32) * x34)) + (x20 * x42)) + (x27 * x45)) + (x39 * x7))) / KPOW((x - (x33 * ((x1 * x2) + (x3 * (((x18 * x7) + (x20 * x25)) + (x27 * x32)))))), ((KT)2.0)));
-    out[1] = (((-x46) * (((x39 * x4) + (x4 * x42)) + (x4 * x45))) / KPOW((x - (x33 * ((x0 * x2) + (x3 * (((x18 * x4) + (x25 * x4)) + (x32 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((((x15 * x38) + (x17 * x37)) + (x22 * x41)) + (x24 * x40)) + (x29 * x44)) + (x31 * x43))) / KPOW((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24)) + (x28 * x31))) + y), ((KT)2.0)));
+    out[0] = (((-x46) * (((((((l_1 * x18) * x34) + ((l_2 * x25) * x34)) + ((l_3 * x32) * x34)) + (x20 * x42)) + (x27 * x45)) + (x39 * x7))) / ((x - (x33 * ((x1 * x2) + (x3 * (((x18 * x7) + (x20 * x25)) + (x27 * x32)))))) * (x - (x33 * ((x1 * x2) + (x3 * (((x18 * x7) + (x20 * x25)) + (x27 * x32))))))));
+    out[1] = (((-x46) * (((x39 * x4) + (x4 * x42)) + (x4 * x45))) / ((x - (x33 * ((x0 * x2) + (x3 * (((x18 * x4) + (x25 * x4)) + (x32 * x4)))))) * (x - (x33 * ((x0 * x2) + (x3 * (((x18 * x4) + (x25 * x4)) + (x32 * x4))))))));
+    out[2] = (((-x9) * ((((((x15 * x38) + (x17 * x37)) + (x22 * x41)) + (x24 * x40)) + (x29 * x44)) + (x31 * x43))) / ((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24)) + (x28 * x31))) + y) * (((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24)) + (x28 * x31))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_1)(const KT *in, KT *out) {
@@ -2477,13 +2477,13 @@ static void KNAME(dsm_explicit3_numpy__ft_1)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = (x10 * x8);
     const KT x12 = (delta * x11);
@@ -2510,19 +2510,19 @@ static void KNAME(dsm_explicit3_numpy__ft_1)(const KT *in, KT *out) {
     const KT x33 = (x15 * x32);
     const KT x34 = (x9 / psi_n);
     const KT x35 = (((-epsilon) + (kappa * x13)) + x11);
-    const KT x36 = ((w_1 * x35) / KPOW(x17, ((KT)2.0)));
-    const KT x37 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x36 = ((w_1 * x35) / (x17 * x17));
+    const KT x37 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x38 = (x36 * x37);
     const KT x39 = (x35 * x37);
-    const KT x40 = (w_2 / KPOW(x24, ((KT)2.0)));
+    const KT x40 = (w_2 / (x24 * x24));
     const KT x41 = (x39 * x40);
-    const KT x42 = (w_3 / KPOW(x31, ((KT)2.0)));
+    const KT x42 = (w_3 / (x31 * x31));
     const KT x43 = (x39 * x42);
     const KT x44 = (((kappa * x19) + (kappa * x26)) + (kappa * x33));
     const KT x45 = (x3 * x34);
-    out[0] = (((-x45) * ((((x21 * x41) + (x28 * x43)) + (x38 * x7)) + x44)) / KPOW((x - (x34 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x26)) + (x28 * x33)))))), ((KT)2.0)));
-    out[1] = (((-x45) * ((((x38 * x4) + (x4 * x41)) + (x4 * x43)) + x44)) / KPOW((x - (x34 * ((x0 * x2) + (x3 * (((x19 * x4) + (x26 * x4)) + (x33 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((((x16 * x36) + (x18 * x35)) + ((x23 * x35) * x40)) + (x25 * x35)) + ((x30 * x35) * x42)) + (x32 * x35))) / KPOW((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32))) + y), ((KT)2.0)));
+    out[0] = (((-x45) * ((((x21 * x41) + (x28 * x43)) + (x38 * x7)) + x44)) / ((x - (x34 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x26)) + (x28 * x33)))))) * (x - (x34 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x26)) + (x28 * x33))))))));
+    out[1] = (((-x45) * ((((x38 * x4) + (x4 * x41)) + (x4 * x43)) + x44)) / ((x - (x34 * ((x0 * x2) + (x3 * (((x19 * x4) + (x26 * x4)) + (x33 * x4)))))) * (x - (x34 * ((x0 * x2) + (x3 * (((x19 * x4) + (x26 * x4)) + (x33 * x4))))))));
+    out[2] = (((-x9) * ((((((x16 * x36) + (x18 * x35)) + ((x23 * x35) * x40)) + (x25 * x35)) + ((x30 * x35) * x42)) + (x32 * x35))) / ((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32))) + y) * (((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_2)(const KT *in, KT *out) {
@@ -2550,14 +2550,14 @@ static void KNAME(dsm_explicit3_numpy__ft_2)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (delta + x6);
     const KT x9 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x10 = KPOW(s_h, ((KT)2.0));
+    const KT x10 = (s_h * s_h);
     const KT x11 = (x10 * x3);
     const KT x12 = ((delta * x11) * x9);
     const KT x13 = (g_u0 * x11);
@@ -2584,20 +2584,20 @@ static void KNAME(dsm_explicit3_numpy__ft_2)(const KT *in, KT *out) {
     const KT x34 = (w_3 / x33);
     const KT x35 = (x15 * x34);
     const KT x36 = (x10 / psi_n);
-    const KT x37 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x37 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x38 = (-x8);
-    const KT x39 = ((w_1 * x38) / KPOW(x17, ((KT)2.0)));
+    const KT x39 = ((w_1 * x38) / (x17 * x17));
     const KT x40 = (x37 * x39);
     const KT x41 = (-x22);
-    const KT x42 = ((w_2 * x41) / KPOW(x25, ((KT)2.0)));
+    const KT x42 = ((w_2 * x41) / (x25 * x25));
     const KT x43 = (x37 * x42);
     const KT x44 = (-x30);
-    const KT x45 = ((w_3 * x44) / KPOW(x33, ((KT)2.0)));
+    const KT x45 = ((w_3 * x44) / (x33 * x33));
     const KT x46 = (x37 * x45);
     const KT x47 = (x3 * x36);
-    out[0] = (((-x47) * (((x21 * x43) + (x29 * x46)) + (x40 * x7))) / KPOW((x - (x36 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x27)) + (x29 * x35)))))), ((KT)2.0)));
-    out[1] = (((-x47) * (((x4 * x40) + (x4 * x43)) + (x4 * x46))) / KPOW((x - (x36 * ((x0 * x2) + (x3 * (((x19 * x4) + (x27 * x4)) + (x35 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x10) * ((((((x16 * x39) + (x18 * x38)) + (x24 * x42)) + (x26 * x41)) + (x32 * x45)) + (x34 * x44))) / KPOW((((-x10) * (((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26)) + (x31 * x34))) + y), ((KT)2.0)));
+    out[0] = (((-x47) * (((x21 * x43) + (x29 * x46)) + (x40 * x7))) / ((x - (x36 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x27)) + (x29 * x35)))))) * (x - (x36 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x27)) + (x29 * x35))))))));
+    out[1] = (((-x47) * (((x4 * x40) + (x4 * x43)) + (x4 * x46))) / ((x - (x36 * ((x0 * x2) + (x3 * (((x19 * x4) + (x27 * x4)) + (x35 * x4)))))) * (x - (x36 * ((x0 * x2) + (x3 * (((x19 * x4) + (x27 * x4)) + (x35 * x4))))))));
+    out[2] = (((-x10) * ((((((x16 * x39) + (x18 * x38)) + (x24 * x42)) + (x26 * x41)) + (x32 * x45)) + (x34 * x44))) / ((((-x10) * (((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26)) + (x31 * x34))) + y) * (((-x10) * (((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26)) + (x31 * x34))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_3)(const KT *in, KT *out) {
@@ -2625,13 +2625,13 @@ static void KNAME(dsm_explicit3_numpy__ft_3)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (((KT)1.0) - kappa);
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * g_u1) * x10);
     const KT x12 = (x11 * x8);
@@ -2659,19 +2659,19 @@ static void KNAME(dsm_explicit3_numpy__ft_3)(const KT *in, KT *out) {
     const KT x34 = (x9 / psi_n);
     const KT x35 = (s2 * x2);
     const KT x36 = ((delta * x13) - x11);
-    const KT x37 = ((w_1 * x36) / KPOW(x17, ((KT)2.0)));
-    const KT x38 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x37 = ((w_1 * x36) / (x17 * x17));
+    const KT x38 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x39 = (x37 * x38);
     const KT x40 = (x36 * x38);
-    const KT x41 = (w_2 / KPOW(x24, ((KT)2.0)));
+    const KT x41 = (w_2 / (x24 * x24));
     const KT x42 = (x40 * x41);
-    const KT x43 = (w_3 / KPOW(x31, ((KT)2.0)));
+    const KT x43 = (w_3 / (x31 * x31));
     const KT x44 = (x40 * x43);
     const KT x45 = (((delta * x19) + (delta * x26)) + (delta * x33));
     const KT x46 = (g_u1 * s2);
-    out[0] = (((-x34) * ((x3 * ((((x21 * x42) + (x28 * x44)) + (x39 * x7)) + x45)) + x35)) / KPOW((x - (x34 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x26)) + (x28 * x33)))))), ((KT)2.0)));
-    out[1] = (((-x34) * ((x3 * ((((x39 * x4) + (x4 * x42)) + (x4 * x44)) + x45)) + x35)) / KPOW((x - (x34 * ((x0 * x2) + (x3 * (((x19 * x4) + (x26 * x4)) + (x33 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((((((g_u0 * s2) + (x16 * x37)) + (x18 * x36)) + ((x23 * x36) * x41)) + (x25 * x36)) + ((x30 * x36) * x43)) + (x32 * x36)) - x46)) / KPOW((((-x9) * (((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x46 * x8))) + y), ((KT)2.0)));
+    out[0] = (((-x34) * ((x3 * ((((x21 * x42) + (x28 * x44)) + (x39 * x7)) + x45)) + x35)) / ((x - (x34 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x26)) + (x28 * x33)))))) * (x - (x34 * ((x1 * x2) + (x3 * (((x19 * x7) + (x21 * x26)) + (x28 * x33))))))));
+    out[1] = (((-x34) * ((x3 * ((((x39 * x4) + (x4 * x42)) + (x4 * x44)) + x45)) + x35)) / ((x - (x34 * ((x0 * x2) + (x3 * (((x19 * x4) + (x26 * x4)) + (x33 * x4)))))) * (x - (x34 * ((x0 * x2) + (x3 * (((x19 * x4) + (x26 * x4)) + (x33 * x4))))))));
+    out[2] = (((-x9) * ((((((((g_u0 * s2) + (x16 * x37)) + (x18 * x36)) + ((x23 * x36) * x41)) + (x25 * x36)) + ((x30 * x36) * x43)) + (x32 * x36)) - x46)) / ((((-x9) * (((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x46 * x8))) + y) * (((-x9) * (((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x46 * x8))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_4)(const KT *in, KT *out) {
@@ -2696,16 +2696,16 @@ static void KNAME(dsm_explicit3_numpy__ft_4)(const KT *in, KT *out) {
     const KT x = in[18];
     const KT y = in[19];
     const KT s_h = in[20];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -2725,14 +2725,14 @@ static void KNAME(dsm_explicit3_numpy__ft_4)(const KT *in, KT *out) {
     const KT x26 = ((((-epsilon) * (delta + x24)) + x11) + (x12 * x25));
     const KT x27 = (w_3 / (((-x14) * x26) + ((KT)1.0)));
     const KT x28 = (x14 * x27);
-    const KT x29 = KPOW(psi_n, ((KT)-1.0));
+    const KT x29 = (((KT)1.0) / psi_n);
     const KT x30 = (x29 * x9);
     const KT x31 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x32 = ((w_1 * x31) / KPOW(x16, ((KT)2.0)));
-    const KT x33 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x32);
-    out[0] = ((((-x0) * x30) * (((KPOW(s_h, ((KT)4.0)) * x33) * x7) + (x18 * x5))) / KPOW((x - (x30 * ((x0 * (((x18 * x7) + (x20 * x23)) + (x25 * x28))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x29) * x33) * x4) / KPOW((x - (x30 * ((x0 * (((x18 * x4) + (x23 * x4)) + (x28 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x15 * x32) + (x17 * x31))) / KPOW((((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22)) + (x26 * x27))) + y), ((KT)2.0)));
+    const KT x32 = ((w_1 * x31) / (x16 * x16));
+    const KT x33 = (((g_v * g_v) * (psi_p * psi_p)) * x32);
+    out[0] = ((((-x0) * x30) * ((((((s_h * s_h) * s_h) * s_h) * x33) * x7) + (x18 * x5))) / ((x - (x30 * ((x0 * (((x18 * x7) + (x20 * x23)) + (x25 * x28))) + (x2 * x3)))) * (x - (x30 * ((x0 * (((x18 * x7) + (x20 * x23)) + (x25 * x28))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x29) * x33) * x4) / ((x - (x30 * ((x0 * (((x18 * x4) + (x23 * x4)) + (x28 * x4))) + (x1 * x3)))) * (x - (x30 * ((x0 * (((x18 * x4) + (x23 * x4)) + (x28 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x15 * x32) + (x17 * x31))) / ((((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22)) + (x26 * x27))) + y) * (((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22)) + (x26 * x27))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_5)(const KT *in, KT *out) {
@@ -2757,16 +2757,16 @@ static void KNAME(dsm_explicit3_numpy__ft_5)(const KT *in, KT *out) {
     const KT x = in[18];
     const KT y = in[19];
     const KT s_h = in[20];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -2786,14 +2786,14 @@ static void KNAME(dsm_explicit3_numpy__ft_5)(const KT *in, KT *out) {
     const KT x26 = ((((-epsilon) * (delta + x24)) + x11) + (x12 * x25));
     const KT x27 = (w_3 / (((-x14) * x26) + ((KT)1.0)));
     const KT x28 = (x14 * x27);
-    const KT x29 = KPOW(psi_n, ((KT)-1.0));
+    const KT x29 = (((KT)1.0) / psi_n);
     const KT x30 = (x29 * x9);
     const KT x31 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x32 = ((w_2 * x31) / KPOW(x21, ((KT)2.0)));
-    const KT x33 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x32);
-    out[0] = ((((-x0) * x30) * (((KPOW(s_h, ((KT)4.0)) * x18) * x33) + (x23 * x5))) / KPOW((x - (x30 * ((x0 * (((x16 * x7) + (x18 * x23)) + (x25 * x28))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x29) * x33) * x4) / KPOW((x - (x30 * ((x0 * (((x16 * x4) + (x23 * x4)) + (x28 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x20 * x32) + (x22 * x31))) / KPOW((((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22)) + (x26 * x27))) + y), ((KT)2.0)));
+    const KT x32 = ((w_2 * x31) / (x21 * x21));
+    const KT x33 = (((g_v * g_v) * (psi_p * psi_p)) * x32);
+    out[0] = ((((-x0) * x30) * ((((((s_h * s_h) * s_h) * s_h) * x18) * x33) + (x23 * x5))) / ((x - (x30 * ((x0 * (((x16 * x7) + (x18 * x23)) + (x25 * x28))) + (x2 * x3)))) * (x - (x30 * ((x0 * (((x16 * x7) + (x18 * x23)) + (x25 * x28))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x29) * x33) * x4) / ((x - (x30 * ((x0 * (((x16 * x4) + (x23 * x4)) + (x28 * x4))) + (x1 * x3)))) * (x - (x30 * ((x0 * (((x16 * x4) + (x23 * x4)) + (x28 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x20 * x32) + (x22 * x31))) / ((((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22)) + (x26 * x27))) + y) * (((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22)) + (x26 * x27))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_6)(const KT *in, KT *out) {
@@ -2818,16 +2818,16 @@ static void KNAME(dsm_explicit3_numpy__ft_6)(const KT *in, KT *out) {
     const KT x = in[18];
     const KT y = in[19];
     const KT s_h = in[20];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -2847,14 +2847,14 @@ static void KNAME(dsm_explicit3_numpy__ft_6)(const KT *in, KT *out) {
     const KT x26 = (((KT)1.0) - x25);
     const KT x27 = (w_3 / x26);
     const KT x28 = (x14 * x27);
-    const KT x29 = KPOW(psi_n, ((KT)-1.0));
+    const KT x29 = (((KT)1.0) / psi_n);
     const KT x30 = (x29 * x9);
     const KT x31 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x32 = ((w_3 * x31) / KPOW(x26, ((KT)2.0)));
-    const KT x33 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x32);
-    out[0] = ((((-x0) * x30) * (((KPOW(s_h, ((KT)4.0)) * x23) * x33) + (x28 * x5))) / KPOW((x - (x30 * ((x0 * (((x16 * x7) + (x18 * x21)) + (x23 * x28))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x29) * x33) * x4) / KPOW((x - (x30 * ((x0 * (((x16 * x4) + (x21 * x4)) + (x28 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x25 * x32) + (x27 * x31))) / KPOW((((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x27))) + y), ((KT)2.0)));
+    const KT x32 = ((w_3 * x31) / (x26 * x26));
+    const KT x33 = (((g_v * g_v) * (psi_p * psi_p)) * x32);
+    out[0] = ((((-x0) * x30) * ((((((s_h * s_h) * s_h) * s_h) * x23) * x33) + (x28 * x5))) / ((x - (x30 * ((x0 * (((x16 * x7) + (x18 * x21)) + (x23 * x28))) + (x2 * x3)))) * (x - (x30 * ((x0 * (((x16 * x7) + (x18 * x21)) + (x23 * x28))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x29) * x33) * x4) / ((x - (x30 * ((x0 * (((x16 * x4) + (x21 * x4)) + (x28 * x4))) + (x1 * x3)))) * (x - (x30 * ((x0 * (((x16 * x4) + (x21 * x4)) + (x28 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x25 * x32) + (x27 * x31))) / ((((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x27))) + y) * (((-x9) * (((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x27))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_7)(const KT *in, KT *out) {
@@ -2882,12 +2882,12 @@ static void KNAME(dsm_explicit3_numpy__ft_7)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
-    const KT x8 = KPOW(s_h, ((KT)2.0));
+    const KT x8 = (s_h * s_h);
     const KT x9 = (x3 * x8);
     const KT x10 = (g_u1 * (((KT)1.0) - kappa));
     const KT x11 = (delta * x10);
@@ -2916,23 +2916,23 @@ static void KNAME(dsm_explicit3_numpy__ft_7)(const KT *in, KT *out) {
     const KT x34 = (((x19 * x7) + (x21 * x26)) + (x28 * x33));
     const KT x35 = (x8 / psi_n);
     const KT x36 = (((KT)2.0) * mu1);
-    const KT x37 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x37 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x38 = (x36 * x8);
     const KT x39 = (x11 * x38);
     const KT x40 = (g_u0 * x38);
     const KT x41 = (x39 + (x40 * x7));
-    const KT x42 = ((w_1 * x41) / KPOW(x17, ((KT)2.0)));
+    const KT x42 = ((w_1 * x41) / (x17 * x17));
     const KT x43 = (x37 * x42);
     const KT x44 = ((x21 * x40) + x39);
-    const KT x45 = ((w_2 * x44) / KPOW(x24, ((KT)2.0)));
+    const KT x45 = ((w_2 * x44) / (x24 * x24));
     const KT x46 = (x37 * x45);
     const KT x47 = ((x28 * x40) + x39);
-    const KT x48 = ((w_3 * x47) / KPOW(x31, ((KT)2.0)));
+    const KT x48 = ((w_3 * x47) / (x31 * x31));
     const KT x49 = (x37 * x48);
     const KT x50 = (((x19 * x4) + (x26 * x4)) + (x33 * x4));
-    out[0] = (((-x35) * ((x3 * (((x21 * x46) + (x28 * x49)) + (x43 * x7))) + (x34 * x36))) / KPOW((x - (x35 * ((x1 * x2) + (x3 * x34)))), ((KT)2.0)));
-    out[1] = (((-x35) * ((x3 * (((x4 * x43) + (x4 * x46)) + (x4 * x49))) + (x36 * x50))) / KPOW((x - (x35 * ((x0 * x2) + (x3 * x50)))), ((KT)2.0)));
-    out[2] = (((-x8) * ((((((x16 * x42) + (x18 * x41)) + (x23 * x45)) + (x25 * x44)) + (x30 * x48)) + (x32 * x47))) / KPOW((((-x8) * (((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32))) + y), ((KT)2.0)));
+    out[0] = (((-x35) * ((x3 * (((x21 * x46) + (x28 * x49)) + (x43 * x7))) + (x34 * x36))) / ((x - (x35 * ((x1 * x2) + (x3 * x34)))) * (x - (x35 * ((x1 * x2) + (x3 * x34))))));
+    out[1] = (((-x35) * ((x3 * (((x4 * x43) + (x4 * x46)) + (x4 * x49))) + (x36 * x50))) / ((x - (x35 * ((x0 * x2) + (x3 * x50)))) * (x - (x35 * ((x0 * x2) + (x3 * x50))))));
+    out[2] = (((-x8) * ((((((x16 * x42) + (x18 * x41)) + (x23 * x45)) + (x25 * x44)) + (x30 * x48)) + (x32 * x47))) / ((((-x8) * (((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32))) + y) * (((-x8) * (((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_8)(const KT *in, KT *out) {
@@ -2959,12 +2959,12 @@ static void KNAME(dsm_explicit3_numpy__ft_8)(const KT *in, KT *out) {
     const KT s_h = in[20];
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x2 * x7);
     const KT x9 = (((delta * g_u1) * x8) * (((KT)1.0) - kappa));
     const KT x10 = (g_u0 * x8);
@@ -2978,10 +2978,10 @@ static void KNAME(dsm_explicit3_numpy__ft_8)(const KT *in, KT *out) {
     const KT x18 = ((w_3 * x11) / (((-x11) * ((((-epsilon) * (delta + x16)) + (x10 * x17)) + x9)) + ((KT)1.0)));
     const KT x19 = ((x1 * (v2 + x0)) + (x2 * (((x12 * x6) + (x14 * x15)) + (x17 * x18))));
     const KT x20 = (x7 / psi_n);
-    const KT x21 = (x7 / KPOW(psi_n, ((KT)2.0)));
+    const KT x21 = (x7 / (psi_n * psi_n));
     const KT x22 = ((x0 * x1) + (x2 * (((x12 * x3) + (x15 * x3)) + (x18 * x3))));
-    out[0] = ((x19 * x21) / KPOW((x - (x19 * x20)), ((KT)2.0)));
-    out[1] = ((x21 * x22) / KPOW((x - (x20 * x22)), ((KT)2.0)));
+    out[0] = ((x19 * x21) / ((x - (x19 * x20)) * (x - (x19 * x20))));
+    out[1] = ((x21 * x22) / ((x - (x20 * x22)) * (x - (x20 * x22))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -3011,12 +3011,12 @@ static void KNAME(dsm_explicit3_numpy__ft_9)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (g_v * x4);
     const KT x6 = (psi_p * x5);
     const KT x7 = (delta * kappa);
-    const KT x8 = KPOW(a, ((KT)2.0));
+    const KT x8 = (a * a);
     const KT x9 = (l_1 * x8);
     const KT x10 = (x7 + x9);
     const KT x11 = (g_u1 * (((KT)1.0) - kappa));
@@ -3041,20 +3041,20 @@ static void KNAME(dsm_explicit3_numpy__ft_9)(const KT *in, KT *out) {
     const KT x30 = (w_3 / x29);
     const KT x31 = (x27 * x30);
     const KT x32 = (x4 / psi_n);
-    const KT x33 = (w_1 / KPOW(x17, ((KT)2.0)));
-    const KT x34 = (KPOW(g_v, ((KT)2.0)) * KPOW(s_h, ((KT)4.0)));
+    const KT x33 = (w_1 / (x17 * x17));
+    const KT x34 = ((g_v * g_v) * (((s_h * s_h) * s_h) * s_h));
     const KT x35 = ((x16 * x33) * x34);
-    const KT x36 = (w_2 / KPOW(x23, ((KT)2.0)));
+    const KT x36 = (w_2 / (x23 * x23));
     const KT x37 = (psi_p * x34);
     const KT x38 = ((x22 * x36) * x37);
-    const KT x39 = (w_3 / KPOW(x29, ((KT)2.0)));
+    const KT x39 = (w_3 / (x29 * x29));
     const KT x40 = ((x28 * x37) * x39);
     const KT x41 = (g_v * x0);
     const KT x42 = (x6 * x7);
     const KT x43 = (x5 * x7);
-    out[0] = (((-x32) * (x2 + (x3 * ((((((x10 * x35) + (x19 * x5)) + (x21 * x38)) + (x25 * x5)) + (x27 * x40)) + (x31 * x5))))) / KPOW((x - (x32 * ((psi_p * x2) + (x3 * (((x19 * x6) + (x25 * x6)) + (x31 * x6)))))), ((KT)2.0)));
-    out[1] = (((-x32) * ((x3 * ((((((x18 * x43) + (x24 * x43)) + (x30 * x43)) + (x35 * x7)) + (x38 * x7)) + (x40 * x7))) + x41)) / KPOW((x - (x32 * ((psi_p * x41) + (x3 * (((x18 * x42) + (x24 * x42)) + (x30 * x42)))))), ((KT)2.0)));
-    out[2] = (((-x4) * ((((KPOW(x15, ((KT)2.0)) * x33) * x5) + ((KPOW(x22, ((KT)2.0)) * x36) * x5)) + ((KPOW(x28, ((KT)2.0)) * x39) * x5))) / KPOW((((-x4) * (((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24)) + (x28 * x30))) + y), ((KT)2.0)));
+    out[0] = (((-x32) * (x2 + (x3 * ((((((x10 * x35) + (x19 * x5)) + (x21 * x38)) + (x25 * x5)) + (x27 * x40)) + (x31 * x5))))) / ((x - (x32 * ((psi_p * x2) + (x3 * (((x19 * x6) + (x25 * x6)) + (x31 * x6)))))) * (x - (x32 * ((psi_p * x2) + (x3 * (((x19 * x6) + (x25 * x6)) + (x31 * x6))))))));
+    out[1] = (((-x32) * ((x3 * ((((((x18 * x43) + (x24 * x43)) + (x30 * x43)) + (x35 * x7)) + (x38 * x7)) + (x40 * x7))) + x41)) / ((x - (x32 * ((psi_p * x41) + (x3 * (((x18 * x42) + (x24 * x42)) + (x30 * x42)))))) * (x - (x32 * ((psi_p * x41) + (x3 * (((x18 * x42) + (x24 * x42)) + (x30 * x42))))))));
+    out[2] = (((-x4) * (((((x15 * x15) * x33) * x5) + (((x22 * x22) * x36) * x5)) + (((x28 * x28) * x39) * x5))) / ((((-x4) * (((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24)) + (x28 * x30))) + y) * (((-x4) * (((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24)) + (x28 * x30))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_10)(const KT *in, KT *out) {
@@ -3082,13 +3082,13 @@ static void KNAME(dsm_explicit3_numpy__ft_10)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -3108,9 +3108,9 @@ static void KNAME(dsm_explicit3_numpy__ft_10)(const KT *in, KT *out) {
     const KT x26 = (x14 * x25);
     const KT x27 = (x9 / psi_n);
     const KT x28 = ((kappa * x2) * x27);
-    out[0] = ((-x28) / KPOW((x - (x27 * ((x1 * x2) + (x3 * (((x16 * x7) + (x18 * x21)) + (x23 * x26)))))), ((KT)2.0)));
-    out[1] = ((-x28) / KPOW((x - (x27 * ((x0 * x2) + (x3 * (((x16 * x4) + (x21 * x4)) + (x26 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((g_u0 * kappa) + x8)) / KPOW((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25))) + y), ((KT)2.0)));
+    out[0] = ((-x28) / ((x - (x27 * ((x1 * x2) + (x3 * (((x16 * x7) + (x18 * x21)) + (x23 * x26)))))) * (x - (x27 * ((x1 * x2) + (x3 * (((x16 * x7) + (x18 * x21)) + (x23 * x26))))))));
+    out[1] = ((-x28) / ((x - (x27 * ((x0 * x2) + (x3 * (((x16 * x4) + (x21 * x4)) + (x26 * x4)))))) * (x - (x27 * ((x0 * x2) + (x3 * (((x16 * x4) + (x21 * x4)) + (x26 * x4))))))));
+    out[2] = (((-x9) * ((g_u0 * kappa) + x8)) / ((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25))) + y) * (((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_11)(const KT *in, KT *out) {
@@ -3137,12 +3137,12 @@ static void KNAME(dsm_explicit3_numpy__ft_11)(const KT *in, KT *out) {
     const KT s_h = in[20];
     const KT x0 = ((kappa * s2) + v2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
     const KT x9 = (((delta * x2) * x7) * x8);
     const KT x10 = (g_u0 * x7);
@@ -3159,9 +3159,9 @@ static void KNAME(dsm_explicit3_numpy__ft_11)(const KT *in, KT *out) {
     const KT x21 = ((((-epsilon) * (delta + x19)) + (x11 * x20)) + x9);
     const KT x22 = (w_3 / (((-x13) * x21) + ((KT)1.0)));
     const KT x23 = (x7 / psi_n);
-    out[0] = (((-x1) * x23) / KPOW((x - (x23 * ((x0 * x1) + (x2 * ((((x13 * x14) * x6) + ((x13 * x16) * x18)) + ((x13 * x20) * x22)))))), ((KT)2.0)));
+    out[0] = (((-x1) * x23) / ((x - (x23 * ((x0 * x1) + (x2 * ((((x13 * x14) * x6) + ((x13 * x16) * x18)) + ((x13 * x20) * x22)))))) * (x - (x23 * ((x0 * x1) + (x2 * ((((x13 * x14) * x6) + ((x13 * x16) * x18)) + ((x13 * x20) * x22))))))));
     out[1] = ((KT)0.0);
-    out[2] = ((-x10) / KPOW((((-x7) * (((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18)) + (x21 * x22))) + y), ((KT)2.0)));
+    out[2] = ((-x10) / ((((-x7) * (((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18)) + (x21 * x22))) + y) * (((-x7) * (((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18)) + (x21 * x22))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_12)(const KT *in, KT *out) {
@@ -3189,11 +3189,11 @@ static void KNAME(dsm_explicit3_numpy__ft_12)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x3 * x7);
     const KT x9 = ((delta * x6) * x8);
     const KT x10 = (delta * kappa);
@@ -3201,7 +3201,7 @@ static void KNAME(dsm_explicit3_numpy__ft_12)(const KT *in, KT *out) {
     const KT x12 = (g_u0 * x8);
     const KT x13 = ((((-epsilon) * (delta + x5)) + (x11 * x12)) + x9);
     const KT x14 = (x2 * x7);
-    const KT x15 = KPOW((((-x13) * x14) + ((KT)1.0)), ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / (((-x13) * x14) + ((KT)1.0)));
     const KT x16 = (x11 * x15);
     const KT x17 = (w_1 * x14);
     const KT x18 = (l_2 * x4);
@@ -3214,14 +3214,14 @@ static void KNAME(dsm_explicit3_numpy__ft_12)(const KT *in, KT *out) {
     const KT x25 = ((((-epsilon) * (delta + x23)) + (x12 * x24)) + x9);
     const KT x26 = (w_3 / (((-x14) * x25) + ((KT)1.0)));
     const KT x27 = (x14 * x26);
-    const KT x28 = KPOW(psi_n, ((KT)-1.0));
+    const KT x28 = (((KT)1.0) / psi_n);
     const KT x29 = (x28 * x7);
-    const KT x30 = (((KPOW(s_h, ((KT)4.0)) * x2) * x28) * x3);
+    const KT x30 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x28) * x3);
     const KT x31 = (x10 * x15);
     const KT x32 = (x13 * x15);
-    out[0] = (((-x16) * x30) / KPOW((x - (x29 * ((x1 * x2) + (x3 * (((x16 * x17) + (x19 * x22)) + (x24 * x27)))))), ((KT)2.0)));
-    out[1] = (((-x30) * x31) / KPOW((x - (x29 * ((x0 * x2) + (x3 * (((x10 * x22) + (x10 * x27)) + (x17 * x31)))))), ((KT)2.0)));
-    out[2] = (((-x32) * x7) / KPOW((((-x7) * (((((g_u0 * x1) + (s2 * x6)) + (w_1 * x32)) + (x20 * x21)) + (x25 * x26))) + y), ((KT)2.0)));
+    out[0] = (((-x16) * x30) / ((x - (x29 * ((x1 * x2) + (x3 * (((x16 * x17) + (x19 * x22)) + (x24 * x27)))))) * (x - (x29 * ((x1 * x2) + (x3 * (((x16 * x17) + (x19 * x22)) + (x24 * x27))))))));
+    out[1] = (((-x30) * x31) / ((x - (x29 * ((x0 * x2) + (x3 * (((x10 * x22) + (x10 * x27)) + (x17 * x31)))))) * (x - (x29 * ((x0 * x2) + (x3 * (((x10 * x22) + (x10 * x27)) + (x17 * x31))))))));
+    out[2] = (((-x32) * x7) / ((((-x7) * (((((g_u0 * x1) + (s2 * x6)) + (w_1 * x32)) + (x20 * x21)) + (x25 * x26))) + y) * (((-x7) * (((((g_u0 * x1) + (s2 * x6)) + (w_1 * x32)) + (x20 * x21)) + (x25 * x26))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_13)(const KT *in, KT *out) {
@@ -3249,13 +3249,13 @@ static void KNAME(dsm_explicit3_numpy__ft_13)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -3266,7 +3266,7 @@ static void KNAME(dsm_explicit3_numpy__ft_13)(const KT *in, KT *out) {
     const KT x17 = (l_2 * x5);
     const KT x18 = (x17 + x4);
     const KT x19 = ((((-epsilon) * (delta + x17)) + x11) + (x12 * x18));
-    const KT x20 = KPOW((((-x14) * x19) + ((KT)1.0)), ((KT)-1.0));
+    const KT x20 = (((KT)1.0) / (((-x14) * x19) + ((KT)1.0)));
     const KT x21 = (x18 * x20);
     const KT x22 = (w_2 * x14);
     const KT x23 = (l_3 * x5);
@@ -3274,14 +3274,14 @@ static void KNAME(dsm_explicit3_numpy__ft_13)(const KT *in, KT *out) {
     const KT x25 = ((((-epsilon) * (delta + x23)) + x11) + (x12 * x24));
     const KT x26 = (w_3 / (((-x14) * x25) + ((KT)1.0)));
     const KT x27 = (x14 * x26);
-    const KT x28 = KPOW(psi_n, ((KT)-1.0));
+    const KT x28 = (((KT)1.0) / psi_n);
     const KT x29 = (x28 * x9);
-    const KT x30 = (((KPOW(s_h, ((KT)4.0)) * x2) * x28) * x3);
+    const KT x30 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x28) * x3);
     const KT x31 = (x20 * x4);
     const KT x32 = (x19 * x20);
-    out[0] = (((-x21) * x30) / KPOW((x - (x29 * ((x1 * x2) + (x3 * (((x16 * x7) + (x21 * x22)) + (x24 * x27)))))), ((KT)2.0)));
-    out[1] = (((-x30) * x31) / KPOW((x - (x29 * ((x0 * x2) + (x3 * (((x16 * x4) + (x22 * x31)) + (x27 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x32) * x9) / KPOW((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (w_2 * x32)) + (x13 * x15)) + (x25 * x26))) + y), ((KT)2.0)));
+    out[0] = (((-x21) * x30) / ((x - (x29 * ((x1 * x2) + (x3 * (((x16 * x7) + (x21 * x22)) + (x24 * x27)))))) * (x - (x29 * ((x1 * x2) + (x3 * (((x16 * x7) + (x21 * x22)) + (x24 * x27))))))));
+    out[1] = (((-x30) * x31) / ((x - (x29 * ((x0 * x2) + (x3 * (((x16 * x4) + (x22 * x31)) + (x27 * x4)))))) * (x - (x29 * ((x0 * x2) + (x3 * (((x16 * x4) + (x22 * x31)) + (x27 * x4))))))));
+    out[2] = (((-x32) * x9) / ((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (w_2 * x32)) + (x13 * x15)) + (x25 * x26))) + y) * (((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (w_2 * x32)) + (x13 * x15)) + (x25 * x26))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_14)(const KT *in, KT *out) {
@@ -3309,13 +3309,13 @@ static void KNAME(dsm_explicit3_numpy__ft_14)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -3331,17 +3331,17 @@ static void KNAME(dsm_explicit3_numpy__ft_14)(const KT *in, KT *out) {
     const KT x22 = (l_3 * x5);
     const KT x23 = (x22 + x4);
     const KT x24 = ((((-epsilon) * (delta + x22)) + x11) + (x12 * x23));
-    const KT x25 = KPOW((((-x14) * x24) + ((KT)1.0)), ((KT)-1.0));
+    const KT x25 = (((KT)1.0) / (((-x14) * x24) + ((KT)1.0)));
     const KT x26 = (x23 * x25);
     const KT x27 = (w_3 * x14);
-    const KT x28 = KPOW(psi_n, ((KT)-1.0));
+    const KT x28 = (((KT)1.0) / psi_n);
     const KT x29 = (x28 * x9);
-    const KT x30 = (((KPOW(s_h, ((KT)4.0)) * x2) * x28) * x3);
+    const KT x30 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x28) * x3);
     const KT x31 = (x25 * x4);
     const KT x32 = (x24 * x25);
-    out[0] = (((-x26) * x30) / KPOW((x - (x29 * ((x1 * x2) + (x3 * (((x16 * x7) + (x18 * x21)) + (x26 * x27)))))), ((KT)2.0)));
-    out[1] = (((-x30) * x31) / KPOW((x - (x29 * ((x0 * x2) + (x3 * (((x16 * x4) + (x21 * x4)) + (x27 * x31)))))), ((KT)2.0)));
-    out[2] = (((-x32) * x9) / KPOW((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (w_3 * x32)) + (x13 * x15)) + (x19 * x20))) + y), ((KT)2.0)));
+    out[0] = (((-x26) * x30) / ((x - (x29 * ((x1 * x2) + (x3 * (((x16 * x7) + (x18 * x21)) + (x26 * x27)))))) * (x - (x29 * ((x1 * x2) + (x3 * (((x16 * x7) + (x18 * x21)) + (x26 * x27))))))));
+    out[1] = (((-x30) * x31) / ((x - (x29 * ((x0 * x2) + (x3 * (((x16 * x4) + (x21 * x4)) + (x27 * x31)))))) * (x - (x29 * ((x0 * x2) + (x3 * (((x16 * x4) + (x21 * x4)) + (x27 * x31))))))));
+    out[2] = (((-x32) * x9) / ((((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (w_3 * x32)) + (x13 * x15)) + (x19 * x20))) + y) * (((-x9) * (((((g_u0 * x1) + (s2 * x8)) + (w_3 * x32)) + (x13 * x15)) + (x19 * x20))) + y)));
 }
 
 static void KNAME(dsm_explicit3_numpy__ft_15)(const KT *in, KT *out) {
@@ -3368,12 +3368,12 @@ static void KNAME(dsm_explicit3_numpy__ft_15)(const KT *in, KT *out) {
     const KT s_h = in[20];
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x2 * x7);
     const KT x9 = (((delta * g_u1) * x8) * (((KT)1.0) - kappa));
     const KT x10 = (g_u0 * x8);
@@ -3386,8 +3386,8 @@ static void KNAME(dsm_explicit3_numpy__ft_15)(const KT *in, KT *out) {
     const KT x17 = (x16 + x3);
     const KT x18 = ((w_3 * x11) / (((-x11) * ((((-epsilon) * (delta + x16)) + (x10 * x17)) + x9)) + ((KT)1.0)));
     const KT x19 = (x7 / psi_n);
-    out[0] = KPOW((x - (x19 * ((x1 * (v2 + x0)) + (x2 * (((x12 * x6) + (x14 * x15)) + (x17 * x18)))))), ((KT)-2.0));
-    out[1] = KPOW((x - (x19 * ((x0 * x1) + (x2 * (((x12 * x3) + (x15 * x3)) + (x18 * x3)))))), ((KT)-2.0));
+    out[0] = (((KT)1.0) / ((x - (x19 * ((x1 * (v2 + x0)) + (x2 * (((x12 * x6) + (x14 * x15)) + (x17 * x18)))))) * (x - (x19 * ((x1 * (v2 + x0)) + (x2 * (((x12 * x6) + (x14 * x15)) + (x17 * x18))))))));
+    out[1] = (((KT)1.0) / ((x - (x19 * ((x0 * x1) + (x2 * (((x12 * x3) + (x15 * x3)) + (x18 * x3)))))) * (x - (x19 * ((x0 * x1) + (x2 * (((x12 * x3) + (x15 * x3)) + (x18 * x3))))))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -3414,11 +3414,11 @@ static void KNAME(dsm_explicit3_numpy__ft_16)(const KT *in, KT *out) {
     const KT x = in[18];
     const KT y = in[19];
     const KT s_h = in[20];
-    const KT x0 = KPOW(s_h, ((KT)2.0));
+    const KT x0 = (s_h * s_h);
     const KT x1 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (l_1 * x2);
-    const KT x4 = (KPOW(mu1, ((KT)2.0)) * x0);
+    const KT x4 = ((mu1 * mu1) * x0);
     const KT x5 = ((delta * x1) * x4);
     const KT x6 = (delta * kappa);
     const KT x7 = (g_u0 * x4);
@@ -3430,7 +3430,7 @@ static void KNAME(dsm_explicit3_numpy__ft_16)(const KT *in, KT *out) {
     const KT x13 = ((((-epsilon) * (delta + x12)) + x5) + (x7 * (x12 + x6)));
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = KPOW((((-x0) * (((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0)))) + ((w_3 * x13) / (((-x13) * x9) + ((KT)1.0))))) + y), ((KT)-2.0));
+    out[2] = (((KT)1.0) / ((((-x0) * (((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0)))) + ((w_3 * x13) / (((-x13) * x9) + ((KT)1.0))))) + y) * (((-x0) * (((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0)))) + ((w_3 * x13) / (((-x13) * x9) + ((KT)1.0))))) + y)));
     (void)psi_n;
     (void)x;
 }
@@ -3460,11 +3460,11 @@ static void KNAME(dsm_explicit3_numpy__ft_17)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (x2 * x4);
     const KT x6 = (delta * kappa);
-    const KT x7 = KPOW(a, ((KT)2.0));
+    const KT x7 = (a * a);
     const KT x8 = (l_1 * x7);
     const KT x9 = (x6 + x8);
     const KT x10 = (x3 * x4);
@@ -3489,7 +3489,7 @@ static void KNAME(dsm_explicit3_numpy__ft_17)(const KT *in, KT *out) {
     const KT x29 = (w_3 / x28);
     const KT x30 = (x26 * x29);
     const KT x31 = ((x1 * x2) + (x3 * (((x18 * x5) + (x24 * x5)) + (x30 * x5))));
-    const KT x32 = KPOW(psi_n, ((KT)-1.0));
+    const KT x32 = (((KT)1.0) / psi_n);
     const KT x33 = (x32 * x4);
     const KT x34 = (((KT)2.0) * s_h);
     const KT x35 = (x32 * x34);
@@ -3498,22 +3498,22 @@ static void KNAME(dsm_explicit3_numpy__ft_17)(const KT *in, KT *out) {
     const KT x38 = (x12 * x37);
     const KT x39 = (g_u0 * x37);
     const KT x40 = (x38 + (x39 * x9));
-    const KT x41 = ((w_1 * ((x15 * x36) + (x40 * x5))) / KPOW(x16, ((KT)2.0)));
+    const KT x41 = ((w_1 * ((x15 * x36) + (x40 * x5))) / (x16 * x16));
     const KT x42 = (x41 * x5);
     const KT x43 = ((x20 * x39) + x38);
-    const KT x44 = ((w_2 * ((x21 * x36) + (x43 * x5))) / KPOW(x22, ((KT)2.0)));
+    const KT x44 = ((w_2 * ((x21 * x36) + (x43 * x5))) / (x22 * x22));
     const KT x45 = (x44 * x5);
     const KT x46 = ((x26 * x39) + x38);
-    const KT x47 = ((w_3 * ((x27 * x36) + (x46 * x5))) / KPOW(x28, ((KT)2.0)));
+    const KT x47 = ((w_3 * ((x27 * x36) + (x46 * x5))) / (x28 * x28));
     const KT x48 = (x47 * x5);
     const KT x49 = (x3 * x33);
     const KT x50 = (x5 * x6);
     const KT x51 = ((x0 * x2) + (x3 * (((x17 * x50) + (x23 * x50)) + (x29 * x50))));
     const KT x52 = (x36 * x6);
     const KT x53 = (((((g_u0 * x1) + (s2 * x11)) + (x15 * x17)) + (x21 * x23)) + (x27 * x29));
-    out[0] = ((-((x31 * x35) + (x49 * ((((((x18 * x36) + (x20 * x45)) + (x24 * x36)) + (x26 * x48)) + (x30 * x36)) + (x42 * x9))))) / KPOW((x - (x31 * x33)), ((KT)2.0)));
-    out[1] = ((-((x35 * x51) + (x49 * ((((((x17 * x52) + (x23 * x52)) + (x29 * x52)) + (x42 * x6)) + (x45 * x6)) + (x48 * x6))))) / KPOW((x - (x33 * x51)), ((KT)2.0)));
-    out[2] = ((-((x34 * x53) + (x4 * ((((((x15 * x41) + (x17 * x40)) + (x21 * x44)) + (x23 * x43)) + (x27 * x47)) + (x29 * x46))))) / KPOW((((-x4) * x53) + y), ((KT)2.0)));
+    out[0] = ((-((x31 * x35) + (x49 * ((((((x18 * x36) + (x20 * x45)) + (x24 * x36)) + (x26 * x48)) + (x30 * x36)) + (x42 * x9))))) / ((x - (x31 * x33)) * (x - (x31 * x33))));
+    out[1] = ((-((x35 * x51) + (x49 * ((((((x17 * x52) + (x23 * x52)) + (x29 * x52)) + (x42 * x6)) + (x45 * x6)) + (x48 * x6))))) / ((x - (x33 * x51)) * (x - (x33 * x51))));
+    out[2] = ((-((x34 * x53) + (x4 * ((((((x15 * x41) + (x17 * x40)) + (x21 * x44)) + (x23 * x43)) + (x27 * x47)) + (x29 * x46))))) / ((((-x4) * x53) + y) * (((-x4) * x53) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__f)(const KT *in, KT *out) {
@@ -3543,13 +3543,13 @@ static void KNAME(dsm_explicit4_numpy__f)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -3605,12 +3605,12 @@ static void KNAME(dsm_explicit4_numpy__fj)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (psi_p * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (psi_p * x4);
     const KT x6 = (g_v * x5);
     const KT x7 = (delta * kappa);
-    const KT x8 = KPOW(a, ((KT)2.0));
+    const KT x8 = (a * a);
     const KT x9 = (l_1 * x8);
     const KT x10 = (x7 + x9);
     const KT x11 = (x3 * x4);
@@ -3649,25 +3649,25 @@ static void KNAME(dsm_explicit4_numpy__fj)(const KT *in, KT *out) {
     const KT x44 = (x - (x40 * ((g_v * x42) + (x3 * ((((x20 * x43) + (x26 * x43)) + (x32 * x43)) + (x38 * x43))))));
     const KT x45 = (s2 * x12);
     const KT x46 = (((-x4) * ((((((g_u0 * x1) + (g_u1 * x45)) + (x17 * x20)) + (x24 * x26)) + (x30 * x32)) + (x36 * x38))) + y);
-    const KT x47 = KPOW(psi_p, ((KT)2.0));
-    const KT x48 = (w_1 / KPOW(x19, ((KT)2.0)));
+    const KT x47 = (psi_p * psi_p);
+    const KT x48 = (w_1 / (x19 * x19));
     const KT x49 = (x47 * x48);
-    const KT x50 = ((KPOW(g_v, ((KT)2.0)) * KPOW(s_h, ((KT)6.0))) * x3);
+    const KT x50 = (((g_v * g_v) * (((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x3);
     const KT x51 = (x49 * x50);
-    const KT x52 = (w_2 / KPOW(x25, ((KT)2.0)));
+    const KT x52 = (w_2 / (x25 * x25));
     const KT x53 = (x47 * x50);
     const KT x54 = (x52 * x53);
-    const KT x55 = (w_3 / KPOW(x31, ((KT)2.0)));
+    const KT x55 = (w_3 / (x31 * x31));
     const KT x56 = (x53 * x55);
-    const KT x57 = (w_4 / KPOW(x37, ((KT)2.0)));
+    const KT x57 = (w_4 / (x37 * x37));
     const KT x58 = (x53 * x57);
-    const KT x59 = (x40 / KPOW(x41, ((KT)2.0)));
+    const KT x59 = (x40 / (x41 * x41));
     const KT x60 = (x3 * x59);
     const KT x61 = (x10 * x51);
     const KT x62 = (x23 * x54);
     const KT x63 = (x29 * x56);
     const KT x64 = (x35 * x58);
-    const KT x65 = KPOW(s_h, ((KT)4.0));
+    const KT x65 = (((s_h * s_h) * s_h) * s_h);
     const KT x66 = (x18 * x65);
     const KT x67 = (x49 * x66);
     const KT x68 = (g_v * x65);
@@ -3678,9 +3678,9 @@ static void KNAME(dsm_explicit4_numpy__fj)(const KT *in, KT *out) {
     const KT x73 = (x69 * x72);
     const KT x74 = (x36 * x57);
     const KT x75 = (x69 * x74);
-    const KT x76 = (x40 / KPOW(x44, ((KT)2.0)));
+    const KT x76 = (x40 / (x44 * x44));
     const KT x77 = (x3 * x76);
-    const KT x78 = ((KPOW(delta, ((KT)2.0)) * kappa) * x12);
+    const KT x78 = (((delta * delta) * kappa) * x12);
     const KT x79 = (x5 * x7);
     const KT x80 = (psi_p * x3);
     const KT x81 = ((x48 * x66) * x80);
@@ -3688,11 +3688,11 @@ static void KNAME(dsm_explicit4_numpy__fj)(const KT *in, KT *out) {
     const KT x83 = (x70 * x82);
     const KT x84 = (x72 * x82);
     const KT x85 = (x74 * x82);
-    const KT x86 = (x4 / KPOW(x46, ((KT)2.0)));
+    const KT x86 = (x4 / (x46 * x46));
     out[0] = (g_u0 - (((KT)1.0) / x41));
     out[1] = (g_u1 - (((KT)1.0) / x44));
     out[2] = (g_v - (((KT)1.0) / x46));
-    out[3] = (((-x60) * ((((KPOW(x10, ((KT)2.0)) * x51) + (KPOW(x23, ((KT)2.0)) * x54)) + (KPOW(x29, ((KT)2.0)) * x56)) + (KPOW(x35, ((KT)2.0)) * x58))) + ((KT)1.0));
+    out[3] = (((-x60) * (((((x10 * x10) * x51) + ((x23 * x23) * x54)) + ((x29 * x29) * x56)) + ((x35 * x35) * x58))) + ((KT)1.0));
     out[4] = ((-x60) * ((((x13 * x61) + (x13 * x62)) + (x13 * x63)) + (x13 * x64)));
     out[5] = ((-x59) * (x2 + (x3 * ((((((((x10 * x67) + (x21 * x5)) + (x23 * x71)) + (x27 * x5)) + (x29 * x73)) + (x33 * x5)) + (x35 * x75)) + (x39 * x5)))));
     out[6] = ((-x77) * ((((x61 * x7) + (x62 * x7)) + (x63 * x7)) + (x64 * x7)));
@@ -3700,7 +3700,7 @@ static void KNAME(dsm_explicit4_numpy__fj)(const KT *in, KT *out) {
     out[8] = ((-x76) * ((x3 * ((((((((x20 * x79) + (x26 * x79)) + (x32 * x79)) + (x38 * x79)) + (x67 * x7)) + (x7 * x71)) + (x7 * x73)) + (x7 * x75))) + x42));
     out[9] = ((-x86) * ((((((((x1 + (x10 * x81)) + (x11 * x21)) + (x11 * x27)) + (x11 * x33)) + (x11 * x39)) + (x23 * x83)) + (x29 * x84)) + (x35 * x85)));
     out[10] = ((-x86) * (((((((((x13 * x81) + (x13 * x83)) + (x13 * x84)) + (x13 * x85)) + (x14 * x20)) + (x14 * x26)) + (x14 * x32)) + (x14 * x38)) + x45));
-    out[11] = (((-x86) * (((((KPOW(x17, ((KT)2.0)) * x48) * x5) + ((KPOW(x24, ((KT)2.0)) * x5) * x52)) + ((KPOW(x30, ((KT)2.0)) * x5) * x55)) + ((KPOW(x36, ((KT)2.0)) * x5) * x57))) + ((KT)1.0));
+    out[11] = (((-x86) * ((((((x17 * x17) * x48) * x5) + (((x24 * x24) * x5) * x52)) + (((x30 * x30) * x5) * x55)) + (((x36 * x36) * x5) * x57))) + ((KT)1.0));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
@@ -3728,13 +3728,13 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT y = in[21];
     const KT s_h = in[22];
     const KT x0 = (((KT)2.0) * a);
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
     const KT x3 = (delta + x2);
     const KT x4 = (((KT)1.0) - kappa);
     const KT x5 = (g_u1 * x4);
-    const KT x6 = KPOW(mu1, ((KT)2.0));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x6 = (mu1 * mu1);
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x6 * x7);
     const KT x9 = (x5 * x8);
     const KT x10 = (delta * x9);
@@ -3746,7 +3746,7 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT x16 = (x15 * x7);
     const KT x17 = (x14 * x16);
     const KT x18 = (((KT)1.0) - x17);
-    const KT x19 = KPOW(x18, ((KT)-1.0));
+    const KT x19 = (((KT)1.0) / x18);
     const KT x20 = (w_1 * x19);
     const KT x21 = (x16 * x20);
     const KT x22 = (l_2 * x1);
@@ -3755,7 +3755,7 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT x25 = ((((-epsilon) * x23) + x10) + (x13 * x24));
     const KT x26 = (x16 * x25);
     const KT x27 = (((KT)1.0) - x26);
-    const KT x28 = KPOW(x27, ((KT)-1.0));
+    const KT x28 = (((KT)1.0) / x27);
     const KT x29 = (w_2 * x28);
     const KT x30 = (x0 * x16);
     const KT x31 = (l_3 * x1);
@@ -3764,7 +3764,7 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT x34 = ((((-epsilon) * x32) + x10) + (x13 * x33));
     const KT x35 = (x16 * x34);
     const KT x36 = (((KT)1.0) - x35);
-    const KT x37 = KPOW(x36, ((KT)-1.0));
+    const KT x37 = (((KT)1.0) / x36);
     const KT x38 = (w_3 * x37);
     const KT x39 = (l_4 * x1);
     const KT x40 = (delta + x39);
@@ -3772,28 +3772,28 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT x42 = ((((-epsilon) * x40) + x10) + (x13 * x41));
     const KT x43 = (x16 * x42);
     const KT x44 = (((KT)1.0) - x43);
-    const KT x45 = KPOW(x44, ((KT)-1.0));
+    const KT x45 = (((KT)1.0) / x44);
     const KT x46 = (w_4 * x45);
     const KT x47 = (epsilon * x0);
     const KT x48 = ((((((((KT)2.0) * a) * g_u0) * l_1) * x6) * x7) - (l_1 * x47));
-    const KT x49 = (w_1 / KPOW(x18, ((KT)2.0)));
+    const KT x49 = (w_1 / (x18 * x18));
     const KT x50 = (x12 * x49);
-    const KT x51 = KPOW(psi_p, ((KT)2.0));
-    const KT x52 = KPOW(g_v, ((KT)2.0));
-    const KT x53 = KPOW(s_h, ((KT)4.0));
+    const KT x51 = (psi_p * psi_p);
+    const KT x52 = (g_v * g_v);
+    const KT x53 = (((s_h * s_h) * s_h) * s_h);
     const KT x54 = (x52 * x53);
     const KT x55 = (x51 * x54);
     const KT x56 = (x50 * x55);
     const KT x57 = ((((((((KT)2.0) * a) * g_u0) * l_2) * x6) * x7) - (l_2 * x47));
-    const KT x58 = (w_2 / KPOW(x27, ((KT)2.0)));
+    const KT x58 = (w_2 / (x27 * x27));
     const KT x59 = (x24 * x58);
     const KT x60 = (x55 * x59);
     const KT x61 = ((((((((KT)2.0) * a) * g_u0) * l_3) * x6) * x7) - (l_3 * x47));
-    const KT x62 = (w_3 / KPOW(x36, ((KT)2.0)));
+    const KT x62 = (w_3 / (x36 * x36));
     const KT x63 = (x33 * x62);
     const KT x64 = (x55 * x63);
     const KT x65 = ((((((((KT)2.0) * a) * g_u0) * l_4) * x6) * x7) - (l_4 * x47));
-    const KT x66 = (w_4 / KPOW(x44, ((KT)2.0)));
+    const KT x66 = (w_4 / (x44 * x44));
     const KT x67 = (x41 * x66);
     const KT x68 = (x55 * x67);
     const KT x69 = (kappa * s2);
@@ -3804,9 +3804,9 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT x74 = (x41 * x46);
     const KT x75 = ((((x12 * x21) + (x16 * x72)) + (x16 * x73)) + (x16 * x74));
     const KT x76 = ((psi_p * x71) + (x6 * x75));
-    const KT x77 = KPOW(psi_n, ((KT)-1.0));
+    const KT x77 = (((KT)1.0) / psi_n);
     const KT x78 = (x7 * x77);
-    const KT x79 = KPOW((x - (x76 * x78)), ((KT)-2.0));
+    const KT x79 = (((KT)1.0) / ((x - (x76 * x78)) * (x - (x76 * x78))));
     const KT x80 = (x78 * x79);
     const KT x81 = (x6 * x80);
     const KT x82 = (g_u0 * kappa);
@@ -3833,7 +3833,7 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT x103 = ((x102 * x24) + x98);
     const KT x104 = ((x102 * x33) + x98);
     const KT x105 = ((x102 * x41) + x98);
-    const KT x106 = (x7 / KPOW(psi_n, ((KT)2.0)));
+    const KT x106 = (x7 / (psi_n * psi_n));
     const KT x107 = (g_v * x20);
     const KT x108 = (g_v * x7);
     const KT x109 = (x14 * x49);
@@ -3877,11 +3877,11 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT x147 = (x11 * x16);
     const KT x148 = ((((x11 * x21) + (x147 * x29)) + (x147 * x38)) + (x147 * x46));
     const KT x149 = ((x148 * x6) + (x15 * x69));
-    const KT x150 = KPOW((x - (x149 * x78)), ((KT)-2.0));
+    const KT x150 = (((KT)1.0) / ((x - (x149 * x78)) * (x - (x149 * x78))));
     const KT x151 = (x141 * x150);
     const KT x152 = (x150 * x78);
     const KT x153 = (x11 * x49);
-    const KT x154 = (((((KPOW(s_h, ((KT)6.0)) * x119) * x150) * x51) * x52) * x94);
+    const KT x154 = ((((((((((s_h * s_h) * s_h) * s_h) * s_h) * s_h) * x119) * x150) * x51) * x52) * x94);
     const KT x155 = (x11 * x58);
     const KT x156 = (x11 * x62);
     const KT x157 = (x11 * x66);
@@ -3894,7 +3894,7 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     const KT x164 = (x43 * x66);
     const KT x165 = (g_u1 * s2);
     const KT x166 = ((((((g_u0 * x70) + (x14 * x20)) + (x165 * x4)) + (x25 * x29)) + (x34 * x38)) + (x42 * x46));
-    const KT x167 = KPOW((((-x166) * x7) + y), ((KT)-2.0));
+    const KT x167 = (((KT)1.0) / ((((-x166) * x7) + y) * (((-x166) * x7) + y)));
     const KT x168 = (x167 * x7);
     out[0] = ((-x81) * (((((((((l_1 * x0) * x21) + ((l_2 * x29) * x30)) + ((l_3 * x30) * x38)) + ((l_4 * x30) * x46)) + (x48 * x56)) + (x57 * x60)) + (x61 * x64)) + (x65 * x68)));
     out[1] = ((-x81) * (((((x56 * x83) + (x60 * x83)) + (x64 * x83)) + (x68 * x83)) + x85));
@@ -3946,7 +3946,7 @@ static void KNAME(dsm_explicit4_numpy__ft)(const KT *in, KT *out) {
     out[47] = ((-x168) * ((x164 * x94) + (x46 * x94)));
     out[48] = ((-x168) * ((((((((x101 * x161) + (x101 * x20)) + (x103 * x162)) + (x103 * x29)) + (x104 * x163)) + (x104 * x38)) + (x105 * x164)) + (x105 * x46)));
     out[49] = ((KT)0.0);
-    out[50] = ((-x168) * (((((x108 * KPOW(x14, ((KT)2.0))) * x49) + ((x108 * KPOW(x25, ((KT)2.0))) * x58)) + ((x108 * KPOW(x34, ((KT)2.0))) * x62)) + ((x108 * KPOW(x42, ((KT)2.0))) * x66)));
+    out[50] = ((-x168) * (((((x108 * (x14 * x14)) * x49) + ((x108 * (x25 * x25)) * x58)) + ((x108 * (x34 * x34)) * x62)) + ((x108 * (x42 * x42)) * x66)));
     out[51] = ((-x168) * (x5 + x82));
     out[52] = ((-g_u0) * x168);
     out[53] = (((-x14) * x168) * x19);
@@ -3985,13 +3985,13 @@ static void KNAME(dsm_explicit4_numpy__ft_0)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -4024,24 +4024,24 @@ static void KNAME(dsm_explicit4_numpy__ft_0)(const KT *in, KT *out) {
     const KT x39 = (x14 * x38);
     const KT x40 = (x9 / psi_n);
     const KT x41 = (((KT)2.0) * a);
-    const KT x42 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x42 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x43 = (epsilon * x41);
     const KT x44 = ((((((((KT)2.0) * a) * g_u0) * l_1) * x3) * x9) - (l_1 * x43));
-    const KT x45 = ((w_1 * x44) / KPOW(x16, ((KT)2.0)));
+    const KT x45 = ((w_1 * x44) / (x16 * x16));
     const KT x46 = (x42 * x45);
     const KT x47 = ((((((((KT)2.0) * a) * g_u0) * l_2) * x3) * x9) - (l_2 * x43));
-    const KT x48 = ((w_2 * x47) / KPOW(x23, ((KT)2.0)));
+    const KT x48 = ((w_2 * x47) / (x23 * x23));
     const KT x49 = (x42 * x48);
     const KT x50 = ((((((((KT)2.0) * a) * g_u0) * l_3) * x3) * x9) - (l_3 * x43));
-    const KT x51 = ((w_3 * x50) / KPOW(x30, ((KT)2.0)));
+    const KT x51 = ((w_3 * x50) / (x30 * x30));
     const KT x52 = (x42 * x51);
     const KT x53 = ((((((((KT)2.0) * a) * g_u0) * l_4) * x3) * x9) - (l_4 * x43));
-    const KT x54 = ((w_4 * x53) / KPOW(x37, ((KT)2.0)));
+    const KT x54 = ((w_4 * x53) / (x37 * x37));
     const KT x55 = (x42 * x54);
     const KT x56 = (x3 * x40);
-    out[0] = (((-x56) * (((((((((l_1 * x18) * x41) + ((l_2 * x25) * x41)) + ((l_3 * x32) * x41)) + ((l_4 * x39) * x41)) + (x20 * x49)) + (x27 * x52)) + (x34 * x55)) + (x46 * x7))) / KPOW((x - (x40 * ((x1 * x2) + (x3 * ((((x18 * x7) + (x20 * x25)) + (x27 * x32)) + (x34 * x39)))))), ((KT)2.0)));
-    out[1] = (((-x56) * ((((x4 * x46) + (x4 * x49)) + (x4 * x52)) + (x4 * x55))) / KPOW((x - (x40 * ((x0 * x2) + (x3 * ((((x18 * x4) + (x25 * x4)) + (x32 * x4)) + (x39 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((((((x15 * x45) + (x17 * x44)) + (x22 * x48)) + (x24 * x47)) + (x29 * x51)) + (x31 * x50)) + (x36 * x54)) + (x38 * x53))) / KPOW((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24)) + (x28 * x31)) + (x35 * x38))) + y), ((KT)2.0)));
+    out[0] = (((-x56) * (((((((((l_1 * x18) * x41) + ((l_2 * x25) * x41)) + ((l_3 * x32) * x41)) + ((l_4 * x39) * x41)) + (x20 * x49)) + (x27 * x52)) + (x34 * x55)) + (x46 * x7))) / ((x - (x40 * ((x1 * x2) + (x3 * ((((x18 * x7) + (x20 * x25)) + (x27 * x32)) + (x34 * x39)))))) * (x - (x40 * ((x1 * x2) + (x3 * ((((x18 * x7) + (x20 * x25)) + (x27 * x32)) + (x34 * x39))))))));
+    out[1] = (((-x56) * ((((x4 * x46) + (x4 * x49)) + (x4 * x52)) + (x4 * x55))) / ((x - (x40 * ((x0 * x2) + (x3 * ((((x18 * x4) + (x25 * x4)) + (x32 * x4)) + (x39 * x4)))))) * (x - (x40 * ((x0 * x2) + (x3 * ((((x18 * x4) + (x25 * x4)) + (x32 * x4)) + (x39 * x4))))))));
+    out[2] = (((-x9) * ((((((((x15 * x45) + (x17 * x44)) + (x22 * x48)) + (x24 * x47)) + (x29 * x51)) + (x31 * x50)) + (x36 * x54)) + (x38 * x53))) / ((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24)) + (x28 * x31)) + (x35 * x38))) + y) * (((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x13 * x17)) + (x21 * x24)) + (x28 * x31)) + (x35 * x38))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_1)(const KT *in, KT *out) {
@@ -4071,13 +4071,13 @@ static void KNAME(dsm_explicit4_numpy__ft_1)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = (x10 * x8);
     const KT x12 = (delta * x11);
@@ -4111,21 +4111,21 @@ static void KNAME(dsm_explicit4_numpy__ft_1)(const KT *in, KT *out) {
     const KT x40 = (x15 * x39);
     const KT x41 = (x9 / psi_n);
     const KT x42 = (((-epsilon) + (kappa * x13)) + x11);
-    const KT x43 = ((w_1 * x42) / KPOW(x17, ((KT)2.0)));
-    const KT x44 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x43 = ((w_1 * x42) / (x17 * x17));
+    const KT x44 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x45 = (x43 * x44);
     const KT x46 = (x42 * x44);
-    const KT x47 = (w_2 / KPOW(x24, ((KT)2.0)));
+    const KT x47 = (w_2 / (x24 * x24));
     const KT x48 = (x46 * x47);
-    const KT x49 = (w_3 / KPOW(x31, ((KT)2.0)));
+    const KT x49 = (w_3 / (x31 * x31));
     const KT x50 = (x46 * x49);
-    const KT x51 = (w_4 / KPOW(x38, ((KT)2.0)));
+    const KT x51 = (w_4 / (x38 * x38));
     const KT x52 = (x46 * x51);
     const KT x53 = ((((kappa * x19) + (kappa * x26)) + (kappa * x33)) + (kappa * x40));
     const KT x54 = (x3 * x41);
-    out[0] = (((-x54) * (((((x21 * x48) + (x28 * x50)) + (x35 * x52)) + (x45 * x7)) + x53)) / KPOW((x - (x41 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x26)) + (x28 * x33)) + (x35 * x40)))))), ((KT)2.0)));
-    out[1] = (((-x54) * (((((x4 * x45) + (x4 * x48)) + (x4 * x50)) + (x4 * x52)) + x53)) / KPOW((x - (x41 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x26 * x4)) + (x33 * x4)) + (x4 * x40)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((((((x16 * x43) + (x18 * x42)) + ((x23 * x42) * x47)) + (x25 * x42)) + ((x30 * x42) * x49)) + (x32 * x42)) + ((x37 * x42) * x51)) + (x39 * x42))) / KPOW((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39))) + y), ((KT)2.0)));
+    out[0] = (((-x54) * (((((x21 * x48) + (x28 * x50)) + (x35 * x52)) + (x45 * x7)) + x53)) / ((x - (x41 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x26)) + (x28 * x33)) + (x35 * x40)))))) * (x - (x41 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x26)) + (x28 * x33)) + (x35 * x40))))))));
+    out[1] = (((-x54) * (((((x4 * x45) + (x4 * x48)) + (x4 * x50)) + (x4 * x52)) + x53)) / ((x - (x41 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x26 * x4)) + (x33 * x4)) + (x4 * x40)))))) * (x - (x41 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x26 * x4)) + (x33 * x4)) + (x4 * x40))))))));
+    out[2] = (((-x9) * ((((((((x16 * x43) + (x18 * x42)) + ((x23 * x42) * x47)) + (x25 * x42)) + ((x30 * x42) * x49)) + (x32 * x42)) + ((x37 * x42) * x51)) + (x39 * x42))) / ((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39))) + y) * (((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_2)(const KT *in, KT *out) {
@@ -4155,14 +4155,14 @@ static void KNAME(dsm_explicit4_numpy__ft_2)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (delta + x6);
     const KT x9 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x10 = KPOW(s_h, ((KT)2.0));
+    const KT x10 = (s_h * s_h);
     const KT x11 = (x10 * x3);
     const KT x12 = ((delta * x11) * x9);
     const KT x13 = (g_u0 * x11);
@@ -4197,23 +4197,23 @@ static void KNAME(dsm_explicit4_numpy__ft_2)(const KT *in, KT *out) {
     const KT x42 = (w_4 / x41);
     const KT x43 = (x15 * x42);
     const KT x44 = (x10 / psi_n);
-    const KT x45 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x45 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x46 = (-x8);
-    const KT x47 = ((w_1 * x46) / KPOW(x17, ((KT)2.0)));
+    const KT x47 = ((w_1 * x46) / (x17 * x17));
     const KT x48 = (x45 * x47);
     const KT x49 = (-x22);
-    const KT x50 = ((w_2 * x49) / KPOW(x25, ((KT)2.0)));
+    const KT x50 = ((w_2 * x49) / (x25 * x25));
     const KT x51 = (x45 * x50);
     const KT x52 = (-x30);
-    const KT x53 = ((w_3 * x52) / KPOW(x33, ((KT)2.0)));
+    const KT x53 = ((w_3 * x52) / (x33 * x33));
     const KT x54 = (x45 * x53);
     const KT x55 = (-x38);
-    const KT x56 = ((w_4 * x55) / KPOW(x41, ((KT)2.0)));
+    const KT x56 = ((w_4 * x55) / (x41 * x41));
     const KT x57 = (x45 * x56);
     const KT x58 = (x3 * x44);
-    out[0] = (((-x58) * ((((x21 * x51) + (x29 * x54)) + (x37 * x57)) + (x48 * x7))) / KPOW((x - (x44 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x27)) + (x29 * x35)) + (x37 * x43)))))), ((KT)2.0)));
-    out[1] = (((-x58) * ((((x4 * x48) + (x4 * x51)) + (x4 * x54)) + (x4 * x57))) / KPOW((x - (x44 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x27 * x4)) + (x35 * x4)) + (x4 * x43)))))), ((KT)2.0)));
-    out[2] = (((-x10) * ((((((((x16 * x47) + (x18 * x46)) + (x24 * x50)) + (x26 * x49)) + (x32 * x53)) + (x34 * x52)) + (x40 * x56)) + (x42 * x55))) / KPOW((((-x10) * ((((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26)) + (x31 * x34)) + (x39 * x42))) + y), ((KT)2.0)));
+    out[0] = (((-x58) * ((((x21 * x51) + (x29 * x54)) + (x37 * x57)) + (x48 * x7))) / ((x - (x44 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x27)) + (x29 * x35)) + (x37 * x43)))))) * (x - (x44 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x27)) + (x29 * x35)) + (x37 * x43))))))));
+    out[1] = (((-x58) * ((((x4 * x48) + (x4 * x51)) + (x4 * x54)) + (x4 * x57))) / ((x - (x44 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x27 * x4)) + (x35 * x4)) + (x4 * x43)))))) * (x - (x44 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x27 * x4)) + (x35 * x4)) + (x4 * x43))))))));
+    out[2] = (((-x10) * ((((((((x16 * x47) + (x18 * x46)) + (x24 * x50)) + (x26 * x49)) + (x32 * x53)) + (x34 * x52)) + (x40 * x56)) + (x42 * x55))) / ((((-x10) * ((((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26)) + (x31 * x34)) + (x39 * x42))) + y) * (((-x10) * ((((((g_u0 * x1) + (s2 * x9)) + (x14 * x18)) + (x23 * x26)) + (x31 * x34)) + (x39 * x42))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_3)(const KT *in, KT *out) {
@@ -4243,13 +4243,13 @@ static void KNAME(dsm_explicit4_numpy__ft_3)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (((KT)1.0) - kappa);
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * g_u1) * x10);
     const KT x12 = (x11 * x8);
@@ -4284,21 +4284,21 @@ static void KNAME(dsm_explicit4_numpy__ft_3)(const KT *in, KT *out) {
     const KT x41 = (x9 / psi_n);
     const KT x42 = (s2 * x2);
     const KT x43 = ((delta * x13) - x11);
-    const KT x44 = ((w_1 * x43) / KPOW(x17, ((KT)2.0)));
-    const KT x45 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x44 = ((w_1 * x43) / (x17 * x17));
+    const KT x45 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x46 = (x44 * x45);
     const KT x47 = (x43 * x45);
-    const KT x48 = (w_2 / KPOW(x24, ((KT)2.0)));
+    const KT x48 = (w_2 / (x24 * x24));
     const KT x49 = (x47 * x48);
-    const KT x50 = (w_3 / KPOW(x31, ((KT)2.0)));
+    const KT x50 = (w_3 / (x31 * x31));
     const KT x51 = (x47 * x50);
-    const KT x52 = (w_4 / KPOW(x38, ((KT)2.0)));
+    const KT x52 = (w_4 / (x38 * x38));
     const KT x53 = (x47 * x52);
     const KT x54 = ((((delta * x19) + (delta * x26)) + (delta * x33)) + (delta * x40));
     const KT x55 = (g_u1 * s2);
-    out[0] = (((-x41) * ((x3 * (((((x21 * x49) + (x28 * x51)) + (x35 * x53)) + (x46 * x7)) + x54)) + x42)) / KPOW((x - (x41 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x26)) + (x28 * x33)) + (x35 * x40)))))), ((KT)2.0)));
-    out[1] = (((-x41) * ((x3 * (((((x4 * x46) + (x4 * x49)) + (x4 * x51)) + (x4 * x53)) + x54)) + x42)) / KPOW((x - (x41 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x26 * x4)) + (x33 * x4)) + (x4 * x40)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((((((((((g_u0 * s2) + (x16 * x44)) + (x18 * x43)) + ((x23 * x43) * x48)) + (x25 * x43)) + ((x30 * x43) * x50)) + (x32 * x43)) + ((x37 * x43) * x52)) + (x39 * x43)) - x55)) / KPOW((((-x9) * ((((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39)) + (x55 * x8))) + y), ((KT)2.0)));
+    out[0] = (((-x41) * ((x3 * (((((x21 * x49) + (x28 * x51)) + (x35 * x53)) + (x46 * x7)) + x54)) + x42)) / ((x - (x41 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x26)) + (x28 * x33)) + (x35 * x40)))))) * (x - (x41 * ((x1 * x2) + (x3 * ((((x19 * x7) + (x21 * x26)) + (x28 * x33)) + (x35 * x40))))))));
+    out[1] = (((-x41) * ((x3 * (((((x4 * x46) + (x4 * x49)) + (x4 * x51)) + (x4 * x53)) + x54)) + x42)) / ((x - (x41 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x26 * x4)) + (x33 * x4)) + (x4 * x40)))))) * (x - (x41 * ((x0 * x2) + (x3 * ((((x19 * x4) + (x26 * x4)) + (x33 * x4)) + (x4 * x40))))))));
+    out[2] = (((-x9) * ((((((((((g_u0 * s2) + (x16 * x44)) + (x18 * x43)) + ((x23 * x43) * x48)) + (x25 * x43)) + ((x30 * x43) * x50)) + (x32 * x43)) + ((x37 * x43) * x52)) + (x39 * x43)) - x55)) / ((((-x9) * ((((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39)) + (x55 * x8))) + y) * (((-x9) * ((((((g_u0 * x1) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39)) + (x55 * x8))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_4)(const KT *in, KT *out) {
@@ -4325,16 +4325,16 @@ static void KNAME(dsm_explicit4_numpy__ft_4)(const KT *in, KT *out) {
     const KT x = in[20];
     const KT y = in[21];
     const KT s_h = in[22];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -4359,14 +4359,14 @@ static void KNAME(dsm_explicit4_numpy__ft_4)(const KT *in, KT *out) {
     const KT x31 = ((((-epsilon) * (delta + x29)) + x11) + (x12 * x30));
     const KT x32 = (w_4 / (((-x14) * x31) + ((KT)1.0)));
     const KT x33 = (x14 * x32);
-    const KT x34 = KPOW(psi_n, ((KT)-1.0));
+    const KT x34 = (((KT)1.0) / psi_n);
     const KT x35 = (x34 * x9);
     const KT x36 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x37 = ((w_1 * x36) / KPOW(x16, ((KT)2.0)));
-    const KT x38 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x37);
-    out[0] = ((((-x0) * x35) * (((KPOW(s_h, ((KT)4.0)) * x38) * x7) + (x18 * x5))) / KPOW((x - (x35 * ((x0 * ((((x18 * x7) + (x20 * x23)) + (x25 * x28)) + (x30 * x33))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x34) * x38) * x4) / KPOW((x - (x35 * ((x0 * ((((x18 * x4) + (x23 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x15 * x37) + (x17 * x36))) / KPOW((((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22)) + (x26 * x27)) + (x31 * x32))) + y), ((KT)2.0)));
+    const KT x37 = ((w_1 * x36) / (x16 * x16));
+    const KT x38 = (((g_v * g_v) * (psi_p * psi_p)) * x37);
+    out[0] = ((((-x0) * x35) * ((((((s_h * s_h) * s_h) * s_h) * x38) * x7) + (x18 * x5))) / ((x - (x35 * ((x0 * ((((x18 * x7) + (x20 * x23)) + (x25 * x28)) + (x30 * x33))) + (x2 * x3)))) * (x - (x35 * ((x0 * ((((x18 * x7) + (x20 * x23)) + (x25 * x28)) + (x30 * x33))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x34) * x38) * x4) / ((x - (x35 * ((x0 * ((((x18 * x4) + (x23 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3)))) * (x - (x35 * ((x0 * ((((x18 * x4) + (x23 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x15 * x37) + (x17 * x36))) / ((((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22)) + (x26 * x27)) + (x31 * x32))) + y) * (((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x17)) + (x21 * x22)) + (x26 * x27)) + (x31 * x32))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_5)(const KT *in, KT *out) {
@@ -4393,16 +4393,16 @@ static void KNAME(dsm_explicit4_numpy__ft_5)(const KT *in, KT *out) {
     const KT x = in[20];
     const KT y = in[21];
     const KT s_h = in[22];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -4427,14 +4427,14 @@ static void KNAME(dsm_explicit4_numpy__ft_5)(const KT *in, KT *out) {
     const KT x31 = ((((-epsilon) * (delta + x29)) + x11) + (x12 * x30));
     const KT x32 = (w_4 / (((-x14) * x31) + ((KT)1.0)));
     const KT x33 = (x14 * x32);
-    const KT x34 = KPOW(psi_n, ((KT)-1.0));
+    const KT x34 = (((KT)1.0) / psi_n);
     const KT x35 = (x34 * x9);
     const KT x36 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x37 = ((w_2 * x36) / KPOW(x21, ((KT)2.0)));
-    const KT x38 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x37);
-    out[0] = ((((-x0) * x35) * (((KPOW(s_h, ((KT)4.0)) * x18) * x38) + (x23 * x5))) / KPOW((x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x23)) + (x25 * x28)) + (x30 * x33))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x34) * x38) * x4) / KPOW((x - (x35 * ((x0 * ((((x16 * x4) + (x23 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x20 * x37) + (x22 * x36))) / KPOW((((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22)) + (x26 * x27)) + (x31 * x32))) + y), ((KT)2.0)));
+    const KT x37 = ((w_2 * x36) / (x21 * x21));
+    const KT x38 = (((g_v * g_v) * (psi_p * psi_p)) * x37);
+    out[0] = ((((-x0) * x35) * ((((((s_h * s_h) * s_h) * s_h) * x18) * x38) + (x23 * x5))) / ((x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x23)) + (x25 * x28)) + (x30 * x33))) + (x2 * x3)))) * (x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x23)) + (x25 * x28)) + (x30 * x33))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x34) * x38) * x4) / ((x - (x35 * ((x0 * ((((x16 * x4) + (x23 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3)))) * (x - (x35 * ((x0 * ((((x16 * x4) + (x23 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x20 * x37) + (x22 * x36))) / ((((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22)) + (x26 * x27)) + (x31 * x32))) + y) * (((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x22)) + (x26 * x27)) + (x31 * x32))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_6)(const KT *in, KT *out) {
@@ -4461,16 +4461,16 @@ static void KNAME(dsm_explicit4_numpy__ft_6)(const KT *in, KT *out) {
     const KT x = in[20];
     const KT y = in[21];
     const KT s_h = in[22];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -4495,14 +4495,14 @@ static void KNAME(dsm_explicit4_numpy__ft_6)(const KT *in, KT *out) {
     const KT x31 = ((((-epsilon) * (delta + x29)) + x11) + (x12 * x30));
     const KT x32 = (w_4 / (((-x14) * x31) + ((KT)1.0)));
     const KT x33 = (x14 * x32);
-    const KT x34 = KPOW(psi_n, ((KT)-1.0));
+    const KT x34 = (((KT)1.0) / psi_n);
     const KT x35 = (x34 * x9);
     const KT x36 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x37 = ((w_3 * x36) / KPOW(x26, ((KT)2.0)));
-    const KT x38 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x37);
-    out[0] = ((((-x0) * x35) * (((KPOW(s_h, ((KT)4.0)) * x23) * x38) + (x28 * x5))) / KPOW((x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x21)) + (x23 * x28)) + (x30 * x33))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x34) * x38) * x4) / KPOW((x - (x35 * ((x0 * ((((x16 * x4) + (x21 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x25 * x37) + (x27 * x36))) / KPOW((((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x27)) + (x31 * x32))) + y), ((KT)2.0)));
+    const KT x37 = ((w_3 * x36) / (x26 * x26));
+    const KT x38 = (((g_v * g_v) * (psi_p * psi_p)) * x37);
+    out[0] = ((((-x0) * x35) * ((((((s_h * s_h) * s_h) * s_h) * x23) * x38) + (x28 * x5))) / ((x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x21)) + (x23 * x28)) + (x30 * x33))) + (x2 * x3)))) * (x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x21)) + (x23 * x28)) + (x30 * x33))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x34) * x38) * x4) / ((x - (x35 * ((x0 * ((((x16 * x4) + (x21 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3)))) * (x - (x35 * ((x0 * ((((x16 * x4) + (x21 * x4)) + (x28 * x4)) + (x33 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x25 * x37) + (x27 * x36))) / ((((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x27)) + (x31 * x32))) + y) * (((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x27)) + (x31 * x32))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_7)(const KT *in, KT *out) {
@@ -4529,16 +4529,16 @@ static void KNAME(dsm_explicit4_numpy__ft_7)(const KT *in, KT *out) {
     const KT x = in[20];
     const KT y = in[21];
     const KT s_h = in[22];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (kappa * s2);
     const KT x2 = (v2 + x1);
     const KT x3 = (g_v * psi_p);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x0 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -4563,14 +4563,14 @@ static void KNAME(dsm_explicit4_numpy__ft_7)(const KT *in, KT *out) {
     const KT x31 = (((KT)1.0) - x30);
     const KT x32 = (w_4 / x31);
     const KT x33 = (x14 * x32);
-    const KT x34 = KPOW(psi_n, ((KT)-1.0));
+    const KT x34 = (((KT)1.0) / psi_n);
     const KT x35 = (x34 * x9);
     const KT x36 = (((-epsilon) * x5) + (((g_u0 * x0) * x5) * x9));
-    const KT x37 = ((w_4 * x36) / KPOW(x31, ((KT)2.0)));
-    const KT x38 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x37);
-    out[0] = ((((-x0) * x35) * (((KPOW(s_h, ((KT)4.0)) * x28) * x38) + (x33 * x5))) / KPOW((x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x28 * x33))) + (x2 * x3)))), ((KT)2.0)));
-    out[1] = ((((((-KPOW(s_h, ((KT)6.0))) * x0) * x34) * x38) * x4) / KPOW((x - (x35 * ((x0 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x33 * x4))) + (x1 * x3)))), ((KT)2.0)));
-    out[2] = (((-x9) * ((x30 * x37) + (x32 * x36))) / KPOW((((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25)) + (x29 * x32))) + y), ((KT)2.0)));
+    const KT x37 = ((w_4 * x36) / (x31 * x31));
+    const KT x38 = (((g_v * g_v) * (psi_p * psi_p)) * x37);
+    out[0] = ((((-x0) * x35) * ((((((s_h * s_h) * s_h) * s_h) * x28) * x38) + (x33 * x5))) / ((x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x28 * x33))) + (x2 * x3)))) * (x - (x35 * ((x0 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x28 * x33))) + (x2 * x3))))));
+    out[1] = ((((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x0) * x34) * x38) * x4) / ((x - (x35 * ((x0 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x33 * x4))) + (x1 * x3)))) * (x - (x35 * ((x0 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x33 * x4))) + (x1 * x3))))));
+    out[2] = (((-x9) * ((x30 * x37) + (x32 * x36))) / ((((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25)) + (x29 * x32))) + y) * (((-x9) * ((((((g_u0 * x2) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25)) + (x29 * x32))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_8)(const KT *in, KT *out) {
@@ -4600,12 +4600,12 @@ static void KNAME(dsm_explicit4_numpy__ft_8)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
-    const KT x8 = KPOW(s_h, ((KT)2.0));
+    const KT x8 = (s_h * s_h);
     const KT x9 = (x3 * x8);
     const KT x10 = (g_u1 * (((KT)1.0) - kappa));
     const KT x11 = (delta * x10);
@@ -4641,26 +4641,26 @@ static void KNAME(dsm_explicit4_numpy__ft_8)(const KT *in, KT *out) {
     const KT x41 = ((((x19 * x7) + (x21 * x26)) + (x28 * x33)) + (x35 * x40));
     const KT x42 = (x8 / psi_n);
     const KT x43 = (((KT)2.0) * mu1);
-    const KT x44 = ((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0)));
+    const KT x44 = (((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h));
     const KT x45 = (x43 * x8);
     const KT x46 = (x11 * x45);
     const KT x47 = (g_u0 * x45);
     const KT x48 = (x46 + (x47 * x7));
-    const KT x49 = ((w_1 * x48) / KPOW(x17, ((KT)2.0)));
+    const KT x49 = ((w_1 * x48) / (x17 * x17));
     const KT x50 = (x44 * x49);
     const KT x51 = ((x21 * x47) + x46);
-    const KT x52 = ((w_2 * x51) / KPOW(x24, ((KT)2.0)));
+    const KT x52 = ((w_2 * x51) / (x24 * x24));
     const KT x53 = (x44 * x52);
     const KT x54 = ((x28 * x47) + x46);
-    const KT x55 = ((w_3 * x54) / KPOW(x31, ((KT)2.0)));
+    const KT x55 = ((w_3 * x54) / (x31 * x31));
     const KT x56 = (x44 * x55);
     const KT x57 = ((x35 * x47) + x46);
-    const KT x58 = ((w_4 * x57) / KPOW(x38, ((KT)2.0)));
+    const KT x58 = ((w_4 * x57) / (x38 * x38));
     const KT x59 = (x44 * x58);
     const KT x60 = ((((x19 * x4) + (x26 * x4)) + (x33 * x4)) + (x4 * x40));
-    out[0] = (((-x42) * ((x3 * ((((x21 * x53) + (x28 * x56)) + (x35 * x59)) + (x50 * x7))) + (x41 * x43))) / KPOW((x - (x42 * ((x1 * x2) + (x3 * x41)))), ((KT)2.0)));
-    out[1] = (((-x42) * ((x3 * ((((x4 * x50) + (x4 * x53)) + (x4 * x56)) + (x4 * x59))) + (x43 * x60))) / KPOW((x - (x42 * ((x0 * x2) + (x3 * x60)))), ((KT)2.0)));
-    out[2] = (((-x8) * ((((((((x16 * x49) + (x18 * x48)) + (x23 * x52)) + (x25 * x51)) + (x30 * x55)) + (x32 * x54)) + (x37 * x58)) + (x39 * x57))) / KPOW((((-x8) * ((((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39))) + y), ((KT)2.0)));
+    out[0] = (((-x42) * ((x3 * ((((x21 * x53) + (x28 * x56)) + (x35 * x59)) + (x50 * x7))) + (x41 * x43))) / ((x - (x42 * ((x1 * x2) + (x3 * x41)))) * (x - (x42 * ((x1 * x2) + (x3 * x41))))));
+    out[1] = (((-x42) * ((x3 * ((((x4 * x50) + (x4 * x53)) + (x4 * x56)) + (x4 * x59))) + (x43 * x60))) / ((x - (x42 * ((x0 * x2) + (x3 * x60)))) * (x - (x42 * ((x0 * x2) + (x3 * x60))))));
+    out[2] = (((-x8) * ((((((((x16 * x49) + (x18 * x48)) + (x23 * x52)) + (x25 * x51)) + (x30 * x55)) + (x32 * x54)) + (x37 * x58)) + (x39 * x57))) / ((((-x8) * ((((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39))) + y) * (((-x8) * ((((((g_u0 * x1) + (s2 * x10)) + (x14 * x18)) + (x22 * x25)) + (x29 * x32)) + (x36 * x39))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_9)(const KT *in, KT *out) {
@@ -4689,12 +4689,12 @@ static void KNAME(dsm_explicit4_numpy__ft_9)(const KT *in, KT *out) {
     const KT s_h = in[22];
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x2 * x7);
     const KT x9 = (((delta * g_u1) * x8) * (((KT)1.0) - kappa));
     const KT x10 = (g_u0 * x8);
@@ -4711,10 +4711,10 @@ static void KNAME(dsm_explicit4_numpy__ft_9)(const KT *in, KT *out) {
     const KT x21 = ((w_4 * x11) / (((-x11) * ((((-epsilon) * (delta + x19)) + (x10 * x20)) + x9)) + ((KT)1.0)));
     const KT x22 = ((x1 * (v2 + x0)) + (x2 * ((((x12 * x6) + (x14 * x15)) + (x17 * x18)) + (x20 * x21))));
     const KT x23 = (x7 / psi_n);
-    const KT x24 = (x7 / KPOW(psi_n, ((KT)2.0)));
+    const KT x24 = (x7 / (psi_n * psi_n));
     const KT x25 = ((x0 * x1) + (x2 * ((((x12 * x3) + (x15 * x3)) + (x18 * x3)) + (x21 * x3))));
-    out[0] = ((x22 * x24) / KPOW((x - (x22 * x23)), ((KT)2.0)));
-    out[1] = ((x24 * x25) / KPOW((x - (x23 * x25)), ((KT)2.0)));
+    out[0] = ((x22 * x24) / ((x - (x22 * x23)) * (x - (x22 * x23))));
+    out[1] = ((x24 * x25) / ((x - (x23 * x25)) * (x - (x23 * x25))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -4746,12 +4746,12 @@ static void KNAME(dsm_explicit4_numpy__ft_10)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (g_v * x4);
     const KT x6 = (psi_p * x5);
     const KT x7 = (delta * kappa);
-    const KT x8 = KPOW(a, ((KT)2.0));
+    const KT x8 = (a * a);
     const KT x9 = (l_1 * x8);
     const KT x10 = (x7 + x9);
     const KT x11 = (g_u1 * (((KT)1.0) - kappa));
@@ -4782,22 +4782,22 @@ static void KNAME(dsm_explicit4_numpy__ft_10)(const KT *in, KT *out) {
     const KT x36 = (w_4 / x35);
     const KT x37 = (x33 * x36);
     const KT x38 = (x4 / psi_n);
-    const KT x39 = (w_1 / KPOW(x17, ((KT)2.0)));
-    const KT x40 = (KPOW(g_v, ((KT)2.0)) * KPOW(s_h, ((KT)4.0)));
+    const KT x39 = (w_1 / (x17 * x17));
+    const KT x40 = ((g_v * g_v) * (((s_h * s_h) * s_h) * s_h));
     const KT x41 = ((x16 * x39) * x40);
-    const KT x42 = (w_2 / KPOW(x23, ((KT)2.0)));
+    const KT x42 = (w_2 / (x23 * x23));
     const KT x43 = (psi_p * x40);
     const KT x44 = ((x22 * x42) * x43);
-    const KT x45 = (w_3 / KPOW(x29, ((KT)2.0)));
+    const KT x45 = (w_3 / (x29 * x29));
     const KT x46 = ((x28 * x43) * x45);
-    const KT x47 = (w_4 / KPOW(x35, ((KT)2.0)));
+    const KT x47 = (w_4 / (x35 * x35));
     const KT x48 = ((x34 * x43) * x47);
     const KT x49 = (g_v * x0);
     const KT x50 = (x6 * x7);
     const KT x51 = (x5 * x7);
-    out[0] = (((-x38) * (x2 + (x3 * ((((((((x10 * x41) + (x19 * x5)) + (x21 * x44)) + (x25 * x5)) + (x27 * x46)) + (x31 * x5)) + (x33 * x48)) + (x37 * x5))))) / KPOW((x - (x38 * ((psi_p * x2) + (x3 * ((((x19 * x6) + (x25 * x6)) + (x31 * x6)) + (x37 * x6)))))), ((KT)2.0)));
-    out[1] = (((-x38) * ((x3 * ((((((((x18 * x51) + (x24 * x51)) + (x30 * x51)) + (x36 * x51)) + (x41 * x7)) + (x44 * x7)) + (x46 * x7)) + (x48 * x7))) + x49)) / KPOW((x - (x38 * ((psi_p * x49) + (x3 * ((((x18 * x50) + (x24 * x50)) + (x30 * x50)) + (x36 * x50)))))), ((KT)2.0)));
-    out[2] = (((-x4) * (((((KPOW(x15, ((KT)2.0)) * x39) * x5) + ((KPOW(x22, ((KT)2.0)) * x42) * x5)) + ((KPOW(x28, ((KT)2.0)) * x45) * x5)) + ((KPOW(x34, ((KT)2.0)) * x47) * x5))) / KPOW((((-x4) * ((((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24)) + (x28 * x30)) + (x34 * x36))) + y), ((KT)2.0)));
+    out[0] = (((-x38) * (x2 + (x3 * ((((((((x10 * x41) + (x19 * x5)) + (x21 * x44)) + (x25 * x5)) + (x27 * x46)) + (x31 * x5)) + (x33 * x48)) + (x37 * x5))))) / ((x - (x38 * ((psi_p * x2) + (x3 * ((((x19 * x6) + (x25 * x6)) + (x31 * x6)) + (x37 * x6)))))) * (x - (x38 * ((psi_p * x2) + (x3 * ((((x19 * x6) + (x25 * x6)) + (x31 * x6)) + (x37 * x6))))))));
+    out[1] = (((-x38) * ((x3 * ((((((((x18 * x51) + (x24 * x51)) + (x30 * x51)) + (x36 * x51)) + (x41 * x7)) + (x44 * x7)) + (x46 * x7)) + (x48 * x7))) + x49)) / ((x - (x38 * ((psi_p * x49) + (x3 * ((((x18 * x50) + (x24 * x50)) + (x30 * x50)) + (x36 * x50)))))) * (x - (x38 * ((psi_p * x49) + (x3 * ((((x18 * x50) + (x24 * x50)) + (x30 * x50)) + (x36 * x50))))))));
+    out[2] = (((-x4) * ((((((x15 * x15) * x39) * x5) + (((x22 * x22) * x42) * x5)) + (((x28 * x28) * x45) * x5)) + (((x34 * x34) * x47) * x5))) / ((((-x4) * ((((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24)) + (x28 * x30)) + (x34 * x36))) + y) * (((-x4) * ((((((g_u0 * x1) + (s2 * x11)) + (x15 * x18)) + (x22 * x24)) + (x28 * x30)) + (x34 * x36))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_11)(const KT *in, KT *out) {
@@ -4827,13 +4827,13 @@ static void KNAME(dsm_explicit4_numpy__ft_11)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -4858,9 +4858,9 @@ static void KNAME(dsm_explicit4_numpy__ft_11)(const KT *in, KT *out) {
     const KT x31 = (x14 * x30);
     const KT x32 = (x9 / psi_n);
     const KT x33 = ((kappa * x2) * x32);
-    out[0] = ((-x33) / KPOW((x - (x32 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x28 * x31)))))), ((KT)2.0)));
-    out[1] = ((-x33) / KPOW((x - (x32 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x31 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x9) * ((g_u0 * kappa) + x8)) / KPOW((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25)) + (x29 * x30))) + y), ((KT)2.0)));
+    out[0] = ((-x33) / ((x - (x32 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x28 * x31)))))) * (x - (x32 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x28 * x31))))))));
+    out[1] = ((-x33) / ((x - (x32 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x31 * x4)))))) * (x - (x32 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x31 * x4))))))));
+    out[2] = (((-x9) * ((g_u0 * kappa) + x8)) / ((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25)) + (x29 * x30))) + y) * (((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25)) + (x29 * x30))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_12)(const KT *in, KT *out) {
@@ -4889,12 +4889,12 @@ static void KNAME(dsm_explicit4_numpy__ft_12)(const KT *in, KT *out) {
     const KT s_h = in[22];
     const KT x0 = ((kappa * s2) + v2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
     const KT x9 = (((delta * x2) * x7) * x8);
     const KT x10 = (g_u0 * x7);
@@ -4915,9 +4915,9 @@ static void KNAME(dsm_explicit4_numpy__ft_12)(const KT *in, KT *out) {
     const KT x25 = ((((-epsilon) * (delta + x23)) + (x11 * x24)) + x9);
     const KT x26 = (w_4 / (((-x13) * x25) + ((KT)1.0)));
     const KT x27 = (x7 / psi_n);
-    out[0] = (((-x1) * x27) / KPOW((x - (x27 * ((x0 * x1) + (x2 * (((((x13 * x14) * x6) + ((x13 * x16) * x18)) + ((x13 * x20) * x22)) + ((x13 * x24) * x26)))))), ((KT)2.0)));
+    out[0] = (((-x1) * x27) / ((x - (x27 * ((x0 * x1) + (x2 * (((((x13 * x14) * x6) + ((x13 * x16) * x18)) + ((x13 * x20) * x22)) + ((x13 * x24) * x26)))))) * (x - (x27 * ((x0 * x1) + (x2 * (((((x13 * x14) * x6) + ((x13 * x16) * x18)) + ((x13 * x20) * x22)) + ((x13 * x24) * x26))))))));
     out[1] = ((KT)0.0);
-    out[2] = ((-x10) / KPOW((((-x7) * ((((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18)) + (x21 * x22)) + (x25 * x26))) + y), ((KT)2.0)));
+    out[2] = ((-x10) / ((((-x7) * ((((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18)) + (x21 * x22)) + (x25 * x26))) + y) * (((-x7) * ((((((g_u0 * x0) + (s2 * x8)) + (x12 * x14)) + (x17 * x18)) + (x21 * x22)) + (x25 * x26))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_13)(const KT *in, KT *out) {
@@ -4947,11 +4947,11 @@ static void KNAME(dsm_explicit4_numpy__ft_13)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x3 * x7);
     const KT x9 = ((delta * x6) * x8);
     const KT x10 = (delta * kappa);
@@ -4959,7 +4959,7 @@ static void KNAME(dsm_explicit4_numpy__ft_13)(const KT *in, KT *out) {
     const KT x12 = (g_u0 * x8);
     const KT x13 = ((((-epsilon) * (delta + x5)) + (x11 * x12)) + x9);
     const KT x14 = (x2 * x7);
-    const KT x15 = KPOW((((-x13) * x14) + ((KT)1.0)), ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / (((-x13) * x14) + ((KT)1.0)));
     const KT x16 = (x11 * x15);
     const KT x17 = (w_1 * x14);
     const KT x18 = (l_2 * x4);
@@ -4977,14 +4977,14 @@ static void KNAME(dsm_explicit4_numpy__ft_13)(const KT *in, KT *out) {
     const KT x30 = ((((-epsilon) * (delta + x28)) + (x12 * x29)) + x9);
     const KT x31 = (w_4 / (((-x14) * x30) + ((KT)1.0)));
     const KT x32 = (x14 * x31);
-    const KT x33 = KPOW(psi_n, ((KT)-1.0));
+    const KT x33 = (((KT)1.0) / psi_n);
     const KT x34 = (x33 * x7);
-    const KT x35 = (((KPOW(s_h, ((KT)4.0)) * x2) * x3) * x33);
+    const KT x35 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x3) * x33);
     const KT x36 = (x10 * x15);
     const KT x37 = (x13 * x15);
-    out[0] = (((-x16) * x35) / KPOW((x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x17) + (x19 * x22)) + (x24 * x27)) + (x29 * x32)))))), ((KT)2.0)));
-    out[1] = (((-x35) * x36) / KPOW((x - (x34 * ((x0 * x2) + (x3 * ((((x10 * x22) + (x10 * x27)) + (x10 * x32)) + (x17 * x36)))))), ((KT)2.0)));
-    out[2] = (((-x37) * x7) / KPOW((((-x7) * ((((((g_u0 * x1) + (s2 * x6)) + (w_1 * x37)) + (x20 * x21)) + (x25 * x26)) + (x30 * x31))) + y), ((KT)2.0)));
+    out[0] = (((-x16) * x35) / ((x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x17) + (x19 * x22)) + (x24 * x27)) + (x29 * x32)))))) * (x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x17) + (x19 * x22)) + (x24 * x27)) + (x29 * x32))))))));
+    out[1] = (((-x35) * x36) / ((x - (x34 * ((x0 * x2) + (x3 * ((((x10 * x22) + (x10 * x27)) + (x10 * x32)) + (x17 * x36)))))) * (x - (x34 * ((x0 * x2) + (x3 * ((((x10 * x22) + (x10 * x27)) + (x10 * x32)) + (x17 * x36))))))));
+    out[2] = (((-x37) * x7) / ((((-x7) * ((((((g_u0 * x1) + (s2 * x6)) + (w_1 * x37)) + (x20 * x21)) + (x25 * x26)) + (x30 * x31))) + y) * (((-x7) * ((((((g_u0 * x1) + (s2 * x6)) + (w_1 * x37)) + (x20 * x21)) + (x25 * x26)) + (x30 * x31))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_14)(const KT *in, KT *out) {
@@ -5014,13 +5014,13 @@ static void KNAME(dsm_explicit4_numpy__ft_14)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -5031,7 +5031,7 @@ static void KNAME(dsm_explicit4_numpy__ft_14)(const KT *in, KT *out) {
     const KT x17 = (l_2 * x5);
     const KT x18 = (x17 + x4);
     const KT x19 = ((((-epsilon) * (delta + x17)) + x11) + (x12 * x18));
-    const KT x20 = KPOW((((-x14) * x19) + ((KT)1.0)), ((KT)-1.0));
+    const KT x20 = (((KT)1.0) / (((-x14) * x19) + ((KT)1.0)));
     const KT x21 = (x18 * x20);
     const KT x22 = (w_2 * x14);
     const KT x23 = (l_3 * x5);
@@ -5044,14 +5044,14 @@ static void KNAME(dsm_explicit4_numpy__ft_14)(const KT *in, KT *out) {
     const KT x30 = ((((-epsilon) * (delta + x28)) + x11) + (x12 * x29));
     const KT x31 = (w_4 / (((-x14) * x30) + ((KT)1.0)));
     const KT x32 = (x14 * x31);
-    const KT x33 = KPOW(psi_n, ((KT)-1.0));
+    const KT x33 = (((KT)1.0) / psi_n);
     const KT x34 = (x33 * x9);
-    const KT x35 = (((KPOW(s_h, ((KT)4.0)) * x2) * x3) * x33);
+    const KT x35 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x3) * x33);
     const KT x36 = (x20 * x4);
     const KT x37 = (x19 * x20);
-    out[0] = (((-x21) * x35) / KPOW((x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x21 * x22)) + (x24 * x27)) + (x29 * x32)))))), ((KT)2.0)));
-    out[1] = (((-x35) * x36) / KPOW((x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x22 * x36)) + (x27 * x4)) + (x32 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x37) * x9) / KPOW((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_2 * x37)) + (x13 * x15)) + (x25 * x26)) + (x30 * x31))) + y), ((KT)2.0)));
+    out[0] = (((-x21) * x35) / ((x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x21 * x22)) + (x24 * x27)) + (x29 * x32)))))) * (x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x21 * x22)) + (x24 * x27)) + (x29 * x32))))))));
+    out[1] = (((-x35) * x36) / ((x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x22 * x36)) + (x27 * x4)) + (x32 * x4)))))) * (x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x22 * x36)) + (x27 * x4)) + (x32 * x4))))))));
+    out[2] = (((-x37) * x9) / ((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_2 * x37)) + (x13 * x15)) + (x25 * x26)) + (x30 * x31))) + y) * (((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_2 * x37)) + (x13 * x15)) + (x25 * x26)) + (x30 * x31))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_15)(const KT *in, KT *out) {
@@ -5081,13 +5081,13 @@ static void KNAME(dsm_explicit4_numpy__ft_15)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -5103,7 +5103,7 @@ static void KNAME(dsm_explicit4_numpy__ft_15)(const KT *in, KT *out) {
     const KT x22 = (l_3 * x5);
     const KT x23 = (x22 + x4);
     const KT x24 = ((((-epsilon) * (delta + x22)) + x11) + (x12 * x23));
-    const KT x25 = KPOW((((-x14) * x24) + ((KT)1.0)), ((KT)-1.0));
+    const KT x25 = (((KT)1.0) / (((-x14) * x24) + ((KT)1.0)));
     const KT x26 = (x23 * x25);
     const KT x27 = (w_3 * x14);
     const KT x28 = (l_4 * x5);
@@ -5111,14 +5111,14 @@ static void KNAME(dsm_explicit4_numpy__ft_15)(const KT *in, KT *out) {
     const KT x30 = ((((-epsilon) * (delta + x28)) + x11) + (x12 * x29));
     const KT x31 = (w_4 / (((-x14) * x30) + ((KT)1.0)));
     const KT x32 = (x14 * x31);
-    const KT x33 = KPOW(psi_n, ((KT)-1.0));
+    const KT x33 = (((KT)1.0) / psi_n);
     const KT x34 = (x33 * x9);
-    const KT x35 = (((KPOW(s_h, ((KT)4.0)) * x2) * x3) * x33);
+    const KT x35 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x3) * x33);
     const KT x36 = (x25 * x4);
     const KT x37 = (x24 * x25);
-    out[0] = (((-x26) * x35) / KPOW((x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x26 * x27)) + (x29 * x32)))))), ((KT)2.0)));
-    out[1] = (((-x35) * x36) / KPOW((x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x27 * x36)) + (x32 * x4)))))), ((KT)2.0)));
-    out[2] = (((-x37) * x9) / KPOW((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_3 * x37)) + (x13 * x15)) + (x19 * x20)) + (x30 * x31))) + y), ((KT)2.0)));
+    out[0] = (((-x26) * x35) / ((x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x26 * x27)) + (x29 * x32)))))) * (x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x26 * x27)) + (x29 * x32))))))));
+    out[1] = (((-x35) * x36) / ((x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x27 * x36)) + (x32 * x4)))))) * (x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x27 * x36)) + (x32 * x4))))))));
+    out[2] = (((-x37) * x9) / ((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_3 * x37)) + (x13 * x15)) + (x19 * x20)) + (x30 * x31))) + y) * (((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_3 * x37)) + (x13 * x15)) + (x19 * x20)) + (x30 * x31))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_16)(const KT *in, KT *out) {
@@ -5148,13 +5148,13 @@ static void KNAME(dsm_explicit4_numpy__ft_16)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(a, ((KT)2.0));
+    const KT x5 = (a * a);
     const KT x6 = (l_1 * x5);
     const KT x7 = (x4 + x6);
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x9 = KPOW(s_h, ((KT)2.0));
+    const KT x9 = (s_h * s_h);
     const KT x10 = (x3 * x9);
     const KT x11 = ((delta * x10) * x8);
     const KT x12 = (g_u0 * x10);
@@ -5175,17 +5175,17 @@ static void KNAME(dsm_explicit4_numpy__ft_16)(const KT *in, KT *out) {
     const KT x27 = (l_4 * x5);
     const KT x28 = (x27 + x4);
     const KT x29 = ((((-epsilon) * (delta + x27)) + x11) + (x12 * x28));
-    const KT x30 = KPOW((((-x14) * x29) + ((KT)1.0)), ((KT)-1.0));
+    const KT x30 = (((KT)1.0) / (((-x14) * x29) + ((KT)1.0)));
     const KT x31 = (x28 * x30);
     const KT x32 = (w_4 * x14);
-    const KT x33 = KPOW(psi_n, ((KT)-1.0));
+    const KT x33 = (((KT)1.0) / psi_n);
     const KT x34 = (x33 * x9);
-    const KT x35 = (((KPOW(s_h, ((KT)4.0)) * x2) * x3) * x33);
+    const KT x35 = ((((((s_h * s_h) * s_h) * s_h) * x2) * x3) * x33);
     const KT x36 = (x30 * x4);
     const KT x37 = (x29 * x30);
-    out[0] = (((-x31) * x35) / KPOW((x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x31 * x32)))))), ((KT)2.0)));
-    out[1] = (((-x35) * x36) / KPOW((x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x32 * x36)))))), ((KT)2.0)));
-    out[2] = (((-x37) * x9) / KPOW((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_4 * x37)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25))) + y), ((KT)2.0)));
+    out[0] = (((-x31) * x35) / ((x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x31 * x32)))))) * (x - (x34 * ((x1 * x2) + (x3 * ((((x16 * x7) + (x18 * x21)) + (x23 * x26)) + (x31 * x32))))))));
+    out[1] = (((-x35) * x36) / ((x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x32 * x36)))))) * (x - (x34 * ((x0 * x2) + (x3 * ((((x16 * x4) + (x21 * x4)) + (x26 * x4)) + (x32 * x36))))))));
+    out[2] = (((-x37) * x9) / ((((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_4 * x37)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25))) + y) * (((-x9) * ((((((g_u0 * x1) + (s2 * x8)) + (w_4 * x37)) + (x13 * x15)) + (x19 * x20)) + (x24 * x25))) + y)));
 }
 
 static void KNAME(dsm_explicit4_numpy__ft_17)(const KT *in, KT *out) {
@@ -5214,12 +5214,12 @@ static void KNAME(dsm_explicit4_numpy__ft_17)(const KT *in, KT *out) {
     const KT s_h = in[22];
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (l_1 * x4);
     const KT x6 = (x3 + x5);
-    const KT x7 = KPOW(s_h, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
     const KT x8 = (x2 * x7);
     const KT x9 = (((delta * g_u1) * x8) * (((KT)1.0) - kappa));
     const KT x10 = (g_u0 * x8);
@@ -5235,8 +5235,8 @@ static void KNAME(dsm_explicit4_numpy__ft_17)(const KT *in, KT *out) {
     const KT x20 = (x19 + x3);
     const KT x21 = ((w_4 * x11) / (((-x11) * ((((-epsilon) * (delta + x19)) + (x10 * x20)) + x9)) + ((KT)1.0)));
     const KT x22 = (x7 / psi_n);
-    out[0] = KPOW((x - (x22 * ((x1 * (v2 + x0)) + (x2 * ((((x12 * x6) + (x14 * x15)) + (x17 * x18)) + (x20 * x21)))))), ((KT)-2.0));
-    out[1] = KPOW((x - (x22 * ((x0 * x1) + (x2 * ((((x12 * x3) + (x15 * x3)) + (x18 * x3)) + (x21 * x3)))))), ((KT)-2.0));
+    out[0] = (((KT)1.0) / ((x - (x22 * ((x1 * (v2 + x0)) + (x2 * ((((x12 * x6) + (x14 * x15)) + (x17 * x18)) + (x20 * x21)))))) * (x - (x22 * ((x1 * (v2 + x0)) + (x2 * ((((x12 * x6) + (x14 * x15)) + (x17 * x18)) + (x20 * x21))))))));
+    out[1] = (((KT)1.0) / ((x - (x22 * ((x0 * x1) + (x2 * ((((x12 * x3) + (x15 * x3)) + (x18 * x3)) + (x21 * x3)))))) * (x - (x22 * ((x0 * x1) + (x2 * ((((x12 * x3) + (x15 * x3)) + (x18 * x3)) + (x21 * x3))))))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -5265,11 +5265,11 @@ static void KNAME(dsm_explicit4_numpy__ft_18)(const KT *in, KT *out) {
     const KT x = in[20];
     const KT y = in[21];
     const KT s_h = in[22];
-    const KT x0 = KPOW(s_h, ((KT)2.0));
+    const KT x0 = (s_h * s_h);
     const KT x1 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (l_1 * x2);
-    const KT x4 = (KPOW(mu1, ((KT)2.0)) * x0);
+    const KT x4 = ((mu1 * mu1) * x0);
     const KT x5 = ((delta * x1) * x4);
     const KT x6 = (delta * kappa);
     const KT x7 = (g_u0 * x4);
@@ -5283,7 +5283,7 @@ static void KNAME(dsm_explicit4_numpy__ft_18)(const KT *in, KT *out) {
     const KT x15 = ((((-epsilon) * (delta + x14)) + x5) + (x7 * (x14 + x6)));
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = KPOW((((-x0) * ((((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0)))) + ((w_3 * x13) / (((-x13) * x9) + ((KT)1.0)))) + ((w_4 * x15) / (((-x15) * x9) + ((KT)1.0))))) + y), ((KT)-2.0));
+    out[2] = (((KT)1.0) / ((((-x0) * ((((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0)))) + ((w_3 * x13) / (((-x13) * x9) + ((KT)1.0)))) + ((w_4 * x15) / (((-x15) * x9) + ((KT)1.0))))) + y) * (((-x0) * ((((((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + ((w_1 * x8) / (((-x8) * x9) + ((KT)1.0)))) + ((w_2 * x11) / (((-x11) * x9) + ((KT)1.0)))) + ((w_3 * x13) / (((-x13) * x9) + ((KT)1.0)))) + ((w_4 * x15) / (((-x15) * x9) + ((KT)1.0))))) + y)));
     (void)psi_n;
     (void)x;
 }
@@ -5315,11 +5315,11 @@ static void KNAME(dsm_explicit4_numpy__ft_19)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
+    const KT x4 = (s_h * s_h);
     const KT x5 = (x2 * x4);
     const KT x6 = (delta * kappa);
-    const KT x7 = KPOW(a, ((KT)2.0));
+    const KT x7 = (a * a);
     const KT x8 = (l_1 * x7);
     const KT x9 = (x6 + x8);
     const KT x10 = (x3 * x4);
@@ -5350,7 +5350,7 @@ static void KNAME(dsm_explicit4_numpy__ft_19)(const KT *in, KT *out) {
     const KT x35 = (w_4 / x34);
     const KT x36 = (x32 * x35);
     const KT x37 = ((x1 * x2) + (x3 * ((((x18 * x5) + (x24 * x5)) + (x30 * x5)) + (x36 * x5))));
-    const KT x38 = KPOW(psi_n, ((KT)-1.0));
+    const KT x38 = (((KT)1.0) / psi_n);
     const KT x39 = (x38 * x4);
     const KT x40 = (((KT)2.0) * s_h);
     const KT x41 = (x38 * x40);
@@ -5359,25 +5359,25 @@ static void KNAME(dsm_explicit4_numpy__ft_19)(const KT *in, KT *out) {
     const KT x44 = (x12 * x43);
     const KT x45 = (g_u0 * x43);
     const KT x46 = (x44 + (x45 * x9));
-    const KT x47 = ((w_1 * ((x15 * x42) + (x46 * x5))) / KPOW(x16, ((KT)2.0)));
+    const KT x47 = ((w_1 * ((x15 * x42) + (x46 * x5))) / (x16 * x16));
     const KT x48 = (x47 * x5);
     const KT x49 = ((x20 * x45) + x44);
-    const KT x50 = ((w_2 * ((x21 * x42) + (x49 * x5))) / KPOW(x22, ((KT)2.0)));
+    const KT x50 = ((w_2 * ((x21 * x42) + (x49 * x5))) / (x22 * x22));
     const KT x51 = (x5 * x50);
     const KT x52 = ((x26 * x45) + x44);
-    const KT x53 = ((w_3 * ((x27 * x42) + (x5 * x52))) / KPOW(x28, ((KT)2.0)));
+    const KT x53 = ((w_3 * ((x27 * x42) + (x5 * x52))) / (x28 * x28));
     const KT x54 = (x5 * x53);
     const KT x55 = ((x32 * x45) + x44);
-    const KT x56 = ((w_4 * ((x33 * x42) + (x5 * x55))) / KPOW(x34, ((KT)2.0)));
+    const KT x56 = ((w_4 * ((x33 * x42) + (x5 * x55))) / (x34 * x34));
     const KT x57 = (x5 * x56);
     const KT x58 = (x3 * x39);
     const KT x59 = (x5 * x6);
     const KT x60 = ((x0 * x2) + (x3 * ((((x17 * x59) + (x23 * x59)) + (x29 * x59)) + (x35 * x59))));
     const KT x61 = (x42 * x6);
     const KT x62 = ((((((g_u0 * x1) + (s2 * x11)) + (x15 * x17)) + (x21 * x23)) + (x27 * x29)) + (x33 * x35));
-    out[0] = ((-((x37 * x41) + (x58 * ((((((((x18 * x42) + (x20 * x51)) + (x24 * x42)) + (x26 * x54)) + (x30 * x42)) + (x32 * x57)) + (x36 * x42)) + (x48 * x9))))) / KPOW((x - (x37 * x39)), ((KT)2.0)));
-    out[1] = ((-((x41 * x60) + (x58 * ((((((((x17 * x61) + (x23 * x61)) + (x29 * x61)) + (x35 * x61)) + (x48 * x6)) + (x51 * x6)) + (x54 * x6)) + (x57 * x6))))) / KPOW((x - (x39 * x60)), ((KT)2.0)));
-    out[2] = ((-((x4 * ((((((((x15 * x47) + (x17 * x46)) + (x21 * x50)) + (x23 * x49)) + (x27 * x53)) + (x29 * x52)) + (x33 * x56)) + (x35 * x55))) + (x40 * x62))) / KPOW((((-x4) * x62) + y), ((KT)2.0)));
+    out[0] = ((-((x37 * x41) + (x58 * ((((((((x18 * x42) + (x20 * x51)) + (x24 * x42)) + (x26 * x54)) + (x30 * x42)) + (x32 * x57)) + (x36 * x42)) + (x48 * x9))))) / ((x - (x37 * x39)) * (x - (x37 * x39))));
+    out[1] = ((-((x41 * x60) + (x58 * ((((((((x17 * x61) + (x23 * x61)) + (x29 * x61)) + (x35 * x61)) + (x48 * x6)) + (x51 * x6)) + (x54 * x6)) + (x57 * x6))))) / ((x - (x39 * x60)) * (x - (x39 * x60))));
+    out[2] = ((-((x4 * ((((((((x15 * x47) + (x17 * x46)) + (x21 * x50)) + (x23 * x49)) + (x27 * x53)) + (x29 * x52)) + (x33 * x56)) + (x35 * x55))) + (x40 * x62))) / ((((-x4) * x62) + y) * (((-x4) * x62) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__f)(const KT *in, KT *out) {
@@ -5399,14 +5399,14 @@ static void KNAME(dsm_isotropic_numpy__f)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(a, ((KT)2.0));
+    const KT x3 = (a * a);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(s_h, ((KT)2.0));
-    const KT x6 = (KPOW(mu1, ((KT)2.0)) * x5);
+    const KT x5 = (s_h * s_h);
+    const KT x6 = ((mu1 * mu1) * x5);
     const KT x7 = (x6 * (x3 + x4));
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
     const KT x9 = ((((delta * x6) * x8) - (epsilon * (delta + x3))) + (g_u0 * x7));
-    const KT x10 = KPOW(((((-x2) * x5) * x9) + ((KT)1.0)), ((KT)-1.0));
+    const KT x10 = (((KT)1.0) / ((((-x2) * x5) * x9) + ((KT)1.0)));
     const KT x11 = (x10 * x2);
     const KT x12 = (x5 / psi_n);
     out[0] = (g_u0 - (((KT)1.0) / (x - (x12 * ((x1 * x2) + (x11 * x7))))));
@@ -5434,9 +5434,9 @@ static void KNAME(dsm_isotropic_numpy__fj)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (psi_p * x1);
     const KT x3 = (g_v * psi_p);
-    const KT x4 = KPOW(s_h, ((KT)2.0));
-    const KT x5 = KPOW(a, ((KT)2.0));
-    const KT x6 = KPOW(mu1, ((KT)2.0));
+    const KT x4 = (s_h * s_h);
+    const KT x5 = (a * a);
+    const KT x6 = (mu1 * mu1);
     const KT x7 = (x4 * x6);
     const KT x8 = (((KT)1.0) - kappa);
     const KT x9 = (delta * x8);
@@ -5447,9 +5447,9 @@ static void KNAME(dsm_isotropic_numpy__fj)(const KT *in, KT *out) {
     const KT x14 = ((((-epsilon) * (delta + x5)) + (g_u0 * x13)) + (g_u1 * x10));
     const KT x15 = (x14 * x3);
     const KT x16 = (((-x15) * x4) + ((KT)1.0));
-    const KT x17 = KPOW(x16, ((KT)-1.0));
+    const KT x17 = (((KT)1.0) / x16);
     const KT x18 = (x13 * x17);
-    const KT x19 = KPOW(psi_n, ((KT)-1.0));
+    const KT x19 = (((KT)1.0) / psi_n);
     const KT x20 = (x19 * x4);
     const KT x21 = (x - (x20 * ((g_v * x2) + (x18 * x3))));
     const KT x22 = (psi_p * x0);
@@ -5457,32 +5457,32 @@ static void KNAME(dsm_isotropic_numpy__fj)(const KT *in, KT *out) {
     const KT x24 = (x - (x20 * ((g_v * x22) + (x23 * x3))));
     const KT x25 = (s2 * x8);
     const KT x26 = (((-x4) * (((g_u0 * x1) + (g_u1 * x25)) + (x14 * x17))) + y);
-    const KT x27 = KPOW(psi_p, ((KT)2.0));
-    const KT x28 = KPOW(x21, ((KT)-2.0));
-    const KT x29 = KPOW(x16, ((KT)-2.0));
-    const KT x30 = ((((KPOW(g_v, ((KT)2.0)) * KPOW(mu1, ((KT)4.0))) * KPOW(s_h, ((KT)8.0))) * x19) * x29);
+    const KT x27 = (psi_p * psi_p);
+    const KT x28 = (((KT)1.0) / (x21 * x21));
+    const KT x29 = (((KT)1.0) / (x16 * x16));
+    const KT x30 = (((((g_v * g_v) * (((mu1 * mu1) * mu1) * mu1)) * (((((((s_h * s_h) * s_h) * s_h) * s_h) * s_h) * s_h) * s_h)) * x19) * x29);
     const KT x31 = (x28 * x30);
     const KT x32 = (x12 * x27);
-    const KT x33 = (KPOW(s_h, ((KT)4.0)) * x29);
+    const KT x33 = ((((s_h * s_h) * s_h) * s_h) * x29);
     const KT x34 = (x33 * x6);
     const KT x35 = ((g_v * x14) * x34);
-    const KT x36 = KPOW(x24, ((KT)-2.0));
+    const KT x36 = (((KT)1.0) / (x24 * x24));
     const KT x37 = (x30 * x36);
     const KT x38 = (x15 * x34);
-    const KT x39 = KPOW(x26, ((KT)-2.0));
+    const KT x39 = (((KT)1.0) / (x26 * x26));
     const KT x40 = (x39 * x4);
     out[0] = (g_u0 - (((KT)1.0) / x21));
     out[1] = (g_u1 - (((KT)1.0) / x24));
     out[2] = (g_v - (((KT)1.0) / x26));
-    out[3] = ((((-KPOW(x12, ((KT)2.0))) * x27) * x31) + ((KT)1.0));
+    out[3] = ((((-(x12 * x12)) * x27) * x31) + ((KT)1.0));
     out[4] = (((-x31) * x32) * x9);
     out[5] = (((-x20) * x28) * (((psi_p * x18) + x2) + (x32 * x35)));
     out[6] = (((-x11) * x32) * x37);
-    out[7] = ((((((-KPOW(delta, ((KT)2.0))) * kappa) * x27) * x37) * x8) + ((KT)1.0));
+    out[7] = ((((((-(delta * delta)) * kappa) * x27) * x37) * x8) + ((KT)1.0));
     out[8] = (((-x20) * x36) * (((psi_p * x23) + ((x11 * x27) * x35)) + x22));
     out[9] = ((-x40) * ((x1 + (x12 * x38)) + x18));
     out[10] = ((-x40) * (((x10 * x17) + x25) + (x38 * x9)));
-    out[11] = (((((-psi_p) * KPOW(x14, ((KT)2.0))) * x33) * x39) + ((KT)1.0));
+    out[11] = (((((-psi_p) * (x14 * x14)) * x33) * x39) + ((KT)1.0));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft)(const KT *in, KT *out) {
@@ -5503,12 +5503,12 @@ static void KNAME(dsm_isotropic_numpy__ft)(const KT *in, KT *out) {
     const KT s_h = in[14];
     const KT x0 = (((KT)2.0) * a);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (delta + x2);
     const KT x4 = (((KT)1.0) - kappa);
     const KT x5 = (g_u1 * x4);
-    const KT x6 = KPOW(s_h, ((KT)2.0));
-    const KT x7 = KPOW(mu1, ((KT)2.0));
+    const KT x6 = (s_h * s_h);
+    const KT x7 = (mu1 * mu1);
     const KT x8 = (x6 * x7);
     const KT x9 = (x5 * x8);
     const KT x10 = (delta * kappa);
@@ -5517,14 +5517,14 @@ static void KNAME(dsm_isotropic_numpy__ft)(const KT *in, KT *out) {
     const KT x13 = (((delta * x9) - (epsilon * x3)) + (x11 * x12));
     const KT x14 = (x1 * x6);
     const KT x15 = (((-x13) * x14) + ((KT)1.0));
-    const KT x16 = KPOW(x15, ((KT)-1.0));
+    const KT x16 = (((KT)1.0) / x15);
     const KT x17 = (x16 * x8);
     const KT x18 = (((((((KT)2.0) * a) * g_u0) * x6) * x7) - (epsilon * x0));
-    const KT x19 = (KPOW(g_v, ((KT)2.0)) * x7);
+    const KT x19 = ((g_v * g_v) * x7);
     const KT x20 = (x11 * x19);
-    const KT x21 = KPOW(psi_p, ((KT)2.0));
-    const KT x22 = KPOW(x15, ((KT)-2.0));
-    const KT x23 = KPOW(s_h, ((KT)4.0));
+    const KT x21 = (psi_p * psi_p);
+    const KT x22 = (((KT)1.0) / (x15 * x15));
+    const KT x23 = (((s_h * s_h) * s_h) * s_h);
     const KT x24 = (x22 * x23);
     const KT x25 = (x21 * x24);
     const KT x26 = (x20 * x25);
@@ -5533,16 +5533,16 @@ static void KNAME(dsm_isotropic_numpy__ft)(const KT *in, KT *out) {
     const KT x29 = (g_v * x28);
     const KT x30 = (x11 * x17);
     const KT x31 = ((psi_p * x29) + (x1 * x30));
-    const KT x32 = KPOW(psi_n, ((KT)-1.0));
+    const KT x32 = (((KT)1.0) / psi_n);
     const KT x33 = (x32 * x6);
-    const KT x34 = KPOW((x - (x31 * x33)), ((KT)-2.0));
+    const KT x34 = (((KT)1.0) / ((x - (x31 * x33)) * (x - (x31 * x33))));
     const KT x35 = (x33 * x34);
     const KT x36 = (kappa * x1);
     const KT x37 = (x17 * x36);
     const KT x38 = (g_u0 * kappa);
     const KT x39 = (((-epsilon) + (x38 * x8)) + x9);
     const KT x40 = (-x3);
-    const KT x41 = (((KPOW(s_h, ((KT)6.0)) * x21) * x22) * x32);
+    const KT x41 = ((((((((s_h * s_h) * s_h) * s_h) * s_h) * s_h) * x21) * x22) * x32);
     const KT x42 = (x40 * x41);
     const KT x43 = (delta * x8);
     const KT x44 = ((delta * x12) - (g_u1 * x43));
@@ -5554,7 +5554,7 @@ static void KNAME(dsm_isotropic_numpy__ft)(const KT *in, KT *out) {
     const KT x50 = (delta * x5);
     const KT x51 = (g_u0 * x11);
     const KT x52 = ((x49 * x50) + (x49 * x51));
-    const KT x53 = (x6 / KPOW(psi_n, ((KT)2.0)));
+    const KT x53 = (x6 / (psi_n * psi_n));
     const KT x54 = (x13 * x22);
     const KT x55 = ((psi_p * x23) * x54);
     const KT x56 = (x1 * x35);
@@ -5567,7 +5567,7 @@ static void KNAME(dsm_isotropic_numpy__ft)(const KT *in, KT *out) {
     const KT x63 = (((x1 * x22) * x62) * x8);
     const KT x64 = (x10 * x17);
     const KT x65 = ((x1 * x27) + (x1 * x64));
-    const KT x66 = KPOW((x - (x33 * x65)), ((KT)-2.0));
+    const KT x66 = (((KT)1.0) / ((x - (x33 * x65)) * (x - (x33 * x65))));
     const KT x67 = (x10 * x19);
     const KT x68 = (x66 * x67);
     const KT x69 = (x25 * x67);
@@ -5575,7 +5575,7 @@ static void KNAME(dsm_isotropic_numpy__ft)(const KT *in, KT *out) {
     const KT x71 = (x14 * x54);
     const KT x72 = (g_u1 * s2);
     const KT x73 = (((g_u0 * x28) + (x13 * x16)) + (x4 * x72));
-    const KT x74 = KPOW((((-x6) * x73) + y), ((KT)-2.0));
+    const KT x74 = (((KT)1.0) / ((((-x6) * x73) + y) * (((-x6) * x73) + y)));
     const KT x75 = (x6 * x74);
     out[0] = ((-x35) * (((x0 * x1) * x17) + (x18 * x26)));
     out[1] = ((-x35) * ((x26 * x39) + x37));
@@ -5607,7 +5607,7 @@ static void KNAME(dsm_isotropic_numpy__ft)(const KT *in, KT *out) {
     out[27] = ((-x75) * ((((g_u0 * s2) + (x16 * x44)) + (x44 * x71)) - x72));
     out[28] = ((-x75) * ((x16 * x52) + (x52 * x71)));
     out[29] = ((KT)0.0);
-    out[30] = ((((-g_v) * KPOW(x13, ((KT)2.0))) * x24) * x74);
+    out[30] = ((((-g_v) * (x13 * x13)) * x24) * x74);
     out[31] = ((-x75) * (x38 + x5));
     out[32] = ((-g_u0) * x75);
     out[33] = ((KT)0.0);
@@ -5634,27 +5634,27 @@ static void KNAME(dsm_isotropic_numpy__ft_0)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(a, ((KT)2.0));
+    const KT x3 = (a * a);
     const KT x4 = (delta * kappa);
     const KT x5 = (x3 + x4);
     const KT x6 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
-    const KT x8 = KPOW(mu1, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
+    const KT x8 = (mu1 * mu1);
     const KT x9 = (x7 * x8);
     const KT x10 = ((((delta * x6) * x9) - (epsilon * (delta + x3))) + ((g_u0 * x5) * x9));
     const KT x11 = ((x10 * x2) * x7);
     const KT x12 = (((KT)1.0) - x11);
-    const KT x13 = KPOW(x12, ((KT)-1.0));
+    const KT x13 = (((KT)1.0) / x12);
     const KT x14 = ((x13 * x2) * x9);
-    const KT x15 = KPOW(psi_n, ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / psi_n);
     const KT x16 = (x15 * x7);
     const KT x17 = (((KT)2.0) * a);
     const KT x18 = (((((((KT)2.0) * a) * g_u0) * x7) * x8) - (epsilon * x17));
-    const KT x19 = (x18 / KPOW(x12, ((KT)2.0)));
-    const KT x20 = (((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * x19) * x8);
-    out[0] = (((-x16) * (((KPOW(s_h, ((KT)4.0)) * x20) * x5) + (x14 * x17))) / KPOW((x - (x16 * ((x1 * x2) + (x14 * x5)))), ((KT)2.0)));
-    out[1] = (((((-KPOW(s_h, ((KT)6.0))) * x15) * x20) * x4) / KPOW((x - (x16 * ((x0 * x2) + (x14 * x4)))), ((KT)2.0)));
-    out[2] = (((-x7) * ((x11 * x19) + (x13 * x18))) / KPOW((((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x10 * x13))) + y), ((KT)2.0)));
+    const KT x19 = (x18 / (x12 * x12));
+    const KT x20 = ((((g_v * g_v) * (psi_p * psi_p)) * x19) * x8);
+    out[0] = (((-x16) * ((((((s_h * s_h) * s_h) * s_h) * x20) * x5) + (x14 * x17))) / ((x - (x16 * ((x1 * x2) + (x14 * x5)))) * (x - (x16 * ((x1 * x2) + (x14 * x5))))));
+    out[1] = (((((-(((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x15) * x20) * x4) / ((x - (x16 * ((x0 * x2) + (x14 * x4)))) * (x - (x16 * ((x0 * x2) + (x14 * x4))))));
+    out[2] = (((-x7) * ((x11 * x19) + (x13 * x18))) / ((((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x10 * x13))) + y) * (((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x10 * x13))) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft_1)(const KT *in, KT *out) {
@@ -5676,28 +5676,28 @@ static void KNAME(dsm_isotropic_numpy__ft_1)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(a, ((KT)2.0));
+    const KT x3 = (a * a);
     const KT x4 = (delta * kappa);
     const KT x5 = (x3 + x4);
     const KT x6 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x7 = KPOW(s_h, ((KT)2.0));
-    const KT x8 = KPOW(mu1, ((KT)2.0));
+    const KT x7 = (s_h * s_h);
+    const KT x8 = (mu1 * mu1);
     const KT x9 = (x7 * x8);
     const KT x10 = (x6 * x9);
     const KT x11 = (g_u0 * x9);
     const KT x12 = (((delta * x10) - (epsilon * (delta + x3))) + (x11 * x5));
     const KT x13 = ((x12 * x2) * x7);
     const KT x14 = (((KT)1.0) - x13);
-    const KT x15 = KPOW(x14, ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / x14);
     const KT x16 = ((x15 * x2) * x9);
     const KT x17 = (x7 / psi_n);
     const KT x18 = (kappa * x16);
     const KT x19 = (((-epsilon) + (kappa * x11)) + x10);
-    const KT x20 = (x19 / KPOW(x14, ((KT)2.0)));
-    const KT x21 = ((((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0))) * x20) * x8);
-    out[0] = (((-x17) * (x18 + (x21 * x5))) / KPOW((x - (x17 * ((x1 * x2) + (x16 * x5)))), ((KT)2.0)));
-    out[1] = (((-x17) * (x18 + (x21 * x4))) / KPOW((x - (x17 * ((x0 * x2) + (x16 * x4)))), ((KT)2.0)));
-    out[2] = (((-x7) * ((x13 * x20) + (x15 * x19))) / KPOW((((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x12 * x15))) + y), ((KT)2.0)));
+    const KT x20 = (x19 / (x14 * x14));
+    const KT x21 = (((((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h)) * x20) * x8);
+    out[0] = (((-x17) * (x18 + (x21 * x5))) / ((x - (x17 * ((x1 * x2) + (x16 * x5)))) * (x - (x17 * ((x1 * x2) + (x16 * x5))))));
+    out[1] = (((-x17) * (x18 + (x21 * x4))) / ((x - (x17 * ((x0 * x2) + (x16 * x4)))) * (x - (x17 * ((x0 * x2) + (x16 * x4))))));
+    out[2] = (((-x7) * ((x13 * x20) + (x15 * x19))) / ((((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x12 * x15))) + y) * (((-x7) * (((g_u0 * x1) + (s2 * x6)) + (x12 * x15))) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft_2)(const KT *in, KT *out) {
@@ -5716,14 +5716,14 @@ static void KNAME(dsm_isotropic_numpy__ft_2)(const KT *in, KT *out) {
     const KT x = in[12];
     const KT y = in[13];
     const KT s_h = in[14];
-    const KT x0 = KPOW(a, ((KT)2.0));
+    const KT x0 = (a * a);
     const KT x1 = (delta * kappa);
     const KT x2 = (x0 + x1);
     const KT x3 = (kappa * s2);
     const KT x4 = (v2 + x3);
     const KT x5 = (g_v * psi_p);
-    const KT x6 = KPOW(s_h, ((KT)2.0));
-    const KT x7 = KPOW(mu1, ((KT)2.0));
+    const KT x6 = (s_h * s_h);
+    const KT x7 = (mu1 * mu1);
     const KT x8 = (x6 * x7);
     const KT x9 = (x2 * x8);
     const KT x10 = (delta + x0);
@@ -5731,16 +5731,16 @@ static void KNAME(dsm_isotropic_numpy__ft_2)(const KT *in, KT *out) {
     const KT x12 = ((((delta * x11) * x8) - (epsilon * x10)) + (g_u0 * x9));
     const KT x13 = ((x12 * x5) * x6);
     const KT x14 = (((KT)1.0) - x13);
-    const KT x15 = KPOW(x14, ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / x14);
     const KT x16 = (x15 * x5);
-    const KT x17 = KPOW(psi_n, ((KT)-1.0));
+    const KT x17 = (((KT)1.0) / psi_n);
     const KT x18 = (x17 * x6);
     const KT x19 = (-x10);
-    const KT x20 = (x19 / KPOW(x14, ((KT)2.0)));
-    const KT x21 = (((((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)6.0))) * x17) * x20) * x7);
-    out[0] = (((-x2) * x21) / KPOW((x - (x18 * ((x16 * x9) + (x4 * x5)))), ((KT)2.0)));
-    out[1] = (((-x1) * x21) / KPOW((x - (x18 * (((x1 * x16) * x8) + (x3 * x5)))), ((KT)2.0)));
-    out[2] = (((-x6) * ((x13 * x20) + (x15 * x19))) / KPOW((((-x6) * (((g_u0 * x4) + (s2 * x11)) + (x12 * x15))) + y), ((KT)2.0)));
+    const KT x20 = (x19 / (x14 * x14));
+    const KT x21 = ((((((g_v * g_v) * (psi_p * psi_p)) * (((((s_h * s_h) * s_h) * s_h) * s_h) * s_h)) * x17) * x20) * x7);
+    out[0] = (((-x2) * x21) / ((x - (x18 * ((x16 * x9) + (x4 * x5)))) * (x - (x18 * ((x16 * x9) + (x4 * x5))))));
+    out[1] = (((-x1) * x21) / ((x - (x18 * (((x1 * x16) * x8) + (x3 * x5)))) * (x - (x18 * (((x1 * x16) * x8) + (x3 * x5))))));
+    out[2] = (((-x6) * ((x13 * x20) + (x15 * x19))) / ((((-x6) * (((g_u0 * x4) + (s2 * x11)) + (x12 * x15))) + y) * (((-x6) * (((g_u0 * x4) + (s2 * x11)) + (x12 * x15))) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft_3)(const KT *in, KT *out) {
@@ -5762,11 +5762,11 @@ static void KNAME(dsm_isotropic_numpy__ft_3)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(a, ((KT)2.0));
+    const KT x3 = (a * a);
     const KT x4 = (delta * kappa);
     const KT x5 = (x3 + x4);
-    const KT x6 = KPOW(s_h, ((KT)2.0));
-    const KT x7 = KPOW(mu1, ((KT)2.0));
+    const KT x6 = (s_h * s_h);
+    const KT x7 = (mu1 * mu1);
     const KT x8 = (x6 * x7);
     const KT x9 = (((KT)1.0) - kappa);
     const KT x10 = (delta * x8);
@@ -5775,18 +5775,18 @@ static void KNAME(dsm_isotropic_numpy__ft_3)(const KT *in, KT *out) {
     const KT x13 = ((((-epsilon) * (delta + x3)) + (x11 * x9)) + (x12 * x5));
     const KT x14 = ((x13 * x2) * x6);
     const KT x15 = (((KT)1.0) - x14);
-    const KT x16 = KPOW(x15, ((KT)-1.0));
+    const KT x16 = (((KT)1.0) / x15);
     const KT x17 = (x16 * x2);
     const KT x18 = (x17 * x8);
     const KT x19 = (x6 / psi_n);
     const KT x20 = ((delta * x12) - x11);
-    const KT x21 = (x20 / KPOW(x15, ((KT)2.0)));
-    const KT x22 = ((((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0))) * x21) * x7);
+    const KT x21 = (x20 / (x15 * x15));
+    const KT x22 = (((((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h)) * x21) * x7);
     const KT x23 = ((s2 * x2) + (x10 * x17));
     const KT x24 = (g_u1 * s2);
-    out[0] = (((-x19) * ((x22 * x5) + x23)) / KPOW((x - (x19 * ((x1 * x2) + (x18 * x5)))), ((KT)2.0)));
-    out[1] = (((-x19) * ((x22 * x4) + x23)) / KPOW((x - (x19 * ((x0 * x2) + (x18 * x4)))), ((KT)2.0)));
-    out[2] = (((-x6) * ((((g_u0 * s2) + (x14 * x21)) + (x16 * x20)) - x24)) / KPOW((((-x6) * (((g_u0 * x1) + (x13 * x16)) + (x24 * x9))) + y), ((KT)2.0)));
+    out[0] = (((-x19) * ((x22 * x5) + x23)) / ((x - (x19 * ((x1 * x2) + (x18 * x5)))) * (x - (x19 * ((x1 * x2) + (x18 * x5))))));
+    out[1] = (((-x19) * ((x22 * x4) + x23)) / ((x - (x19 * ((x0 * x2) + (x18 * x4)))) * (x - (x19 * ((x0 * x2) + (x18 * x4))))));
+    out[2] = (((-x6) * ((((g_u0 * s2) + (x14 * x21)) + (x16 * x20)) - x24)) / ((((-x6) * (((g_u0 * x1) + (x13 * x16)) + (x24 * x9))) + y) * (((-x6) * (((g_u0 * x1) + (x13 * x16)) + (x24 * x9))) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft_4)(const KT *in, KT *out) {
@@ -5808,9 +5808,9 @@ static void KNAME(dsm_isotropic_numpy__ft_4)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(a, ((KT)2.0));
-    const KT x4 = KPOW(s_h, ((KT)2.0));
-    const KT x5 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (a * a);
+    const KT x4 = (s_h * s_h);
+    const KT x5 = (mu1 * mu1);
     const KT x6 = (x4 * x5);
     const KT x7 = (g_u1 * (((KT)1.0) - kappa));
     const KT x8 = (delta * x7);
@@ -5821,7 +5821,7 @@ static void KNAME(dsm_isotropic_numpy__ft_4)(const KT *in, KT *out) {
     const KT x13 = (x2 * x4);
     const KT x14 = (x12 * x13);
     const KT x15 = (((KT)1.0) - x14);
-    const KT x16 = KPOW(x15, ((KT)-1.0));
+    const KT x16 = (((KT)1.0) / x15);
     const KT x17 = (x10 * x16);
     const KT x18 = (x2 * x6);
     const KT x19 = (x4 / psi_n);
@@ -5829,12 +5829,12 @@ static void KNAME(dsm_isotropic_numpy__ft_4)(const KT *in, KT *out) {
     const KT x21 = (x13 * x20);
     const KT x22 = (x20 * x4);
     const KT x23 = ((x11 * x22) + (x22 * x8));
-    const KT x24 = (x23 / KPOW(x15, ((KT)2.0)));
-    const KT x25 = ((((KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0))) * KPOW(s_h, ((KT)4.0))) * x24) * x5);
+    const KT x24 = (x23 / (x15 * x15));
+    const KT x25 = (((((g_v * g_v) * (psi_p * psi_p)) * (((s_h * s_h) * s_h) * s_h)) * x24) * x5);
     const KT x26 = (x16 * x9);
-    out[0] = (((-x19) * ((x10 * x25) + (x17 * x21))) / KPOW((x - (x19 * ((x1 * x2) + (x17 * x18)))), ((KT)2.0)));
-    out[1] = (((-x19) * ((x21 * x26) + (x25 * x9))) / KPOW((x - (x19 * ((x0 * x2) + (x18 * x26)))), ((KT)2.0)));
-    out[2] = (((-x4) * ((x14 * x24) + (x16 * x23))) / KPOW((((-x4) * (((g_u0 * x1) + (s2 * x7)) + (x12 * x16))) + y), ((KT)2.0)));
+    out[0] = (((-x19) * ((x10 * x25) + (x17 * x21))) / ((x - (x19 * ((x1 * x2) + (x17 * x18)))) * (x - (x19 * ((x1 * x2) + (x17 * x18))))));
+    out[1] = (((-x19) * ((x21 * x26) + (x25 * x9))) / ((x - (x19 * ((x0 * x2) + (x18 * x26)))) * (x - (x19 * ((x0 * x2) + (x18 * x26))))));
+    out[2] = (((-x4) * ((x14 * x24) + (x16 * x23))) / ((((-x4) * (((g_u0 * x1) + (s2 * x7)) + (x12 * x16))) + y) * (((-x4) * (((g_u0 * x1) + (s2 * x7)) + (x12 * x16))) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft_5)(const KT *in, KT *out) {
@@ -5855,18 +5855,18 @@ static void KNAME(dsm_isotropic_numpy__ft_5)(const KT *in, KT *out) {
     const KT s_h = in[14];
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(s_h, ((KT)2.0));
-    const KT x5 = (KPOW(mu1, ((KT)2.0)) * x4);
+    const KT x4 = (s_h * s_h);
+    const KT x5 = ((mu1 * mu1) * x4);
     const KT x6 = (x5 * (x2 + x3));
     const KT x7 = (x1 / ((((-x1) * x4) * (((((delta * g_u1) * x5) * (((KT)1.0) - kappa)) - (epsilon * (delta + x2))) + (g_u0 * x6))) + ((KT)1.0)));
     const KT x8 = ((x1 * (v2 + x0)) + (x6 * x7));
     const KT x9 = (x4 / psi_n);
-    const KT x10 = (x4 / KPOW(psi_n, ((KT)2.0)));
+    const KT x10 = (x4 / (psi_n * psi_n));
     const KT x11 = ((x0 * x1) + ((x3 * x5) * x7));
-    out[0] = ((x10 * x8) / KPOW((x - (x8 * x9)), ((KT)2.0)));
-    out[1] = ((x10 * x11) / KPOW((x - (x11 * x9)), ((KT)2.0)));
+    out[0] = ((x10 * x8) / ((x - (x8 * x9)) * (x - (x8 * x9))));
+    out[1] = ((x10 * x11) / ((x - (x11 * x9)) * (x - (x11 * x9))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -5891,26 +5891,26 @@ static void KNAME(dsm_isotropic_numpy__ft_6)(const KT *in, KT *out) {
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * x1);
     const KT x3 = (g_v * psi_p);
-    const KT x4 = KPOW(a, ((KT)2.0));
+    const KT x4 = (a * a);
     const KT x5 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x6 = KPOW(s_h, ((KT)2.0));
-    const KT x7 = KPOW(mu1, ((KT)2.0));
+    const KT x6 = (s_h * s_h);
+    const KT x7 = (mu1 * mu1);
     const KT x8 = (x6 * x7);
     const KT x9 = (delta * kappa);
     const KT x10 = (x4 + x9);
     const KT x11 = (x10 * x8);
     const KT x12 = ((((delta * x5) * x8) - (epsilon * (delta + x4))) + (g_u0 * x11));
     const KT x13 = ((((-x12) * x3) * x6) + ((KT)1.0));
-    const KT x14 = KPOW(x13, ((KT)-1.0));
+    const KT x14 = (((KT)1.0) / x13);
     const KT x15 = (x11 * x14);
     const KT x16 = (x6 / psi_n);
-    const KT x17 = (KPOW(s_h, ((KT)4.0)) / KPOW(x13, ((KT)2.0)));
-    const KT x18 = ((((KPOW(g_v, ((KT)2.0)) * psi_p) * x12) * x17) * x7);
+    const KT x17 = ((((s_h * s_h) * s_h) * s_h) / (x13 * x13));
+    const KT x18 = (((((g_v * g_v) * psi_p) * x12) * x17) * x7);
     const KT x19 = (g_v * x0);
     const KT x20 = ((x14 * x8) * x9);
-    out[0] = (((-x16) * (((g_v * x15) + (x10 * x18)) + x2)) / KPOW((x - (x16 * ((psi_p * x2) + (x15 * x3)))), ((KT)2.0)));
-    out[1] = (((-x16) * (((g_v * x20) + (x18 * x9)) + x19)) / KPOW((x - (x16 * ((psi_p * x19) + (x20 * x3)))), ((KT)2.0)));
-    out[2] = ((((-g_v) * KPOW(x12, ((KT)2.0))) * x17) / KPOW((((-x6) * (((g_u0 * x1) + (s2 * x5)) + (x12 * x14))) + y), ((KT)2.0)));
+    out[0] = (((-x16) * (((g_v * x15) + (x10 * x18)) + x2)) / ((x - (x16 * ((psi_p * x2) + (x15 * x3)))) * (x - (x16 * ((psi_p * x2) + (x15 * x3))))));
+    out[1] = (((-x16) * (((g_v * x20) + (x18 * x9)) + x19)) / ((x - (x16 * ((psi_p * x19) + (x20 * x3)))) * (x - (x16 * ((psi_p * x19) + (x20 * x3))))));
+    out[2] = ((((-g_v) * (x12 * x12)) * x17) / ((((-x6) * (((g_u0 * x1) + (s2 * x5)) + (x12 * x14))) + y) * (((-x6) * (((g_u0 * x1) + (s2 * x5)) + (x12 * x14))) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft_7)(const KT *in, KT *out) {
@@ -5932,20 +5932,20 @@ static void KNAME(dsm_isotropic_numpy__ft_7)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(a, ((KT)2.0));
+    const KT x3 = (a * a);
     const KT x4 = (delta * kappa);
-    const KT x5 = KPOW(s_h, ((KT)2.0));
-    const KT x6 = (KPOW(mu1, ((KT)2.0)) * x5);
+    const KT x5 = (s_h * s_h);
+    const KT x6 = ((mu1 * mu1) * x5);
     const KT x7 = (x6 * (x3 + x4));
     const KT x8 = (g_u1 * (((KT)1.0) - kappa));
     const KT x9 = ((((delta * x6) * x8) - (epsilon * (delta + x3))) + (g_u0 * x7));
-    const KT x10 = KPOW(((((-x2) * x5) * x9) + ((KT)1.0)), ((KT)-1.0));
+    const KT x10 = (((KT)1.0) / ((((-x2) * x5) * x9) + ((KT)1.0)));
     const KT x11 = (x10 * x2);
     const KT x12 = (x5 / psi_n);
     const KT x13 = ((kappa * x12) * x2);
-    out[0] = ((-x13) / KPOW((x - (x12 * ((x1 * x2) + (x11 * x7)))), ((KT)2.0)));
-    out[1] = ((-x13) / KPOW((x - (x12 * ((x0 * x2) + ((x11 * x4) * x6)))), ((KT)2.0)));
-    out[2] = (((-x5) * ((g_u0 * kappa) + x8)) / KPOW((((-x5) * (((g_u0 * x1) + (s2 * x8)) + (x10 * x9))) + y), ((KT)2.0)));
+    out[0] = ((-x13) / ((x - (x12 * ((x1 * x2) + (x11 * x7)))) * (x - (x12 * ((x1 * x2) + (x11 * x7))))));
+    out[1] = ((-x13) / ((x - (x12 * ((x0 * x2) + ((x11 * x4) * x6)))) * (x - (x12 * ((x0 * x2) + ((x11 * x4) * x6))))));
+    out[2] = (((-x5) * ((g_u0 * kappa) + x8)) / ((((-x5) * (((g_u0 * x1) + (s2 * x8)) + (x10 * x9))) + y) * (((-x5) * (((g_u0 * x1) + (s2 * x8)) + (x10 * x9))) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft_8)(const KT *in, KT *out) {
@@ -5966,19 +5966,19 @@ static void KNAME(dsm_isotropic_numpy__ft_8)(const KT *in, KT *out) {
     const KT s_h = in[14];
     const KT x0 = ((kappa * s2) + v2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(a, ((KT)2.0));
-    const KT x3 = KPOW(s_h, ((KT)2.0));
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (a * a);
+    const KT x3 = (s_h * s_h);
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (g_u1 * (((KT)1.0) - kappa));
     const KT x6 = (g_u0 * x3);
     const KT x7 = (x4 * ((delta * kappa) + x2));
     const KT x8 = (((((delta * x3) * x4) * x5) - (epsilon * (delta + x2))) + (x6 * x7));
     const KT x9 = (x1 * x3);
-    const KT x10 = KPOW((((-x8) * x9) + ((KT)1.0)), ((KT)-1.0));
+    const KT x10 = (((KT)1.0) / (((-x8) * x9) + ((KT)1.0)));
     const KT x11 = (x3 / psi_n);
-    out[0] = (((-x1) * x11) / KPOW((x - (x11 * ((x0 * x1) + ((x10 * x7) * x9)))), ((KT)2.0)));
+    out[0] = (((-x1) * x11) / ((x - (x11 * ((x0 * x1) + ((x10 * x7) * x9)))) * (x - (x11 * ((x0 * x1) + ((x10 * x7) * x9))))));
     out[1] = ((KT)0.0);
-    out[2] = ((-x6) / KPOW((((-x3) * (((g_u0 * x0) + (s2 * x5)) + (x10 * x8))) + y), ((KT)2.0)));
+    out[2] = ((-x6) / ((((-x3) * (((g_u0 * x0) + (s2 * x5)) + (x10 * x8))) + y) * (((-x3) * (((g_u0 * x0) + (s2 * x5)) + (x10 * x8))) + y)));
 }
 
 static void KNAME(dsm_isotropic_numpy__ft_9)(const KT *in, KT *out) {
@@ -5999,15 +5999,15 @@ static void KNAME(dsm_isotropic_numpy__ft_9)(const KT *in, KT *out) {
     const KT s_h = in[14];
     const KT x0 = (kappa * s2);
     const KT x1 = (g_v * psi_p);
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (delta * kappa);
-    const KT x4 = KPOW(s_h, ((KT)2.0));
-    const KT x5 = (KPOW(mu1, ((KT)2.0)) * x4);
+    const KT x4 = (s_h * s_h);
+    const KT x5 = ((mu1 * mu1) * x4);
     const KT x6 = (x5 * (x2 + x3));
     const KT x7 = (x1 / ((((-x1) * x4) * (((((delta * g_u1) * x5) * (((KT)1.0) - kappa)) - (epsilon * (delta + x2))) + (g_u0 * x6))) + ((KT)1.0)));
     const KT x8 = (x4 / psi_n);
-    out[0] = KPOW((x - (x8 * ((x1 * (v2 + x0)) + (x6 * x7)))), ((KT)-2.0));
-    out[1] = KPOW((x - (x8 * ((x0 * x1) + ((x3 * x5) * x7)))), ((KT)-2.0));
+    out[0] = (((KT)1.0) / ((x - (x8 * ((x1 * (v2 + x0)) + (x6 * x7)))) * (x - (x8 * ((x1 * (v2 + x0)) + (x6 * x7))))));
+    out[1] = (((KT)1.0) / ((x - (x8 * ((x0 * x1) + ((x3 * x5) * x7)))) * (x - (x8 * ((x0 * x1) + ((x3 * x5) * x7))))));
     out[2] = ((KT)0.0);
     (void)y;
 }
@@ -6028,14 +6028,14 @@ static void KNAME(dsm_isotropic_numpy__ft_10)(const KT *in, KT *out) {
     const KT x = in[12];
     const KT y = in[13];
     const KT s_h = in[14];
-    const KT x0 = KPOW(s_h, ((KT)2.0));
+    const KT x0 = (s_h * s_h);
     const KT x1 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x2 = KPOW(a, ((KT)2.0));
-    const KT x3 = (KPOW(mu1, ((KT)2.0)) * x0);
+    const KT x2 = (a * a);
+    const KT x3 = ((mu1 * mu1) * x0);
     const KT x4 = ((((delta * x1) * x3) - (epsilon * (delta + x2))) + ((g_u0 * x3) * ((delta * kappa) + x2)));
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = KPOW((((-x0) * (((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + (x4 / (((((-g_v) * psi_p) * x0) * x4) + ((KT)1.0))))) + y), ((KT)-2.0));
+    out[2] = (((KT)1.0) / ((((-x0) * (((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + (x4 / (((((-g_v) * psi_p) * x0) * x4) + ((KT)1.0))))) + y) * (((-x0) * (((g_u0 * ((kappa * s2) + v2)) + (s2 * x1)) + (x4 / (((((-g_v) * psi_p) * x0) * x4) + ((KT)1.0))))) + y)));
     (void)psi_n;
     (void)x;
 }
@@ -6059,10 +6059,10 @@ static void KNAME(dsm_isotropic_numpy__ft_11)(const KT *in, KT *out) {
     const KT x0 = (kappa * s2);
     const KT x1 = (v2 + x0);
     const KT x2 = (g_v * psi_p);
-    const KT x3 = KPOW(s_h, ((KT)2.0));
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (s_h * s_h);
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (x3 * x4);
-    const KT x6 = KPOW(a, ((KT)2.0));
+    const KT x6 = (a * a);
     const KT x7 = (delta * kappa);
     const KT x8 = (x6 + x7);
     const KT x9 = (g_u1 * (((KT)1.0) - kappa));
@@ -6071,24 +6071,24 @@ static void KNAME(dsm_isotropic_numpy__ft_11)(const KT *in, KT *out) {
     const KT x12 = ((((-epsilon) * (delta + x6)) + (x10 * x5)) + (x11 * x5));
     const KT x13 = (x2 * x3);
     const KT x14 = (((-x12) * x13) + ((KT)1.0));
-    const KT x15 = KPOW(x14, ((KT)-1.0));
+    const KT x15 = (((KT)1.0) / x14);
     const KT x16 = (x15 * x2);
     const KT x17 = (x16 * x8);
     const KT x18 = ((x1 * x2) + (x17 * x5));
-    const KT x19 = KPOW(psi_n, ((KT)-1.0));
+    const KT x19 = (((KT)1.0) / psi_n);
     const KT x20 = (x19 * x3);
     const KT x21 = (((KT)2.0) * s_h);
     const KT x22 = (x19 * x21);
     const KT x23 = (x21 * x4);
     const KT x24 = ((x10 * x23) + (x11 * x23));
-    const KT x25 = ((((x12 * x2) * x21) + (x13 * x24)) / KPOW(x14, ((KT)2.0)));
+    const KT x25 = ((((x12 * x2) * x21) + (x13 * x24)) / (x14 * x14));
     const KT x26 = ((x2 * x25) * x5);
     const KT x27 = (x16 * x7);
     const KT x28 = ((x0 * x2) + (x27 * x5));
     const KT x29 = (((g_u0 * x1) + (s2 * x9)) + (x12 * x15));
-    out[0] = ((-((x18 * x22) + (x20 * ((x17 * x23) + (x26 * x8))))) / KPOW((x - (x18 * x20)), ((KT)2.0)));
-    out[1] = ((-((x20 * ((x23 * x27) + (x26 * x7))) + (x22 * x28))) / KPOW((x - (x20 * x28)), ((KT)2.0)));
-    out[2] = ((-((x21 * x29) + (x3 * ((x12 * x25) + (x15 * x24))))) / KPOW((((-x29) * x3) + y), ((KT)2.0)));
+    out[0] = ((-((x18 * x22) + (x20 * ((x17 * x23) + (x26 * x8))))) / ((x - (x18 * x20)) * (x - (x18 * x20))));
+    out[1] = ((-((x20 * ((x23 * x27) + (x26 * x7))) + (x22 * x28))) / ((x - (x20 * x28)) * (x - (x20 * x28))));
+    out[2] = ((-((x21 * x29) + (x3 * ((x12 * x25) + (x15 * x24))))) / ((((-x29) * x3) + y) * (((-x29) * x3) + y)));
 }
 
 static void KNAME(observables_explicit1_numpy__Q)(const KT *in, KT *out) {
@@ -6104,13 +6104,13 @@ static void KNAME(observables_explicit1_numpy__Q)(const KT *in, KT *out) {
     const KT psi_p = in[9];
     const KT x = in[10];
     const KT y = in[11];
-    const KT x0 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x0 = ((a * a) * l_1);
     const KT x1 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * x2);
     const KT x4 = (g_v * psi_p);
     const KT x5 = ((g_u0 * kappa) + x1);
-    out[0] = ((((x3 * x4) * KPOW(x5, ((KT)2.0))) / (((-x4) * ((((-epsilon) * (delta + x0)) + ((g_u0 * x2) * ((delta * kappa) + x0))) + (x1 * x3))) + ((KT)1.0))) + x5);
+    out[0] = ((((x3 * x4) * (x5 * x5)) / (((-x4) * ((((-epsilon) * (delta + x0)) + ((g_u0 * x2) * ((delta * kappa) + x0))) + (x1 * x3))) + ((KT)1.0))) + x5);
     (void)x;
     (void)y;
 }
@@ -6128,8 +6128,8 @@ static void KNAME(observables_explicit1_numpy__X1)(const KT *in, KT *out) {
     const KT psi_p = in[9];
     const KT x = in[10];
     const KT y = in[11];
-    const KT x0 = (KPOW(a, ((KT)2.0)) * l_1);
-    const KT x1 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = ((a * a) * l_1);
+    const KT x1 = (mu1 * mu1);
     const KT x2 = (g_u1 * (((KT)1.0) - kappa));
     const KT x3 = (g_v * psi_p);
     out[0] = (((((-KSQRT(delta)) * mu1) * x3) * ((g_u0 * kappa) + x2)) / (((-x3) * ((((delta * x1) * x2) - (epsilon * (delta + x0))) + ((g_u0 * x1) * ((delta * kappa) + x0)))) + ((KT)1.0)));
@@ -6150,8 +6150,8 @@ static void KNAME(observables_explicit1_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT psi_p = in[9];
     const KT x = in[10];
     const KT y = in[11];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
-    const KT x1 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x0 = (mu1 * mu1);
+    const KT x1 = ((a * a) * l_1);
     const KT x2 = (((KT)1.0) - kappa);
     const KT x3 = (g_u1 * x2);
     const KT x4 = (delta * x0);
@@ -6160,15 +6160,15 @@ static void KNAME(observables_explicit1_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT x7 = ((((-epsilon) * (delta + x1)) + ((g_u0 * x0) * x6)) + (x3 * x4));
     const KT x8 = (g_v * psi_p);
     const KT x9 = (((-x7) * x8) + ((KT)1.0));
-    const KT x10 = KPOW(x9, ((KT)-1.0));
+    const KT x10 = (((KT)1.0) / x9);
     const KT x11 = ((g_u0 * kappa) + x3);
     const KT x12 = (x11 * x8);
-    const KT x13 = KPOW(x11, ((KT)2.0));
-    const KT x14 = ((KPOW(psi_p, ((KT)2.0)) * x13) / KPOW(x9, ((KT)2.0)));
-    const KT x15 = ((KPOW(g_v, ((KT)2.0)) * KPOW(mu1, ((KT)4.0))) * x14);
+    const KT x13 = (x11 * x11);
+    const KT x14 = (((psi_p * psi_p) * x13) / (x9 * x9));
+    const KT x15 = (((g_v * g_v) * (((mu1 * mu1) * mu1) * mu1)) * x14);
     const KT x16 = (x10 * x4);
     out[0] = ((((delta * x15) * x6) + kappa) + ((((((KT)2.0) * x0) * x10) * x12) * x5));
-    out[1] = (((((KPOW(delta, ((KT)2.0)) * x15) * x2) - kappa) + ((x12 * x16) * (((KT)2.0) - (((KT)2.0) * kappa)))) + ((KT)1.0));
+    out[1] = ((((((delta * delta) * x15) * x2) - kappa) + ((x12 * x16) * (((KT)2.0) - (((KT)2.0) * kappa)))) + ((KT)1.0));
     out[2] = ((((g_v * x14) * x4) * x7) + ((psi_p * x13) * x16));
     (void)x;
     (void)y;
@@ -6187,14 +6187,14 @@ static void KNAME(observables_explicit1_numpy__dQ_dtheta)(const KT *in, KT *out)
     const KT psi_p = in[9];
     const KT x = in[10];
     const KT y = in[11];
-    const KT x0 = (KPOW(a, ((KT)2.0)) * l_1);
+    const KT x0 = ((a * a) * l_1);
     const KT x1 = (delta + x0);
     const KT x2 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * x3);
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = ((((((-KPOW(g_v, ((KT)2.0))) * KPOW(psi_p, ((KT)2.0))) * x1) * x4) * KPOW(((g_u0 * kappa) + x2), ((KT)2.0))) / KPOW(((((-g_v) * psi_p) * ((((-epsilon) * x1) + ((g_u0 * x3) * ((delta * kappa) + x0))) + (x2 * x4))) + ((KT)1.0)), ((KT)2.0)));
+    out[2] = ((((((-(g_v * g_v)) * (psi_p * psi_p)) * x1) * x4) * (((g_u0 * kappa) + x2) * ((g_u0 * kappa) + x2))) / (((((-g_v) * psi_p) * ((((-epsilon) * x1) + ((g_u0 * x3) * ((delta * kappa) + x0))) + (x2 * x4))) + ((KT)1.0)) * ((((-g_v) * psi_p) * ((((-epsilon) * x1) + ((g_u0 * x3) * ((delta * kappa) + x0))) + (x2 * x4))) + ((KT)1.0))));
     (void)x;
     (void)y;
 }
@@ -6212,9 +6212,9 @@ static void KNAME(observables_explicit1_numpy__errors_primal)(const KT *in, KT *
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((-Q) + (dQ_dy * lam));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dx;
 }
@@ -6232,9 +6232,9 @@ static void KNAME(observables_explicit1_numpy__errors_dual)(const KT *in, KT *ou
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((Q * lam) - (lam * (Q + (dQ_dx * lam))));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dy;
 }
@@ -6257,16 +6257,16 @@ static void KNAME(observables_explicit2_numpy__Q)(const KT *in, KT *out) {
     const KT y = in[14];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
     const KT x1 = ((g_u0 * kappa) + x0);
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (l_1 * x2);
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (delta * x4);
     const KT x6 = (x0 * x5);
     const KT x7 = (delta * kappa);
     const KT x8 = (g_u0 * x4);
     const KT x9 = (g_v * psi_p);
     const KT x10 = (l_2 * x2);
-    out[0] = (((KPOW(x1, ((KT)2.0)) * x5) * (((w_1 * x9) / (((-x9) * ((((-epsilon) * (delta + x3)) + x6) + (x8 * (x3 + x7)))) + ((KT)1.0))) + ((w_2 * x9) / (((-x9) * ((((-epsilon) * (delta + x10)) + x6) + (x8 * (x10 + x7)))) + ((KT)1.0))))) + x1);
+    out[0] = ((((x1 * x1) * x5) * (((w_1 * x9) / (((-x9) * ((((-epsilon) * (delta + x3)) + x6) + (x8 * (x3 + x7)))) + ((KT)1.0))) + ((w_2 * x9) / (((-x9) * ((((-epsilon) * (delta + x10)) + x6) + (x8 * (x10 + x7)))) + ((KT)1.0))))) + x1);
     (void)x;
     (void)y;
 }
@@ -6288,9 +6288,9 @@ static void KNAME(observables_explicit2_numpy__X1)(const KT *in, KT *out) {
     const KT x = in[13];
     const KT y = in[14];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = ((delta * x0) * x3);
     const KT x5 = (delta * kappa);
     const KT x6 = (g_u0 * x3);
@@ -6317,13 +6317,13 @@ static void KNAME(observables_explicit2_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT w_2 = in[12];
     const KT x = in[13];
     const KT y = in[14];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (delta * kappa);
     const KT x2 = (((KT)1.0) - kappa);
     const KT x3 = (g_u1 * x2);
     const KT x4 = ((g_u0 * kappa) + x3);
     const KT x5 = (g_v * psi_p);
-    const KT x6 = KPOW(a, ((KT)2.0));
+    const KT x6 = (a * a);
     const KT x7 = (l_1 * x6);
     const KT x8 = (delta * x0);
     const KT x9 = (x3 * x8);
@@ -6338,12 +6338,12 @@ static void KNAME(observables_explicit2_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT x18 = (((-x17) * x5) + ((KT)1.0));
     const KT x19 = (w_2 / x18);
     const KT x20 = (x4 * ((x14 * x5) + (x19 * x5)));
-    const KT x21 = (w_1 / KPOW(x13, ((KT)2.0)));
-    const KT x22 = KPOW(psi_p, ((KT)2.0));
-    const KT x23 = (KPOW(g_v, ((KT)2.0)) * x22);
+    const KT x21 = (w_1 / (x13 * x13));
+    const KT x22 = (psi_p * psi_p);
+    const KT x23 = ((g_v * g_v) * x22);
     const KT x24 = (x0 * x23);
-    const KT x25 = (w_2 / KPOW(x18, ((KT)2.0)));
-    const KT x26 = (KPOW(x4, ((KT)2.0)) * x8);
+    const KT x25 = (w_2 / (x18 * x18));
+    const KT x26 = ((x4 * x4) * x8);
     const KT x27 = ((x2 * x23) * x8);
     const KT x28 = (g_v * x22);
     out[0] = ((kappa + (((((KT)2.0) * x0) * x1) * x20)) + (x26 * (((x10 * x21) * x24) + ((x16 * x24) * x25))));
@@ -6370,21 +6370,21 @@ static void KNAME(observables_explicit2_numpy__dQ_dtheta)(const KT *in, KT *out)
     const KT x = in[13];
     const KT y = in[14];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
     const KT x3 = (delta + x2);
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (delta * x4);
     const KT x6 = (x0 * x5);
     const KT x7 = (delta * kappa);
     const KT x8 = (g_u0 * x4);
     const KT x9 = (g_v * psi_p);
-    const KT x10 = (KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0)));
+    const KT x10 = ((g_v * g_v) * (psi_p * psi_p));
     const KT x11 = (l_2 * x1);
     const KT x12 = (delta + x11);
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = ((x5 * KPOW(((g_u0 * kappa) + x0), ((KT)2.0))) * (((((-w_1) * x10) * x3) / KPOW((((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)), ((KT)2.0))) - (((w_2 * x10) * x12) / KPOW((((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0)), ((KT)2.0)))));
+    out[2] = ((x5 * (((g_u0 * kappa) + x0) * ((g_u0 * kappa) + x0))) * (((((-w_1) * x10) * x3) / ((((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)))) - (((w_2 * x10) * x12) / ((((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0))))));
     (void)x;
     (void)y;
 }
@@ -6402,9 +6402,9 @@ static void KNAME(observables_explicit2_numpy__errors_primal)(const KT *in, KT *
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((-Q) + (dQ_dy * lam));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dx;
 }
@@ -6422,9 +6422,9 @@ static void KNAME(observables_explicit2_numpy__errors_dual)(const KT *in, KT *ou
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((Q * lam) - (lam * (Q + (dQ_dx * lam))));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dy;
 }
@@ -6449,9 +6449,9 @@ static void KNAME(observables_explicit3_numpy__Q)(const KT *in, KT *out) {
     const KT y = in[16];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
     const KT x1 = ((g_u0 * kappa) + x0);
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (l_1 * x2);
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (delta * x4);
     const KT x6 = (x0 * x5);
     const KT x7 = (delta * kappa);
@@ -6459,7 +6459,7 @@ static void KNAME(observables_explicit3_numpy__Q)(const KT *in, KT *out) {
     const KT x9 = (g_v * psi_p);
     const KT x10 = (l_2 * x2);
     const KT x11 = (l_3 * x2);
-    out[0] = (((KPOW(x1, ((KT)2.0)) * x5) * ((((w_1 * x9) / (((-x9) * ((((-epsilon) * (delta + x3)) + x6) + (x8 * (x3 + x7)))) + ((KT)1.0))) + ((w_2 * x9) / (((-x9) * ((((-epsilon) * (delta + x10)) + x6) + (x8 * (x10 + x7)))) + ((KT)1.0)))) + ((w_3 * x9) / (((-x9) * ((((-epsilon) * (delta + x11)) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0))))) + x1);
+    out[0] = ((((x1 * x1) * x5) * ((((w_1 * x9) / (((-x9) * ((((-epsilon) * (delta + x3)) + x6) + (x8 * (x3 + x7)))) + ((KT)1.0))) + ((w_2 * x9) / (((-x9) * ((((-epsilon) * (delta + x10)) + x6) + (x8 * (x10 + x7)))) + ((KT)1.0)))) + ((w_3 * x9) / (((-x9) * ((((-epsilon) * (delta + x11)) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0))))) + x1);
     (void)x;
     (void)y;
 }
@@ -6483,9 +6483,9 @@ static void KNAME(observables_explicit3_numpy__X1)(const KT *in, KT *out) {
     const KT x = in[15];
     const KT y = in[16];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = ((delta * x0) * x3);
     const KT x5 = (delta * kappa);
     const KT x6 = (g_u0 * x3);
@@ -6515,13 +6515,13 @@ static void KNAME(observables_explicit3_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT w_3 = in[14];
     const KT x = in[15];
     const KT y = in[16];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (delta * kappa);
     const KT x2 = (((KT)1.0) - kappa);
     const KT x3 = (g_u1 * x2);
     const KT x4 = ((g_u0 * kappa) + x3);
     const KT x5 = (g_v * psi_p);
-    const KT x6 = KPOW(a, ((KT)2.0));
+    const KT x6 = (a * a);
     const KT x7 = (l_1 * x6);
     const KT x8 = (delta * x0);
     const KT x9 = (x3 * x8);
@@ -6541,13 +6541,13 @@ static void KNAME(observables_explicit3_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT x23 = (((-x22) * x5) + ((KT)1.0));
     const KT x24 = (w_3 / x23);
     const KT x25 = (x4 * (((x14 * x5) + (x19 * x5)) + (x24 * x5)));
-    const KT x26 = (w_1 / KPOW(x13, ((KT)2.0)));
-    const KT x27 = KPOW(psi_p, ((KT)2.0));
-    const KT x28 = (KPOW(g_v, ((KT)2.0)) * x27);
+    const KT x26 = (w_1 / (x13 * x13));
+    const KT x27 = (psi_p * psi_p);
+    const KT x28 = ((g_v * g_v) * x27);
     const KT x29 = (x0 * x28);
-    const KT x30 = (w_2 / KPOW(x18, ((KT)2.0)));
-    const KT x31 = (w_3 / KPOW(x23, ((KT)2.0)));
-    const KT x32 = (KPOW(x4, ((KT)2.0)) * x8);
+    const KT x30 = (w_2 / (x18 * x18));
+    const KT x31 = (w_3 / (x23 * x23));
+    const KT x32 = ((x4 * x4) * x8);
     const KT x33 = ((x2 * x28) * x8);
     const KT x34 = (g_v * x27);
     out[0] = ((kappa + (((((KT)2.0) * x0) * x1) * x25)) + (x32 * ((((x10 * x26) * x29) + ((x16 * x29) * x30)) + ((x21 * x29) * x31))));
@@ -6576,23 +6576,23 @@ static void KNAME(observables_explicit3_numpy__dQ_dtheta)(const KT *in, KT *out)
     const KT x = in[15];
     const KT y = in[16];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
     const KT x3 = (delta + x2);
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (delta * x4);
     const KT x6 = (x0 * x5);
     const KT x7 = (delta * kappa);
     const KT x8 = (g_u0 * x4);
     const KT x9 = (g_v * psi_p);
-    const KT x10 = (KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0)));
+    const KT x10 = ((g_v * g_v) * (psi_p * psi_p));
     const KT x11 = (l_2 * x1);
     const KT x12 = (delta + x11);
     const KT x13 = (l_3 * x1);
     const KT x14 = (delta + x13);
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = ((x5 * KPOW(((g_u0 * kappa) + x0), ((KT)2.0))) * ((((((-w_1) * x10) * x3) / KPOW((((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)), ((KT)2.0))) - (((w_2 * x10) * x12) / KPOW((((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0)), ((KT)2.0)))) - (((w_3 * x10) * x14) / KPOW((((-x9) * ((((-epsilon) * x14) + x6) + (x8 * (x13 + x7)))) + ((KT)1.0)), ((KT)2.0)))));
+    out[2] = ((x5 * (((g_u0 * kappa) + x0) * ((g_u0 * kappa) + x0))) * ((((((-w_1) * x10) * x3) / ((((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)))) - (((w_2 * x10) * x12) / ((((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0))))) - (((w_3 * x10) * x14) / ((((-x9) * ((((-epsilon) * x14) + x6) + (x8 * (x13 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x14) + x6) + (x8 * (x13 + x7)))) + ((KT)1.0))))));
     (void)x;
     (void)y;
 }
@@ -6610,9 +6610,9 @@ static void KNAME(observables_explicit3_numpy__errors_primal)(const KT *in, KT *
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((-Q) + (dQ_dy * lam));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dx;
 }
@@ -6630,9 +6630,9 @@ static void KNAME(observables_explicit3_numpy__errors_dual)(const KT *in, KT *ou
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((Q * lam) - (lam * (Q + (dQ_dx * lam))));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dy;
 }
@@ -6659,9 +6659,9 @@ static void KNAME(observables_explicit4_numpy__Q)(const KT *in, KT *out) {
     const KT y = in[18];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
     const KT x1 = ((g_u0 * kappa) + x0);
-    const KT x2 = KPOW(a, ((KT)2.0));
+    const KT x2 = (a * a);
     const KT x3 = (l_1 * x2);
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (delta * x4);
     const KT x6 = (x0 * x5);
     const KT x7 = (delta * kappa);
@@ -6670,7 +6670,7 @@ static void KNAME(observables_explicit4_numpy__Q)(const KT *in, KT *out) {
     const KT x10 = (l_2 * x2);
     const KT x11 = (l_3 * x2);
     const KT x12 = (l_4 * x2);
-    out[0] = (((KPOW(x1, ((KT)2.0)) * x5) * (((((w_1 * x9) / (((-x9) * ((((-epsilon) * (delta + x3)) + x6) + (x8 * (x3 + x7)))) + ((KT)1.0))) + ((w_2 * x9) / (((-x9) * ((((-epsilon) * (delta + x10)) + x6) + (x8 * (x10 + x7)))) + ((KT)1.0)))) + ((w_3 * x9) / (((-x9) * ((((-epsilon) * (delta + x11)) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0)))) + ((w_4 * x9) / (((-x9) * ((((-epsilon) * (delta + x12)) + x6) + (x8 * (x12 + x7)))) + ((KT)1.0))))) + x1);
+    out[0] = ((((x1 * x1) * x5) * (((((w_1 * x9) / (((-x9) * ((((-epsilon) * (delta + x3)) + x6) + (x8 * (x3 + x7)))) + ((KT)1.0))) + ((w_2 * x9) / (((-x9) * ((((-epsilon) * (delta + x10)) + x6) + (x8 * (x10 + x7)))) + ((KT)1.0)))) + ((w_3 * x9) / (((-x9) * ((((-epsilon) * (delta + x11)) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0)))) + ((w_4 * x9) / (((-x9) * ((((-epsilon) * (delta + x12)) + x6) + (x8 * (x12 + x7)))) + ((KT)1.0))))) + x1);
     (void)x;
     (void)y;
 }
@@ -6696,9 +6696,9 @@ static void KNAME(observables_explicit4_numpy__X1)(const KT *in, KT *out) {
     const KT x = in[17];
     const KT y = in[18];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = ((delta * x0) * x3);
     const KT x5 = (delta * kappa);
     const KT x6 = (g_u0 * x3);
@@ -6731,13 +6731,13 @@ static void KNAME(observables_explicit4_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT w_4 = in[16];
     const KT x = in[17];
     const KT y = in[18];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
     const KT x1 = (delta * kappa);
     const KT x2 = (((KT)1.0) - kappa);
     const KT x3 = (g_u1 * x2);
     const KT x4 = ((g_u0 * kappa) + x3);
     const KT x5 = (g_v * psi_p);
-    const KT x6 = KPOW(a, ((KT)2.0));
+    const KT x6 = (a * a);
     const KT x7 = (l_1 * x6);
     const KT x8 = (delta * x0);
     const KT x9 = (x3 * x8);
@@ -6762,14 +6762,14 @@ static void KNAME(observables_explicit4_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT x28 = (((-x27) * x5) + ((KT)1.0));
     const KT x29 = (w_4 / x28);
     const KT x30 = (x4 * ((((x14 * x5) + (x19 * x5)) + (x24 * x5)) + (x29 * x5)));
-    const KT x31 = (w_1 / KPOW(x13, ((KT)2.0)));
-    const KT x32 = KPOW(psi_p, ((KT)2.0));
-    const KT x33 = (KPOW(g_v, ((KT)2.0)) * x32);
+    const KT x31 = (w_1 / (x13 * x13));
+    const KT x32 = (psi_p * psi_p);
+    const KT x33 = ((g_v * g_v) * x32);
     const KT x34 = (x0 * x33);
-    const KT x35 = (w_2 / KPOW(x18, ((KT)2.0)));
-    const KT x36 = (w_3 / KPOW(x23, ((KT)2.0)));
-    const KT x37 = (w_4 / KPOW(x28, ((KT)2.0)));
-    const KT x38 = (KPOW(x4, ((KT)2.0)) * x8);
+    const KT x35 = (w_2 / (x18 * x18));
+    const KT x36 = (w_3 / (x23 * x23));
+    const KT x37 = (w_4 / (x28 * x28));
+    const KT x38 = ((x4 * x4) * x8);
     const KT x39 = ((x2 * x33) * x8);
     const KT x40 = (g_v * x32);
     out[0] = ((kappa + (((((KT)2.0) * x0) * x1) * x30)) + (x38 * (((((x10 * x31) * x34) + ((x16 * x34) * x35)) + ((x21 * x34) * x36)) + ((x26 * x34) * x37))));
@@ -6800,16 +6800,16 @@ static void KNAME(observables_explicit4_numpy__dQ_dtheta)(const KT *in, KT *out)
     const KT x = in[17];
     const KT y = in[18];
     const KT x0 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x1 = (a * a);
     const KT x2 = (l_1 * x1);
     const KT x3 = (delta + x2);
-    const KT x4 = KPOW(mu1, ((KT)2.0));
+    const KT x4 = (mu1 * mu1);
     const KT x5 = (delta * x4);
     const KT x6 = (x0 * x5);
     const KT x7 = (delta * kappa);
     const KT x8 = (g_u0 * x4);
     const KT x9 = (g_v * psi_p);
-    const KT x10 = (KPOW(g_v, ((KT)2.0)) * KPOW(psi_p, ((KT)2.0)));
+    const KT x10 = ((g_v * g_v) * (psi_p * psi_p));
     const KT x11 = (l_2 * x1);
     const KT x12 = (delta + x11);
     const KT x13 = (l_3 * x1);
@@ -6818,7 +6818,7 @@ static void KNAME(observables_explicit4_numpy__dQ_dtheta)(const KT *in, KT *out)
     const KT x16 = (delta + x15);
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = ((x5 * KPOW(((g_u0 * kappa) + x0), ((KT)2.0))) * (((((((-w_1) * x10) * x3) / KPOW((((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)), ((KT)2.0))) - (((w_2 * x10) * x12) / KPOW((((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0)), ((KT)2.0)))) - (((w_3 * x10) * x14) / KPOW((((-x9) * ((((-epsilon) * x14) + x6) + (x8 * (x13 + x7)))) + ((KT)1.0)), ((KT)2.0)))) - (((w_4 * x10) * x16) / KPOW((((-x9) * ((((-epsilon) * x16) + x6) + (x8 * (x15 + x7)))) + ((KT)1.0)), ((KT)2.0)))));
+    out[2] = ((x5 * (((g_u0 * kappa) + x0) * ((g_u0 * kappa) + x0))) * (((((((-w_1) * x10) * x3) / ((((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x3) + x6) + (x8 * (x2 + x7)))) + ((KT)1.0)))) - (((w_2 * x10) * x12) / ((((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x12) + x6) + (x8 * (x11 + x7)))) + ((KT)1.0))))) - (((w_3 * x10) * x14) / ((((-x9) * ((((-epsilon) * x14) + x6) + (x8 * (x13 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x14) + x6) + (x8 * (x13 + x7)))) + ((KT)1.0))))) - (((w_4 * x10) * x16) / ((((-x9) * ((((-epsilon) * x16) + x6) + (x8 * (x15 + x7)))) + ((KT)1.0)) * (((-x9) * ((((-epsilon) * x16) + x6) + (x8 * (x15 + x7)))) + ((KT)1.0))))));
     (void)x;
     (void)y;
 }
@@ -6836,9 +6836,9 @@ static void KNAME(observables_explicit4_numpy__errors_primal)(const KT *in, KT *
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((-Q) + (dQ_dy * lam));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dx;
 }
@@ -6856,9 +6856,9 @@ static void KNAME(observables_explicit4_numpy__errors_dual)(const KT *in, KT *ou
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((Q * lam) - (lam * (Q + (dQ_dx * lam))));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dy;
 }
@@ -6875,13 +6875,13 @@ static void KNAME(observables_isotropic_numpy__Q)(const KT *in, KT *out) {
     const KT psi_p = in[8];
     const KT x = in[9];
     const KT y = in[10];
-    const KT x0 = KPOW(a, ((KT)2.0));
+    const KT x0 = (a * a);
     const KT x1 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x2 = KPOW(mu1, ((KT)2.0));
+    const KT x2 = (mu1 * mu1);
     const KT x3 = (delta * x2);
     const KT x4 = (g_v * psi_p);
     const KT x5 = ((g_u0 * kappa) + x1);
-    out[0] = ((((x3 * x4) * KPOW(x5, ((KT)2.0))) / (((-x4) * ((((-epsilon) * (delta + x0)) + ((g_u0 * x2) * ((delta * kappa) + x0))) + (x1 * x3))) + ((KT)1.0))) + x5);
+    out[0] = ((((x3 * x4) * (x5 * x5)) / (((-x4) * ((((-epsilon) * (delta + x0)) + ((g_u0 * x2) * ((delta * kappa) + x0))) + (x1 * x3))) + ((KT)1.0))) + x5);
     (void)x;
     (void)y;
 }
@@ -6898,8 +6898,8 @@ static void KNAME(observables_isotropic_numpy__X1)(const KT *in, KT *out) {
     const KT psi_p = in[8];
     const KT x = in[9];
     const KT y = in[10];
-    const KT x0 = KPOW(a, ((KT)2.0));
-    const KT x1 = KPOW(mu1, ((KT)2.0));
+    const KT x0 = (a * a);
+    const KT x1 = (mu1 * mu1);
     const KT x2 = (g_u1 * (((KT)1.0) - kappa));
     const KT x3 = (g_v * psi_p);
     out[0] = (((((-KSQRT(delta)) * mu1) * x3) * ((g_u0 * kappa) + x2)) / (((-x3) * ((((delta * x1) * x2) - (epsilon * (delta + x0))) + ((g_u0 * x1) * ((delta * kappa) + x0)))) + ((KT)1.0)));
@@ -6919,8 +6919,8 @@ static void KNAME(observables_isotropic_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT psi_p = in[8];
     const KT x = in[9];
     const KT y = in[10];
-    const KT x0 = KPOW(mu1, ((KT)2.0));
-    const KT x1 = KPOW(a, ((KT)2.0));
+    const KT x0 = (mu1 * mu1);
+    const KT x1 = (a * a);
     const KT x2 = (((KT)1.0) - kappa);
     const KT x3 = (g_u1 * x2);
     const KT x4 = (delta * x0);
@@ -6929,15 +6929,15 @@ static void KNAME(observables_isotropic_numpy__dQ_dg)(const KT *in, KT *out) {
     const KT x7 = ((((-epsilon) * (delta + x1)) + ((g_u0 * x0) * x6)) + (x3 * x4));
     const KT x8 = (g_v * psi_p);
     const KT x9 = (((-x7) * x8) + ((KT)1.0));
-    const KT x10 = KPOW(x9, ((KT)-1.0));
+    const KT x10 = (((KT)1.0) / x9);
     const KT x11 = ((g_u0 * kappa) + x3);
     const KT x12 = (x11 * x8);
-    const KT x13 = KPOW(x11, ((KT)2.0));
-    const KT x14 = ((KPOW(psi_p, ((KT)2.0)) * x13) / KPOW(x9, ((KT)2.0)));
-    const KT x15 = ((KPOW(g_v, ((KT)2.0)) * KPOW(mu1, ((KT)4.0))) * x14);
+    const KT x13 = (x11 * x11);
+    const KT x14 = (((psi_p * psi_p) * x13) / (x9 * x9));
+    const KT x15 = (((g_v * g_v) * (((mu1 * mu1) * mu1) * mu1)) * x14);
     const KT x16 = (x10 * x4);
     out[0] = ((((delta * x15) * x6) + kappa) + ((((((KT)2.0) * x0) * x10) * x12) * x5));
-    out[1] = (((((KPOW(delta, ((KT)2.0)) * x15) * x2) - kappa) + ((x12 * x16) * (((KT)2.0) - (((KT)2.0) * kappa)))) + ((KT)1.0));
+    out[1] = ((((((delta * delta) * x15) * x2) - kappa) + ((x12 * x16) * (((KT)2.0) - (((KT)2.0) * kappa)))) + ((KT)1.0));
     out[2] = ((((g_v * x14) * x4) * x7) + ((psi_p * x13) * x16));
     (void)x;
     (void)y;
@@ -6955,14 +6955,14 @@ static void KNAME(observables_isotropic_numpy__dQ_dtheta)(const KT *in, KT *out)
     const KT psi_p = in[8];
     const KT x = in[9];
     const KT y = in[10];
-    const KT x0 = KPOW(a, ((KT)2.0));
+    const KT x0 = (a * a);
     const KT x1 = (delta + x0);
     const KT x2 = (g_u1 * (((KT)1.0) - kappa));
-    const KT x3 = KPOW(mu1, ((KT)2.0));
+    const KT x3 = (mu1 * mu1);
     const KT x4 = (delta * x3);
     out[0] = ((KT)0.0);
     out[1] = ((KT)0.0);
-    out[2] = ((((((-KPOW(g_v, ((KT)2.0))) * KPOW(psi_p, ((KT)2.0))) * x1) * x4) * KPOW(((g_u0 * kappa) + x2), ((KT)2.0))) / KPOW(((((-g_v) * psi_p) * ((((-epsilon) * x1) + ((g_u0 * x3) * ((delta * kappa) + x0))) + (x2 * x4))) + ((KT)1.0)), ((KT)2.0)));
+    out[2] = ((((((-(g_v * g_v)) * (psi_p * psi_p)) * x1) * x4) * (((g_u0 * kappa) + x2) * ((g_u0 * kappa) + x2))) / (((((-g_v) * psi_p) * ((((-epsilon) * x1) + ((g_u0 * x3) * ((delta * kappa) + x0))) + (x2 * x4))) + ((KT)1.0)) * ((((-g_v) * psi_p) * ((((-epsilon) * x1) + ((g_u0 * x3) * ((delta * kappa) + x0))) + (x2 * x4))) + ((KT)1.0))));
     (void)x;
     (void)y;
 }
@@ -6980,9 +6980,9 @@ static void KNAME(observables_isotropic_numpy__errors_primal)(const KT *in, KT *
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((-Q) + (dQ_dy * lam));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((Q - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) - (dQ_dy * lam)) - (dQ_dy * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dx;
 }
@@ -7000,9 +7000,9 @@ static void KNAME(observables_isotropic_numpy__errors_dual)(const KT *in, KT *ou
     const KT s2 = in[9];
     const KT v2 = in[10];
     out[0] = ((Q * lam) - (lam * (Q + (dQ_dx * lam))));
-    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
-    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * KPOW(mu1, ((KT)2.0)))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[1] = ((((((((KT)-2.0) * X_1) * KSQRT(delta)) * mu1) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[2] = (((((-F_pop) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
+    out[3] = (((((((-Q) * lam) - (((((KT)2.0) * X_1) * KSQRT(delta)) * mu1)) - (dQ_deps * (mu1 * mu1))) + (lam * (Q + (dQ_dx * lam)))) + ((Q + (dQ_dx * lam)) * (s2 + v2))) + ((KT)1.0));
     out[4] = F_pop;
     (void)dQ_dy;
 }

@@ -8,7 +8,8 @@ into one C body in a generic type (``_kernels_body.h``: ``KT``, ``KPOW``, ``KSQR
 operations in the same order:
 
 * a Python ``a ** b`` is ``pow(a, b)`` (Python's float power calls the C library's ``pow``; numpy's
-  longdouble power calls ``powl``), ``sqrt`` is ``sqrt`` / ``sqrtl``;
+  longdouble power calls ``powl``), ``sqrt`` is ``sqrt`` / ``sqrtl``; the shipped modules write
+  integer powers as products (`rmt_dsm.engine.codegen._numpy_printer`), so they have none;
 * a number literal keeps its double value (``(long double)0.5``: widened exactly, as numpy widens a
   Python number in longdouble arithmetic);
 * every operation is parenthesized as the syntax tree groups it.

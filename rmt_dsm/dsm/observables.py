@@ -121,13 +121,13 @@ def compiled(module: str, atoms=None):
     """Lambdified Q, X1 and the partial derivatives of Q (module 'numpy' or 'mpmath') for the
     atom reduction ``atoms`` (default: isotropic): a `rmt_dsm.dsm.numeric.CompiledObservables`,
     its source cached on disk (`rmt_dsm.engine.codegen`)."""
-    from ..engine.codegen import Uncacheable, cached_functions
+    from ..engine.codegen import Uncacheable, cached_functions, lambdified
     from .numeric import CompiledObservables
 
     key, funcs, meta = observable_functions(module, atoms)
     try:
         ns = cached_functions(key, lambda: funcs, module, meta)
     except Uncacheable:  # atom sums bound to one spectrum: lambdified in this process
-        ns = {k: sp.lambdify(a, e, modules=module, cse=cse) for k, (a, e, cse, _) in funcs.items()}
+        ns = {k: lambdified(a, e, module, cse) for k, (a, e, cse, _) in funcs.items()}
         ns["META"] = meta
     return CompiledObservables.from_namespace(ns)

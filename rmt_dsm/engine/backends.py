@@ -31,7 +31,7 @@ class Compiled:
     """
 
     def __init__(self, unknowns, theta, equations, module: str):
-        from .codegen import Uncacheable, cached_functions
+        from .codegen import Uncacheable, cached_functions, lambdified
 
         key = system_key(unknowns, theta, equations, module)
         meta = {"unknowns": [u.name for u in unknowns], "theta": [t.name for t in theta]}
@@ -39,10 +39,7 @@ class Compiled:
         try:
             ns = cached_functions(key, build, module, meta)
         except Uncacheable:  # e.g. atom sums bound to one spectrum: lambdified in this process
-            import sympy as sp
-
-            mods = "mpmath" if module == "mpmath" else ["numpy"]
-            ns = {k: sp.lambdify(a, e, modules=mods, cse=cse) for k, (a, e, cse, _) in build().items()}
+            ns = {k: lambdified(a, e, module, cse) for k, (a, e, cse, _) in build().items()}
         self._init(ns, len(unknowns), len(theta))
 
     @classmethod

@@ -34,10 +34,12 @@ import tempfile
 from pathlib import Path
 
 __all__ = ["CODEGEN_VERSION", "symbolic_key", "module_source", "load_source", "cached_functions", "lambdify",
-           "cache_dir", "Uncacheable"]
+           "lambdified", "cache_dir", "Uncacheable"]
 
 #: bumped whenever the generated text changes for the same symbolic source
-CODEGEN_VERSION = 2
+CODEGEN_VERSION = 3
+#: integer powers up to this order are written as products in numpy code (`_numpy_printer`)
+PRODUCT_MAX = 8
 #: where the names of generated code may come from, in this order (sympy: only lambdify's matrix
 #: type for mpmath, in user-cache modules; the shipped ones never use it, tests/test_cold_start.py)
 _PROVIDERS = ("numpy", "mpmath", "sympy", "builtins")
@@ -70,11 +72,52 @@ def _provider(name: str, obj) -> str:
     raise Uncacheable(f"generated code uses {name!r} = {obj!r}, not a numpy, mpmath, sympy or builtin object")
 
 
-def _function_source(name: str, args, expr, module: str, cse: bool, native_matrix: bool):
-    """(source of ``def name(...)``, {global name: provider}) of one lambdified expression."""
+def _numpy_printer():
+    """sympy's NumPyPrinter, but an integer power b**k, 1 <= |k| <= `PRODUCT_MAX`, written as the
+    product (b*b*...*b) of k factors, and (1/(b*...*b)) for k < 0.
+
+    The C kernels (`rmt_dsm.compiled.cgen`) then perform products where numpy's scalar power
+    would call the C library's ``pow``/``powl`` (~35 ns each in long double): at Python floats, at
+    numpy longdouble scalars and in C the same products, so the same bits (for numpy arrays, b**2
+    was already b*b).  The product is within k - 1 roundings of b**k, as pow is within one.
+
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y")
+    >>> _numpy_printer().doprint(x / (x + y)**2 + y**3)
+    'x/((x + y)*(x + y)) + (y*y*y)'
+    """
+    from sympy.printing.numpy import NumPyPrinter
+    from sympy.printing.precedence import PRECEDENCE
+
+    class ProductPowers(NumPyPrinter):
+        def _print_Pow(self, expr, rational=False):
+            k = expr.exp
+            if not (k.is_Integer and 1 <= abs(int(k)) <= PRODUCT_MAX):
+                return super()._print_Pow(expr, rational=rational)
+            b = self.parenthesize(expr.base, PRECEDENCE["Atom"], strict=True)
+            prod = "*".join([b] * abs(int(k)))
+            return f"({prod})" if k > 0 else f"(1/{b})" if k == -1 else f"(1/({prod}))"
+
+    # the settings lambdify gives its own printer (modules=["numpy"], no user functions)
+    return ProductPowers({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                          "user_functions": {}})
+
+
+def lambdified(args, expr, module: str, cse: bool = False):
+    """`sympy.lambdify` of ``expr`` for ``module`` ("numpy" or "mpmath") in this process, nothing
+    cached, with the printer of the generated code (`_numpy_printer` for numpy): the same
+    function as the generated one.  (The fallback for uncacheable expressions.)"""
     import sympy
 
-    f = sympy.lambdify(args, expr, modules=_MODULES[module], cse=cse)
+    printer = _numpy_printer() if module == "numpy" else None
+    return sympy.lambdify(args, expr, modules=_MODULES[module], cse=cse, printer=printer)
+
+
+def _function_source(name: str, args, expr, module: str, cse: bool, native_matrix: bool):
+    """(source of ``def name(...)``, {global name: provider}) of one lambdified expression (`lambdified`)."""
+    import sympy
+
+    f = lambdified(args, expr, module, cse)
     src = inspect.getsource(f)
     src = re.sub(r"^def _lambdifygenerated\(", f"def {name}(", src, count=1)
     if native_matrix and module == "mpmath" and isinstance(expr, sympy.MatrixBase):  # mpmath.matrix, not sympy's
@@ -221,4 +264,4 @@ def lambdify(args, expr, modules="numpy", cse=False):
     try:
         return cached_functions(key, lambda: {"f": (args, expr, cse, False)}, target)["f"]
     except Uncacheable:
-        return sympy.lambdify(args, expr, modules=modules, cse=cse)
+        return lambdified(args, expr, target, cse)
