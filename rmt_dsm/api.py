@@ -273,16 +273,13 @@ def learning_curve(vary: str, values, psi_n=1.0, psi_p=1.0, m=1, t=None, lam=0.0
         raise ValueError(f"values must be an iterable of {vary} values, got {values!r}") from None
     if vary == "tau" or tau is not None:
         return _training_curve(vary, values, base, tau)
-    from .batch import batchable, errors_at_points, points_for
-    from .data_spectrum import as_spectrum
+    if dps is None:  # double precision: all points solved together (`rmt_dsm.batch`)
+        from .batch import errors_for
+        from .data_spectrum import as_spectrum
 
-    if dps is None:
         sweep = {k: [base[k]] * len(values) for k in ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")}
-        points = points_for({**sweep, vary: values}, activation, as_spectrum(sigma))
-    else:
-        points = [point(**{**base, vary: v}) for v in values]
-    if points and batchable(points[0]):  # double precision: all points solved together
-        return errors_at_points(points)
+        return errors_for({**sweep, vary: values}, activation, as_spectrum(sigma))
+    points = [point(**{**base, vary: v}) for v in values]
     out, prev, prev_chart = [], None, None
     for pt in track(points, "learning curve"):
         res, sol = _with_quadrature_error(pt, start=prev if prev_chart == pt.chart else None)

@@ -37,6 +37,15 @@ kernels are built, these steps run in C (`_one_compiled`, ``rmt_dsm/compiled/one
 same operations in the same order, the same bits), which hands every point whose outcome the
 Python path could decide otherwise back to it.
 
+Where they are built, larger batches (a curve, an array, a phase diagram) take the same C path
+one point after the other (`_chained`, `_chain_run`: ``chain`` in ``one_point.h``), exactly as a
+loop of `rmt_dsm.errors` calls would solve them -- each point from the nearest root kept before
+it, the same kept roots, the same bits (tests/test_kernels.py) -- with the roots computed in turn
+and their certificates on a second thread (`_THREADS`; ``RMT_DSM_THREADS=1``: one thread, the
+same bits).  A point the C path hands back is solved by the Python path, and the chain goes on
+from the next.  `errors_for`, behind `rmt_dsm.learning_curve`, runs it along the ratios without
+building a point per entry.  Without the C path, larger batches take the vectorized path below.
+
 A data spectrum of more atoms than the shipped code writes out, or a continuous one, enters the
 system through atom sums bound to its (double) atoms (`rmt_dsm.dsm.atoms.BoundAtoms`, summed
 over the atoms for every point at once); for a continuous spectrum the points are solved again
@@ -53,13 +62,17 @@ returned unchecked.
 from __future__ import annotations
 
 import math
+import os
 import types
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from operator import attrgetter, itemgetter
 
 import numpy as np
 
+from .compiled.kernels import chain as kernels_chain
+from .compiled.kernels import records as kernels_records
 from .compiled.kernels import kernel, one_point
 from .dsm.numeric import atom_parameter_values, broadcasting, entry_for, floor, numeric_observables, numeric_system
 from .engine import ConvergenceError, single
@@ -67,10 +80,10 @@ from .engine.batch import EXTENDED, EXTENDED_EPS, batch_functions, derivatives, 
 from .engine.grid import _ACCEPT, _LOOSE, _TOL_RES, _TOL_STEP, _apply, _inverse, _newton, _norm
 from .engine.grid import _EPS as _GRID_EPS
 from .precision import WARN_RELATIVE
-from .result import ERROR_NAMES, _double_result, _warn_precision
+from .result import ERROR_NAMES, Errors, _double_result, _warn_precision
 from .scalar import _EPS, _INPUT_REL, _LAM_START, _STEP_DOUBLE, _quadrature_checked, _with_quadrature_error
 
-__all__ = ["errors_at_points", "ErrorsArray", "BATCH_RELATIVE", "points_for", "batchable"]
+__all__ = ["errors_at_points", "errors_for", "ErrorsArray", "BATCH_RELATIVE", "points_for", "batchable"]
 
 #: estimated relative rounding error of a batched value above which the scalar path takes over
 BATCH_RELATIVE = 1e-13
@@ -80,12 +93,41 @@ _MARGIN = 16
 _EXTENDED_ROUNDING = _MARGIN * EXTENDED_EPS / _EPS
 #: batches of at most this many points are solved one by one on Python numbers (`_one`)
 _FEW_POINTS = 4
+#: larger batches are solved by the C path one after the other (`_chained`) where it is built ...
+_CHAIN = True
+#: ... and certified on this many threads (1 or 2; the same bits): `_default_threads`, 1 within `one_thread`
+_THREADS = 1
+
+
+def _default_threads() -> int:
+    """2 where this process may run on two cores or more, 1 with the environment variable
+    ``RMT_DSM_THREADS=1``."""
+    if os.environ.get("RMT_DSM_THREADS") == "1":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 2 if cores >= 2 else 1
+
+
+_THREADS = _default_threads()
+
+
+@contextmanager
+def one_thread():
+    """Within the block, the C path along many points certifies on one thread (worker processes
+    that already share the cores: `rmt_dsm.phase.phase_rows`)."""
+    global _THREADS
+    kept, _THREADS = _THREADS, 1
+    try:
+        yield
+    finally:
+        _THREADS = kept
 #: a warm start (`_warm_root`) only from a root whose distance to the threshold is within this factor
 _DIST_RATIO = 1.5
 _FIELDS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps", "sigma")
 _PARAMS, _SIGMA, _DPS = attrgetter(*_FIELDS), attrgetter("sigma"), attrgetter("dps")
 _SCHEDULE = attrgetter("activation", "a", "delta")
 _PSI_N, _PSI_P, _M, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "m", "a", "delta", "lam"))
+_THRESHOLD_DISTANCE = attrgetter("threshold_distance")
 #: the Gaussian coefficients of double points by (activation, a, delta, data spectrum), kept across calls
 #: (`rmt_dsm.point.coefficients_of` validates its inputs at 30 digits on every call) ...
 _COEFFICIENTS: dict = {}
@@ -165,9 +207,20 @@ def _points_fast(values, activation, sigma):
     rest = list(zip(*(values[k] for k in names[2:])))
     bases = {key: point(1.0, 1.0, *key[:3], activation, key[3], key[4], None, sigma) for key in dict.fromkeys(rest)}
     for name in ("psi_n", "psi_p"):
-        for v in dict.fromkeys(values[name]):
-            check_ratio(name, v)
+        distinct = list(dict.fromkeys(values[name]))
+        if not _valid_ratios(distinct):
+            for v in distinct:
+                check_ratio(name, v)
     return [bases[key].at_ratios(float(pn), float(pp)) for pn, pp, key in zip(values["psi_n"], values["psi_p"], rest)]
+
+
+def _valid_ratios(values) -> bool:
+    """True when `rmt_dsm.model.check_ratio` accepts every value because each is a float (or
+    numpy.float64) that is positive and finite, checked on an array; False says nothing."""
+    if not set(map(type, values)) <= {float, np.float64}:
+        return False
+    v = np.fromiter(values, float, len(values))
+    return bool(((v > 0) & (v < math.inf)).all())  # NaN fails both
 
 
 def _hashable(v):
@@ -347,7 +400,7 @@ def _ladder_floor(points):
     distance^2 of the problem (`rmt_dsm.scalar._lam_ladder`), below which the solution is analytic
     in lambda with a radius ~ that scale (the chart is regular at lambda = 0), so that the
     tangent step to 0 lands within ~ `_FLOOR`^2 of the root."""
-    return np.array([_FLOOR * min(1.0, float(p.threshold_distance) ** 2) for p in points])
+    return np.array([_FLOOR * min(1.0, d * d) for d in map(float, map(_THRESHOLD_DISTANCE, points))])
 
 
 def _solve_double(fns, prm, points):
@@ -786,18 +839,18 @@ def _least_rounding(train, test, score, gap, floor) -> list:
     return [zero, zero, EXTENDED_EPS * (abs(test) + abs(floor)), EXTENDED_EPS * (abs(test) + abs(train)), zero]
 
 
-def _one(pt, coef):
+def _one(pt, coef, compiled=True):
     """`_batch` for one point on Python numbers (`rmt_dsm.engine.single`): the same stages, the
     same certificate.  Returns (values, accuracy, residual, iterations); raises
     `rmt_dsm.engine.single.Failed` where `_batch` would flag the point.
 
     The root comes from a continuation step from a root kept by an earlier call (`_warm_root`)
     when one is close enough, else from the cold continuation (`_cold_root`).  Where the C
-    kernels are built, the same operations run in C (`_one_compiled`: the same bits); the Python
-    path below decides wherever that one hands over."""
+    kernels are built, the same operations run in C (`_one_compiled`: the same bits) unless
+    ``compiled`` is False; the Python path below decides wherever that one hands over."""
     ctx = _context(pt.sigma)
     primal = pt.chart == "primal"
-    if ctx.one is not None:
+    if compiled and ctx.one is not None:
         out = _one_compiled(ctx, pt, coef, primal)
         if out is not None:
             return out
@@ -850,6 +903,115 @@ def _one_compiled(ctx, pt, coef, primal):
     values, accuracy, residual, its, kept = res
     _keep_root(key, pt, kept)
     return values, accuracy, residual, its
+
+
+def _chained(ctx, pts, coefs) -> list:
+    """`_one_or_none` at each point, in order, as a loop of calls solves them (each point from the
+    nearest root the calls before it kept, its root kept for the next: `_WARM`), by the C path
+    along the points (`rmt_dsm.compiled.kernels.chain`, one call per run of points of one
+    schedule and m: `_chain_run`): the same rows, the same bits, the same kept roots."""
+    rows = []
+    keys = [(*_SCHEDULE(pt), pt.m) for pt in pts]
+    start = 0
+    for end in range(1, len(pts) + 1):
+        if end == len(pts) or keys[end] != keys[start]:
+            run = pts[start:end]
+            ratios = (np.fromiter(map(get, run), float, len(run)) for get in (_PSI_N, _PSI_P, _LAM))
+            out, handed, _ = _chain_run(ctx, run[0], coefs[start], *ratios, run.__getitem__)
+            values, accuracy = out[:, :5].tolist(), out[:, 5:10].tolist()
+            rows += zip(values, accuracy, out[:, 10].tolist(), out[:, 11].astype(int).tolist())
+            for i, row in handed.items():
+                rows[start + i] = row
+            start = end
+    return rows
+
+
+def _chain_run(ctx, pt0, coef, pn, pp, lam, point_at) -> tuple:
+    """`_chained` along points of the schedule and m of the point ``pt0`` at the ratios and ridges
+    ``pn``, ``pp``, ``lam`` (arrays).  Returns (the N x 12 array of `rmt_dsm.compiled.kernels.chain`:
+    values, accuracy, residual, iterations of each point; {i: the row of a point the C path handed
+    back}; primal: a list of bools).  The chain stops at every point the C path hands back
+    (`_one_compiled`); the Python path solves it (``point_at(i)``: the point i; it may keep its
+    root; the row is None where it fails) and the chain goes on from the next point."""
+    N = len(pn)
+    if pt0.m == math.inf:  # `rmt_dsm.point.Point.chart` and `threshold_distance`, on arrays
+        primal, dist = np.ones(N, dtype=bool), np.ones(N)
+    else:
+        scale = pt0.m * pn
+        primal, dist = pp < scale, np.minimum(1.0, np.abs(pp - scale) / scale)
+    points = np.stack([pn, pp, lam, np.maximum(dist, 1e-300), _FLOOR * np.minimum(1.0, dist * dist),
+                       primal.astype(float)], axis=1)  # `_distance`, `_ladder_floor`
+    base = (id(ctx.c), pt0.sigma, *_SCHEDULE(pt0), pt0.m)
+    keys = [(*base, chart, zero) for chart in (False, True) for zero in (False, True)]  # 2 primal + (lam == 0)
+    packed = _one_template(ctx, pt0, coef).packed
+    out = np.empty((N, 12))
+    handed = {}
+    i = 0
+    while i < N:
+        stores = tuple([(*root[:4], _packed_start(root[4])) for root in _WARM.get(key, ())] for key in keys)
+        stop, stores = kernels_chain(ctx.one, *packed, points, stores, i, out, _THREADS)
+        for key, kept in zip(keys, stores):
+            if kept:
+                _store(key)[:] = kept
+        if stop < N:  # handed back: the Python path decides
+            handed[stop] = _one_or_none(point_at(stop), coef, compiled=False)
+        i = stop + 1
+    return out, handed, primal.tolist()
+
+
+def errors_for(values: dict, activation, sigma) -> list:
+    """``errors_at_points(points_for(values, activation, sigma))`` in double precision: the same
+    results, and where only the ratios vary (one m, t, lambda, a, Delta), the C path along them
+    (`_chain_run`) without building a point per entry (`_along_ratios`)."""
+    fast = _along_ratios(values, activation, sigma)
+    return fast if fast is not None else errors_at_points(points_for(values, activation, sigma))
+
+
+def _along_ratios(values, activation, sigma):
+    """`errors_for` along the ratios: None where it does not apply (a parameter but the ratios
+    varies, a ratio `_valid_ratios` does not accept, a few points, a data spectrum without the C
+    path or continuous: `errors_for` then builds the points)."""
+    from .point import point
+
+    N = len(values["psi_n"])
+    rest = [values[k] for k in ("m", "t", "lam", "a", "delta")]
+    if N <= _FEW_POINTS or not _CHAIN or any(v.count(v[0]) != N for v in rest) or any(
+            bool in set(map(type, v)) for v in rest) or not all(
+            _valid_ratios(list(dict.fromkeys(values[k]))) for k in ("psi_n", "psi_p")):
+        return None
+    base = point(1.0, 1.0, *(v[0] for v in rest[:3]), activation, rest[3][0], rest[4][0], None, sigma)
+    ctx = _context(base.sigma)
+    if ctx.one is None or base.sigma.refined() is not None:
+        return None
+    pn, pp = (np.fromiter(values[k], float, N) for k in ("psi_n", "psi_p"))
+    lam = np.full(N, float(base.lam))
+    with np.errstate(invalid="ignore"):  # `_at_threshold`, at one m and lambda
+        at = (base.lam == 0) & (base.m != math.inf) & (np.abs(pp - base.m * pn) <= _threshold() * base.m * pn)
+    idx = np.flatnonzero(~at)
+    ratios = list(zip(pn.tolist(), pp.tolist()))
+
+    def point_at(i):
+        return base.at_ratios(*ratios[i])
+
+    coef = _coefficients(base)
+    table, handed, primal = _chain_run(ctx, base, coef, pn[idx], pp[idx], lam[idx], lambda j: point_at(idx[j]))
+    charts = np.where(primal, 1, 2).astype(np.uint8)  # 0: no row (the scalar path below)
+    for j, row in handed.items():
+        if row is None:
+            charts[j] = 0
+        else:
+            table[j, :5], table[j, 5:10], table[j, 10], table[j, 11] = row
+    # `_results` with one base point: the `_double_result` of each row, built in C
+    template = {**base.__dict__, "sigma": _described(base.sigma, base.sigma.label)}
+    results = kernels_records(Errors, template, table, np.stack([pn[idx], pp[idx]], axis=1), charts, coef)
+    out = [None] * N
+    for i, res in zip(idx.tolist(), results):
+        out[i] = res
+    for j in np.flatnonzero((table[:, 5:10].max(axis=1) > WARN_RELATIVE) & (charts > 0)).tolist():
+        _warn_precision(results[j])
+    for i in [i for i, res in enumerate(out) if res is None]:  # the scalar path, as `errors_at_points`
+        out[i] = _with_quadrature_error(point_at(i))[0]
+    return out
 
 
 def _one_parameters(ctx, pt, coef, k_lam) -> list:
@@ -989,7 +1151,7 @@ def _one_point(c, co, names, obs_at):
                      [_TOL_RES, _TOL_STEP, _ACCEPT, _LOOSE, _GRID_EPS, EXTENDED_EPS, BATCH_RELATIVE, _EXTENDED_ROUNDING,
                       _STEP_DOUBLE, _INPUT_REL, _EPS, _BRANCH_TOL, _WARM_HMIN, single.NEWTON_MAXIT, _MOVED_MAXIT,
                       single.POLISH_MAXIT, _REFINE, single.MAX_STEPS, single.START_MAXIT, single.HMIN, _LAM_START,
-                      _RUNG])
+                      _RUNG, _WARM_STEP, _DIST_RATIO, _WARM_ROOTS])
 
 
 def _cold_root(c, ctx, pt, b64, k_lam, lam):
@@ -1126,14 +1288,21 @@ def _keep_root(key, pt, root):
     """Keep the certified ``root`` of the point for `_warm_root`: (theta, g, J, solve) with
     solve the `rmt_dsm.engine.single.solver` of J or None, or the same as bytes from the C path
     (`_root_lists`)."""
+    kept = _store(key)
+    if len(kept) >= _WARM_ROOTS:
+        del kept[0]
+    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), root))
+
+
+def _store(key) -> list:
+    """The list of roots kept under ``key`` in `_WARM`, a new one if there is none (all keys are
+    forgotten when there are `_WARM_KEYS`)."""
     kept = _WARM.get(key)
     if kept is None:
         if len(_WARM) >= _WARM_KEYS:
             _WARM.clear()
         kept = _WARM[key] = []
-    elif len(kept) >= _WARM_ROOTS:
-        del kept[0]
-    kept.append((pt.psi_n, pt.psi_p, pt.lam, _distance(pt), root))
+    return kept
 
 
 def _observables_one(ctx, g, J, th, prm, primal, Je=None, refine=_REFINE, solve=None):
@@ -1164,24 +1333,51 @@ def _batched(points) -> list:
         return [_batched_one(points[0])]
     out = [None] * len(points)
     groups: dict = {}  # by data spectrum (the same object: `points_for` gives all its points one) and dps
-    for i, key in enumerate(zip(map(id, map(_SIGMA, points)), map(_DPS, points))):
-        groups.setdefault(key, []).append(i)
-    groups = [[i for i in idx if not points[i].at_threshold] for idx in groups.values() if batchable(points[idx[0]])]
+    keys = list(zip(map(id, map(_SIGMA, points)), map(_DPS, points)))
+    if keys and keys.count(keys[0]) == len(keys):  # one group (a curve): no loop
+        groups[keys[0]] = list(range(len(points)))
+    else:
+        for i, key in enumerate(keys):
+            groups.setdefault(key, []).append(i)
+    groups = [[i for i, at in zip(idx, _at_threshold([points[i] for i in idx])) if not at]
+              for idx in groups.values() if batchable(points[idx[0]])]
     for idx in groups:
         if not idx:
             continue
         pts = [points[i] for i in idx]
         sigma = pts[0].sigma
-        kept: dict = {}  # the coefficients by schedule (of this spectrum)
-        coefs = [kept.get(key) or kept.setdefault(key, _coefficients(pt)) for key, pt in zip(map(_SCHEDULE, pts), pts)]
+        schedules = list(map(_SCHEDULE, pts))
+        # the coefficients by schedule (of this spectrum), each computed (or looked up) once
+        kept = {key: _coefficients(pt) for key, pt in dict(zip(schedules, pts)).items()}
+        coefs = list(map(kept.__getitem__, schedules))
+        ctx = _context(sigma)
         if len(pts) <= _FEW_POINTS:  # one by one on Python numbers: no array overhead
             rows = [_one_or_none(pt, coef) for pt, coef in zip(pts, coefs)]
+        elif ctx.one is not None and _CHAIN:  # one after the other in C (`_chained`)
+            rows = _chained(ctx, pts, coefs)
         else:
             values, accuracy, residual, its, ok = _batch(pts, coefs)
-            rows = [r if o else None for r, o in zip(zip(values.tolist(), accuracy.tolist(), residual, its), ok)]
+            rows = [r if o else None for r, o in zip(zip(values.tolist(), accuracy.tolist(), residual.tolist(),
+                                                         its.astype(int).tolist()), ok.tolist())]
         for i, res in zip(idx, _results(pts, coefs, rows, sigma.describe())):
             out[i] = res
     return out
+
+
+def _at_threshold(points) -> list:
+    """`rmt_dsm.point.Point.at_threshold` of double points, on arrays: lambda = 0, m finite and
+    |psi_p - m psi_n| <= THRESHOLD_DOUBLE m psi_n (the same operations)."""
+    N = len(points)
+    pn, pp, m, lam = (np.fromiter(map(get, points), float, N) for get in (_PSI_N, _PSI_P, _M, _LAM))
+    with np.errstate(invalid="ignore"):  # m = inf
+        return ((lam == 0) & (m != math.inf) & (np.abs(pp - m * pn) <= _threshold() * m * pn)).tolist()
+
+
+def _threshold() -> float:
+    """`rmt_dsm.point.THRESHOLD_DOUBLE` (rmt_dsm.point imported when first needed)."""
+    from .point import THRESHOLD_DOUBLE
+
+    return THRESHOLD_DOUBLE
 
 
 def _batched_one(pt):
@@ -1213,18 +1409,18 @@ def _coefficients(pt):
     return coef
 
 
-def _one_or_none(pt, coef):
+def _one_or_none(pt, coef, compiled=True):
     """`_one`, or None where it fails (the scalar path then takes over)."""
     try:
         with np.errstate(all="ignore"):  # non-finite values are caught by the checks
-            return _one(pt, coef)
+            return _one(pt, coef, compiled)
     except (ArithmeticError, ValueError):  # rmt_dsm.engine.single.Failed, numpy errors
         return None
 
 
 def _results(pts, coefs, rows, described) -> list:
     """The `rmt_dsm.result.Errors` of batched points (PrecisionWarning as from `rmt_dsm.errors`)
-    from their ``rows`` (values, accuracy, residual, iterations), None where a row is None;
+    from their ``rows`` (values, accuracy, residual, iterations: Python floats and an int), None where a row is None;
     ``described``: the points' ``sigma.describe()``."""
     out = []
     for pt, coef, row in zip(pts, coefs, rows):
@@ -1232,10 +1428,14 @@ def _results(pts, coefs, rows, described) -> list:
             out.append(None)
             continue
         values, accuracy, residual, iterations = row
-        params = dict(zip(_FIELDS, _PARAMS(pt)))
-        params["sigma"] = described  # = pt.public(), the description computed once
-        out.append(_double_result(values, params, float(residual), int(iterations), pt.chart,
-                                  dict(zip(ERROR_NAMES, accuracy)), coef))
+        # = pt.public(), the description computed once: a Point's fields are _FIELDS, in this
+        # order, and nothing else (tests/test_batch.py)
+        params = pt.__dict__.copy()
+        params["sigma"] = described
+        a_train, a_test, a_score, a_gap, a_floor = accuracy
+        out.append(_double_result(values, params, residual, iterations, pt.chart,
+                                  {"train": a_train, "test": a_test, "score": a_score, "gap": a_gap, "floor": a_floor},
+                                  coef))
         if max(accuracy) > WARN_RELATIVE:
             _warn_precision(out[-1])
     return out
@@ -1281,14 +1481,13 @@ def errors_at_points(points, keep_failures=False) -> list:
         fine = _batched([replace(points[i], sigma=refined[id(points[i].sigma)]) for i in coarse])
         for i, res_fine in zip(coarse, fine):
             out[i] = None if res_fine is None else _quadrature_checked(out[i], res_fine)
-    for i, pt in enumerate(points):
-        if out[i] is None:  # the scalar path (`rmt_dsm.errors`): not batchable, or not certified
-            try:
-                out[i] = _with_quadrature_error(pt)[0]
-            except ConvergenceError as exc:
-                if not keep_failures:
-                    raise
-                out[i] = exc
+    for i in [i for i, res in enumerate(out) if res is None]:  # the scalar path (`rmt_dsm.errors`):
+        try:                                                      # not batchable, or not certified
+            out[i] = _with_quadrature_error(points[i])[0]
+        except ConvergenceError as exc:
+            if not keep_failures:
+                raise
+            out[i] = exc
     return out
 
 

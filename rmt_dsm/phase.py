@@ -46,6 +46,7 @@ threshold psi_p = psi_n it memorizes:
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import replace
@@ -115,17 +116,19 @@ def phase_rows(task: dict) -> dict:
 
     All the points are solved together by the batched solver (`rmt_dsm.batch.errors_at_points`;
     a point it cannot certify is solved by `rmt_dsm.errors`).  Runs in this process or in a worker.
+    With ``task["one_thread"]`` true (a worker process) the batch certifies on one thread
+    (`rmt_dsm.batch.one_thread`).
     Returns ``{"rows": [...], "failures": [...]}``; a point where the solver does not converge
     becomes a row of NaNs listed in ``failures`` as ``(psi_n, psi_p, message)``.
     """
     from rmt_dsm.api import ThresholdDivergence
-    from rmt_dsm.batch import errors_at_points
+    from rmt_dsm.batch import errors_at_points, one_thread
     from rmt_dsm.point import point
 
     kw = {k: task.get(k) for k in ("m", "t", "lam", "activation", "a", "delta", "sigma")}  # no sigma: Sigma = I
     base = point(1.0, 1.0, **kw)  # validated once; the ratios were checked by phase_grid
     pairs = [(float(pn), float(pp)) for pn in task["psi_n"] for pp in task["psi_p"]]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), (one_thread() if task.get("one_thread") else contextlib.nullcontext()):
         warnings.simplefilter("ignore", ThresholdDivergence)
         results = errors_at_points([replace(base, psi_n=pn, psi_p=pp) for pn, pp in pairs], keep_failures=True)
     rows, failures = [], []
@@ -207,7 +210,10 @@ def phase_grid(psi_n_values, psi_p_values, m, t=None, lam=0.0, activation="tanh"
 
         n_chunks = min(len(psi_n_values), 4 * (jobs or default_jobs()))
         bounds = np.linspace(0, len(psi_n_values), n_chunks + 1).round().astype(int)
-        tasks = [{**kw, "psi_n": psi_n_values[i:j]} for i, j in zip(bounds[:-1], bounds[1:]) if j > i]
+        # in worker processes (or a dask cluster's threads), which share the cores: one thread each
+        workers = backend != "joblib" or jobs != 1
+        tasks = [{**kw, "psi_n": psi_n_values[i:j], "one_thread": workers} for i, j in zip(bounds[:-1], bounds[1:])
+                 if j > i]
         results = parallel_map(phase_rows, tasks, jobs=jobs, backend=backend, scheduler=scheduler,
                                progress=progress, label="phase rows")
     rows = [r for res in results for r in res["rows"]]

@@ -18,7 +18,11 @@ import mpmath
 from .model import check_dps, check_lam, check_m, check_ratio, schedule
 from .precision import working_precision
 
-__all__ = ["Point", "point", "coefficients_of"]
+__all__ = ["Point", "point", "coefficients_of", "THRESHOLD_DOUBLE"]
+
+#: in double precision a point with lambda = 0 and |psi_p - m psi_n| <= this times m psi_n is on
+#: the interpolation threshold (`Point.at_threshold`)
+THRESHOLD_DOUBLE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ class Point:
         away would only return rounding noise."""
         if self.lam != 0 or self.m == math.inf:
             return False
-        tol = 1e-12 if self.dps is None else mpmath.mpf(10) ** (-self.dps)
+        tol = THRESHOLD_DOUBLE if self.dps is None else mpmath.mpf(10) ** (-self.dps)
         return abs(self.psi_p - self.m * self.psi_n) <= tol * self.m * self.psi_n
 
     def with_dps(self, dps) -> "Point":

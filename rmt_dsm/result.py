@@ -110,9 +110,11 @@ def _double_result(values, params, residual, iterations, chart, accuracy, coeffi
     >>> fast == slow, repr(fast) == repr(slow), vars(fast) == vars(slow)
     (True, True, True)
     """
+    train, test, score, gap, floor = values
     out = object.__new__(Errors)
-    out.__dict__.update(zip(ERROR_NAMES, values), params=params, residual=residual, iterations=iterations, chart=chart,
-                        accuracy=accuracy, coefficients=coefficients, solution=None, diverged=False, quadrature=None)
+    out.__dict__.update({"train": train, "test": test, "score": score, "gap": gap, "floor": floor, "params": params,
+                         "residual": residual, "iterations": iterations, "chart": chart, "accuracy": accuracy,
+                         "coefficients": coefficients, "solution": None, "diverged": False, "quadrature": None})
     return out
 
 

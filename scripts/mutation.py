@@ -119,7 +119,7 @@ _M = [
     ("rmt_dsm/scalar.py", "floor = rounded(population_floor(_atoms(pt.sigma, pt.dps), pt.a, pt.delta), pt.dps)",
      "floor = rounded(pt.a**2, pt.dps)",
      "floor returned at the divergence point replaced by a^2"),
-    ("rmt_dsm/point.py", "tol = 1e-12 if self.dps is None", "tol = 1e-4 if self.dps is None",
+    ("rmt_dsm/point.py", "THRESHOLD_DOUBLE = 1e-12", "THRESHOLD_DOUBLE = 1e-4",
      "threshold detection tolerance 1e-12 -> 1e-4 (finite points reported as divergent)"),
     ("rmt_dsm/point.py", "if self.dps is not None else 1.0 / self.m", "if self.dps is not None else 1.0 - 1.0 / self.m",
      "kappa = 1/m replaced by 1 - 1/m (double precision)"),
@@ -285,6 +285,17 @@ _M = [
      "one point in C: the cold ladder of ridges stops at 1e-14 whatever the distance to the threshold"),
     ("rmt_dsm/batch.py", "    _keep_root(key, pt, kept)\n", "",
      "one point in C: no root kept, every call solved cold"),
+    # ---- many points in C, one after the other (rmt_dsm.batch._chained, errors_for; chain in one_point.h)
+    ("rmt_dsm/batch.py", "_RUNG, _WARM_STEP, _DIST_RATIO, _WARM_ROOTS])", "_RUNG, _DIST_RATIO, _WARM_STEP, _WARM_ROOTS])",
+     "chain in C: the longest warm step and the ratio of distances to the threshold exchanged"),
+    ("rmt_dsm/batch.py", "_FLOOR * np.minimum(1.0, dist * dist),", "_FLOOR * np.minimum(1.0, dist),",
+     "chain in C: the cold ladder of ridges stops at 1e-14 distance, not 1e-14 distance^2"),
+    ("rmt_dsm/batch.py", "return ((lam == 0) & (m != math.inf) &", "return ((m != math.inf) &",
+     "arrays of points: a point with lambda > 0 on psi_p = m psi_n taken for the threshold divergence"),
+    ("rmt_dsm/batch.py", "np.stack([pn[idx], pp[idx]], axis=1)", "np.stack([pp[idx], pn[idx]], axis=1)",
+     "curve along the ratios: psi_n and psi_p exchanged in the results' parameters"),
+    ("rmt_dsm/engine/codegen.py", 'else f"(1/({prod}))"', 'else f"(1/{prod})"',
+     "generated code: b**-2 written 1/b*b (= 1) where the code is lambdified in the process"),
 ]
 
 MUTANTS = tuple(Mutant(f"M{i + 1:02d}", f, o, r, desc) for i, (f, o, r, desc) in enumerate(_M))

@@ -10,6 +10,10 @@
 * spectra with atom sums bound to their atoms (five atoms; a continuous spectrum, solved at its
   quadrature order and at twice it) batched == the scalar path, quadrature error included;
 * the points of a sweep built in C loops == validated one by one.
+
+Every test runs on both paths of many points: the C path one point after the other
+(`rmt_dsm.batch._chained`) and the vectorized path (`rmt_dsm.batch._batch`) (fixture
+``batch_path``, tests/conftest.py).
 """
 import math
 import warnings
@@ -27,6 +31,7 @@ from rmt_dsm.point import point
 
 FIELDS = ("train", "test", "score", "gap", "floor")
 TWO = [(0.3, 2.5), (0.7, 0.4)]
+pytestmark = pytest.mark.usefixtures("batch_path")
 
 
 def _random_points(seed, n):
@@ -281,3 +286,34 @@ def test_factored_solves_are_those_of_the_elimination():
             assert np.linalg.norm(np.array(x) - ref) <= 1e-14 * np.linalg.cond(A) * np.linalg.norm(ref)
     with pytest.raises(Failed):
         solver([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]])
+
+
+def test_threshold_ratio_and_parameter_checks_on_arrays_are_those_of_the_points(monkeypatch):
+    """The checks `rmt_dsm.batch` makes on arrays are those of the points: `_at_threshold` is
+    `Point.at_threshold` (exactly on the threshold, within and beyond 1e-12 of it, m = inf,
+    lambda > 0); `_valid_ratios` accepts only what `check_ratio` accepts, and says False for any
+    other type (then each value is checked); a point's fields are the result's parameters, in
+    order; RMT_DSM_THREADS=1 and `one_thread` give one thread."""
+    from dataclasses import fields
+
+    from rmt_dsm import batch
+    from rmt_dsm.model import check_ratio
+    from rmt_dsm.point import Point
+
+    pts = [point(1.0, pp, m, t=0.3, lam=lam) for m in (1, 3, math.inf) for lam in (0.0, 1e-3)
+           for pp in (0.5, 1.0 - 2e-12, 1.0 - 5e-13, 1.0, 1.0 + 5e-13, 1.0 + 2e-12, 3.0, 3.0 * (1 + 9e-13), 7.0)]
+    assert batch._at_threshold(pts) == [pt.at_threshold for pt in pts]
+    assert any(batch._at_threshold(pts)) and not all(batch._at_threshold(pts))
+    for values in ([0.5, 2.0], [np.float64(0.5), 1e300], [0.0, 1.0], [-1.0], [math.nan], [math.inf], [1, 2.0], [True],
+                   ["1.0"], [5e-324]):
+        try:
+            accepted = all(check_ratio("psi_p", v) is v for v in values)
+        except ValueError:
+            accepted = False
+        assert not batch._valid_ratios(values) or accepted, values
+    assert batch._valid_ratios([0.5, np.float64(2.0)]) and not batch._valid_ratios([1, 2])
+    assert tuple(f.name for f in fields(Point)) == batch._FIELDS == tuple(pts[0].__dict__)
+    with batch.one_thread():
+        assert batch._THREADS == 1
+    monkeypatch.setenv("RMT_DSM_THREADS", "1")
+    assert batch._default_threads() == 1

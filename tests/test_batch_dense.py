@@ -29,6 +29,7 @@ from rmt_dsm.point import point
 from rmt_dsm.scalar import _with_quadrature_error
 
 FIELDS = ("train", "test", "score", "gap", "floor")
+pytestmark = pytest.mark.usefixtures("vectorized_batch")  # the paths of `_solve_double` (tests/conftest.py)
 
 
 def _quiet(f, *args, **kw):

@@ -231,10 +231,10 @@ def test_kept_roots_are_bounded():
 @pytest.mark.parametrize("few_cold", [batch._FEW_COLD, 0])  # heads of the paths one by one / vectorized
 @pytest.mark.parametrize("kw", [dict(psi_n=1.0, m=1, t=0.1, sigma=None),
                                 dict(psi_n=0.5, m=3, t=0.7, sigma=STRUCTURED)])
-def test_dense_curve_across_the_threshold_equals_the_scalar_path(kw, few_cold, monkeypatch):
+def test_dense_curve_across_the_threshold_equals_the_scalar_path(kw, few_cold, monkeypatch, batch_path):
     # the batched curve follows paths through its points (rmt_dsm.batch._solve_double); the curve
     # crosses psi_p = m psi_n, where the chart changes and the paths break
-    monkeypatch.setattr(batch, "_FEW_COLD", few_cold)
+    monkeypatch.setattr(batch, "_FEW_COLD", few_cold)  # (the vectorized path; the C path: the same curve)
     values = kw["m"] * kw["psi_n"] * np.geomspace(0.3, 3.0, 400)
     res = _quiet(rmt_dsm.learning_curve, "psi_p", values, lam=0.0, **kw)
     assert sum(r.solution is None for r in res) >= 0.9 * len(res)  # batched, not the fallback

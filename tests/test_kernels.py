@@ -1,7 +1,9 @@
 """The C kernels of the shipped numeric code (rmt_dsm.compiled.cgen, rmt_dsm.compiled.kernels)
 against the Python functions they are translated from: the same bits at Python floats and at
 numpy longdouble scalars, the Python function's behaviour wherever it raises or warns, and the
-same learning curves with the kernels and without them (RMT_DSM_KERNELS=0, another process)."""
+same results with the kernels and without them (RMT_DSM_KERNELS=0, another process).  The C
+paths of `rmt_dsm.batch` built on them -- one point (`_one_compiled`) and many points one after
+the other (`_chained`) -- against the Python path of one point: the same bits."""
 from __future__ import annotations
 
 import ast
@@ -247,8 +249,9 @@ print(json.dumps(out, default=repr))
 
 @needs_kernels
 def test_same_answers_with_and_without_kernels():
-    """Errors, accuracy estimates and a curve, with the kernels and with RMT_DSM_KERNELS=0, in
-    fresh processes: the same bits (the kernels change the speed, not the results)."""
+    """Errors and accuracy estimates with the kernels and with RMT_DSM_KERNELS=0, in fresh
+    processes: the same bits (the kernels change the speed, not the results); a curve, solved
+    by another path without them: the same values within the accuracy estimates."""
     runs = {}
     for flag in ("1", "0"):
         env = {**os.environ, "RMT_DSM_KERNELS": flag, "PYTHONWARNINGS": "ignore"}
@@ -257,8 +260,15 @@ def test_same_answers_with_and_without_kernels():
         assert proc.returncode == 0, proc.stderr[-2000:]
         runs[flag] = json.loads(proc.stdout)
     assert runs["1"]["kernels"] and not runs["0"]["kernels"]
-    for key in ("points", "curve", "spectrum"):
+    for key in ("points", "spectrum"):
         assert runs["1"][key] == runs["0"][key], key
+    # a curve: by the C path one point after the other with the kernels, by the vectorized path
+    # without them (`rmt_dsm.batch._batch`): two solves, the same values within their estimates
+    assert len(runs["1"]["curve"]) == len(runs["0"]["curve"]) == 200
+    for a, b in zip(runs["1"]["curve"], runs["0"]["curve"]):
+        for k, name in enumerate(("train", "test", "score")):
+            tol = (a[3][name] + b[3][name]) * abs(a[k])
+            assert abs(a[k] - b[k]) <= tol and tol <= 1e-13 * abs(a[k]), (name, a, b)
 
 
 # --------------------------------------------------------------------------- the one-point path in C
@@ -400,7 +410,7 @@ def test_one_point_binding_refuses_what_it_cannot_run():
     p = len(ns["META"]["theta"])
     fns = [ns["f"], ns["fj"], *(ns[f"ft_{k}"] for k in range(p)), obs["Q"], obs["X1"], obs["dQ_dg"], obs["dQ_dtheta"],
            obs["errors_primal"], obs["errors_dual"]]
-    consts = [1.0] * 22
+    consts = [1.0] * 25
     assert K.one_point([*fns[:-1], lambda *a: 0], range(8), range(6), consts) is None
     assert callable(K.one_point(fns, range(8), range(6), consts))
     with pytest.raises(ValueError, match="constants"):
@@ -409,4 +419,108 @@ def test_one_point_binding_refuses_what_it_cannot_run():
         K.one_point([fns[1], fns[0], *fns[2:]], range(8), range(6), consts)  # f and fj exchanged
     with pytest.raises(ValueError, match="out of range"):
         K.one_point(fns, [p, *range(7)], range(6), consts)
+    with pytest.raises(ValueError, match="_WARM_ROOTS out of range"):
+        K.one_point(fns, range(8), range(6), [*consts[:-1], 17.0])
     assert batch._one_point.__name__ == "_one_point"
+
+
+# --------------------------------------------------------------------------- many points in C
+@needs_kernels
+def test_chain_reads_each_ratio_as_numpy_reads_its_decimal():
+    """The chain reads psi_n, psi_p, lambda in long double as `rmt_dsm.batch._decimal` does
+    (numpy's reading of repr(x)): by one exact product or quotient for exponents up to 27, by
+    strtold beyond: the same long double over 40 decades, all digit counts, signs and extremes."""
+    rng = np.random.default_rng(3)
+    xs = [float(v) for v in 10 ** rng.uniform(-40, 40, 20000)]
+    xs += [float(f"{rng.uniform(0.1, 10):.{k}g}") for k in range(1, 18) for _ in range(300)]
+    xs += [float(v) for v in rng.standard_normal(2000)]
+    xs += [0.1, 1e-5, 1e22, 1e23, 1e27, 1e28, 1e-27, 1e-28, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
+           123456789012345678.0, 9007199254740993.0, 0.0, -0.0]
+    size = np.finfo(LD).nexp + np.finfo(LD).nmant + 1  # the bytes of the value (no padding)
+    for x in xs:
+        mine = kernels._MODULE.decimal(x)
+        assert mine[:(size + 7) // 8] == LD(repr(x)).tobytes()[:(size + 7) // 8], repr(x)
+
+
+def _chain_cases():
+    """Loops of `_loops` as lists of points (one schedule each: one run of the chain), and two
+    of them of one data spectrum one after the other (two runs)."""
+    from rmt_dsm.point import point
+
+    loops = [[point(**kw) for kw in loop] for loop in _loops()]
+    assert loops[0][0].sigma == loops[6][0].sigma and loops[0][0].t != loops[6][0].t
+    return loops + [loops[0] + loops[6]]
+
+
+def _kept_roots():
+    from rmt_dsm import batch
+
+    return {k: [(*e[:4], batch._packed_start(e[4])) for e in v] for k, v in batch._WARM.items()}
+
+
+@needs_kernels
+@pytest.mark.parametrize("threads", [1, 2])
+def test_chain_is_the_loop_of_one_point_calls(monkeypatch, threads):
+    """`rmt_dsm.batch._chained` (the C path along the points, certificates on one or two threads)
+    and a loop of the Python path of one point (`_one` without C), from the same empty store:
+    the same rows (values, accuracy, residual, iterations) and the same roots kept, at every
+    point of the researcher's loops (up to 1e-5 of the threshold, where some certificates fail
+    and the chain hands points back and goes on)."""
+    from rmt_dsm import batch
+
+    monkeypatch.setattr(batch, "_THREADS", threads)
+    calls = []
+    original = batch.kernels_chain
+    monkeypatch.setattr(batch, "kernels_chain", lambda *a: calls.append(a[5]) or original(*a))
+    handed = 0
+    for pts in _chain_cases():
+        if any(pt.at_threshold for pt in pts):
+            continue
+        coefs = [batch._coefficients(pt) for pt in pts]
+        ctx = batch._context(pts[0].sigma)
+        batch._WARM.clear()
+        calls.clear()
+        with np.errstate(all="ignore"):
+            fast = batch._chained(ctx, pts, coefs)
+        kept_fast = _kept_roots()
+        handed += len(calls) - 1
+        batch._WARM.clear()
+        slow = [batch._one_or_none(pt, coef, compiled=False) for pt, coef in zip(pts, coefs)]
+        assert fast == slow
+        assert kept_fast == _kept_roots()
+    batch._WARM.clear()
+    assert handed >= 2  # some points were handed back to Python and the chain went on
+
+
+@needs_kernels
+def test_curve_along_the_ratios_is_the_curve_of_the_points(batch_path):
+    """`rmt_dsm.batch.errors_for` along psi_p or psi_n (the C path over arrays, no point built
+    per entry) and `errors_at_points` at the validated points: the same results (values,
+    params in the same order, charts, accuracy), warnings and kept roots, through the threshold
+    (an entry exactly on it: +inf) and with a data spectrum."""
+    from rmt_dsm import batch
+    from rmt_dsm.data_spectrum import as_spectrum
+
+    def sweep(n, **kw):
+        base = dict(psi_n=1.0, psi_p=1.0, m=1, t=0.1, lam=0.0, a=None, delta=None)
+        base.update(kw)
+        return {k: (v if isinstance(v, list) else [v] * n) for k, v in base.items()}
+
+    cases = [(sweep(201, psi_p=[0.99 + 0.0001 * k for k in range(200)] + [1.0]), None, True),
+             (sweep(60, psi_n=list(np.linspace(0.5, 2.0, 60)), psi_p=2.0, m=2, lam=1e-3), [(0.3, 0.5), (0.7, 1.4)], False),
+             (sweep(40, psi_n=[1.0, 2.0] * 20, psi_p=[0.5, 3.0] * 20, m=2), None, False)]
+    for values, sigma, diverges in cases:
+        runs = []
+        for fast in (True, False):
+            batch._WARM.clear()
+            with warnings.catch_warnings(record=True) as log:
+                warnings.simplefilter("always")
+                if fast:
+                    res = batch.errors_for(values, "tanh", as_spectrum(sigma))
+                else:
+                    res = batch.errors_at_points(batch.points_for(values, "tanh", as_spectrum(sigma)))
+            runs.append(([(vars(r), list(vars(r)), list(r.params)) for r in res], [str(w.message) for w in log],
+                         _kept_roots()))
+        assert runs[0] == runs[1]
+        assert any(r[0]["diverged"] for r in runs[0][0]) == diverges
+    batch._WARM.clear()

@@ -13,6 +13,14 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <fenv.h>
+#include <locale.h>
+#include <stdatomic.h>
+#ifndef _WIN32
+#include <pthread.h>
+#include <sched.h>
+#else
+#define sched_yield() ((void)0)
+#endif
 #include <math.h>
 #include <string.h>
 
@@ -255,6 +263,11 @@ static PyMethodDef METHODS[] = {
     {"table", table, METH_NOARGS, "table(): [(module KEY, function name, arguments, outputs, head, cols)] by index."},
     {"setup", setup, METH_VARARGS, "setup(longdouble type, reader): enable the long double kernels."},
     {"one_point", one_point, METH_VARARGS, "one_point(kernels, obs, positions, constants): the C path of one point."},
+    {"records", (PyCFunction)(void (*)(void))records, METH_FASTCALL,
+     "records(cls, params, table, ratios, charts, coefficients): the results of a chain."},
+    {"decimal", decimal, METH_O, "decimal(x): bytes of the long double the chain reads the float x as."},
+    {"chain", (PyCFunction)(void (*)(void))chain, METH_FASTCALL,
+     "chain(one, t64, tld, tm, points, stores, i0, out, threads): the C path along many points."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_kernels",

@@ -24,7 +24,7 @@ import os
 
 import numpy as np
 
-__all__ = ["kernel", "available", "one_point"]
+__all__ = ["kernel", "available", "one_point", "chain", "records"]
 
 
 def _load():
@@ -104,3 +104,15 @@ def one_point(functions, obs, positions, constants):
         return None
     return _MODULE.one_point(tuple(f[0] for f in found), tuple(obs), tuple(positions),
                              tuple(float(v) for v in constants))
+
+
+def chain(one, t64, tld, tm, points, stores, i0, out, threads):
+    """The path of `one_point`'s callable ``one`` along many points (``chain`` in ``one_point.h``),
+    as `rmt_dsm.batch._chain_run` calls it."""
+    return _MODULE.chain(one, t64, tld, tm, points, stores, i0, out, threads)
+
+
+def records(cls, params, table, ratios, charts, coefficients):
+    """`rmt_dsm.result._double_result` for each row of a chain's ``table`` (``records`` in
+    ``one_point.h``), as `rmt_dsm.batch._along_ratios` calls it."""
+    return _MODULE.records(cls, params, table, ratios, charts, coefficients)

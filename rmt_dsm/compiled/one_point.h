@@ -27,7 +27,11 @@
  * its Python function), a kernel output that is not finite, a stage raising `Failed` outside the
  * continuation's own step control, a value not certified -- it returns None and the caller runs
  * the Python path from the start.  The tolerances are the Python module's constants, passed in
- * when the path is bound (`rmt_dsm.compiled.kernels.one_point`). */
+ * when the path is bound (`rmt_dsm.compiled.kernels.one_point`).
+ *
+ * `chain` runs the same path along many points, as a loop of `rmt_dsm.errors` calls would
+ * (`rmt_dsm.batch._chain_run`): the kept roots (`_nearest_root`, `_keep_root`) and the decimal
+ * reading of the ratios (`_decimal`) in C too, the certificates on a second thread. */
 
 #define OP_OK 0
 #define OP_FAILED 1 /* where the Python path raises rmt_dsm.engine.single.Failed */
@@ -42,6 +46,7 @@ enum {
     C_NEWTON_MAXIT, C_MOVED_MAXIT, C_POLISH_MAXIT, C_REFINE, C_MAX_STEPS,
     C_START_MAXIT, C_TRACK_HMIN,              /* rmt_dsm.engine.single.START_MAXIT, HMIN */
     C_LAM_START, C_RUNG,                      /* rmt_dsm.scalar._LAM_START, rmt_dsm.batch._RUNG */
+    C_WARM_STEP, C_DIST_RATIO, C_WARM_ROOTS,  /* rmt_dsm.batch._WARM_STEP, _DIST_RATIO, _WARM_ROOTS */
     C_COUNT
 };
 
@@ -635,6 +640,93 @@ static int op_long_double(PyObject *a, long double *out) {
     return 0;
 }
 
+/* One point of `rmt_dsm.batch._one` from the templates t64, tld, tm (p + 5 numbers: see op_call)
+ * at the ratios and ridge (double; ln, lp, ll: the same read as decimals in long double), from
+ * `start` as op_call's, in two stages: op_solve (the root) and op_finish (the certificate), which
+ * op_point runs one after the other and `chain` on two threads.  Each returns OP_DONE, OP_COLD
+ * (the continuation step failed or left the physical branch: solve cold) or OP_HAND (the Python
+ * path must decide). */
+#define OP_DONE 0
+#define OP_COLD 1
+#define OP_HAND 2
+
+/* the parameter lists at the point: theta in double (th), in long double (thl), at the moved inputs (thm) */
+static void op_theta(const op_ctx *c, const double *t64, const long double *tld, const double *tm, double psi_n,
+                     double psi_p, double lam, long double ln, long double lp, long double ll, int primal, double *th,
+                     long double *thl, double *thm) {
+    int p = c->p, kl = primal ? c->i_y : c->i_x;
+    memcpy(th, t64, p * sizeof(double));
+    memcpy(thm, tm, p * sizeof(double));
+    memcpy(thl, tld, p * sizeof(long double));
+    th[c->i_pn] = thm[c->i_pn] = psi_n, th[c->i_pp] = thm[c->i_pp] = psi_p, th[kl] = thm[kl] = lam;
+    thl[c->i_pn] = ln, thl[c->i_pp] = lp, thl[kl] = ll;
+}
+
+/* the root (g, F, J, iterations) at th: a continuation step from the kept root `start` (its0 = -1),
+ * the cold continuation (its0 = -2, start: the ladder's floor) or the given root (its0 >= 0);
+ * *tainted when a kernel output was not finite or an exception flag was raised on the way to a
+ * root (where op_point hands the point back after its certificate) */
+static int op_solve(const op_ctx *c, const double *th, int primal, double lam, const double *start, long its0,
+                    double *g, double *f, double *J, int *its, int *tainted) {
+    int p = c->p, kl = primal ? c->i_y : c->i_x, status;
+    op_run r = {c, 0};
+    feclearexcept(FLAGS);
+    if (its0 == -1) {
+        status = op_step(&r, start, start + p, start + p + 3, th, g, f, J, its);
+        if (!status && !op_branch_ok(g, th[c->i_x], th[c->i_y], c->k[C_BRANCH_TOL]))
+            status = OP_FAILED;
+        if (status) /* the step failed: cold, unless the Python path would decide otherwise */
+            return (r.bad || fetestexcept(FLAGS)) ? OP_HAND : OP_COLD;
+    } else if (its0 == -2) {
+        status = op_cold(&r, th, kl, lam, start[0], g, f, J, its);
+        if (status || !op_branch_ok(g, th[c->i_x], th[c->i_y], c->k[C_BRANCH_TOL]))
+            return OP_HAND; /* the Python path raises */
+    } else {
+        memcpy(g, start, 3 * sizeof(double));
+        memcpy(f, start + 3, 3 * sizeof(double));
+        memcpy(J, start + 6, 9 * sizeof(double));
+        *its = (int)its0;
+    }
+    *tainted = r.bad || fetestexcept(FLAGS);
+    return OP_DONE;
+}
+
+/* the certificate of the root (g, F, J): values, accuracy, residual and the iterations at the moved inputs */
+static int op_finish(const op_ctx *c, const double *g, const double *f, const double *J, const double *th,
+                     const long double *thl, const double *thm, const double *t64, const long double *tld,
+                     const double *tm, int primal, double *values, double *accuracy, double *residual, int *itm) {
+    int p = c->p;
+    op_run r = {c, 0};
+    feclearexcept(FLAGS);
+    *itm = 0;
+    int status = op_certify(&r, g, f, J, th, thl, thm, t64 + p, tld + p, tm + p, primal, values, accuracy, itm);
+    if (status || r.bad || fetestexcept(FLAGS))
+        return OP_HAND;
+    *residual = op_norm_d(f);
+    return OP_DONE;
+}
+
+/* op_solve then op_finish; OP_DONE with the root to keep (theta, g, J: p + 12 doubles) */
+static int op_point(const op_ctx *c, const double *t64, const long double *tld, const double *tm, double psi_n,
+                    double psi_p, double lam, long double ln, long double lp, long double ll, int primal,
+                    const double *start, long its0, double *values, double *accuracy, double *residual,
+                    int *iterations, double *kept) {
+    int p = c->p, its, itm, tainted;
+    double th[MAXARGS], thm[MAXARGS], g[3], f[3], J[9];
+    long double thl[MAXARGS];
+    op_theta(c, t64, tld, tm, psi_n, psi_p, lam, ln, lp, ll, primal, th, thl, thm);
+    int status = op_solve(c, th, primal, lam, start, its0, g, f, J, &its, &tainted);
+    if (status)
+        return status;
+    if (op_finish(c, g, f, J, th, thl, thm, t64, tld, tm, primal, values, accuracy, residual, &itm) || tainted)
+        return OP_HAND;
+    *iterations = its + itm;
+    memcpy(kept, th, p * sizeof(double));
+    memcpy(kept + p, g, 3 * sizeof(double));
+    memcpy(kept + p + 3, J, 9 * sizeof(double));
+    return OP_DONE;
+}
+
 /* call(t64, tld, tm, psi_n, psi_p, lam, psi_n_ld, psi_p_ld, lam_ld, primal, start, its0):
  *   t64, tm: bytes of p + 5 doubles, the parameter list theta at s = 1 (x = y = -1, the ratios 0)
  *            and (F_pop, delta, mu1, s2, v2), in double and at the moved inputs; tld: the same in
@@ -667,48 +759,408 @@ static PyObject *op_call(PyObject *self, PyObject *const *av, Py_ssize_t na) {
     if (!t64 || !tm || !tld || !start || PyErr_Occurred() || op_long_double(av[6], &ln) ||
         op_long_double(av[7], &lp) || op_long_double(av[8], &ll))
         return NULL;
-    int kl = primal ? c->i_y : c->i_x;
-    double th[MAXARGS], thm[MAXARGS], g[3], f[3], J[9], values[5], accuracy[5], out[MAXARGS + 12];
-    long double thl[MAXARGS];
-    memcpy(th, t64, p * sizeof(double));
-    memcpy(thm, tm, p * sizeof(double));
-    memcpy(thl, tld, p * sizeof(long double));
-    th[c->i_pn] = thm[c->i_pn] = psi_n, th[c->i_pp] = thm[c->i_pp] = psi_p, th[kl] = thm[kl] = lam;
-    thl[c->i_pn] = ln, thl[c->i_pp] = lp, thl[kl] = ll;
-    op_run r = {c, 0};
-    int its, itm = 0, status;
-    feclearexcept(FLAGS);
-    if (its0 == -1) {
-        status = op_step(&r, start, start + p, start + p + 3, th, g, f, J, &its);
-        if (!status && !op_branch_ok(g, th[c->i_x], th[c->i_y], c->k[C_BRANCH_TOL]))
-            status = OP_FAILED;
-        if (status) { /* the step failed: cold, unless the Python path would decide otherwise */
-            if (r.bad || fetestexcept(FLAGS))
-                Py_RETURN_NONE;
-            Py_RETURN_FALSE;
-        }
-    } else if (its0 == -2) {
-        status = op_cold(&r, th, kl, lam, start[0], g, f, J, &its);
-        if (status || !op_branch_ok(g, th[c->i_x], th[c->i_y], c->k[C_BRANCH_TOL]))
-            Py_RETURN_NONE; /* the Python path raises */
-    } else {
-        memcpy(g, start, 3 * sizeof(double));
-        memcpy(f, start + 3, 3 * sizeof(double));
-        memcpy(J, start + 6, 9 * sizeof(double));
-        its = (int)its0;
-    }
-    status = op_certify(&r, g, f, J, th, thl, thm, t64 + p, tld + p, tm + p, primal, values, accuracy, &itm);
-    if (status || r.bad || fetestexcept(FLAGS))
+    double values[5], accuracy[5], residual, kept[MAXARGS + 12];
+    int its;
+    switch (op_point(c, t64, tld, tm, psi_n, psi_p, lam, ln, lp, ll, primal, start, its0, values, accuracy, &residual,
+                     &its, kept)) {
+    case OP_COLD:
+        Py_RETURN_FALSE;
+    case OP_HAND:
         Py_RETURN_NONE;
-    memcpy(out, th, p * sizeof(double));
-    memcpy(out + p, g, 3 * sizeof(double));
-    memcpy(out + p + 3, J, 9 * sizeof(double));
+    }
     PyObject *pv = op_doubles(values, 5), *pa = op_doubles(accuracy, 5);
-    PyObject *kept = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)((p + 12) * sizeof(double)));
-    PyObject *res = (pv && pa && kept) ? Py_BuildValue("(OOdiO)", pv, pa, op_norm_d(f), its + itm, kept) : NULL;
+    PyObject *root = PyBytes_FromStringAndSize((const char *)kept, (Py_ssize_t)((p + 12) * sizeof(double)));
+    PyObject *res = (pv && pa && root) ? Py_BuildValue("(OOdiO)", pv, pa, residual, its, root) : NULL;
     Py_XDECREF(pv);
     Py_XDECREF(pa);
-    Py_XDECREF(kept);
+    Py_XDECREF(root);
+    return res;
+}
+
+/* ---------------------------------------------------------------- the chain */
+/* A curve's points solved in C one after the other as `rmt_dsm.batch._one` solves them in a loop of
+ * calls: each from the nearest root kept by the calls before (`_nearest_root`), or cold, its root
+ * kept (`_keep_root`), in stores of the roots by chart and lambda = 0 or not, as
+ * `rmt_dsm.batch._WARM` keeps them for one data spectrum, schedule and m. */
+#define OP_ROOTS_MAX 16 /* the largest C_WARM_ROOTS */
+#define OP_THREAD_MIN 32 /* a chain certifies on two threads from this many points on */
+
+typedef struct {
+    double psi_n, psi_p, lam, dist, root[MAXARGS + 12];
+} op_kept;
+
+typedef struct {
+    int n; /* the oldest first */
+    op_kept e[OP_ROOTS_MAX];
+} op_store;
+
+/* rmt_dsm.batch._nearest_root: the kept root nearest to the point within C_WARM_STEP, at a
+ * distance to the threshold within a factor C_DIST_RATIO of the point's; of equally near ones
+ * the most recent; NULL when there is none */
+static const op_kept *op_nearest(const op_ctx *c, const op_store *s, double psi_n, double psi_p, double lam,
+                                 double dist) {
+    const op_kept *best = NULL;
+    double near = c->k[C_WARM_STEP], ratio = c->k[C_DIST_RATIO];
+    for (int i = s->n - 1; i >= 0; i--) {
+        const op_kept *e = &s->e[i];
+        double step = fabs(psi_n / e->psi_n - 1), x = fabs(psi_p / e->psi_p - 1);
+        if (x > step)
+            step = x;
+        if (e->lam != 0) {
+            x = fabs(lam / e->lam - 1);
+            if (x > step)
+                step = x;
+        }
+        if ((step < near || (best == NULL && step == near)) && e->dist / dist <= ratio && dist / e->dist <= ratio) {
+            best = e, near = step;
+            if (step == 0)
+                break;
+        }
+    }
+    return best;
+}
+
+/* rmt_dsm.batch._keep_root: keep the root, forgetting the oldest beyond C_WARM_ROOTS */
+static void op_keep(const op_ctx *c, op_store *s, const double *pt, const double *root) {
+    if (s->n >= (int)c->k[C_WARM_ROOTS]) {
+        memmove(&s->e[0], &s->e[1], (s->n - 1) * sizeof(op_kept));
+        s->n--;
+    }
+    op_kept *e = &s->e[s->n++];
+    e->psi_n = pt[0], e->psi_p = pt[1], e->lam = pt[2], e->dist = pt[3];
+    memcpy(e->root, root, (c->p + 12) * sizeof(double));
+}
+
+/* a list of kept entries (psi_n, psi_p, lambda, distance, bytes of p + 12 doubles) into a store */
+static int op_store_in(const op_ctx *c, PyObject *list, op_store *s) {
+    Py_ssize_t n = PyList_Check(list) ? PyList_GET_SIZE(list) : -1;
+    if (n < 0 || n > (Py_ssize_t)c->k[C_WARM_ROOTS]) {
+        PyErr_SetString(PyExc_ValueError, "chain: a store is not a list of at most _WARM_ROOTS roots");
+        return -1;
+    }
+    s->n = (int)n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PyList_GET_ITEM(list, i);
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5) {
+            PyErr_SetString(PyExc_ValueError, "chain: a kept root is not (psi_n, psi_p, lambda, distance, root)");
+            return -1;
+        }
+        op_kept *e = &s->e[i];
+        double *v[4] = {&e->psi_n, &e->psi_p, &e->lam, &e->dist};
+        for (int j = 0; j < 4; j++)
+            if ((*v[j] = PyFloat_AsDouble(PyTuple_GET_ITEM(t, j))) == -1.0 && PyErr_Occurred())
+                return -1;
+        const void *root = op_bytes(PyTuple_GET_ITEM(t, 4), c->p + 12, sizeof(double));
+        if (root == NULL)
+            return -1;
+        memcpy(e->root, root, (c->p + 12) * sizeof(double));
+    }
+    return 0;
+}
+
+static PyObject *op_store_out(const op_ctx *c, const op_store *s) {
+    PyObject *list = PyList_New(s->n);
+    for (int i = 0; list != NULL && i < s->n; i++) {
+        const op_kept *e = &s->e[i];
+        PyObject *root = PyBytes_FromStringAndSize((const char *)e->root, (Py_ssize_t)((c->p + 12) * sizeof(double)));
+        PyObject *t = root ? Py_BuildValue("(ddddN)", e->psi_n, e->psi_p, e->lam, e->dist, root) : NULL;
+        if (t == NULL) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, t);
+    }
+    return list;
+}
+
+/* a C-contiguous buffer of exactly n items of `size` bytes (writable: `out`) */
+static int op_buffer(PyObject *obj, Py_ssize_t n, size_t size, int out, Py_buffer *view) {
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | (out ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    if (view->len != (Py_ssize_t)(n * size)) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_ValueError, "chain: an array has the wrong size");
+        return -1;
+    }
+    return 0;
+}
+
+/* rmt_dsm.batch._decimal: the double v read as the decimal Python prints it as (repr), rounded
+ * to the nearest long double, as numpy reads that string.  A decimal D = digits 10^e with
+ * |e| <= 27 is one correctly rounded product or quotient of two long doubles that are exact
+ * (digits < 10^18 < 2^64, 10^|e| = 2^|e| 5^|e| with 5^27 < 2^64): the nearest long double to D.
+ * Other decimals are read by strtold in the "C" locale (also correctly rounded). */
+static locale_t OP_C_LOCALE = (locale_t)0;
+
+static int op_decimal(double v, long double *out) {
+    char *text = PyOS_double_to_string(v, 'r', 0, 0, NULL);
+    if (text == NULL)
+        return -1;
+    const char *q = text;
+    unsigned long long digits = 0;
+    int neg = *q == '-', e = 0, fraction = 0, exact = 1;
+    q += neg;
+    for (; (*q >= '0' && *q <= '9') || *q == '.'; q++) {
+        if (*q == '.') {
+            fraction = 1;
+            continue;
+        }
+        if (digits >= 100000000000000000ULL) /* a 19th digit: not exact in the product below */
+            exact = 0;
+        digits = digits * 10 + (unsigned long long)(*q - '0');
+        e -= fraction;
+    }
+    if (*q == 'e') {
+        int sign = q[1] == '-' ? -1 : 1, x = 0;
+        for (q += (q[1] == '-' || q[1] == '+') ? 2 : 1; *q >= '0' && *q <= '9' && x < 10000; q++)
+            x = x * 10 + (*q - '0');
+        e += sign * x;
+    }
+    exact = exact && *q == '\0' && e >= -27 && e <= 27;
+    if (exact) {
+        long double scale = 1.0L, x = (long double)digits;
+        for (int i = 0; i < (e < 0 ? -e : e); i++)
+            scale *= 10.0L;
+        x = e < 0 ? x / scale : x * scale;
+        *out = neg ? -x : x;
+    } else {
+        if (OP_C_LOCALE == (locale_t)0)
+            OP_C_LOCALE = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+        if (OP_C_LOCALE == (locale_t)0) {
+            PyMem_Free(text);
+            PyErr_SetString(PyExc_OSError, "chain: no C locale");
+            return -1;
+        }
+        *out = strtold_l(text, NULL, OP_C_LOCALE);
+    }
+    PyMem_Free(text);
+    return 0;
+}
+
+/* decimal(x): op_decimal(x) as bytes (tests/test_kernels.py compares it with numpy's reading of repr(x)) */
+static PyObject *decimal(PyObject *mod, PyObject *x) {
+    double v = PyFloat_AsDouble(x);
+    long double out;
+    if ((v == -1.0 && PyErr_Occurred()) || op_decimal(v, &out))
+        return NULL;
+    return PyBytes_FromStringAndSize((const char *)&out, (Py_ssize_t)sizeof(long double));
+}
+
+/* the root of a point of the chain (op_solve), certified later (op_finish) */
+typedef struct {
+    double g[3], f[3], J[9];
+    int its, tainted, handed;
+} op_root;
+
+/* A chain in flight: the roots one after the other (op_steps), the certificates of the points
+ * whose roots are there in any order (op_certificates); on two threads the thread of the roots
+ * joins the certificates when the roots are done, and the caller's thread reads the decimals
+ * first (with the interpreter's lock; op_decimal).  Every point gets the same operations on
+ * either thread: the same bits. */
+typedef struct {
+    const op_ctx *c;
+    const double *t64, *tm, *pts;
+    const long double *tld;
+    long double *lds;
+    op_root *roots;
+    op_store *stores;
+    double *out;
+    Py_ssize_t i0, N;
+    atomic_long stepped;     /* the roots of points i0 .. stepped - 1 are there */
+    atomic_int steps_over;   /* ... and no more will come */
+    atomic_int decimals;     /* 1: lds are read; -1: reading them failed (stop) */
+    atomic_long next;        /* the next point to certify */
+} op_chain_run;
+
+/* certify points until none is left (wait for roots and decimals; C11 atomics order the writes) */
+static void op_certificates(op_chain_run *w) {
+    const op_ctx *c = w->c;
+    double th[MAXARGS], thm[MAXARGS];
+    long double thl[MAXARGS];
+    while (atomic_load(&w->decimals) == 0)
+        sched_yield();
+    if (atomic_load(&w->decimals) < 0)
+        return;
+    for (;;) {
+        Py_ssize_t i = atomic_fetch_add(&w->next, 1);
+        while (i >= atomic_load(&w->stepped) && !atomic_load(&w->steps_over))
+            sched_yield();
+        if (i >= atomic_load(&w->stepped))
+            return;
+        const double *P = w->pts + 6 * i;
+        const long double *L = w->lds + 3 * i;
+        op_root *R = &w->roots[i];
+        double *row = w->out + 12 * i;
+        int primal = P[5] != 0, itm;
+        op_theta(c, w->t64, w->tld, w->tm, P[0], P[1], P[2], L[0], L[1], L[2], primal, th, thl, thm);
+        R->handed = op_finish(c, R->g, R->f, R->J, th, thl, thm, w->t64, w->tld, w->tm, primal, row, row + 5,
+                              row + 10, &itm) != OP_DONE || R->tainted;
+        row[11] = R->its + itm;
+    }
+}
+
+/* the root of each point in turn, from the nearest kept root (`_nearest_root`) or cold, kept
+ * (`_keep_root`), until a point the Python path must decide */
+static void op_steps(op_chain_run *w) {
+    const op_ctx *c = w->c;
+    int p = c->p;
+    double th[MAXARGS], thm[MAXARGS], kept[MAXARGS + 12];
+    long double thl[MAXARGS];
+    const long double zero[3] = {0, 0, 0}; /* theta in long double is not needed for the root */
+    for (Py_ssize_t i = w->i0; i < w->N; i++) {
+        const double *P = w->pts + 6 * i;
+        op_root *R = &w->roots[i];
+        int primal = P[5] != 0, status = OP_COLD;
+        op_store *st = &w->stores[2 * primal + (P[2] == 0)];
+        op_theta(c, w->t64, w->tld, w->tm, P[0], P[1], P[2], zero[0], zero[1], zero[2], primal, th, thl, thm);
+        const op_kept *best = op_nearest(c, st, P[0], P[1], P[2], P[3]);
+        if (best != NULL)
+            status = op_solve(c, th, primal, P[2], best->root, -1, R->g, R->f, R->J, &R->its, &R->tainted);
+        if (status == OP_COLD)
+            status = op_solve(c, th, primal, P[2], P + 4, -2, R->g, R->f, R->J, &R->its, &R->tainted);
+        if (status == OP_HAND)
+            break;
+        memcpy(kept, th, p * sizeof(double));
+        memcpy(kept + p, R->g, 3 * sizeof(double));
+        memcpy(kept + p + 3, R->J, 9 * sizeof(double));
+        op_keep(c, st, P, kept);
+        atomic_store(&w->stepped, i + 1);
+    }
+    atomic_store(&w->steps_over, 1);
+}
+
+#ifndef _WIN32
+static void *op_steps_then_certificates(void *arg) {
+    op_steps(arg);
+    op_certificates(arg);
+    return NULL;
+}
+#endif
+
+/* chain(one, t64, tld, tm, points, stores, i0, out, threads) -> (i, stores):
+ *   one: a callable of `one_point` (its bound path); t64, tld, tm: as op_call's, for every point;
+ *   points: N x 6 doubles (psi_n, psi_p, lambda, distance to the threshold `_distance`, floor of
+ *           the ridge ladder `_ladder_floor`, 1 in the primal chart else 0), the ratios and lambda
+ *           read as decimals here (op_decimal);
+ *   stores: 4 lists of kept roots as `_WARM` keeps them, by 2 primal + (lambda == 0);
+ *   out: N x 12 doubles written from row i0 on (values, accuracy, residual, iterations);
+ *   threads: 1, or 2 (the roots on one thread while the other certifies: op_chain_run).
+ * Solves points i0, i0 + 1, ... until one the Python path must decide, and returns its index (N
+ * when none) and the stores as they are then.  The roots come one after the other, each from the
+ * roots kept before it, as if every point were certified; where a certificate fails the chain
+ * stops at that point, and the stores keep the roots before it only.  The interpreter's lock is
+ * released while the roots and certificates are computed. */
+static PyObject *chain(PyObject *mod, PyObject *const *av, Py_ssize_t na) {
+    if (na != 9 || !PyCFunction_Check(av[0])) {
+        PyErr_SetString(PyExc_TypeError, "chain(one, t64, tld, tm, points, stores, i0, out, threads)");
+        return NULL;
+    }
+    const op_ctx *c = PyCapsule_GetPointer(PyCFunction_GET_SELF(av[0]), "rmt_dsm.one_point");
+    if (c == NULL)
+        return NULL;
+    int p = c->p;
+    const double *t64 = op_bytes(av[1], p + 5, sizeof(double)), *tm = op_bytes(av[3], p + 5, sizeof(double));
+    const long double *tld = op_bytes(av[2], p + 5, sizeof(long double));
+    Py_ssize_t i0 = PyLong_AsSsize_t(av[6]);
+    long threads = PyLong_AsLong(av[8]);
+    if (!t64 || !tm || !tld || PyErr_Occurred())
+        return NULL;
+    if (!PyTuple_Check(av[5]) || PyTuple_GET_SIZE(av[5]) != 4) {
+        PyErr_SetString(PyExc_TypeError, "chain: stores must be a tuple of 4 lists");
+        return NULL;
+    }
+    Py_buffer vp, vo;
+    if (PyObject_GetBuffer(av[4], &vp, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    Py_ssize_t N = vp.len / (Py_ssize_t)(6 * sizeof(double));
+    PyBuffer_Release(&vp);
+    if (op_buffer(av[4], N, 6 * sizeof(double), 0, &vp))
+        return NULL;
+    if (op_buffer(av[7], N, 12 * sizeof(double), 1, &vo)) {
+        PyBuffer_Release(&vp);
+        return NULL;
+    }
+    op_store *S = PyMem_Malloc(8 * sizeof(op_store)); /* the stores, and as they were on entry */
+    long double *lds = PyMem_Malloc((N > 0 ? N : 1) * 3 * sizeof(long double));
+    op_root *roots = PyMem_Malloc((N > 0 ? N : 1) * sizeof(op_root));
+    int bad = S == NULL || lds == NULL || roots == NULL;
+    if (bad)
+        PyErr_NoMemory();
+    else if ((bad = i0 < 0 || i0 > N || threads < 1 || threads > 2))
+        PyErr_SetString(PyExc_ValueError, "chain: i0 out of range, or threads not 1 or 2");
+    for (int k = 0; k < 4 && !bad; k++)
+        bad = op_store_in(c, PyTuple_GET_ITEM(av[5], k), &S[k]);
+    PyObject *res = NULL;
+    if (!bad) {
+        const double *pts = vp.buf;
+        memcpy(&S[4], &S[0], 4 * sizeof(op_store));
+        op_chain_run w = {.c = c, .t64 = t64, .tm = tm, .pts = pts, .tld = tld, .lds = lds, .roots = roots,
+                          .stores = S, .out = vo.buf, .i0 = i0, .N = N};
+        atomic_init(&w.stepped, i0);
+        atomic_init(&w.steps_over, 0);
+        atomic_init(&w.decimals, 0);
+        atomic_init(&w.next, i0);
+#ifndef _WIN32
+        pthread_t other;
+        int two = threads == 2 && N - i0 >= OP_THREAD_MIN &&
+                  pthread_create(&other, NULL, op_steps_then_certificates, &w) == 0;
+#else
+        int two = 0;
+#endif
+        /* the decimals, each value read once along a run of equal ones */
+        for (Py_ssize_t i = i0; i < N && !bad; i++)
+            for (int j = 0; j < 3 && !bad; j++) {
+                double v = pts[6 * i + j];
+                if (i > i0 && v == pts[6 * (i - 1) + j] && signbit(v) == signbit(pts[6 * (i - 1) + j]))
+                    lds[3 * i + j] = lds[3 * (i - 1) + j];
+                else
+                    bad = op_decimal(v, &lds[3 * i + j]);
+            }
+        atomic_store(&w.decimals, bad ? -1 : 1);
+        Py_ssize_t stop;
+        Py_BEGIN_ALLOW_THREADS
+        if (!two)
+            op_steps(&w);
+        op_certificates(&w);
+#ifndef _WIN32
+        if (two)
+            pthread_join(other, NULL);
+#endif
+        stop = atomic_load(&w.stepped);
+        /* the first point not certified ends the chain: the stores keep the roots before it only */
+        for (Py_ssize_t i = i0; i < stop && !bad; i++)
+            if (roots[i].handed) {
+                double th[MAXARGS], thm[MAXARGS], kept[MAXARGS + 12];
+                long double thl[MAXARGS];
+                memcpy(&S[0], &S[4], 4 * sizeof(op_store));
+                for (Py_ssize_t j = i0; j < i; j++) {
+                    const double *P = pts + 6 * j;
+                    int primal = P[5] != 0;
+                    op_theta(c, t64, tld, tm, P[0], P[1], P[2], 0, 0, 0, primal, th, thl, thm);
+                    memcpy(kept, th, p * sizeof(double));
+                    memcpy(kept + p, roots[j].g, 3 * sizeof(double));
+                    memcpy(kept + p + 3, roots[j].J, 9 * sizeof(double));
+                    op_keep(c, &S[2 * primal + (P[2] == 0)], P, kept);
+                }
+                stop = i;
+                break;
+            }
+        Py_END_ALLOW_THREADS
+        PyObject *out_stores = bad ? NULL : PyTuple_New(4);
+        for (int k = 0; out_stores != NULL && k < 4; k++) {
+            PyObject *l = op_store_out(c, &S[k]);
+            if (l == NULL)
+                Py_CLEAR(out_stores);
+            else
+                PyTuple_SET_ITEM(out_stores, k, l);
+        }
+        res = out_stores ? Py_BuildValue("(nN)", stop, out_stores) : NULL;
+    }
+    PyMem_Free(S);
+    PyMem_Free(lds);
+    PyMem_Free(roots);
+    PyBuffer_Release(&vp);
+    PyBuffer_Release(&vo);
     return res;
 }
 
@@ -768,6 +1220,10 @@ static PyObject *one_point(PyObject *mod, PyObject *args) {
         c->k[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(consts, i));
         bad = c->k[i] == -1.0 && PyErr_Occurred();
     }
+    if (!bad && !(c->k[C_WARM_ROOTS] >= 1 && c->k[C_WARM_ROOTS] <= OP_ROOTS_MAX)) {
+        PyErr_SetString(PyExc_ValueError, "one_point: _WARM_ROOTS out of range (1 to OP_ROOTS_MAX)");
+        bad = 1;
+    }
     /* the shapes the path assumes: 3 unknowns, and the arguments and outputs of each kernel */
     if (!bad) {
         int sys_args = 3 + c->p, obs_args = 3 + c->nobs;
@@ -794,4 +1250,103 @@ static PyObject *one_point(PyObject *mod, PyObject *args) {
     PyObject *fn = PyCFunction_New(&OP_CALL, capsule);
     Py_DECREF(capsule);
     return fn;
+}
+
+/* ---------------------------------------------------------------- the results of a chain */
+/* set d[key] = value and release value (a new reference; NULL: an error already set) */
+static int op_set_new(PyObject *d, PyObject *key, PyObject *value) {
+    if (value == NULL)
+        return -1;
+    int status = PyDict_SetItem(d, key, value);
+    Py_DECREF(value);
+    return status;
+}
+
+/* records(cls, params, table, ratios, charts, coefficients) -> list:
+ * `rmt_dsm.result._double_result` for each row of the chain's table (N x 12 doubles: values,
+ * accuracy, residual, iterations), as `rmt_dsm.batch._along_ratios` calls it: an object of the
+ * class `cls` (`Errors`, made by object.__new__) whose attributes are the same entries in the
+ * same order; its params a copy of the dict `params` with psi_n, psi_p set from `ratios` (N x 2
+ * doubles); its chart "primal" (charts[i] = 1) or "dual" (2); None where charts[i] = 0. */
+static PyObject *records(PyObject *mod, PyObject *const *av, Py_ssize_t na) {
+    static const char *NAMES[14] = {"train", "test", "score", "gap", "floor", "params", "residual", "iterations",
+                                    "chart", "accuracy", "coefficients", "solution", "diverged", "quadrature"};
+    if (na != 6 || !PyType_Check(av[0]) || !PyDict_Check(av[1])) {
+        PyErr_SetString(PyExc_TypeError, "records(cls, params, table, ratios, charts, coefficients)");
+        return NULL;
+    }
+    PyTypeObject *cls = (PyTypeObject *)av[0];
+    Py_buffer vc, vt, vr;
+    if (PyObject_GetBuffer(av[4], &vc, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    Py_ssize_t n = vc.len;
+    if (op_buffer(av[2], n, 12 * sizeof(double), 0, &vt)) {
+        PyBuffer_Release(&vc);
+        return NULL;
+    }
+    if (op_buffer(av[3], n, 2 * sizeof(double), 0, &vr)) {
+        PyBuffer_Release(&vc);
+        PyBuffer_Release(&vt);
+        return NULL;
+    }
+    PyObject *keys[14] = {NULL}, *psi[2] = {NULL}, *charts[2] = {NULL}, *empty = PyTuple_New(0), *out = NULL;
+    int bad = empty == NULL;
+    for (int k = 0; k < 14 && !bad; k++)
+        bad = (keys[k] = PyUnicode_InternFromString(NAMES[k])) == NULL;
+    if (!bad)
+        bad = (psi[0] = PyUnicode_InternFromString("psi_n")) == NULL ||
+              (psi[1] = PyUnicode_InternFromString("psi_p")) == NULL ||
+              (charts[0] = PyUnicode_InternFromString("primal")) == NULL ||
+              (charts[1] = PyUnicode_InternFromString("dual")) == NULL;
+    if (!bad)
+        bad = (out = PyList_New(n)) == NULL;
+    const unsigned char *chart = vc.buf;
+    const double *table = vt.buf, *ratios = vr.buf;
+    /* the entries every record shares, in their order; each record's dict is a copy of it */
+    PyObject *proto = bad ? NULL : PyDict_New();
+    bad = proto == NULL;
+    for (int k = 0; k < 14 && !bad; k++)
+        bad = PyDict_SetItem(proto, keys[k], k == 10 ? av[5] : k == 12 ? Py_False : Py_None);
+    for (Py_ssize_t i = 0; i < n && !bad; i++) {
+        if (chart[i] == 0 || chart[i] > 2) {
+            Py_INCREF(Py_None);
+            PyList_SET_ITEM(out, i, Py_None);
+            continue;
+        }
+        const double *row = table + 12 * i;
+        PyObject *obj = PyBaseObject_Type.tp_new(cls, empty, NULL);
+        PyObject *d = obj ? PyDict_Copy(proto) : NULL;
+        PyObject *params = d ? PyDict_Copy(av[1]) : NULL, *accuracy = params ? PyDict_New() : NULL;
+        bad = accuracy == NULL;
+        for (int k = 0; k < 2 && !bad; k++)
+            bad = op_set_new(params, psi[k], PyFloat_FromDouble(ratios[2 * i + k]));
+        for (int k = 0; k < 5 && !bad; k++)
+            bad = op_set_new(accuracy, keys[k], PyFloat_FromDouble(row[5 + k]));
+        for (int k = 0; k < 5 && !bad; k++)
+            bad = op_set_new(d, keys[k], PyFloat_FromDouble(row[k]));
+        bad = bad || PyDict_SetItem(d, keys[5], params) || op_set_new(d, keys[6], PyFloat_FromDouble(row[10])) ||
+              op_set_new(d, keys[7], PyLong_FromDouble(row[11])) || PyDict_SetItem(d, keys[8], charts[chart[i] - 1]) ||
+              PyDict_SetItem(d, keys[9], accuracy) || PyObject_GenericSetDict(obj, d, NULL);
+        Py_XDECREF(params);
+        Py_XDECREF(accuracy);
+        Py_XDECREF(d);
+        if (bad)
+            Py_XDECREF(obj);
+        else
+            PyList_SET_ITEM(out, i, obj);
+    }
+    Py_XDECREF(proto);
+    if (bad)
+        Py_CLEAR(out);
+    for (int k = 0; k < 14; k++)
+        Py_XDECREF(keys[k]);
+    for (int k = 0; k < 2; k++) {
+        Py_XDECREF(psi[k]);
+        Py_XDECREF(charts[k]);
+    }
+    Py_XDECREF(empty);
+    PyBuffer_Release(&vc);
+    PyBuffer_Release(&vt);
+    PyBuffer_Release(&vr);
+    return out;
 }
