@@ -93,38 +93,12 @@ _MARGIN = 16
 _EXTENDED_ROUNDING = _MARGIN * EXTENDED_EPS / _EPS
 #: batches of at most this many points are solved one by one on Python numbers (`_one`)
 _FEW_POINTS = 4
-#: larger batches are solved by the C path one after the other (`_chained`) where it is built ...
+#: larger batches are solved by the C path one after the other (`_chained`) where it is built
 _CHAIN = True
-#: ... and certified on this many threads (1 or 2; the same bits): `_default_threads`, 1 within `one_thread`
-_THREADS = 1
-
-
-def _default_threads() -> int:
-    """2 where this process may run on two cores or more, 1 with the environment variable
-    ``RMT_DSM_THREADS=1``."""
-    if os.environ.get("RMT_DSM_THREADS") == "1":
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 2 if cores >= 2 else 1
-
-
-_THREADS = _default_threads()
-
-
-@contextmanager
-def one_thread():
-    """Within the block, the C path along many points certifies on one thread (worker processes
-    that already share the cores: `rmt_dsm.phase.phase_rows`)."""
-    global _THREADS
-    kept, _THREADS = _THREADS, 1
-    try:
-        yield
-    finally:
-        _THREADS = kept
 #: a warm start (`_warm_root`) only from a root whose distance to the threshold is within this factor
 _DIST_RATIO = 1.5
 _FIELDS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta", "activation", "dps", "sigma")
-_PARAMS, _SIGMA, _DPS = attrgetter(*_FIELDS), attrgetter("sigma"), attrgetter("dps")
+_SIGMA, _DPS = attrgetter("sigma"), attrgetter("dps")
 _SCHEDULE = attrgetter("activation", "a", "delta")
 _PSI_N, _PSI_P, _M, _A, _DELTA, _LAM = map(attrgetter, ("psi_n", "psi_p", "m", "a", "delta", "lam"))
 _THRESHOLD_DISTANCE = attrgetter("threshold_distance")
@@ -152,6 +126,33 @@ _RUNG = 10.0
 #: the inputs whose rounding `_moved` probes (`rmt_dsm.scalar._INPUTS`)
 _INPUT_NAMES = ("a", "delta", "mu1", "v2", "s2")
 _ARRAY_PARAMS = ("psi_n", "psi_p", "m", "t", "lam", "a", "delta")
+
+
+
+
+def _default_threads() -> int:
+    """2 where this process may run on two cores or more, 1 with the environment variable
+    ``RMT_DSM_THREADS=1``."""
+    if os.environ.get("RMT_DSM_THREADS") == "1":
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 2 if cores >= 2 else 1
+
+
+#: the C path along many points (`_chained`) certifies on this many threads (1 or 2; the same bits)
+_THREADS = _default_threads()
+
+
+@contextmanager
+def one_thread():
+    """Within the block, the C path along many points certifies on one thread (worker processes
+    that already share the cores: `rmt_dsm.phase.phase_rows`)."""
+    global _THREADS
+    kept, _THREADS = _THREADS, 1
+    try:
+        yield
+    finally:
+        _THREADS = kept
 
 
 # --------------------------------------------------------------------------- points
@@ -985,9 +986,7 @@ def _along_ratios(values, activation, sigma):
         return None
     pn, pp = (np.fromiter(values[k], float, N) for k in ("psi_n", "psi_p"))
     lam = np.full(N, float(base.lam))
-    with np.errstate(invalid="ignore"):  # `_at_threshold`, at one m and lambda
-        at = (base.lam == 0) & (base.m != math.inf) & (np.abs(pp - base.m * pn) <= _threshold() * base.m * pn)
-    idx = np.flatnonzero(~at)
+    idx = np.flatnonzero(~_on_threshold(pn, pp, base.m, lam))
     ratios = list(zip(pn.tolist(), pp.tolist()))
 
     def point_at(i):
@@ -1368,16 +1367,16 @@ def _at_threshold(points) -> list:
     """`rmt_dsm.point.Point.at_threshold` of double points, on arrays: lambda = 0, m finite and
     |psi_p - m psi_n| <= THRESHOLD_DOUBLE m psi_n (the same operations)."""
     N = len(points)
-    pn, pp, m, lam = (np.fromiter(map(get, points), float, N) for get in (_PSI_N, _PSI_P, _M, _LAM))
-    with np.errstate(invalid="ignore"):  # m = inf
-        return ((lam == 0) & (m != math.inf) & (np.abs(pp - m * pn) <= _threshold() * m * pn)).tolist()
+    return _on_threshold(*(np.fromiter(map(get, points), float, N) for get in (_PSI_N, _PSI_P, _M, _LAM))).tolist()
 
 
-def _threshold() -> float:
-    """`rmt_dsm.point.THRESHOLD_DOUBLE` (rmt_dsm.point imported when first needed)."""
+def _on_threshold(pn, pp, m, lam):
+    """`rmt_dsm.point.Point.at_threshold` at arrays (or numbers) psi_n, psi_p, m, lambda of double
+    points: lambda = 0, m finite and |psi_p - m psi_n| <= THRESHOLD_DOUBLE m psi_n, the same operations."""
     from .point import THRESHOLD_DOUBLE
 
-    return THRESHOLD_DOUBLE
+    with np.errstate(invalid="ignore"):  # m = inf
+        return (lam == 0) & (m != math.inf) & (np.abs(pp - m * pn) <= THRESHOLD_DOUBLE * m * pn)
 
 
 def _batched_one(pt):

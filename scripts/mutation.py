@@ -290,7 +290,7 @@ _M = [
      "chain in C: the longest warm step and the ratio of distances to the threshold exchanged"),
     ("rmt_dsm/batch.py", "_FLOOR * np.minimum(1.0, dist * dist),", "_FLOOR * np.minimum(1.0, dist),",
      "chain in C: the cold ladder of ridges stops at 1e-14 distance, not 1e-14 distance^2"),
-    ("rmt_dsm/batch.py", "return ((lam == 0) & (m != math.inf) &", "return ((m != math.inf) &",
+    ("rmt_dsm/batch.py", "return (lam == 0) & (m != math.inf) &", "return (m != math.inf) &",
      "arrays of points: a point with lambda > 0 on psi_p = m psi_n taken for the threshold divergence"),
     ("rmt_dsm/batch.py", "np.stack([pn[idx], pp[idx]], axis=1)", "np.stack([pp[idx], pn[idx]], axis=1)",
      "curve along the ratios: psi_n and psi_p exchanged in the results' parameters"),
