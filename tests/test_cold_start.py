@@ -244,3 +244,20 @@ def test_changed_sources_fall_back_to_sympy(monkeypatch):
         monkeypatch.undo()
         clear()
     assert load("dsm_isotropic_numpy") is not None
+
+
+def test_integer_powers_are_written_as_products_of_the_same_value():
+    """The numpy code generator writes b**k, 1 <= |k| <= PRODUCT_MAX, as the product of k factors
+    (`rmt_dsm.engine.codegen._numpy_printer`): no integer power is left in the source, and the
+    function equals b**k evaluated by mpmath at 30 digits to within k roundings, for bare powers,
+    powers of sums and powers inside products (which sympy prints as quotients)."""
+    import inspect
+
+    x, y = sp.symbols("x y")
+    for k in [k for k in range(-codegen.PRODUCT_MAX, codegen.PRODUCT_MAX + 1) if k]:
+        for expr in (x**k, (x + y)**k, 2 * x**k * y, (x - y)**k + 1):
+            f = codegen.lambdified([x, y], expr, "numpy")
+            assert "**" not in inspect.getsource(f), (k, expr)
+            for xv, yv in [(0.7, 0.3), (1.3, -0.2), (3.0, 1.5)]:
+                ref = float(sp.N(expr.subs({x: sp.Rational(str(xv)), y: sp.Rational(str(yv))}), 30))
+                assert abs(f(xv, yv) - ref) <= (abs(k) + 3) * 2.3e-16 * abs(ref), (k, expr, xv, yv)
