@@ -524,3 +524,31 @@ def test_curve_along_the_ratios_is_the_curve_of_the_points(batch_path):
         assert runs[0] == runs[1]
         assert any(r[0]["diverged"] for r in runs[0][0]) == diverges
     batch._WARM.clear()
+
+
+@needs_kernels
+def test_chain_and_records_refuse_what_they_cannot_run():
+    """`chain` and `records` of the extension refuse arrays of the wrong sizes, a callable that is
+    not a bound one-point path, and bad thread counts, naming what is wrong."""
+    from rmt_dsm import batch
+    from rmt_dsm.point import point
+    from rmt_dsm.result import Errors
+
+    pt = point(1.0, 0.5, 1, t=0.3)
+    ctx, coef = batch._context(pt.sigma), batch._coefficients(pt)
+    packed = batch._one_template(ctx, pt, coef).packed
+    points, stores = np.zeros((3, 6)), ([], [], [], [])
+    with pytest.raises(ValueError, match="wrong size"):
+        kernels.chain(ctx.one, *packed, points, stores, 0, np.zeros((2, 12)), 1)
+    with pytest.raises(ValueError, match="threads"):
+        kernels.chain(ctx.one, *packed, points, stores, 0, np.zeros((3, 12)), 3)
+    with pytest.raises(ValueError, match="i0"):
+        kernels.chain(ctx.one, *packed, points, stores, 4, np.zeros((3, 12)), 1)
+    with pytest.raises(TypeError, match="4 lists"):
+        kernels.chain(ctx.one, *packed, points, ([],), 0, np.zeros((3, 12)), 1)
+    with pytest.raises((TypeError, ValueError)):
+        kernels.chain(print, *packed, points, stores, 0, np.zeros((3, 12)), 1)
+    with pytest.raises(ValueError, match="wrong size"):
+        kernels.records(Errors, {}, np.zeros((2, 12)), np.zeros((3, 2)), np.ones(3, np.uint8), coef)
+    assert kernels.records(Errors, {"psi_n": 0.0}, np.zeros((1, 12)), np.ones((1, 2)), np.zeros(1, np.uint8),
+                           coef) == [None]
