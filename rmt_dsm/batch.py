@@ -121,6 +121,8 @@ _FEW_RUNS = 8
 _FEW_COLD = 32
 #: the ladder of ridges stops at this fraction of the ridge scale (`_ladder_floor`)
 _FLOOR = 1e-14
+#: the least distance to the threshold a kept root records (`_distance`): the ratio test stays finite
+_DIST_MIN = 1e-300
 #: the first step of the ridge ladder divides lambda by this (`_first_rung`)
 _RUNG = 10.0
 #: the inputs whose rounding `_moved` probes (`rmt_dsm.scalar._INPUTS`)
@@ -401,7 +403,12 @@ def _ladder_floor(points):
     distance^2 of the problem (`rmt_dsm.scalar._lam_ladder`), below which the solution is analytic
     in lambda with a radius ~ that scale (the chart is regular at lambda = 0), so that the
     tangent step to 0 lands within ~ `_FLOOR`^2 of the root."""
-    return np.array([_FLOOR * min(1.0, d * d) for d in map(float, map(_THRESHOLD_DISTANCE, points))])
+    return _floor_at(np.fromiter(map(float, map(_THRESHOLD_DISTANCE, points)), float, len(points)))
+
+
+def _floor_at(dist):
+    """`_ladder_floor` at the distances ``dist`` to the threshold (an array)."""
+    return _FLOOR * np.minimum(1.0, dist * dist)
 
 
 def _solve_double(fns, prm, points):
@@ -707,7 +714,7 @@ def _cold_at(fns, prm, points, idx):
 
 def _distance(pt) -> float:
     """The point's distance to the interpolation threshold (`rmt_dsm.point.Point.threshold_distance`), > 0."""
-    return max(float(pt.threshold_distance), 1e-300)
+    return max(float(pt.threshold_distance), _DIST_MIN)
 
 
 def _comparable(d0, d1, ratio=_DIST_RATIO) -> bool:
@@ -935,13 +942,9 @@ def _chain_run(ctx, pt0, coef, pn, pp, lam, point_at) -> tuple:
     (`_one_compiled`); the Python path solves it (``point_at(i)``: the point i; it may keep its
     root; the row is None where it fails) and the chain goes on from the next point."""
     N = len(pn)
-    if pt0.m == math.inf:  # `rmt_dsm.point.Point.chart` and `threshold_distance`, on arrays
-        primal, dist = np.ones(N, dtype=bool), np.ones(N)
-    else:
-        scale = pt0.m * pn
-        primal, dist = pp < scale, np.minimum(1.0, np.abs(pp - scale) / scale)
-    points = np.stack([pn, pp, lam, np.maximum(dist, 1e-300), _FLOOR * np.minimum(1.0, dist * dist),
-                       primal.astype(float)], axis=1)  # `_distance`, `_ladder_floor`
+    primal, dist = _chart_and_distance(pn, pp, pt0.m)
+    points = np.stack([pn, pp, lam, np.maximum(dist, _DIST_MIN), _floor_at(dist), primal.astype(float)],
+                      axis=1)  # `_distance`, `_ladder_floor`
     base = (id(ctx.c), pt0.sigma, *_SCHEDULE(pt0), pt0.m)
     keys = [(*base, chart, zero) for chart in (False, True) for zero in (False, True)]  # 2 primal + (lam == 0)
     packed = _one_template(ctx, pt0, coef).packed
@@ -1008,9 +1011,7 @@ def _along_ratios(values, activation, sigma):
         out[i] = res
     for j in np.flatnonzero((table[:, 5:10].max(axis=1) > WARN_RELATIVE) & (charts > 0)).tolist():
         _warn_precision(results[j])
-    for i in [i for i, res in enumerate(out) if res is None]:  # the scalar path, as `errors_at_points`
-        out[i] = _with_quadrature_error(point_at(i))[0]
-    return out
+    return _by_scalar_path(out, point_at)
 
 
 def _one_parameters(ctx, pt, coef, k_lam) -> list:
@@ -1370,6 +1371,15 @@ def _at_threshold(points) -> list:
     return _on_threshold(*(np.fromiter(map(get, points), float, N) for get in (_PSI_N, _PSI_P, _M, _LAM))).tolist()
 
 
+def _chart_and_distance(pn, pp, m) -> tuple:
+    """`rmt_dsm.point.Point.chart` (True: primal) and `threshold_distance` at arrays psi_n, psi_p
+    of double points of one m, the same operations."""
+    if m == math.inf:
+        return np.ones(len(pn), dtype=bool), np.ones(len(pn))
+    scale = m * pn
+    return pp < scale, np.minimum(1.0, np.abs(pp - scale) / scale)
+
+
 def _on_threshold(pn, pp, m, lam):
     """`rmt_dsm.point.Point.at_threshold` at arrays (or numbers) psi_n, psi_p, m, lambda of double
     points: lambda = 0, m finite and |psi_p - m psi_n| <= THRESHOLD_DOUBLE m psi_n, the same operations."""
@@ -1480,9 +1490,16 @@ def errors_at_points(points, keep_failures=False) -> list:
         fine = _batched([replace(points[i], sigma=refined[id(points[i].sigma)]) for i in coarse])
         for i, res_fine in zip(coarse, fine):
             out[i] = None if res_fine is None else _quadrature_checked(out[i], res_fine)
-    for i in [i for i, res in enumerate(out) if res is None]:  # the scalar path (`rmt_dsm.errors`):
-        try:                                                      # not batchable, or not certified
-            out[i] = _with_quadrature_error(points[i])[0]
+    return _by_scalar_path(out, points.__getitem__, keep_failures)
+
+
+def _by_scalar_path(out, point_at, keep_failures=False) -> list:
+    """``out`` with each None entry i (not batchable, or not certified) computed by the scalar path
+    of `rmt_dsm.errors` at the point ``point_at(i)``; with ``keep_failures`` its ConvergenceError in
+    its place instead of raised."""
+    for i in [i for i, res in enumerate(out) if res is None]:
+        try:
+            out[i] = _with_quadrature_error(point_at(i))[0]
         except ConvergenceError as exc:
             if not keep_failures:
                 raise

@@ -288,8 +288,8 @@ _M = [
     # ---- many points in C, one after the other (rmt_dsm.batch._chained, errors_for; chain in one_point.h)
     ("rmt_dsm/batch.py", "_RUNG, _WARM_STEP, _DIST_RATIO, _WARM_ROOTS])", "_RUNG, _DIST_RATIO, _WARM_STEP, _WARM_ROOTS])",
      "chain in C: the longest warm step and the ratio of distances to the threshold exchanged"),
-    ("rmt_dsm/batch.py", "_FLOOR * np.minimum(1.0, dist * dist),", "_FLOOR * np.minimum(1.0, dist),",
-     "chain in C: the cold ladder of ridges stops at 1e-14 distance, not 1e-14 distance^2"),
+    ("rmt_dsm/batch.py", "return _FLOOR * np.minimum(1.0, dist * dist)", "return _FLOOR * np.minimum(1.0, dist)",
+     "cold ladder of ridges (every path): it stops at 1e-14 distance, not 1e-14 distance^2"),
     ("rmt_dsm/batch.py", "return (lam == 0) & (m != math.inf) &", "return (m != math.inf) &",
      "arrays of points: a point with lambda > 0 on psi_p = m psi_n taken for the threshold divergence"),
     ("rmt_dsm/batch.py", "np.stack([pn[idx], pp[idx]], axis=1)", "np.stack([pp[idx], pn[idx]], axis=1)",
