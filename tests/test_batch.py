@@ -317,3 +317,17 @@ def test_threshold_ratio_and_parameter_checks_on_arrays_are_those_of_the_points(
         assert batch._THREADS == 1
     monkeypatch.setenv("RMT_DSM_THREADS", "1")
     assert batch._default_threads() == 1
+
+
+def test_reported_accuracy_along_a_curve_near_the_threshold_against_30_digits():
+    """A curve through a few 1e-4 below and above psi_p = psi_n (m = 1, lambda = 0): every value
+    within its reported accuracy of the same point at 30 digits, on both paths of many points."""
+    values = [1.0 - 2.1544346900315148e-4, 1.0 - 1.3e-4, 1.0 + 1.7e-4, 1.0 + 4e-4, 1.0 - 6e-4, 1.0 - 2.2e-4]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        curve = rmt_dsm.learning_curve("psi_p", values, psi_n=1.0, m=1, t=0.1, lam=0.0)
+    for v, res in zip(values, curve):
+        ref = rmt_dsm.errors(1.0, v, 1, t=0.1, lam=0.0, dps=30)
+        for f in FIELDS:
+            exact = float(getattr(ref, f))
+            assert abs(getattr(res, f) - exact) <= res.accuracy[f] * abs(exact), (v, f)

@@ -323,3 +323,17 @@ def test_nearest_root_is_the_nearest_and_most_recent():
         found += 1
         assert best[4] == ("root", -min(kept)[1])
     assert found > 2000
+
+
+@pytest.mark.parametrize("d", [2.1544346900315148e-4, -3.0e-4, 1e-3])
+def test_reported_accuracy_near_the_threshold_bounds_the_error_against_30_digits(d, one_point_path):
+    """At a few 1e-4 of psi_p = m psi_n the double root's extended residual can already be below
+    the polish's tolerance while the root is ~1e-13 off (the condition of the system grows like
+    1/distance^2); the polish steps at least once, so the reported accuracy holds against the
+    same point at 30 digits (the first distance is one where it did not, before)."""
+    kw = dict(psi_n=1.0, psi_p=1.0 - d, m=1, t=0.1, lam=0.0)
+    res = _quiet(rmt_dsm.errors, **kw)
+    ref = rmt_dsm.errors(**kw, dps=30)
+    for f in FIELDS:
+        exact = float(getattr(ref, f))
+        assert abs(getattr(res, f) - exact) <= res.accuracy[f] * abs(exact), (f, getattr(res, f), exact)

@@ -492,12 +492,14 @@ static int op_polish(op_run *r, const double *g, const op_lu *L, const long doub
             op_eval_l(r, r->c->f, ge, th, r->c->p, NULL, f);
         }
         double res = (double)op_norm_l(f);
-        if (!isfinite(res) || res > prev / 4)
+        if (!isfinite(res))
             return OP_FAILED;
-        if (res <= 8 * k[C_EXT_EPS] * scale) {
+        if (its && res <= 8 * k[C_EXT_EPS] * scale) { /* at least one step (single.polish) */
             double moved[3] = {(double)ge[0] - g[0], (double)ge[1] - g[1], (double)ge[2] - g[2]};
             return op_norm_d(moved) > 1e-6 * scale ? OP_FAILED : OP_OK;
         }
+        if (res > prev / 4)
+            return OP_FAILED;
         if (op_lu3_solve_l(L, f, dx))
             return OP_FAILED;
         for (int i = 0; i < 3; i++)

@@ -200,14 +200,17 @@ def polish(fns, g, J, th, ok, maxit=6, inverse=None):
     their inverses, `rmt_dsm.engine.grid._inverse`, when already computed).
 
     Stops at a residual <= 8 eps_ext (1 + |g|) (the tolerance of `rmt_dsm.engine.solve` at this
-    precision); a point whose residual does not shrink by 4 per step, or that moves by more
-    than 1e-6 relative, is flagged.  Returns (g_ext, ok, residual).
+    precision) after at least one step (`rmt_dsm.engine.single.polish`: a residual below it
+    does not bound the root's error near the threshold); a point whose residual does not
+    shrink by 4 per step above it, or that moves by more than 1e-6 relative, is flagged.
+    Returns (g_ext, ok, residual).
     """
     ge = g.astype(EXTENDED)
     ok = ok.copy()
     done = np.zeros(len(g), dtype=bool)
     prev = np.full(len(g), np.inf)
     r = np.full(len(g), np.inf)
+    stepped = np.zeros(len(g), dtype=bool)
     with np.errstate(all="ignore"):
         for _ in range(maxit + 1):
             idx = np.flatnonzero(ok & ~done)
@@ -216,9 +219,10 @@ def polish(fns, g, J, th, ok, maxit=6, inverse=None):
             F = fns.F(ge[idx], _take(th, idx))
             ri = _norm(F).astype(float)
             r[idx] = ri
-            conv = ri <= 8 * EXTENDED_EPS * (1 + _norm(ge[idx]).astype(float))
+            below = ri <= 8 * EXTENDED_EPS * (1 + _norm(ge[idx]).astype(float))
+            conv = below & stepped[idx]
             done[idx[conv]] = True
-            ok[idx] &= np.isfinite(ri) & (conv | (ri <= prev[idx] / 4))
+            ok[idx] &= np.isfinite(ri) & (below | (ri <= prev[idx] / 4))
             move = ok[idx] & ~conv
             prev[idx] = ri
             if move.any():
@@ -227,6 +231,7 @@ def polish(fns, g, J, th, ok, maxit=6, inverse=None):
                               else _apply(inverse[im], -F[move].astype(float), np.ones(im.size, dtype=bool)))
                 ok[idx[move]] &= solved
                 ge[idx[move]] += dx.astype(EXTENDED)
+                stepped[im] = True
         ok &= done
         ok &= _norm((ge - g).astype(float)) <= 1e-6 * (1 + _norm(g))
     return ge, ok, r
